@@ -1,0 +1,286 @@
+import { Command, Option } from 'commander';
+import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
+import { parseDuration, formatDuration } from '../../duration.js';
+import { SendtalkVerifyError } from '../../errors.js';
+import type { CreateFlowEvent, CreateResult } from '../../flow/create-flow.js';
+import { keyValueRows } from '../../render/style.js';
+import { envHelp, examples, exitCodeHelp } from '../help.js';
+import type { CommandRunner, RunContext } from '../main.js';
+import { Output } from '../output.js';
+import { interruptOnSignals } from '../signals.js';
+
+/** Used by --sandbox when no --phone is given: the demo needs no real number. */
+export const SANDBOX_DEMO_PHONE = '6281234567890';
+
+interface CreateFlags {
+  phone?: string;
+  language?: string;
+  expiry?: string;
+  appUrl?: string;
+  apiKey?: string;
+  apiUrl?: string;
+  secret?: string;
+  secretHeader?: string;
+  host?: string;
+  port?: string;
+  path?: string;
+  tunnel?: string;
+  publicUrl?: string;
+  timeout?: string;
+  wait: boolean;
+  json?: boolean;
+  qr?: boolean;
+  sandbox?: boolean;
+  sandboxDelay?: string;
+  envFile?: string;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+export function registerCreate(program: Command, runner: CommandRunner, ctx: RunContext): void {
+  program
+    .command('create')
+    .description('create a WhatsApp verification, show its link and QR code, and wait for the verified webhook')
+    .option('-p, --phone <number>', 'phone number with country code, e.g. 6281234567890 or "+62 812-3456-7890"')
+    .addOption(new Option('-l, --language <code>', 'language of the WhatsApp message (default: en)').choices(['en', 'id']))
+    .option('--expiry <minutes>', 'minutes until the verification expires (SendTalk default when omitted)')
+    .option('--app-url <url>', 'a link SendTalk puts in the message, back to your app')
+    .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
+    .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
+    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
+    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)')
+    .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
+    .option('--port <port>', 'port of the webhook listener (default: a free one)')
+    .option('--path <path>', 'path of the webhook listener (default: /webhook)')
+    .addOption(new Option('--tunnel <kind>', 'how SendTalk reaches the listener').choices(['localtunnel', 'none']))
+    .option('--public-url <url>', 'public URL of your own tunnel (ngrok, cloudflared) that forwards to the listener')
+    .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
+    .option('--no-wait', 'create the verification and exit without waiting for the webhook')
+    .option('--json', 'print one JSON document on stdout and nothing else there')
+    .option('--qr', 'draw the QR code even when not on a terminal')
+    .option('--no-qr', 'do not draw the QR code')
+    .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
+    .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)')
+    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .option('--debug', 'show HTTP traces and stack traces (secrets stay masked)')
+    .option('-q, --quiet', 'print only the result')
+    .addHelpText('after', examples([
+      ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
+      ['sendtalk-verify create --phone 6281234567890 --public-url https://abc.ngrok.app', 'real use: set https://abc.ngrok.app/webhook as the Webhook URL in the dashboard'],
+      ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
+    ]) + envHelp() + exitCodeHelp())
+    .action((flags: CreateFlags) => runner(() => runCreate(flags, ctx)));
+}
+
+async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
+  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
+  ctx.output = output;
+  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sandbox = flags.sandbox ?? false;
+  const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources).value;
+  const apiUrl = pick(flags.apiUrl, ENV_VARS.apiUrl, sources).value;
+  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  output.protect(apiKey, secret);
+
+  const phone = flags.phone ?? (sandbox ? SANDBOX_DEMO_PHONE : undefined);
+  if (!phone) {
+    throw new SendtalkVerifyError('usage', 'No phone number.', {
+      hint: 'Pass --phone with the country code, e.g. --phone 6281234567890 (or try --sandbox).',
+    });
+  }
+  const tunnel = flags.tunnel ?? (sandbox ? 'none' : 'localtunnel');
+  if (!sandbox && flags.wait && !flags.publicUrl && tunnel === 'localtunnel') {
+    throw new SendtalkVerifyError('usage', 'SendTalk needs a public URL to deliver the webhook to.', {
+      hint: 'Pass --public-url https://… of your own tunnel (ngrok, cloudflared), or --tunnel none to listen locally only.',
+    });
+  }
+  const port = flags.port === undefined ? undefined : parsePort(flags.port);
+  const expiryMinutes = flags.expiry === undefined ? undefined : parseExpiry(flags.expiry);
+  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
+  if (!sandbox && flags.wait && !secret) {
+    output.warn(`No webhook secret: deliveries will be accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret.`);
+  }
+  if (flags.host && !/^(127\.|::1$|localhost$)/.test(flags.host)) {
+    output.warn(`The webhook listener binds to ${flags.host}, not loopback: other machines can reach it.`);
+  }
+
+  const showQr = flags.qr ?? output.interactive;
+  const view = new CreateView(output, showQr && !output.json);
+  const interrupt = interruptOnSignals(() => view.stop());
+  const { runCreateFlow } = await import('../../flow/create-flow.js');
+  try {
+    const result = await runCreateFlow({
+      phone,
+      language: flags.language as 'en' | 'id' | undefined,
+      expiryMinutes,
+      appUrl: flags.appUrl,
+      apiKey,
+      apiUrl,
+      secret,
+      secretHeader: flags.secretHeader,
+      host: flags.host,
+      port,
+      path: flags.path,
+      publicUrl: flags.publicUrl,
+      wait: flags.wait,
+      timeoutMs,
+      sandbox,
+      sandboxDelayMs,
+      signal: interrupt.signal,
+      onEvent: (event) => view.onEvent(event),
+      onTrace: (line) => output.trace(line),
+    });
+    view.stop();
+    return view.finish(result);
+  } finally {
+    view.stop();
+    interrupt.dispose();
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new SendtalkVerifyError('usage', `--port "${text}" is not a port number.`, { hint: 'Pass a number from 1 to 65535, or omit --port to pick a free one.' });
+  }
+  return port;
+}
+
+function parseExpiry(text: string): number {
+  const minutes = Number(text);
+  if (!/^\d+$/.test(text) || minutes < 1) {
+    throw new SendtalkVerifyError('usage', `--expiry "${text}" is not a whole number of minutes.`, { hint: 'Pass e.g. --expiry 10.' });
+  }
+  return minutes;
+}
+
+/** Draws the create flow's events: a block of facts on stdout, progress and QR on stderr. */
+class CreateView {
+  private spinner?: { stop(): void; text: string };
+  private ticker?: NodeJS.Timeout;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly output: Output, private readonly drawQr: boolean) {}
+
+  onEvent(event: CreateFlowEvent): void {
+    // Events arrive synchronously; drawing the QR code is async, so keep them in order.
+    this.pending = this.pending.then(() => this.draw(event)).catch(() => {});
+  }
+
+  private async draw(event: CreateFlowEvent): Promise<void> {
+    const { output } = this;
+    const c = output.c;
+    switch (event.type) {
+      case 'sandbox':
+        output.success(`Sandbox: embedded SendTalk emulator at ${event.apiUrl} (no key, no network)`);
+        break;
+      case 'listening':
+        output.success(`Webhook listener on ${event.localUrl}`);
+        if (event.public) {
+          output.info(`  Webhook URL: ${c.bold(event.webhookUrl)}`);
+          output.info(c.dim('  Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Webhook URL.'));
+        }
+        break;
+      case 'created': {
+        const v = event.verification;
+        output.success('Verification created');
+        output.result(keyValueRows([['ID', v.id], ['Phone', v.phone], ['Link', v.link], ['Message', v.message], ['Expires', v.expiresAt]]));
+        if (this.drawQr) {
+          const { renderQr } = await import('../../render/qr.js');
+          output.art(await renderQr(v.link));
+        }
+        output.info(c.dim('  Open the link on the phone (or scan the QR code) and send the message unchanged.'));
+        break;
+      }
+      case 'waiting':
+        this.startWaiting(event.deadline, event.until);
+        break;
+      case 'delivery':
+        this.onDelivery(event);
+        break;
+    }
+  }
+
+  private startWaiting(deadline: number, until: 'timeout' | 'expiry'): void {
+    const what = until === 'expiry' ? 'expiry' : 'timeout';
+    const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}`;
+    if (!this.output.interactive || this.output.quiet) {
+      this.output.info(`Waiting for the verified webhook (${formatDuration(deadline - Date.now())} until ${what})…`);
+      return;
+    }
+    void import('ora').then(({ default: ora }) => {
+      if (this.ticker === null as unknown) return;
+      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false }).start();
+      this.ticker = setInterval(() => { if (this.spinner) this.spinner.text = label(); }, 1000);
+      this.ticker.unref();
+    });
+  }
+
+  private onDelivery(event: Extract<CreateFlowEvent, { type: 'delivery' }>): void {
+    const d = event.delivery;
+    if (d.accepted && event.matched) return;
+    const line = d.accepted
+      ? `Received a delivery for another verification (${d.verificationId ?? d.phone ?? 'no id'}); still waiting.`
+      : `Refused a delivery: ${d.method} ${d.path} → ${d.status} (${d.detail ?? d.reason}).`;
+    this.withSpinnerPaused(() => this.output.warn(line));
+    if (d.reason === 'secret-mismatch') {
+      this.withSpinnerPaused(() => this.output.info(`  Is ${ENV_VARS.secret} the secret shown in the dashboard after saving Verification Config?`));
+    }
+  }
+
+  private withSpinnerPaused(write: () => void): void {
+    const spinner = this.spinner as { clear?: () => void; render?: () => void } | undefined;
+    spinner?.clear?.();
+    write();
+    spinner?.render?.();
+  }
+
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.spinner?.stop();
+    this.spinner = undefined;
+  }
+
+  /** Prints the result and returns the exit code. */
+  async finish(result: CreateResult): Promise<number> {
+    await this.pending;
+    this.stop();
+    const { output } = this;
+    const v = result.verification;
+    if (output.json) {
+      output.document({
+        status: result.status,
+        id: v.id,
+        phone: v.phone,
+        link: v.link,
+        message: v.message ?? null,
+        qr: v.qr ?? null,
+        expiresAt: v.expiresAt ?? null,
+        createdAt: result.createdAt,
+        verifiedAt: result.verifiedAt ?? null,
+        elapsedMs: result.elapsedMs,
+        sandbox: result.sandbox,
+        webhookUrl: result.webhookUrl ?? null,
+        matchedBy: result.matchedBy ?? null,
+        webhook: result.webhook ?? null,
+        data: v.raw,
+      });
+    }
+    switch (result.status) {
+      case 'verified':
+        output.result(`${output.c.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);
+        return 0;
+      case 'created':
+        output.info('Not waiting for the webhook (--no-wait).');
+        return 0;
+      case 'timeout':
+      case 'expired':
+        output.error(result.status === 'expired'
+          ? `The verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook.`
+          : `No verified webhook within ${formatDuration(result.elapsedMs)}.`,
+        'Check that the Webhook URL in Verification Config points at this listener, and that the message was sent unchanged; --timeout waits longer.');
+        return 3;
+    }
+  }
+}

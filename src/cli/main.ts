@@ -1,0 +1,74 @@
+import { Command, CommanderError } from 'commander';
+import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { exitCodeHelp } from './help.js';
+import { Output } from './output.js';
+import { registerCreate } from './commands/create.js';
+
+/** What a command leaves for the top level: its Output (for --json and masking) and exit code. */
+export interface RunContext {
+  output?: Output;
+}
+
+/** Runs a command's body and records its exit code; commands set `ctx.output` as soon as they have one. */
+export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
+
+/**
+ * The CLI's entry point and the only place that exits. Commands return an exit code or throw a
+ * `SendtalkVerifyError`; this function prints the error once, with its hint, and exits.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const ctx: RunContext = {};
+  process.on('unhandledRejection', (reason) => fail(ctx, reason));
+  process.on('uncaughtException', (error) => fail(ctx, error));
+
+  let exitCode = 0;
+  const runner: CommandRunner = async (run) => {
+    exitCode = await run();
+  };
+  const program = buildProgram(runner, ctx);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    return fail(ctx, error);
+  }
+  process.exit(exitCode);
+}
+
+export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
+  const program = new Command('sendtalk-verify')
+    .description('Create SendTalk WhatsApp verifications, show the link and QR code, and wait for the verified webhook.')
+    .version(VERSION, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .addHelpText('after', `\nStart with the offline demo:\n  $ npx sendtalk-verify create --sandbox\n${exitCodeHelp()}`);
+  registerCreate(program, runner, ctx);
+  return program;
+}
+
+function fail(ctx: RunContext, error: unknown): never {
+  if (error instanceof CommanderError) {
+    // --help and --version end the parse with a "success" error.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) process.exit(0);
+    // Commander already printed what was wrong (with a "Did you mean" suggestion when it has one).
+    process.stderr.write('  Run with --help to see the commands and options.\n');
+    process.exit(2);
+  }
+  const output = ctx.output ?? new Output();
+  const known = isSendtalkVerifyError(error)
+    ? error
+    : new SendtalkVerifyError('internal', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
+        hint: 'Run again with --debug for details, and report it if it persists.',
+        cause: error,
+      });
+  output.error(known.message, known.hint);
+  if (output.debug && error instanceof Error && error.stack) output.trace(error.stack);
+  if (output.json) {
+    output.document({
+      status: 'error',
+      error: { category: known.category, message: known.message, hint: known.hint, code: known.code, field: known.field, exitCode: known.exitCode },
+    });
+  }
+  process.exit(known.exitCode);
+}

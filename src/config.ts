@@ -1,0 +1,63 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { SendtalkVerifyError } from './errors.js';
+
+/** Environment variables the tool reads, each also accepted from a `.env` file. */
+export const ENV_VARS = {
+  apiKey: 'SENDTALK_API_KEY',
+  apiUrl: 'SENDTALK_API_URL',
+  secret: 'SENDTALK_WEBHOOK_SECRET',
+  tunnelHost: 'SENDTALK_TUNNEL_HOST',
+  subdomain: 'SENDTALK_SUBDOMAIN',
+} as const;
+
+export type ConfigSource = 'flag' | 'env' | 'dotenv' | 'default';
+
+export interface ConfigSources {
+  env: Readonly<Record<string, string | undefined>>;
+  dotenv: Readonly<Record<string, string>>;
+  /** The .env file that was read, if any. */
+  dotenvPath?: string;
+}
+
+/**
+ * Reads `.env` from the working directory (or `explicitPath`) without touching `process.env`.
+ * A missing default file is fine; a missing explicit one is a usage error.
+ */
+export function loadConfigSources(options: { cwd?: string; envFile?: string; env?: Record<string, string | undefined> } = {}): ConfigSources {
+  const env = options.env ?? process.env;
+  const path = resolve(options.cwd ?? process.cwd(), options.envFile ?? '.env');
+  if (!existsSync(path)) {
+    if (options.envFile) {
+      throw new SendtalkVerifyError('usage', `The env file ${options.envFile} does not exist.`, { hint: 'Check the path given to --env-file.' });
+    }
+    return { env, dotenv: {} };
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SendtalkVerifyError('usage', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
+      hint: 'Fix its permissions, or pass another file with --env-file.',
+    });
+  }
+  return { env, dotenv: parseEnv(text) as Record<string, string>, dotenvPath: path };
+}
+
+/** Flag over environment over `.env` over default: the one rule, written once. */
+export function pick<T extends string | undefined>(
+  flag: string | undefined,
+  envName: string | undefined,
+  sources: ConfigSources,
+  fallback?: T,
+): { value: string | T; source: ConfigSource } {
+  if (flag !== undefined) return { value: flag, source: 'flag' };
+  if (envName) {
+    const fromEnv = sources.env[envName];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: 'env' };
+    const fromFile = sources.dotenv[envName];
+    if (fromFile !== undefined && fromFile !== '') return { value: fromFile, source: 'dotenv' };
+  }
+  return { value: fallback as T, source: 'default' };
+}

@@ -1,0 +1,37 @@
+import { SendtalkVerifyError } from './errors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses `30s`, `2m`, `1h`, `1m30s`, `250ms` or a bare number of seconds into milliseconds.
+ * `flag` names the option in the error so the user knows which value to fix.
+ */
+export function parseDuration(input: string, flag = 'duration'): number {
+  const text = input.trim().toLowerCase();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const match of text.matchAll(part)) {
+    if (match.index !== consumed) break;
+    total += Number(match[1]) * UNIT_MS[match[2]!]!;
+    consumed += match[0].length;
+  }
+  if (consumed === 0 || consumed !== text.length) {
+    throw new SendtalkVerifyError('usage', `${flag} "${input}" is not a duration.`, {
+      hint: `Write it as 30s, 2m, 1h, 1m30s, 500ms or a number of seconds.`,
+    });
+  }
+  return Math.round(total);
+}
+
+/** Formats milliseconds the way people read them: `850 ms`, `2.1 s`, `4m 05s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const totalSeconds = Math.round(ms / 1000);
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds = totalSeconds % 60;
+  if (minutes < 60) return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,86 @@
+/**
+ * One error type for the whole tool. The category decides the exit code and the kind of hint the
+ * command layer prints; the core never prints or exits, it only throws these.
+ */
+export type ErrorCategory =
+  /** Bad flags, bad phone number, missing configuration: the user can fix it by typing something else. */
+  | 'usage'
+  /** The SendTalk API (or the emulator) refused the request: bad key, bad parameter. */
+  | 'api-rejected'
+  /** The API could not be reached or answered something unusable (5xx, HTML, timeout). */
+  | 'api-unavailable'
+  /** We waited for the verified webhook and it did not come in time. */
+  | 'timeout'
+  /** The verification expired before it was verified. */
+  | 'expired'
+  /** A checked endpoint failed (`trigger --check`, `doctor`). */
+  | 'check-failed'
+  /** The tunnel could not be opened. */
+  | 'tunnel'
+  /** Ctrl-C or a termination signal. */
+  | 'interrupted'
+  /** Anything we did not expect: a bug, or an environment problem we do not recognise. */
+  | 'internal';
+
+/** Exit code for each category; the table in `--help` and the README is generated from `EXIT_CODES`. */
+export const EXIT_CODE_BY_CATEGORY: Record<ErrorCategory, number> = {
+  usage: 2,
+  'api-rejected': 4,
+  'api-unavailable': 1,
+  timeout: 3,
+  expired: 3,
+  'check-failed': 5,
+  tunnel: 6,
+  interrupted: 130,
+  internal: 1,
+};
+
+/** The documented exit codes, in the order they are shown to users. */
+export const EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
+  { code: 0, meaning: 'success: verified, or created with --no-wait' },
+  { code: 1, meaning: 'unexpected error, or the SendTalk API is unavailable' },
+  { code: 2, meaning: 'usage or configuration error' },
+  { code: 3, meaning: 'timed out or expired before the verified webhook arrived' },
+  { code: 4, meaning: 'rejected by the SendTalk API (API key or parameters)' },
+  { code: 5, meaning: 'a checked endpoint failed (trigger --check, doctor)' },
+  { code: 6, meaning: 'the tunnel could not be opened' },
+  { code: 130, meaning: 'interrupted (Ctrl-C); 128+n for other signals' },
+];
+
+export interface SendtalkErrorOptions {
+  /** What to do next: one line naming the flag or environment variable that fixes it. */
+  hint?: string;
+  /** Machine-readable code, e.g. the SendTalk error code `40002` or `HeaderValidationFailed`. */
+  code?: string;
+  /** The request field SendTalk blamed, when it named one. */
+  field?: string;
+  /** Extra structured detail for `--json` and `--debug` output (never secrets). */
+  details?: Record<string, unknown>;
+  /** Override the exit code that the category implies (e.g. 143 for SIGTERM). */
+  exitCode?: number;
+  cause?: unknown;
+}
+
+export class SendtalkVerifyError extends Error {
+  override readonly name = 'SendtalkVerifyError';
+  readonly category: ErrorCategory;
+  readonly hint?: string;
+  readonly code?: string;
+  readonly field?: string;
+  readonly details?: Record<string, unknown>;
+  readonly exitCode: number;
+
+  constructor(category: ErrorCategory, message: string, options: SendtalkErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.category = category;
+    this.hint = options.hint;
+    this.code = options.code;
+    this.field = options.field;
+    this.details = options.details;
+    this.exitCode = options.exitCode ?? EXIT_CODE_BY_CATEGORY[category];
+  }
+}
+
+export function isSendtalkVerifyError(error: unknown): error is SendtalkVerifyError {
+  return error instanceof SendtalkVerifyError;
+}

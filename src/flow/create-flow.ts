@@ -1,0 +1,219 @@
+import { createVerification, type LanguageCode } from '../client/create-verification.js';
+import type { Verification } from '../client/parse-verification.js';
+import { SendtalkVerifyError } from '../errors.js';
+import type { JsonObject } from '../fields.js';
+import { parsePhone } from '../phone.js';
+import { startEmulator, randomCredential, type EmulatorHandle } from '../emulator/emulator.js';
+import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
+import { matchDelivery } from '../webhook/match.js';
+
+/** Opens a public URL for the local listener (a tunnel); returns its base URL and a way to close it. */
+export type PublicUrlProvider = (local: { host: string; port: number }, signal: AbortSignal) => Promise<{ url: string; close(): Promise<void> }>;
+
+export interface CreateFlowOptions {
+  phone: string;
+  /** @default 'en' */
+  language?: LanguageCode;
+  expiryMinutes?: number;
+  appUrl?: string;
+  /** Required unless `sandbox`. */
+  apiKey?: string;
+  apiUrl?: string;
+  /** Webhook secret from Verification Config; generated in the sandbox. Without it deliveries are not checked. */
+  secret?: string;
+  secretHeader?: string;
+  /** Listener interface. @default '127.0.0.1' */
+  host?: string;
+  /** Listener port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Listener path. @default '/webhook' */
+  path?: string;
+  /** The public base URL the user's own tunnel forwards to the listener (ngrok, cloudflared). */
+  publicUrl?: string;
+  /** Opens a tunnel when neither `sandbox` nor `publicUrl` gives a URL. Without it the listener stays local. */
+  openPublicUrl?: PublicUrlProvider;
+  /** Wait for the verified webhook. @default true */
+  wait?: boolean;
+  /** Give up waiting after this long; the verification's expiry bounds it too. */
+  timeoutMs?: number;
+  /** Run against an in-process emulator with generated credentials: no key, no network. */
+  sandbox?: boolean;
+  /** Sandbox: delay before the emulator delivers the verified webhook. @default 2000 */
+  sandboxDelayMs?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: CreateFlowEvent) => void;
+  /** HTTP trace lines for `--debug`, secrets masked. */
+  onTrace?: (line: string) => void;
+}
+
+export type CreateFlowEvent =
+  | { type: 'sandbox'; apiUrl: string }
+  | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean }
+  | { type: 'created'; verification: Verification }
+  | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry' }
+  | { type: 'delivery'; delivery: Delivery; matched: boolean };
+
+export type CreateStatus = 'created' | 'verified' | 'timeout' | 'expired';
+
+export interface CreateResult {
+  status: CreateStatus;
+  verification: Verification;
+  createdAt: string;
+  verifiedAt?: string;
+  /** From the start of the create request to the matching delivery (or to giving up). */
+  elapsedMs: number;
+  webhookUrl?: string;
+  matchedBy?: 'id' | 'phone';
+  /** The accepted webhook payload, as received. */
+  webhook?: JsonObject;
+  sandbox: boolean;
+}
+
+/** When the expiry is unknown and no timeout is given, wait this long. */
+export const DEFAULT_WAIT_MS = 10 * 60_000;
+
+/**
+ * The whole `create` job: start the listener (and, in the sandbox, the emulator), create the
+ * verification, and wait for the verified webhook. Never prints; reports progress through `onEvent`
+ * and always releases what it started, whatever happens.
+ */
+export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateResult> {
+  const phone = parsePhone(options.phone); // bad input fails before anything starts
+  const wait = options.wait ?? true;
+  const sandbox = options.sandbox ?? false;
+  if (!sandbox && !options.apiKey) {
+    throw new SendtalkVerifyError('usage', 'No SendTalk API key.', {
+      hint: 'Set SENDTALK_API_KEY or pass --api-key; or try the offline demo with --sandbox.',
+    });
+  }
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) onOuterAbort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = controller.signal;
+  const cleanups: Array<() => Promise<void>> = [];
+  const emit = options.onEvent ?? (() => {});
+
+  // Set once the verification exists; deliveries that arrive earlier are matched when it is.
+  let target: { id: string; phone: string } | undefined;
+  const matches = (d: Delivery): boolean => d.accepted && target !== undefined && matchDelivery(d, target) !== undefined;
+
+  try {
+    let emulator: EmulatorHandle | undefined;
+    let apiUrl = options.apiUrl;
+    let apiKey = options.apiKey ?? '';
+    let secret = options.secret;
+    if (sandbox) {
+      apiKey = randomCredential('sandbox_key');
+      secret = randomCredential('sandbox_secret');
+      emulator = await startEmulator({
+        apiKey,
+        secret,
+        secretHeader: options.secretHeader,
+        autoVerifyMs: wait ? (options.sandboxDelayMs ?? 2000) : false,
+      });
+      cleanups.push(() => emulator!.close());
+      apiUrl = emulator.url;
+      emit({ type: 'sandbox', apiUrl });
+    }
+
+    let listener: ListenerHandle | undefined;
+    let webhookUrl: string | undefined;
+    if (wait) {
+      listener = await startListener({
+        host: options.host,
+        port: options.port,
+        path: options.path,
+        secret,
+        secretHeader: options.secretHeader,
+        onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: matches(delivery) }),
+      });
+      cleanups.push(() => listener!.close());
+      let base: string | undefined;
+      if (sandbox) base = undefined;
+      else if (options.publicUrl) base = options.publicUrl;
+      else if (options.openPublicUrl) {
+        const tunnel = await options.openPublicUrl({ host: listener.host, port: listener.port }, signal);
+        cleanups.push(() => tunnel.close());
+        base = tunnel.url;
+      }
+      webhookUrl = base ? joinPublicUrl(base, listener.path) : listener.url;
+      emulator?.setWebhook({ url: webhookUrl });
+      emit({ type: 'listening', localUrl: listener.url, webhookUrl, public: base !== undefined });
+    }
+
+    const started = Date.now();
+    const createdAt = new Date(started).toISOString();
+    const verification = await createVerification({
+      apiKey,
+      apiUrl,
+      phone: phone.digits,
+      language: options.language,
+      expiryMinutes: options.expiryMinutes,
+      appUrl: options.appUrl,
+      signal,
+      onTrace: options.onTrace,
+    });
+    target = { id: verification.id, phone: verification.phone };
+    emit({ type: 'created', verification });
+
+    const base: Omit<CreateResult, 'status' | 'elapsedMs'> = { verification, createdAt, webhookUrl, sandbox };
+    if (!listener) return { ...base, status: 'created', elapsedMs: Date.now() - started };
+
+    const { deadline, until } = waitDeadline(started, verification, options);
+    emit({ type: 'waiting', deadline, until });
+    const timer = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+    const waitSignal = AbortSignal.any([signal, timer]);
+    try {
+      const delivery = await listener.waitFor(matches, waitSignal);
+      return {
+        ...base,
+        status: 'verified',
+        verifiedAt: delivery.receivedAt,
+        elapsedMs: Date.parse(delivery.receivedAt) - started,
+        matchedBy: matchDelivery(delivery, target),
+        webhook: delivery.payload,
+      };
+    } catch (error) {
+      if (signal.aborted) throw interrupted(signal);
+      if (timer.aborted) return { ...base, status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started };
+      throw error;
+    }
+  } catch (error) {
+    if (signal.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) throw interrupted(signal);
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    // Close in reverse order of opening: the tunnel before the listener it points at.
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+}
+
+/** Deadline = the earlier of `--timeout` and the verification's expiry; `until` says which. */
+function waitDeadline(started: number, v: Verification, options: CreateFlowOptions): { deadline: number; until: 'timeout' | 'expiry' } {
+  const expiry = v.expiresAt ? Date.parse(v.expiresAt)
+    : options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;
+  const timeout = options.timeoutMs !== undefined ? started + options.timeoutMs : undefined;
+  if (timeout !== undefined && (expiry === undefined || timeout < expiry)) return { deadline: timeout, until: 'timeout' };
+  if (expiry !== undefined) return { deadline: expiry, until: 'expiry' };
+  return { deadline: started + DEFAULT_WAIT_MS, until: 'timeout' };
+}
+
+function interrupted(signal: AbortSignal): SendtalkVerifyError {
+  const reason = signal.reason;
+  if (reason instanceof SendtalkVerifyError) return reason;
+  return new SendtalkVerifyError('interrupted', 'Interrupted.');
+}
+
+/** `https://abc.loca.lt` + `/webhook` → `https://abc.loca.lt/webhook`, keeping a path the user gave. */
+export function joinPublicUrl(base: string, path: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new SendtalkVerifyError('usage', `Public URL "${base}" is not a URL.`, { hint: 'Pass --public-url as https://host[/path].' });
+  }
+  const basePath = url.pathname.replace(/\/+$/, '');
+  if (basePath.endsWith(path)) return `${url.origin}${basePath}`;
+  return `${url.origin}${basePath}${path}`;
+}

@@ -1,0 +1,24 @@
+/** What stands in a header or log for a secret that must not show at all. */
+export const REDACTED = '[redacted]';
+
+/**
+ * Masks a secret for display: at most the first 4 and last 2 characters survive, and only when the
+ * secret is long enough that this still hides most of it.
+ */
+export function maskSecret(secret: string | undefined): string {
+  if (!secret) return '(not set)';
+  if (secret.length < 12) return '•'.repeat(Math.min(secret.length, 8));
+  return `${secret.slice(0, 4)}…${secret.slice(-2)}`;
+}
+
+/**
+ * Replaces every occurrence of each secret in `text` by its mask. Used as a last line of defence on
+ * anything the CLI prints from foreign sources (error bodies, debug traces).
+ */
+export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join(maskSecret(secret));
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { SendtalkVerifyError } from './errors.js';
+
+export interface PhoneNumber {
+  /** What SendTalk wants in `userPhone`: digits with the country code, no `+`. */
+  digits: string;
+  /** E.164 form, `+6281234567890`. */
+  e164: string;
+  /** Human form, `+62 812-3456-7890`. */
+  international: string;
+  /** ISO country, when the number belongs to one. */
+  country?: CountryCode;
+}
+
+/** SendTalk is an Indonesian service: a number written the local way is most likely Indonesian. */
+const LOCAL_COUNTRY_GUESS = { code: '62', name: 'Indonesia' };
+const EXAMPLE = '6281234567890';
+
+/**
+ * Normalises a phone number as people type it (`+62 812-3456-7890`, `+62 (812) 3456 7890`,
+ * `6281234567890`, `0062…`) to the digits-with-country-code form SendTalk expects.
+ * Throws a usage error that shows the form to type when the number has no country code or cannot
+ * be a phone number.
+ */
+export function parsePhone(input: string): PhoneNumber {
+  const raw = input.trim();
+  if (raw === '') {
+    throw usage('The phone number is empty.', `Pass --phone with the country code, e.g. --phone ${EXAMPLE}.`);
+  }
+  if (/[^\d\s+().\-/]/.test(raw)) {
+    throw usage(`"${input}" is not a phone number: only digits, spaces, +, -, ( ) and . are allowed.`,
+      `Type it with the country code, e.g. --phone ${EXAMPLE}.`);
+  }
+  const compact = raw.replace(/[\s().\-/]/g, '');
+  if ((compact.match(/\+/g) ?? []).length > 1 || compact.indexOf('+') > 0) {
+    throw usage(`"${input}" is not a phone number: "+" may only start it.`, `Type it as +${compact.replace(/\+/g, '')} or ${compact.replace(/\+/g, '')}.`);
+  }
+  let international: string;
+  if (compact.startsWith('+')) international = compact;
+  else if (compact.startsWith('00')) international = `+${compact.slice(2)}`;
+  else if (compact.startsWith('0')) {
+    const guess = `${LOCAL_COUNTRY_GUESS.code}${compact.replace(/^0+/, '')}`;
+    throw usage(`"${input}" has no country code (it starts with 0).`,
+      `SendTalk needs the country code: for ${LOCAL_COUNTRY_GUESS.name} type --phone ${guess}.`);
+  } else international = `+${compact}`;
+
+  const parsed = parsePhoneNumberFromString(international);
+  if (!parsed || !parsed.isPossible()) {
+    const digits = international.slice(1);
+    throw usage(`"${input}" is not a possible phone number (${digits.length} digits${parsed?.country ? ` for ${parsed.country}` : ''}).`,
+      `Type the full number with its country code, e.g. --phone ${EXAMPLE}.`);
+  }
+  return {
+    digits: parsed.number.slice(1),
+    e164: parsed.number,
+    international: parsed.formatInternational(),
+    country: parsed.country,
+  };
+}
+
+function usage(message: string, hint: string): SendtalkVerifyError {
+  return new SendtalkVerifyError('usage', message, { hint, field: 'phone' });
+}

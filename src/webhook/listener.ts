@@ -1,0 +1,316 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SendtalkVerifyError } from '../errors.js';
+import { isJsonObject, type JsonObject } from '../fields.js';
+import { REDACTED } from '../mask.js';
+import { extractDeliveryFacts, type DeliveryFacts } from './match.js';
+import { checkSecret, DEFAULT_SECRET_HEADER } from './secret.js';
+
+export interface ListenerOptions {
+  /** Interface to bind. Anything but loopback exposes the listener to the network. @default '127.0.0.1' */
+  host?: string;
+  /** Port to bind; 0 picks a free one. @default 0 */
+  port?: number;
+  /** The only path that accepts deliveries. @default '/webhook' */
+  path?: string;
+  /** The webhook secret from SendTalk's Verification Config. Without it, deliveries are accepted unchecked. */
+  secret?: string;
+  /** Header that carries the secret. @default 'Secret-Key' */
+  secretHeader?: string;
+  /** Largest body accepted, in bytes. @default 65_536 */
+  maxBodyBytes?: number;
+  /**
+   * Awaited before an accepted delivery is answered 200, so that whatever it does (writing a log,
+   * forwarding) is done before SendTalk is told the delivery arrived. If it throws, the delivery is
+   * answered 500 and SendTalk may retry.
+   */
+  beforeAcknowledge?: (delivery: Delivery) => Promise<void> | void;
+  /** Called for every request, accepted or refused, after it has been answered. */
+  onDelivery?: (delivery: Delivery) => void;
+}
+
+export type RefusalReason =
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'secret-missing'
+  | 'secret-mismatch'
+  | 'unsupported-media-type'
+  | 'too-large'
+  | 'not-json'
+  | 'not-object'
+  | 'acknowledge-failed';
+
+export interface Delivery extends DeliveryFacts {
+  /** Sequence number within this listener, from 1. */
+  seq: number;
+  receivedAt: string;
+  method: string;
+  /** Path and query as requested. */
+  path: string;
+  accepted: boolean;
+  /** HTTP status the listener answered. */
+  status: number;
+  reason?: RefusalReason;
+  /** One sentence on why it was refused, never containing a secret. */
+  detail?: string;
+  /** `ok` when the secret matched, `skipped` when no secret is configured. */
+  secretCheck?: 'ok' | 'skipped';
+  /** Request headers with the secret header masked. */
+  headers: Record<string, string>;
+  /** The raw body bytes as received (empty when refused before reading). */
+  body: Buffer;
+  /** The parsed JSON object, for accepted deliveries. */
+  payload?: JsonObject;
+}
+
+export interface ListenerHandle {
+  /** Local URL including the path, e.g. `http://127.0.0.1:53122/webhook`. */
+  url: string;
+  host: string;
+  port: number;
+  path: string;
+  server: Server;
+  /** Accepted deliveries so far (the latest 1,000). */
+  readonly accepted: readonly Delivery[];
+  /**
+   * Resolves with the first accepted delivery (past or future) for which `predicate` is true.
+   * Rejects when `signal` aborts.
+   */
+  waitFor(predicate: (delivery: Delivery) => boolean, signal?: AbortSignal): Promise<Delivery>;
+  /** Stops accepting, ends idle connections and resolves when the port is free. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const REFUSAL_TEXT: Record<RefusalReason, string> = {
+  'not-found': 'not found',
+  'method-not-allowed': 'method not allowed',
+  'secret-missing': 'secret key is missing',
+  'secret-mismatch': 'secret key is invalid',
+  'unsupported-media-type': 'body must be JSON',
+  'too-large': 'body too large',
+  'not-json': 'body is not valid JSON',
+  'not-object': 'body must be a JSON object',
+  'acknowledge-failed': 'could not record the delivery',
+};
+
+/** Server limits, set on purpose: slow or stuck clients must not hold the listener. */
+export const LISTENER_LIMITS = {
+  /** Time allowed to send all request headers. */
+  headersTimeoutMs: 10_000,
+  /** Time allowed for the whole request, body included. */
+  requestTimeoutMs: 30_000,
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: 5_000,
+  /** Concurrent connections; more are refused by the kernel backlog then dropped. */
+  maxConnections: 512,
+  /** Header count limit (Node's default is 2,000). */
+  maxHeadersCount: 100,
+} as const;
+
+/** Starts the webhook listener. Resolves once it is bound; the handle's `url` is the local one. */
+export async function startListener(options: ListenerOptions = {}): Promise<ListenerHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const path = normalisePath(options.path ?? '/webhook');
+  const secretHeader = (options.secretHeader ?? DEFAULT_SECRET_HEADER).toLowerCase();
+  const maxBody = options.maxBodyBytes ?? 65_536;
+  const accepted: Delivery[] = [];
+  const waiters = new Set<{ predicate: (d: Delivery) => boolean; resolve: (d: Delivery) => void }>();
+  let seq = 0;
+
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) respond(res, 500, { error: 'internal error' }, true);
+    });
+  });
+  server.headersTimeout = LISTENER_LIMITS.headersTimeoutMs;
+  server.requestTimeout = LISTENER_LIMITS.requestTimeoutMs;
+  server.keepAliveTimeout = LISTENER_LIMITS.keepAliveTimeoutMs;
+  server.maxConnections = LISTENER_LIMITS.maxConnections;
+  server.maxHeadersCount = LISTENER_LIMITS.maxHeadersCount;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const delivery: Delivery = {
+      seq: ++seq,
+      receivedAt: new Date().toISOString(),
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      accepted: false,
+      status: 0,
+      headers: maskedHeaders(req, secretHeader),
+      body: Buffer.alloc(0),
+    };
+    const refuse = (status: number, reason: RefusalReason, detail: string, extraHeaders?: Record<string, string>): void => {
+      Object.assign(delivery, { status, reason, detail });
+      // A refused request may still be sending its body: close the connection rather than read it.
+      respond(res, status, { error: REFUSAL_TEXT[reason], reason }, !req.complete, extraHeaders);
+      options.onDelivery?.(delivery);
+    };
+
+    const requestPath = (req.url ?? '/').split('?')[0]!;
+    if (requestPath !== path) return refuse(404, 'not-found', `nothing listens at ${truncate(requestPath, 80)}; deliveries go to ${path}`);
+    if (req.method !== 'POST') return refuse(405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' });
+
+    let secretCheck: Delivery['secretCheck'] = 'skipped';
+    if (options.secret !== undefined) {
+      const verdict = checkSecret(req.headers[secretHeader], options.secret);
+      if (verdict === 'missing') return refuse(401, 'secret-missing', `no ${options.secretHeader ?? DEFAULT_SECRET_HEADER} header`);
+      if (verdict === 'mismatch') return refuse(401, 'secret-mismatch', `the ${options.secretHeader ?? DEFAULT_SECRET_HEADER} header does not match the configured secret`);
+      secretCheck = 'ok';
+    }
+
+    const contentType = (req.headers['content-type'] ?? '').toLowerCase();
+    if (/^(multipart\/|application\/x-www-form-urlencoded)/.test(contentType)) {
+      return refuse(415, 'unsupported-media-type', `content type ${truncate(contentType, 60)} cannot carry a JSON payload`);
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBody) {
+      return refuse(413, 'too-large', `body of ${declared} bytes is over the ${maxBody}-byte limit`);
+    }
+    const body = await readBody(req, maxBody);
+    if (body === 'too-large') return refuse(413, 'too-large', `body is over the ${maxBody}-byte limit`);
+    if (body === 'aborted') return; // the client went away; nothing to answer
+    delivery.body = body;
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch {
+      return refuse(400, 'not-json', body.length === 0 ? 'the body is empty' : 'the body is not valid JSON');
+    }
+    if (!isJsonObject(payload)) return refuse(400, 'not-object', `the body is JSON ${Array.isArray(payload) ? 'array' : payload === null ? 'null' : typeof payload}, not an object`);
+
+    Object.assign(delivery, { accepted: true, status: 200, secretCheck, payload }, extractDeliveryFacts(payload));
+    try {
+      await options.beforeAcknowledge?.(delivery);
+    } catch (error) {
+      Object.assign(delivery, { accepted: false });
+      return refuse(500, 'acknowledge-failed', `could not record it: ${(error as Error).message}`);
+    }
+    respond(res, 200, { ok: true }, false);
+    remember(delivery);
+    options.onDelivery?.(delivery);
+  }
+
+  function remember(delivery: Delivery): void {
+    accepted.push(delivery);
+    if (accepted.length > 1000) accepted.shift();
+    for (const waiter of waiters) {
+      if (waiter.predicate(delivery)) {
+        waiters.delete(waiter);
+        waiter.resolve(delivery);
+      }
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw listenError(error, host, options.port ?? 0);
+  });
+
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+    host,
+    port,
+    path,
+    server,
+    accepted,
+    waitFor(predicate, signal) {
+      const past = accepted.find(predicate);
+      if (past) return Promise.resolve(past);
+      return new Promise<Delivery>((resolve, reject) => {
+        const waiter = { predicate, resolve: (d: Delivery) => { signal?.removeEventListener('abort', onAbort); resolve(d); } };
+        const onAbort = (): void => {
+          waiters.delete(waiter);
+          reject(signal?.reason ?? new Error('aborted'));
+        };
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.add(waiter);
+      });
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Connections in the middle of a request get a moment to finish, then are cut.
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+      return closing;
+    },
+  };
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): SendtalkVerifyError {
+  if (error.code === 'EADDRINUSE') {
+    return new SendtalkVerifyError('usage', `Port ${port} on ${host} is already in use.`, { hint: 'Pass another --port, or omit it to pick a free one.' });
+  }
+  if (error.code === 'EACCES') {
+    return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+    return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
+  }
+  return new SendtalkVerifyError('internal', `Could not start the webhook listener: ${error.message}`, { cause: error });
+}
+
+function normalisePath(path: string): string {
+  const withSlash = path.startsWith('/') ? path : `/${path}`;
+  return withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (value: Buffer | 'too-large' | 'aborted'): void => {
+      if (settled) return;
+      settled = true;
+      req.removeAllListeners('data');
+      resolve(value);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return settle('too-large');
+      chunks.push(chunk);
+    });
+    req.on('end', () => settle(Buffer.concat(chunks, size)));
+    req.on('aborted', () => settle('aborted'));
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => settle(req.complete ? Buffer.concat(chunks, size) : 'aborted'));
+  });
+}
+
+function respond(res: ServerResponse, status: number, body: JsonObject, closeConnection: boolean, extra: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...(closeConnection ? { connection: 'close' } : {}),
+    ...extra,
+  });
+  res.end(text);
+}
+
+function maskedHeaders(req: IncomingMessage, secretHeader: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    // Even a wrong secret may be the right one with a typo: never show any part of it.
+    out[name] = name === secretHeader ? REDACTED : truncate(text, 512);
+  }
+  return out;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -1,0 +1,21 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** TapTalk's webhooks carry their secret in this header; configurable with `--secret-header`. */
+export const DEFAULT_SECRET_HEADER = 'Secret-Key';
+
+export type SecretVerdict = 'ok' | 'missing' | 'mismatch';
+
+/**
+ * Compares the secret a request carried with the expected one in constant time. Both sides are
+ * hashed first so the comparison never depends on where they differ, nor leaks the length.
+ * A repeated header (an array, or values joined by Node) is a mismatch, never a partial match.
+ */
+export function checkSecret(received: string | readonly string[] | undefined, expected: string): SecretVerdict {
+  if (received === undefined) return 'missing';
+  const value = typeof received === 'string' ? received : received.length === 1 ? received[0]! : undefined;
+  if (value === '' ) return 'missing';
+  if (value === undefined) return 'mismatch';
+  const a = createHash('sha256').update(value, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b) ? 'ok' : 'mismatch';
+}
