@@ -33,7 +33,7 @@ export function parsePhone(input: string): PhoneNumber {
   }
   const compact = raw.replace(/[\s().\-/]/g, '');
   if ((compact.match(/\+/g) ?? []).length > 1 || compact.indexOf('+') > 0) {
-    throw usage(`"${input}" is not a phone number: "+" may only start it.`, `Type it as +${compact.replace(/\+/g, '')} or ${compact.replace(/\+/g, '')}.`);
+    throw usage(`"${input}" is not a phone number: "+" may only start it.`, `Type it with one + at the start at most, e.g. --phone ${EXAMPLE}.`);
   }
   let international: string;
   if (compact.startsWith('+')) international = compact;

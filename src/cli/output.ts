@@ -26,7 +26,10 @@ export class Output {
     this.json = options.json ?? false;
     this.debug = options.debug ?? false;
     this.quiet = options.quiet ?? false;
-    this.interactive = Boolean(stderr.isTTY) && process.env.TERM !== 'dumb';
+    // A terminal that reports no width (some `script`/CI pseudo-terminals) makes spinners redraw
+    // forever: treat it as not interactive.
+    const columns = (stderr as { columns?: number }).columns ?? 0;
+    this.interactive = Boolean(stderr.isTTY) && process.env.TERM !== 'dumb' && columns > 0;
     this.c = stderrColours(process.env, Boolean(stderr.isTTY));
   }
 

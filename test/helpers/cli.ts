@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/sendtalk-verify.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Kill the process after this long (a hang is a failure, not a stuck suite). @default 20_000 */
+  killAfterMs?: number;
+  input?: string;
+}
+
+/** The environment a user's shell would give, minus anything of ours that could leak in. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('SENDTALK_') && key !== 'FORCE_COLOR') env[key] = value;
+  }
+  env.NO_COLOR = '1';
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/** Starts the built CLI as a user would; `done` resolves when it exits. */
+export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stdout(): string; stderr(): string } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  if (options.input !== undefined) child.stdin!.end(options.input);
+  else child.stdin!.end();
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 20_000);
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).done;
+}
+
+/** Resolves once `read()` matches `pattern`, or rejects after `timeoutMs`. */
+export async function waitForOutput(read: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+  const started = Date.now();
+  for (;;) {
+    const match = read().match(pattern);
+    if (match) return match;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern} in:\n${read()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,108 @@
+import { request } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
+
+const SECRET = 'listener-secret-123456';
+let listener: ListenerHandle;
+let seen: Delivery[];
+
+beforeEach(async () => {
+  seen = [];
+  listener = await startListener({ secret: SECRET, maxBodyBytes: 1024, onDelivery: (d) => seen.push(d) });
+});
+afterEach(async () => {
+  await listener.close();
+});
+
+function send(options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`http://127.0.0.1:${listener.port}${options.path ?? '/webhook'}`, { method: options.method ?? 'POST', headers: options.headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const good = { 'secret-key': SECRET, 'content-type': 'application/json' };
+
+describe('webhook listener answers', () => {
+  it('binds to loopback and reports its URL', () => {
+    expect(listener.url).toBe(`http://127.0.0.1:${listener.port}/webhook`);
+  });
+
+  it('accepts a POST with the right secret and a JSON object', async () => {
+    const res = await send({ headers: good, body: JSON.stringify({ verificationID: 'v1', userPhone: '6281234567890' }) });
+    expect(res.status).toBe(200);
+    expect(seen[0]).toMatchObject({ accepted: true, verificationId: 'v1', phone: '6281234567890', secretCheck: 'ok' });
+    expect(listener.accepted).toHaveLength(1);
+  });
+
+  it.each([
+    ['a missing secret', { headers: { 'content-type': 'application/json' }, body: '{}' }, 401, 'secret-missing'],
+    ['a wrong secret', { headers: { 'secret-key': 'nope' }, body: '{}' }, 401, 'secret-mismatch'],
+    ['an empty secret', { headers: { 'secret-key': '' }, body: '{}' }, 401, 'secret-missing'],
+    ['invalid JSON', { headers: good, body: '{"verificationID":' }, 400, 'not-json'],
+    ['an empty body', { headers: good, body: '' }, 400, 'not-json'],
+    ['a JSON array', { headers: good, body: '[1,2]' }, 400, 'not-object'],
+    ['a JSON string', { headers: good, body: '"verified"' }, 400, 'not-object'],
+    ['a body over the limit', { headers: good, body: `{"a":"${'x'.repeat(2000)}"}` }, 413, 'too-large'],
+    ['a form body', { headers: { ...good, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' }, 415, 'unsupported-media-type'],
+    ['a GET', { method: 'GET', headers: good }, 405, 'method-not-allowed'],
+    ['a PUT', { method: 'PUT', headers: good, body: '{}' }, 405, 'method-not-allowed'],
+    ['another path', { path: '/other', headers: good, body: '{}' }, 404, 'not-found'],
+    ['a path prefix trick', { path: '/webhook/../admin', headers: good, body: '{}' }, 404, 'not-found'],
+  ] as const)('refuses %s', async (_name, options, status, reason) => {
+    const res = await send(options);
+    expect(res.status).toBe(status);
+    expect(JSON.parse(res.body)).toMatchObject({ reason });
+    expect(seen.at(-1)).toMatchObject({ accepted: false, status, reason });
+    expect(listener.accepted).toHaveLength(0);
+  });
+
+  it('answers 401 "secret key is invalid" without echoing either secret', async () => {
+    const res = await send({ headers: { 'secret-key': 'wrong-but-close-123456' }, body: '{}' });
+    expect(res.body).toContain('secret key is invalid');
+    expect(res.body).not.toContain(SECRET);
+    expect(res.body).not.toContain('wrong-but-close');
+    expect(JSON.stringify(seen)).not.toContain(SECRET);
+    expect(JSON.stringify(seen)).not.toContain('wrong-but-close');
+  });
+
+  it('keeps serving after refusals, and duplicates are harmless', async () => {
+    await send({ headers: good, body: '{' });
+    await send({ method: 'GET' });
+    for (let i = 0; i < 2; i++) expect((await send({ headers: good, body: '{"verificationID":"dup"}' })).status).toBe(200);
+    expect(listener.accepted.map((d) => d.verificationId)).toEqual(['dup', 'dup']);
+  });
+
+  it('answers 500 and does not count a delivery it could not record', async () => {
+    await listener.close();
+    listener = await startListener({ secret: SECRET, beforeAcknowledge: () => { throw new Error('disk full'); } });
+    const res = await send({ headers: good, body: '{"verificationID":"v1"}' });
+    expect(res.status).toBe(500);
+    expect(listener.accepted).toHaveLength(0);
+  });
+
+  it('waitFor finds past and future deliveries and stops on abort', async () => {
+    await send({ headers: good, body: '{"verificationID":"early"}' });
+    await expect(listener.waitFor((d) => d.verificationId === 'early')).resolves.toMatchObject({ verificationId: 'early' });
+    const later = listener.waitFor((d) => d.verificationId === 'late');
+    await send({ headers: good, body: '{"data":{"verificationId":"late"}}' });
+    await expect(later).resolves.toMatchObject({ verificationId: 'late' });
+    const controller = new AbortController();
+    const never = listener.waitFor(() => false, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(never).rejects.toThrow('stop');
+  });
+
+  it('frees its port on close, and close is safe twice', async () => {
+    const port = listener.port;
+    await listener.close();
+    await listener.close();
+    const again = await startListener({ port });
+    expect(again.port).toBe(port);
+    await again.close();
+  });
+});
