@@ -44,7 +44,7 @@ export const EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
   { code: 4, meaning: 'rejected by the SendTalk API (API key or parameters)' },
   { code: 5, meaning: 'a checked endpoint failed (trigger --check, doctor)' },
   { code: 6, meaning: 'the tunnel could not be opened' },
-  { code: 130, meaning: 'interrupted (Ctrl-C); 128+n for other signals' },
+  { code: 130, meaning: 'interrupted (Ctrl-C, SIGTERM or SIGHUP)' },
 ];
 
 export interface SendtalkErrorOptions {

@@ -4,6 +4,10 @@ import { VERSION } from '../version.js';
 import { exitCodeHelp } from './help.js';
 import { Output } from './output.js';
 import { registerCreate } from './commands/create.js';
+import { registerListen } from './commands/listen.js';
+import { registerEmulator } from './commands/emulator.js';
+import { registerTrigger } from './commands/trigger.js';
+import { registerDoctor } from './commands/doctor.js';
 
 /** What a command leaves for the top level: its Output (for --json and masking) and exit code. */
 export interface RunContext {
@@ -44,6 +48,10 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
     .exitOverride()
     .addHelpText('after', `\nStart with the offline demo:\n  $ npx sendtalk-verify create --sandbox\n${exitCodeHelp()}`);
   registerCreate(program, runner, ctx);
+  registerListen(program, runner, ctx);
+  registerTrigger(program, runner, ctx);
+  registerEmulator(program, runner, ctx);
+  registerDoctor(program, runner, ctx);
   return program;
 }
 

@@ -66,9 +66,20 @@ export async function createVerification(options: CreateVerificationOptions): Pr
   if (options.expiryMinutes !== undefined) body.expiryMinutes = options.expiryMinutes;
   if (options.appUrl) body.appURL = options.appUrl;
 
-  const url = joinUrl(options.apiUrl ?? DEFAULT_API_URL, CREATE_PATH);
-  const envelope = await postJson(url, body, options);
+  const envelope = await postToCreateEndpoint(body, options);
   return parseVerification(readEnvelope(envelope), phone.digits);
+}
+
+/** Connection settings shared by every call to the create endpoint. */
+export type EndpointOptions = Pick<CreateVerificationOptions, 'apiKey' | 'apiUrl' | 'connectTimeoutMs' | 'responseTimeoutMs' | 'retries' | 'signal' | 'onTrace'>;
+
+/**
+ * POSTs `body` to the create endpoint as given and returns the parsed JSON answer (the envelope),
+ * unread. HTTP-level failures (network, 5xx, non-JSON) throw; envelope errors are left to the
+ * caller, so `doctor` can send a deliberately incomplete request and read the verdict.
+ */
+export async function postToCreateEndpoint(body: JsonObject, options: EndpointOptions): Promise<unknown> {
+  return postJson(joinUrl(options.apiUrl ?? DEFAULT_API_URL, CREATE_PATH), body, options);
 }
 
 export function joinUrl(base: string, path: string): string {
@@ -94,7 +105,7 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Connection errors raised before any byte of the request was accepted: safe to send again. */
 const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
-async function postJson(url: string, body: JsonObject, options: CreateVerificationOptions): Promise<unknown> {
+async function postJson(url: string, body: JsonObject, options: EndpointOptions): Promise<unknown> {
   // undici is loaded on first use so that `--help` and `--version` do not pay for it.
   const { Agent, request } = await import('undici');
   const connectTimeout = options.connectTimeoutMs ?? 10_000;
@@ -205,7 +216,7 @@ export function readEnvelope(json: unknown): unknown {
   const label = [code && `code ${code}`, field && `field ${field}`].filter(Boolean).join(', ');
   throw new SendtalkVerifyError(serverSide ? 'api-unavailable' : 'api-rejected',
     `SendTalk rejected the request: ${message || 'no message'}${label ? ` (${label})` : ''}.`,
-    { hint, code: code || undefined, field: field || undefined, details: { status: Number.isFinite(status) ? status : undefined } });
+    { hint, code: code || undefined, field: field || undefined, details: { status: Number.isFinite(status) ? status : undefined, keyProblem: headerProblem } });
 }
 
 function networkFailure(error: unknown, url: string, connectMs: number, responseMs: number, signal?: AbortSignal): SendtalkVerifyError {

@@ -1,140 +1,118 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CREATE_PATH, type LanguageCode } from '../client/create-verification.js';
+import { CREATE_PATH } from '../client/create-verification.js';
 import { SendtalkVerifyError } from '../errors.js';
-import type { JsonObject } from '../fields.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
-import { postWebhook, type WebhookAttempt, type WebhookTarget } from './deliver-webhook.js';
-import { successEnvelope, type Envelope } from './envelope.js';
+import { CONTROL_PREFIX, handleControl, type ControlContext } from './control-api.js';
+import { deliverWithRetries, isDelivered, type WebhookAttempt, type WebhookTarget } from './deliver-webhook.js';
+import { errorEnvelope, successEnvelope, type Envelope } from './envelope.js';
+import { answerWithFault, type Answered } from './fault-response.js';
+import { FaultQueue, type FaultType } from './faults.js';
+import { header, parseJson, readBody, sendJson } from './http.js';
 import { verificationMessage, waMeLink } from './messages.js';
-import { validateApiKey, validateCreateRequest, type CreateRequest } from './validate.js';
+import { verifiedPayload } from './payload.js';
+import type { EmulatedVerification, EmulatorEvent, EmulatorHandle, EmulatorOptions, WebhookDelivery } from './types.js';
+import { PARAM_ERROR_CODE, validateApiKey, validateCreateRequest, type CreateRequest } from './validate.js';
 
-export interface EmulatorOptions {
-  /** @default '127.0.0.1' */
-  host?: string;
-  /** 0 picks a free port. @default 0 */
-  port?: number;
-  /** When set, only this `API-Key` is accepted; otherwise any non-empty key is. */
-  apiKey?: string;
-  /** Where the verified webhook is delivered; without it nothing is delivered. */
-  webhookUrl?: string;
-  /** Sent in the secret header with each webhook. */
-  secret?: string;
-  /** @default 'Secret-Key' */
-  secretHeader?: string;
-  /** Delay after creation before the webhook is delivered; `false` waits for `verify(id)`. @default 2000 */
-  autoVerifyMs?: number | false;
-  /** Added before answering each API request. @default 0 */
-  latencyMs?: number;
-  /** The emulated business number in wa.me links. @default '6281100000000' */
-  businessNumber?: string;
-  /** Expiry when the request gives none, in minutes. @default 10 */
-  defaultExpiryMinutes?: number;
-  /** Webhook attempts before giving up (with backoff between them). @default 3 */
-  webhookAttempts?: number;
-  /** Per-attempt bound on a webhook delivery. @default 5000 */
-  webhookTimeoutMs?: number;
-  /** Told of each request served and each webhook attempt. */
-  onEvent?: (event: EmulatorEvent) => void;
-}
+export type { EmulatorOptions, EmulatorEvent, EmulatorHandle, EmulatedVerification, WebhookDelivery, WebhookState } from './types.js';
+export { verifiedPayload, type VerifiedEventFacts } from './payload.js';
 
-export type EmulatorEvent =
-  | { type: 'request'; method: string; path: string; httpStatus: number; envelopeStatus?: number; error?: string; ms: number }
-  | { type: 'created'; verification: EmulatedVerification }
-  | { type: 'webhook'; id: string; url: string; attempt: WebhookAttempt; delivered: boolean; final: boolean };
+/** How a request was answered, as the request log tells it. */
+type RequestOutcome = Answered & { verificationId?: string; fault?: FaultType };
 
-export interface EmulatedVerification {
-  id: string;
-  phone: string;
-  languageCode: LanguageCode;
-  appURL?: string;
-  code: string;
-  link: string;
-  message: string;
-  createdAt: string;
-  expiresAt: string;
-  status: 'pending' | 'verified' | 'expired';
-  verifiedAt?: string;
-  webhookAttempts: WebhookAttempt[];
-}
-
-export interface EmulatorHandle {
-  /** Base URL, e.g. `http://127.0.0.1:4010`; pass it as `apiUrl`. */
-  url: string;
-  port: number;
-  server: Server;
-  /** Every verification created so far, by id. */
-  readonly verifications: ReadonlyMap<string, EmulatedVerification>;
-  /** Marks a verification verified now and delivers its webhook; resolves with the last attempt. */
-  verify(id: string): Promise<WebhookAttempt | undefined>;
-  /** Points later webhook deliveries elsewhere (the CLI learns the tunnel URL after starting). */
-  setWebhook(target: { url?: string; secret?: string; secretHeader?: string }): void;
-  /** Stops timers and in-flight deliveries, frees the port. Safe to call twice. */
-  close(): Promise<void>;
-}
-
-/** The verified webhook the emulator sends; SendTalk's own field names are unpublished. */
-export function verifiedPayload(v: EmulatedVerification): JsonObject {
-  return {
-    verificationID: v.id,
-    userPhone: v.phone,
-    status: 'verified',
-    verifiedTime: Date.parse(v.verifiedAt ?? new Date().toISOString()),
-    languageCode: v.languageCode,
-  };
-}
-
-const MAX_BODY = 64 * 1024;
+/** Webhook deliveries kept for the control API; older ones are dropped. */
+const KEPT_DELIVERIES = 1000;
 
 /** Starts a SendTalk-compatible API server on loopback, for `--sandbox`, tests and other projects' suites. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const host = options.host ?? '127.0.0.1';
+  const requestedPort = options.port ?? 0;
   const businessNumber = options.businessNumber ?? '6281100000000';
   const autoVerifyMs = options.autoVerifyMs ?? 2000;
-  const attempts = Math.max(1, options.webhookAttempts ?? 3);
-  const webhookTimeoutMs = options.webhookTimeoutMs ?? 5000;
-  const target: WebhookTarget & { url?: string } = {
+  const policy = {
+    attempts: Math.max(1, options.webhookAttempts ?? 3),
+    timeoutMs: options.webhookTimeoutMs ?? 5000,
+    backoffMs: options.webhookBackoffMs ?? 250,
+  };
+  const target: WebhookTarget = {
     url: options.webhookUrl ?? '',
     secret: options.secret,
     secretHeader: options.secretHeader ?? DEFAULT_SECRET_HEADER,
   };
+  const emit = (event: EmulatorEvent): void => options.onEvent?.(event);
   const verifications = new Map<string, EmulatedVerification>();
+  const webhooks: WebhookDelivery[] = [];
+  /** The latest delivery of each verification: only it may set the verification's webhook state. */
+  const latestDelivery = new Map<string, WebhookDelivery>();
+  const autoVerifyTimers = new Map<string, NodeJS.Timeout>();
+  const faults = new FaultQueue();
+  for (const { count, ...fault } of options.faults ?? []) faults.add(fault, count);
   const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
+  // Aborted on close: ends in-flight webhook attempts and every pending wait.
+  const stop = new AbortController();
+  let webhookSeq = 0;
 
-  const later = (ms: number, fn: () => void): void => {
+  const later = (ms: number, fn: () => void): NodeJS.Timeout => {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      if (!closed) fn();
+      if (!stop.signal.aborted) fn();
     }, ms);
     timers.add(timer);
+    return timer;
   };
-  const pause = (ms: number): Promise<void> => new Promise((resolve) => later(ms, resolve));
+  /** Resolves true after `ms`, or false as soon as the emulator closes. */
+  const pause = (ms: number): Promise<boolean> => new Promise((resolve) => {
+    if (stop.signal.aborted) return resolve(false);
+    const onStop = (): void => resolve(false);
+    stop.signal.addEventListener('abort', onStop, { once: true });
+    later(ms, () => {
+      stop.signal.removeEventListener('abort', onStop);
+      resolve(true);
+    });
+  });
 
   async function deliver(v: EmulatedVerification): Promise<WebhookAttempt | undefined> {
     if (!target.url) return undefined;
-    const body = JSON.stringify(verifiedPayload(v));
-    let last: WebhookAttempt | undefined;
-    for (let n = 1; n <= attempts && !closed; n++) {
-      last = await postWebhook(target, body, webhookTimeoutMs, n);
-      v.webhookAttempts.push(last);
-      const delivered = last.status !== undefined && last.status >= 200 && last.status < 300;
-      options.onEvent?.({ type: 'webhook', id: v.id, url: target.url, attempt: last, delivered, final: delivered || n === attempts });
-      if (delivered) break;
-      if (n < attempts) await pause(250 * 2 ** (n - 1));
-    }
+    // Retries go where the first attempt went, even if setWebhook points elsewhere meanwhile.
+    const to: WebhookTarget = { ...target };
+    const delivery: WebhookDelivery = { seq: ++webhookSeq, verificationId: v.id, url: to.url, state: 'delivering', startedAt: new Date().toISOString(), attempts: [] };
+    webhooks.push(delivery);
+    if (webhooks.length > KEPT_DELIVERIES) webhooks.shift();
+    latestDelivery.set(v.id, delivery);
+    v.webhookState = 'delivering';
+    const last = await deliverWithRetries(to, JSON.stringify(verifiedPayload(v)), { ...policy, pause, signal: stop.signal }, (attempt, final) => {
+      delivery.attempts.push(attempt);
+      v.webhookAttempts.push(attempt);
+      emit({ type: 'webhook', id: v.id, url: to.url, attempt, delivered: isDelivered(attempt), final, attempts: policy.attempts });
+    });
+    delivery.state = last && isDelivered(last) ? 'delivered' : 'failed';
+    delivery.finishedAt = new Date().toISOString();
+    if (latestDelivery.get(v.id) === delivery) v.webhookState = delivery.state;
     return last;
   }
 
   async function verify(id: string): Promise<WebhookAttempt | undefined> {
     const v = verifications.get(id);
     if (!v) throw new SendtalkVerifyError('usage', `The emulator has no verification ${id}.`);
-    if (v.status === 'pending') {
+    // A verification verified by hand must not be delivered a second time by its auto-verify timer.
+    const timer = autoVerifyTimers.get(id);
+    if (timer) {
+      clearTimeout(timer);
+      timers.delete(timer);
+      autoVerifyTimers.delete(id);
+    }
+    if (v.status !== 'verified') {
       v.status = 'verified';
       v.verifiedAt = new Date().toISOString();
     }
     return deliver(v);
+  }
+
+  /** A pending verification past its expiry is expired; computed when read, so no timer per verification. */
+  function current(v: EmulatedVerification): EmulatedVerification {
+    if (v.status === 'pending' && Date.parse(v.expiresAt) <= Date.now()) v.status = 'expired';
+    return v;
   }
 
   function create(request: CreateRequest): EmulatedVerification {
@@ -156,25 +134,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       webhookAttempts: [],
     };
     verifications.set(id, v);
-    options.onEvent?.({ type: 'created', verification: v });
-    if (autoVerifyMs !== false) later(autoVerifyMs, () => void verify(id));
+    emit({ type: 'created', verification: v });
+    if (autoVerifyMs !== false) {
+      autoVerifyTimers.set(id, later(autoVerifyMs, () => {
+        autoVerifyTimers.delete(id);
+        void verify(id);
+      }));
+    }
     return v;
   }
 
-  async function handleCreate(req: IncomingMessage): Promise<Envelope> {
+  /** The create endpoint, answered the SendTalk way: HTTP 200 and the outcome in the envelope. */
+  async function handleCreate(req: IncomingMessage): Promise<{ httpStatus: number; envelope: Envelope; created?: EmulatedVerification }> {
     const keyError = validateApiKey(header(req, 'api-key'), options.apiKey);
-    if (keyError) return keyError;
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = undefined;
+    if (keyError) {
+      req.resume();
+      return { httpStatus: 200, envelope: keyError };
     }
-    const checked = validateCreateRequest(body);
-    if ('status' in checked) return checked;
+    const raw = await readBody(req);
+    if (raw === 'too-large') return { httpStatus: 413, envelope: errorEnvelope(413, PARAM_ERROR_CODE, 'Request body is too large', 'body') };
+    const checked = validateCreateRequest(parseJson(raw));
+    if ('status' in checked) return { httpStatus: 200, envelope: checked };
     const v = create(checked);
-    return successEnvelope({
+    const envelope = successEnvelope({
       verificationID: v.id,
       userPhone: v.phone,
       waLink: v.link,
@@ -182,48 +164,101 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       qrCode: v.link,
       expiredTime: Date.parse(v.expiresAt),
     });
+    return { httpStatus: 200, envelope, created: v };
   }
 
-  const server = createServer((req, res) => {
+  /** Answers an API request: an injected fault first, else the emulated SendTalk API. */
+  async function serveApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<RequestOutcome | undefined> {
+    const fault = faults.take();
+    const delay = (options.latencyMs ?? 0) + (fault?.type === 'latency' ? fault.ms : 0);
+    if (delay > 0 && !(await pause(delay))) return undefined; // closed while waiting
+    if (fault && fault.type !== 'latency') {
+      // Read the request first, as a server would before failing: the client has finished sending.
+      await readBody(req);
+      return { ...answerWithFault(res, fault), fault: fault.type };
+    }
+    const tag = fault ? { fault: fault.type } : {};
+    if (path === CREATE_PATH || path === `${CREATE_PATH}/`) {
+      if (req.method !== 'POST') {
+        req.resume();
+        const envelope = errorEnvelope(405, '40500', 'Method not allowed', '');
+        sendJson(res, 405, envelope, { allow: 'POST' });
+        return { httpStatus: 405, envelopeStatus: 405, error: envelope.error.message, ...tag };
+      }
+      const { httpStatus, envelope, created } = await handleCreate(req);
+      sendJson(res, httpStatus, envelope);
+      return { httpStatus, envelopeStatus: envelope.status, error: envelope.error.message || undefined, verificationId: created?.id, ...tag };
+    }
+    req.resume();
+    sendJson(res, 404, errorEnvelope(404, '40400', 'Not found', ''));
+    return { httpStatus: 404, envelopeStatus: 404, error: `nothing at ${path}`, ...tag };
+  }
+
+  const control: ControlContext = {
+    listVerifications: () => [...verifications.values()].map(current),
+    getVerification: (id) => {
+      const v = verifications.get(id);
+      return v && current(v);
+    },
+    verify,
+    webhooks: () => webhooks,
+    faults: () => faults.list,
+    injectFault: (fault, count) => faults.add(fault, count),
+    clearFaults: () => faults.clear(),
+    webhookTarget: () => ({ url: target.url || null, secretHeader: target.secretHeader, secretSet: target.secret !== undefined }),
+    setWebhook,
+    reset,
+  };
+
+  function setWebhook(next: { url?: string; secret?: string; secretHeader?: string }): void {
+    if (next.url !== undefined) target.url = next.url;
+    if (next.secret !== undefined) target.secret = next.secret;
+    if (next.secretHeader !== undefined) target.secretHeader = next.secretHeader;
+  }
+
+  function reset(): void {
+    for (const timer of autoVerifyTimers.values()) {
+      clearTimeout(timer);
+      timers.delete(timer);
+    }
+    autoVerifyTimers.clear();
+    verifications.clear();
+    latestDelivery.clear();
+    webhooks.length = 0;
+    faults.clear();
+  }
+
+  const server = createServer((req, response) => {
     const started = Date.now();
-    const path = (req.url ?? '/').split('?')[0]!;
-    const finish = (httpStatus: number, body: unknown): void => {
-      send(res, httpStatus, body);
-      const envelopeStatus = (body as Envelope | undefined)?.status;
-      const error = (body as Envelope | undefined)?.error?.message || undefined;
-      options.onEvent?.({ type: 'request', method: req.method ?? '', path, httpStatus, envelopeStatus, error, ms: Date.now() - started });
-    };
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const log = (outcome: RequestOutcome): void => emit({ type: 'request', method, path, ...outcome, ms: Date.now() - started });
     (async () => {
-      if (options.latencyMs) await pause(options.latencyMs);
-      if (path === CREATE_PATH) {
-        if (req.method !== 'POST') return finish(405, { status: 405, error: { code: '40500', message: 'Method not allowed', field: '' }, data: null });
-        return finish(200, await handleCreate(req));
+      if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+        const answer = await handleControl(req, path, url.searchParams, control);
+        sendJson(response, answer.status, answer.body);
+        const error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
+        return log({ httpStatus: answer.status, error });
       }
-      if (path === '/_emulator/verifications' && req.method === 'GET') {
-        return finish(200, { verifications: [...verifications.values()] });
-      }
-      const verifyMatch = /^\/_emulator\/verifications\/([^/]+)\/verify$/.exec(path);
-      if (verifyMatch && req.method === 'POST') {
-        const id = decodeURIComponent(verifyMatch[1]!);
-        if (!verifications.has(id)) return finish(404, { error: `no verification ${id}` });
-        const attempt = await verify(id);
-        return finish(200, { verification: verifications.get(id), attempt });
-      }
-      finish(404, { status: 404, error: { code: '40400', message: 'Not found', field: '' }, data: null });
-    })().catch((error: Error) => finish(500, { status: 500, error: { code: '50000', message: error.message, field: '' }, data: null }));
+      const answered = await serveApi(req, response, path);
+      if (answered) log(answered);
+    })().catch((error: Error) => {
+      const envelope = errorEnvelope(500, '50000', error.message, '');
+      sendJson(response, 500, envelope);
+      log({ httpStatus: 500, envelopeStatus: 500, error: error.message });
+    });
   });
   server.keepAliveTimeout = 2000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(requestedPort, host, () => {
       server.off('error', reject);
       resolve();
     });
   }).catch((error: NodeJS.ErrnoException) => {
-    throw new SendtalkVerifyError('usage', `The emulator could not listen on ${host}:${options.port ?? 0} (${error.code ?? error.message}).`, {
-      hint: 'Pass another --port, or omit it to pick a free one.',
-    });
+    throw listenError(error, host, requestedPort);
   });
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
@@ -233,18 +268,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port,
     server,
     verifications,
-    verify,
-    setWebhook(next) {
-      if (next.url !== undefined) target.url = next.url;
-      if (next.secret !== undefined) target.secret = next.secret;
-      if (next.secretHeader !== undefined) target.secretHeader = next.secretHeader;
+    webhooks,
+    get faults() {
+      return faults.list;
     },
+    verify,
+    injectFault: (fault, count = 1) => faults.add(fault, count),
+    clearFaults: () => faults.clear(),
+    reset,
+    setWebhook,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        closed = true;
+        stop.abort();
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
+        autoVerifyTimers.clear();
         server.close(() => resolve());
+        // Hanging requests (the `hang` fault) and keep-alive sockets would hold the port open.
         server.closeAllConnections();
       });
       return closing;
@@ -252,35 +292,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 }
 
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): SendtalkVerifyError {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new SendtalkVerifyError('usage', `Port ${port} on ${host} is already in use.`, {
+        hint: 'Pass another --port (0 picks a free one), or stop what is listening there.',
+      });
+    case 'EACCES':
+      return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
+    default:
+      return new SendtalkVerifyError('internal', `The emulator could not listen on ${host}:${port} (${error.code ?? error.message}).`, { cause: error });
+  }
+}
+
 /** A fresh random credential for the sandbox, so nothing real is ever needed or leaked. */
 export function randomCredential(prefix: string): string {
   return `${prefix}_${randomBytes(18).toString('base64url')}`;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        req.destroy();
-        reject(new Error('request body too large'));
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

@@ -6,9 +6,17 @@ import { parsePhone } from '../phone.js';
 import { startEmulator, randomCredential, type EmulatorHandle } from '../emulator/emulator.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
 import { matchDelivery } from '../webhook/match.js';
+import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
+import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
 
-/** Opens a public URL for the local listener (a tunnel); returns its base URL and a way to close it. */
-export type PublicUrlProvider = (local: { host: string; port: number }, signal: AbortSignal) => Promise<{ url: string; close(): Promise<void> }>;
+export { joinPublicUrl };
+
+/**
+ * Opens a public URL for the local listener (a tunnel); returns its base URL and a way to close it.
+ * `local.host` is the address to connect to (loopback when the listener binds every interface);
+ * `local.path` is the listener's path, for providers that report full webhook URLs.
+ */
+export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal) => Promise<{ url: string; close(): Promise<void> }>;
 
 export interface CreateFlowOptions {
   phone: string;
@@ -32,6 +40,17 @@ export interface CreateFlowOptions {
   publicUrl?: string;
   /** Opens a tunnel when neither `sandbox` nor `publicUrl` gives a URL. Without it the listener stays local. */
   openPublicUrl?: PublicUrlProvider;
+  /**
+   * Before creating the verification, send one request through the public URL and report (event
+   * `probe`) whether it reached the listener. Not done in the sandbox or without a public URL.
+   * @default true
+   */
+  probe?: boolean;
+  /**
+   * Once verified through a tunnel this flow opened, wait this long before closing it so the 200
+   * can travel back through it; closing at once cuts it and SendTalk would retry. @default 300
+   */
+  drainMs?: number;
   /** Wait for the verified webhook. @default true */
   wait?: boolean;
   /** Give up waiting after this long; the verification's expiry bounds it too. */
@@ -49,6 +68,7 @@ export interface CreateFlowOptions {
 export type CreateFlowEvent =
   | { type: 'sandbox'; apiUrl: string }
   | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean }
+  | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   | { type: 'created'; verification: Verification }
   | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry' }
   | { type: 'delivery'; delivery: Delivery; matched: boolean };
@@ -119,8 +139,12 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
 
     let listener: ListenerHandle | undefined;
     let webhookUrl: string | undefined;
+    let tunnelOpened = false;
     if (wait) {
+      // Only the probe knows this token, so a probe answer proves the URL reaches this listener.
+      const probeToken = sandbox ? undefined : newProbeToken();
       listener = await startListener({
+        probeToken,
         host: options.host,
         port: options.port,
         path: options.path,
@@ -133,13 +157,20 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       if (sandbox) base = undefined;
       else if (options.publicUrl) base = options.publicUrl;
       else if (options.openPublicUrl) {
-        const tunnel = await options.openPublicUrl({ host: listener.host, port: listener.port }, signal);
+        const bound = listener.server.address();
+        const host = tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host);
+        const tunnel = await options.openPublicUrl({ host, port: listener.port, path: listener.path }, signal);
         cleanups.push(() => tunnel.close());
+        tunnelOpened = true;
         base = tunnel.url;
       }
       webhookUrl = base ? joinPublicUrl(base, listener.path) : listener.url;
       emulator?.setWebhook({ url: webhookUrl });
       emit({ type: 'listening', localUrl: listener.url, webhookUrl, public: base !== undefined });
+      if (base !== undefined && probeToken && options.probe !== false) {
+        const result = await probePublicUrl(webhookUrl, probeToken, { signal });
+        if (!signal.aborted) emit({ type: 'probe', webhookUrl, result });
+      }
     }
 
     const started = Date.now();
@@ -166,6 +197,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     const waitSignal = AbortSignal.any([signal, timer]);
     try {
       const delivery = await listener.waitFor(matches, waitSignal);
+      if (tunnelOpened) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
       return {
         ...base,
         status: 'verified',
@@ -205,15 +237,3 @@ function interrupted(signal: AbortSignal): SendtalkVerifyError {
   return new SendtalkVerifyError('interrupted', 'Interrupted.');
 }
 
-/** `https://abc.loca.lt` + `/webhook` → `https://abc.loca.lt/webhook`, keeping a path the user gave. */
-export function joinPublicUrl(base: string, path: string): string {
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch {
-    throw new SendtalkVerifyError('usage', `Public URL "${base}" is not a URL.`, { hint: 'Pass --public-url as https://host[/path].' });
-  }
-  const basePath = url.pathname.replace(/\/+$/, '');
-  if (basePath.endsWith(path)) return `${url.origin}${basePath}`;
-  return `${url.origin}${basePath}${path}`;
-}

@@ -27,7 +27,16 @@ export interface ListenerOptions {
   beforeAcknowledge?: (delivery: Delivery) => Promise<void> | void;
   /** Called for every request, accepted or refused, after it has been answered. */
   onDelivery?: (delivery: Delivery) => void;
+  /**
+   * A per-run token. A request to the listener's path carrying it in the `X-Sendtalk-Verify-Probe`
+   * header is answered 200 with the token echoed, and is not a delivery: it lets the CLI check that
+   * the public URL really reaches this listener (and not someone else's) before waiting on it.
+   */
+  probeToken?: string;
 }
+
+/** Header of the end-to-end probe request; see `ListenerOptions.probeToken`. */
+export const PROBE_HEADER = 'X-Sendtalk-Verify-Probe';
 
 export type RefusalReason =
   | 'not-found'
@@ -129,6 +138,12 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   server.maxHeadersCount = LISTENER_LIMITS.maxHeadersCount;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (isProbe(req, path, options.probeToken)) {
+      // Answered before anything is counted: a probe is neither a delivery nor a refusal. It has no
+      // body to speak of, so the connection stays open (through a tunnel, closing it costs a reconnect).
+      req.resume();
+      return respond(res, 200, { ok: true, probe: options.probeToken! }, false);
+    }
     const delivery: Delivery = {
       seq: ++seq,
       receivedAt: new Date().toISOString(),
@@ -258,6 +273,11 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
   }
   return new SendtalkVerifyError('internal', `Could not start the webhook listener: ${error.message}`, { cause: error });
+}
+
+function isProbe(req: IncomingMessage, path: string, token: string | undefined): boolean {
+  if (token === undefined || token === '') return false;
+  return req.headers[PROBE_HEADER.toLowerCase()] === token && (req.url ?? '/').split('?')[0] === path;
 }
 
 function normalisePath(path: string): string {

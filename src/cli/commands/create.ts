@@ -2,17 +2,19 @@ import { Command, Option } from 'commander';
 import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
 import { parseDuration, formatDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
-import type { CreateFlowEvent, CreateResult } from '../../flow/create-flow.js';
+import type { CreateFlowEvent, CreateResult, PublicUrlProvider } from '../../flow/create-flow.js';
+import type { TunnelEvent } from '../../tunnel/types.js';
 import { keyValueRows } from '../../render/style.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
+import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
 
-interface CreateFlags {
+interface CreateFlags extends TunnelFlags {
   phone?: string;
   language?: string;
   expiry?: string;
@@ -24,8 +26,6 @@ interface CreateFlags {
   host?: string;
   port?: string;
   path?: string;
-  tunnel?: string;
-  publicUrl?: string;
   timeout?: string;
   wait: boolean;
   json?: boolean;
@@ -38,7 +38,7 @@ interface CreateFlags {
 }
 
 export function registerCreate(program: Command, runner: CommandRunner, ctx: RunContext): void {
-  program
+  const command = program
     .command('create')
     .description('create a WhatsApp verification, show its link and QR code, and wait for the verified webhook')
     .option('-p, --phone <number>', 'phone number with country code, e.g. 6281234567890 or "+62 812-3456-7890"')
@@ -51,9 +51,8 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)')
     .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
     .option('--port <port>', 'port of the webhook listener (default: a free one)')
-    .option('--path <path>', 'path of the webhook listener (default: /webhook)')
-    .addOption(new Option('--tunnel <kind>', 'how SendTalk reaches the listener').choices(['localtunnel', 'none']))
-    .option('--public-url <url>', 'public URL of your own tunnel (ngrok, cloudflared) that forwards to the listener')
+    .option('--path <path>', 'path of the webhook listener (default: /webhook)');
+  addTunnelOptions(command, 'localtunnel; none with --sandbox')
     .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
     .option('--no-wait', 'create the verification and exit without waiting for the webhook')
     .option('--json', 'print one JSON document on stdout and nothing else there')
@@ -66,9 +65,10 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('-q, --quiet', 'print only the result')
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
-      ['sendtalk-verify create --phone 6281234567890 --public-url https://abc.ngrok.app', 'real use: set https://abc.ngrok.app/webhook as the Webhook URL in the dashboard'],
+      ['sendtalk-verify create --phone 6281234567890 --subdomain acme-otp-dev', 'real use through localtunnel: set https://acme-otp-dev.loca.lt/webhook once as the Webhook URL in the dashboard'],
+      ['sendtalk-verify create --phone 6281234567890 --public-url https://abc.ngrok.app', 'behind your own tunnel: set https://abc.ngrok.app/webhook as the Webhook URL'],
       ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
-    ]) + envHelp() + exitCodeHelp())
+    ]) + envHelp() + tunnelEnvHelp() + exitCodeHelp())
     .action((flags: CreateFlags) => runner(() => runCreate(flags, ctx)));
 }
 
@@ -88,12 +88,8 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
       hint: 'Pass --phone with the country code, e.g. --phone 6281234567890 (or try --sandbox).',
     });
   }
-  const tunnel = flags.tunnel ?? (sandbox ? 'none' : 'localtunnel');
-  if (!sandbox && flags.wait && !flags.publicUrl && tunnel === 'localtunnel') {
-    throw new SendtalkVerifyError('usage', 'SendTalk needs a public URL to deliver the webhook to.', {
-      hint: 'Pass --public-url https://… of your own tunnel (ngrok, cloudflared), or --tunnel none to listen locally only.',
-    });
-  }
+  // The sandbox's emulator delivers on loopback: it needs no tunnel unless one is asked for.
+  const tunnel = resolveTunnel(flags, sources, sandbox ? 'none' : 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const expiryMinutes = flags.expiry === undefined ? undefined : parseExpiry(flags.expiry);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
@@ -106,7 +102,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   }
 
   const showQr = flags.qr ?? output.interactive;
-  const view = new CreateView(output, showQr && !output.json);
+  const view = new CreateView(output, showQr && !output.json, tunnel);
   const interrupt = interruptOnSignals(() => view.stop());
   const { runCreateFlow } = await import('../../flow/create-flow.js');
   try {
@@ -122,7 +118,8 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
       host: flags.host,
       port,
       path: flags.path,
-      publicUrl: flags.publicUrl,
+      publicUrl: tunnel.kind === 'public-url' ? tunnel.publicUrl : undefined,
+      openPublicUrl: tunnel.kind === 'localtunnel' ? openLocaltunnel(tunnel, view) : undefined,
       wait: flags.wait,
       timeoutMs,
       sandbox,
@@ -137,6 +134,26 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
     view.stop();
     interrupt.dispose();
   }
+}
+
+/** The tunnel for `create`, loaded on first use; its later events (drops, new URLs) go to the view. */
+function openLocaltunnel(choice: Extract<TunnelChoice, { kind: 'localtunnel' }>, view: CreateView): PublicUrlProvider {
+  return async (local, signal) => {
+    const [{ openTunnel }, { joinPublicUrl }] = await Promise.all([import('../../tunnel/open-tunnel.js'), import('../../tunnel/tunnel-config.js')]);
+    const handle = await openTunnel({
+      port: local.port,
+      localHost: local.host,
+      host: choice.host,
+      subdomain: choice.subdomain,
+      registrationTimeoutMs: choice.timeoutMs,
+      signal,
+      onEvent: (event) => {
+        const base = 'url' in event ? event.url : undefined;
+        view.onTunnelEvent(event, base === undefined ? undefined : joinPublicUrl(base, local.path), event.type === 'reopened' ? joinPublicUrl(event.previousUrl, local.path) : undefined);
+      },
+    });
+    return { url: handle.url, close: () => handle.close() };
+  };
 }
 
 function parsePort(text: string): number {
@@ -161,7 +178,12 @@ class CreateView {
   private ticker?: NodeJS.Timeout;
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly output: Output, private readonly drawQr: boolean) {}
+  constructor(private readonly output: Output, private readonly drawQr: boolean, private readonly tunnel: TunnelChoice) {}
+
+  onTunnelEvent(event: TunnelEvent, webhookUrl: string | undefined, previousWebhookUrl: string | undefined): void {
+    // Through the same queue as the flow's events, so a tunnel warning never lands inside the QR block.
+    this.pending = this.pending.then(() => this.withSpinnerPaused(() => showTunnelEvent(this.output, event, webhookUrl, previousWebhookUrl))).catch(() => {});
+  }
 
   onEvent(event: CreateFlowEvent): void {
     // Events arrive synchronously; drawing the QR code is async, so keep them in order.
@@ -177,9 +199,15 @@ class CreateView {
         break;
       case 'listening':
         output.success(`Webhook listener on ${event.localUrl}`);
-        if (event.public) {
-          output.info(`  Webhook URL: ${c.bold(event.webhookUrl)}`);
-          output.info(c.dim('  Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Webhook URL.'));
+        if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
+        break;
+      case 'probe':
+        if (event.result.ok) output.success(`The webhook URL reaches this listener (${formatDuration(event.result.ms)}).`);
+        else {
+          output.warn(`The webhook URL did not reach this listener: ${event.result.reason}.`);
+          output.info(c.dim(this.tunnel.kind === 'public-url'
+            ? '  SendTalk cannot deliver until it does: check that your tunnel forwards to this listener\'s port and path.'
+            : '  SendTalk may not be able to deliver: try again, another --tunnel-host, or your own tunnel with --public-url.'));
         }
         break;
       case 'created': {

@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { ENV_VARS, loadConfigSources, pick } from '../../config.js';
+import type { DoctorCheck } from '../../doctor/run-doctor.js';
+import { envHelp, examples, exitCodeHelp } from '../help.js';
+import type { CommandRunner, RunContext } from '../main.js';
+import { Output } from '../output.js';
+import { interruptOnSignals } from '../signals.js';
+import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
+
+interface DoctorFlags extends TunnelFlags {
+  apiKey?: string;
+  apiUrl?: string;
+  secret?: string;
+  secretHeader?: string;
+  envFile?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export function registerDoctor(program: Command, runner: CommandRunner, ctx: RunContext): void {
+  const command = program
+    .command('doctor')
+    .description('check the set-up end to end: Node.js, API key, API, webhook secret, tunnel, and a signed delivery through it')
+    .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
+    .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
+    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
+    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)');
+  addTunnelOptions(command, 'localtunnel')
+    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .option('--json', 'print one JSON document with every check')
+    .option('--debug', 'show stack traces (secrets stay masked)')
+    .addHelpText('after', `
+What it sends: to check the key without creating a verification, it POSTs one create request
+with an empty userPhone. SendTalk refuses it either for the phone (the key was accepted) or for
+the API-Key header (the key was refused). Then it opens the tunnel in front of a temporary local
+listener and sends one signed test delivery through the public URL.
+${examples([
+  ['sendtalk-verify doctor', 'check everything, with the key and secret from the environment or ./.env'],
+  ['sendtalk-verify doctor --tunnel none --json', 'no tunnel; one JSON document, exit 5 if any check fails'],
+  ['sendtalk-verify doctor --api-url http://127.0.0.1:4010 --api-key test', 'against a local emulator'],
+])}${envHelp()}${tunnelEnvHelp()}${exitCodeHelp()}`)
+    .action((flags: DoctorFlags) => runner(() => runDoctorCommand(flags, ctx)));
+}
+
+async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
+  const output = new Output({ json: flags.json, debug: flags.debug });
+  ctx.output = output;
+  const sources = loadConfigSources({ envFile: flags.envFile });
+  const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources);
+  const secret = pick(flags.secret, ENV_VARS.secret, sources);
+  output.protect(apiKey.value, secret.value);
+  const tunnel = resolveTunnel(flags, sources, 'localtunnel', output);
+  const interrupt = interruptOnSignals(() => {});
+  const { runDoctor } = await import('../../doctor/run-doctor.js');
+  try {
+    const checks = await runDoctor({
+      apiKey: apiKey.value ? { value: apiKey.value, source: apiKey.source } : undefined,
+      apiUrl: pick(flags.apiUrl, ENV_VARS.apiUrl, sources).value,
+      secret: secret.value ? { value: secret.value, source: secret.source } : undefined,
+      secretHeader: flags.secretHeader,
+      tunnel,
+      signal: interrupt.signal,
+      onCheck: (check) => output.result(row(output, check)),
+    });
+    const ok = checks.every((check) => check.status !== 'fail');
+    if (output.json) output.document({ ok, checks });
+    else output.result(ok ? `${output.c.green('✔')} All checks passed.` : `${output.c.red('✖')} ${checks.filter((c) => c.status === 'fail').length} check(s) failed.`);
+    return ok ? 0 : 5;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+const MARK = { pass: '✔', fail: '✖', skip: '–' } as const;
+
+function row(output: Output, check: DoctorCheck): string {
+  const colour = { pass: output.c.green, fail: output.c.red, skip: output.c.dim }[check.status];
+  const line = `${colour(MARK[check.status])} ${check.title.padEnd(38)} ${check.detail}`;
+  return check.fix && check.status !== 'pass' ? `${line}\n  ${output.c.dim(`→ ${check.fix}`)}` : line;
+}

@@ -1,0 +1,223 @@
+import { Command } from 'commander';
+import { ENV_VARS, loadConfigSources, pick } from '../../config.js';
+import { formatDuration, parseDuration } from '../../duration.js';
+import { SendtalkVerifyError } from '../../errors.js';
+import type { EmulatorEvent, EmulatorHandle } from '../../emulator/index.js';
+import { keyValueRows } from '../../render/style.js';
+import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
+import { examples, exitCodeHelp } from '../help.js';
+import type { CommandRunner, RunContext } from '../main.js';
+import { Output } from '../output.js';
+import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
+
+/** The emulator's usual port, so that an app's test configuration can name it. */
+export const DEFAULT_EMULATOR_PORT = 4010;
+
+interface EmulatorFlags {
+  port?: string;
+  host?: string;
+  apiKey?: string;
+  webhookUrl?: string;
+  secret?: string;
+  secretHeader?: string;
+  autoVerify?: string;
+  latency?: string;
+  json?: boolean;
+  envFile?: string;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+/** What the emulator was started with, for the ready line (never a secret). */
+interface EmulatorSettings {
+  /** The path of SendTalk's create endpoint. */
+  createPath: string;
+  apiKeyRequired: boolean;
+  webhookUrl?: string;
+  secretHeader: string;
+  secretSet: boolean;
+  autoVerifyMs: number | false;
+  latencyMs: number;
+}
+
+export function registerEmulator(program: Command, runner: CommandRunner, ctx: RunContext): void {
+  program
+    .command('emulator')
+    .description('run a SendTalk-compatible API on this machine: the create endpoint, the verified webhook, a control API and fault injection')
+    .option('--port <port>', `port to listen on; 0 picks a free one (default: ${DEFAULT_EMULATOR_PORT})`)
+    .option('--host <address>', 'address to bind (default: 127.0.0.1)')
+    .option('--api-key <key>', 'accept only this API-Key (default: any non-empty key)')
+    .option('--webhook-url <url>', 'where to deliver the verified webhook (default: nowhere)')
+    .option('--secret <secret>', `secret sent with each webhook (env ${ENV_VARS.secret})`)
+    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`)
+    .option('--auto-verify <duration>', 'deliver the verified webhook this long after each create, or "off" to wait for the control API (default: 2s)')
+    .option('--latency <duration>', 'delay every API answer by this long (default: 0)')
+    .option('--json', 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt')
+    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .option('--debug', 'show stack traces on errors')
+    .option('-q, --quiet', 'print only the request and webhook lines')
+    .addHelpText('after', examples([
+      ['sendtalk-verify emulator', `SendTalk on http://127.0.0.1:${DEFAULT_EMULATOR_PORT}: point your app's API URL at it`],
+      ['sendtalk-verify emulator --api-key test_key --webhook-url http://localhost:3000/webhook --secret test_secret', 'the whole loop: your app creates, the emulator calls its webhook 2 s later'],
+      ['sendtalk-verify emulator --port 0 --auto-verify off --json', 'for test suites: a free port, the URL in the first NDJSON line, verify via the control API'],
+    ]) + `\nControl API (plain JSON, for tests):
+  GET    /_emulator/verifications              list (GET /_emulator/verifications/:id for one)
+  POST   /_emulator/verifications/:id/verify   deliver the verified webhook now (?wait=false: don't wait)
+  GET    /_emulator/webhooks                   every delivery, its attempts and outcome
+  POST   /_emulator/faults                     e.g. {"type":"http-error","status":503,"count":2}
+  GET|DELETE /_emulator/faults                 list or clear queued faults
+  PUT    /_emulator/webhook                    {"url":…, "secret":…, "secretHeader":…}
+  POST   /_emulator/reset                      forget verifications, deliveries and faults
+Fault types: latency {ms}, http-error {status 500-599}, rate-limit {retryAfter}, hang, malformed,
+error-envelope {status, code, message, field}; each for the next "count" API requests (default 1).
+` + exitCodeHelp())
+    .action((flags: EmulatorFlags) => runner(() => runEmulator(flags, ctx)));
+}
+
+async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<number> {
+  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
+  ctx.output = output;
+  const sources = loadConfigSources({ envFile: flags.envFile });
+  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  output.protect(flags.apiKey, secret);
+  if (flags.apiKey === '') throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
+  const port = parsePort(flags.port ?? String(DEFAULT_EMULATOR_PORT));
+  const autoVerifyMs = parseAutoVerify(flags.autoVerify ?? '2s');
+  const latencyMs = flags.latency === undefined ? 0 : parseDuration(flags.latency, '--latency');
+  if (flags.webhookUrl !== undefined) {
+    const { checkWebhookUrl } = await import('../../trigger/target.js');
+    checkWebhookUrl(flags.webhookUrl);
+  }
+  if (flags.host && !/^(127\.|::1$|localhost$)/.test(flags.host)) {
+    output.warn(`The emulator binds to ${flags.host}, not loopback: other machines can reach it.`);
+  }
+  // The emulator (and the client module it shares paths with) loads on use, so `--help` stays fast.
+  const [{ startEmulator }, { CREATE_PATH }] = await Promise.all([import('../../emulator/index.js'), import('../../client/create-verification.js')]);
+  const settings: EmulatorSettings = {
+    createPath: CREATE_PATH,
+    apiKeyRequired: flags.apiKey !== undefined,
+    webhookUrl: flags.webhookUrl,
+    secretHeader: flags.secretHeader ?? DEFAULT_SECRET_HEADER,
+    secretSet: Boolean(secret),
+    autoVerifyMs,
+    latencyMs,
+  };
+
+  const view = new EmulatorView(output);
+  const interrupt = interruptOnSignals(() => {});
+  try {
+    const emulator = await startEmulator({
+      host: flags.host,
+      port,
+      apiKey: flags.apiKey,
+      webhookUrl: flags.webhookUrl,
+      secret,
+      secretHeader: flags.secretHeader,
+      autoVerifyMs,
+      latencyMs,
+      onEvent: (event) => view.onEvent(event),
+    });
+    view.ready(emulator, settings);
+    await new Promise<void>((resolve) => {
+      if (interrupt.signal.aborted) resolve();
+      interrupt.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    view.closing();
+    await emulator.close();
+    view.stopped(interrupt.signal.reason);
+    return INTERRUPTED_EXIT;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new SendtalkVerifyError('usage', `--port "${text}" is not a port number.`, { hint: 'Pass a number from 1 to 65535, or 0 to pick a free one.' });
+  }
+  return port;
+}
+
+function parseAutoVerify(text: string): number | false {
+  if (/^(off|false|never|no)$/i.test(text.trim())) return false;
+  return parseDuration(text, '--auto-verify');
+}
+
+/** Draws the emulator's life: the ready line and one line per request and webhook attempt, on stdout. */
+class EmulatorView {
+  /** Set once shutting down: deliveries cut short by the close are not news, and 'stopped' stays last. */
+  private closed = false;
+
+  constructor(private readonly output: Output) {}
+
+  closing(): void {
+    this.closed = true;
+  }
+
+  ready(emulator: EmulatorHandle, s: EmulatorSettings): void {
+    const { output } = this;
+    if (output.json) {
+      output.document({
+        type: 'ready',
+        url: emulator.url,
+        createUrl: `${emulator.url}${s.createPath}`,
+        controlUrl: `${emulator.url}/_emulator`,
+        apiKeyRequired: s.apiKeyRequired,
+        webhookUrl: s.webhookUrl ?? null,
+        secretHeader: s.secretHeader,
+        secretSet: s.secretSet,
+        autoVerifyMs: s.autoVerifyMs === false ? null : s.autoVerifyMs,
+        latencyMs: s.latencyMs,
+      }, false);
+      return;
+    }
+    output.result(`SendTalk emulator listening on ${emulator.url}`);
+    const webhook = s.webhookUrl
+      ? `${s.webhookUrl}, ${s.secretSet ? `${s.secretHeader} header set` : `no ${s.secretHeader} header (pass --secret)`}, ${s.autoVerifyMs === false ? 'on a control call' : `${formatDuration(s.autoVerifyMs)} after each create`}`
+      : 'not delivered (pass --webhook-url)';
+    output.info(keyValueRows([
+      ['Create', `POST ${emulator.url}${s.createPath}`],
+      ['API key', s.apiKeyRequired ? 'only the one given with --api-key' : 'any non-empty API-Key header (pass --api-key to require one)'],
+      ['Webhook', webhook],
+      ['Control', `${emulator.url}/_emulator (verifications, verify, webhooks, faults)`],
+    ]));
+    output.info(output.c.dim('  Press Ctrl-C to stop.'));
+  }
+
+  onEvent(event: EmulatorEvent): void {
+    if (event.type === 'created' || this.closed) return; // a created verification shows in its request line
+    const { output } = this;
+    const at = new Date();
+    if (output.json) {
+      if (event.type === 'request') {
+        const { type, ...rest } = event;
+        output.document({ type, at: at.toISOString(), ...rest }, false);
+      }
+      else output.document({ type: 'webhook', at: at.toISOString(), verificationId: event.id, url: event.url, attempt: event.attempt.attempt, of: event.attempts, status: event.attempt.status ?? null, error: event.attempt.error ?? null, ms: event.attempt.ms, delivered: event.delivered, final: event.final }, false);
+      return;
+    }
+    const time = clock(at);
+    if (event.type === 'request') {
+      const answer = event.httpStatus === 0 ? 'no answer' : String(event.httpStatus);
+      const envelope = event.envelopeStatus === undefined ? '' : event.envelopeStatus === 200 ? ' (status 200)' : ` (status ${event.envelopeStatus}: ${event.error ?? ''})`;
+      const extra = [event.verificationId && `created ${event.verificationId}`, event.fault && `fault: ${event.fault}`, event.envelopeStatus === undefined && event.error].filter(Boolean).join(', ');
+      output.result(`${time}  ${event.method} ${event.path} → ${answer}${envelope}  ${formatDuration(event.ms)}${extra ? `  ${extra}` : ''}`);
+      return;
+    }
+    const a = event.attempt;
+    const outcome = event.delivered ? 'delivered' : event.final ? 'gave up' : 'will retry';
+    output.result(`${time}  webhook ${event.id} → ${event.url}  ${a.status ?? a.error}  ${formatDuration(a.ms)}  attempt ${a.attempt}/${event.attempts}, ${outcome}`);
+  }
+
+  stopped(reason: unknown): void {
+    const why = reason instanceof Error ? reason.message : 'Interrupted.';
+    if (this.output.json) this.output.document({ type: 'stopped', reason: why }, false);
+    this.output.info(`${why} The emulator is closed.`);
+  }
+}
+
+function clock(date: Date): string {
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}

@@ -1,0 +1,271 @@
+import type { Command } from 'commander';
+import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
+import { formatDuration, parseDuration } from '../../duration.js';
+import { SendtalkVerifyError } from '../../errors.js';
+import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
+import { toLogRecord } from '../../webhook/delivery-log.js';
+import type { Delivery, RefusalReason } from '../../webhook/listener.js';
+import type { ForwardResult } from '../../webhook/forward-delivery.js';
+import { envHelp, examples, exitCodeHelp } from '../help.js';
+import type { CommandRunner, RunContext } from '../main.js';
+import { Output } from '../output.js';
+import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
+import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
+
+interface ListenFlags extends TunnelFlags {
+  host?: string;
+  port?: string;
+  path?: string;
+  secret?: string;
+  secretHeader?: string;
+  timeout?: string;
+  maxEvents?: string;
+  forwardTo?: string;
+  log?: string;
+  json?: boolean;
+  envFile?: string;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+export function registerListen(program: Command, runner: CommandRunner, ctx: RunContext): void {
+  const command = program
+    .command('listen')
+    .description('run the webhook listener on its own, behind a tunnel, and show every delivery: test your dashboard configuration')
+    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
+    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)')
+    .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
+    .option('--port <port>', 'port of the webhook listener (default: a free one)')
+    .option('--path <path>', 'path of the webhook listener (default: /webhook)');
+  addTunnelOptions(command, 'localtunnel')
+    .option('--timeout <duration>', 'stop after this long: 30s, 2m, or seconds (default: until Ctrl-C)')
+    .option('--max-events <n>', 'stop after this many accepted deliveries')
+    .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
+    .option('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)')
+    .option('--json', 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change')
+    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .option('--debug', 'show tunnel traffic and stack traces (secrets stay masked)')
+    .option('-q, --quiet', 'print only the deliveries')
+    .addHelpText('after', examples([
+      ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],
+      ['sendtalk-verify listen --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel, passing deliveries on to your app'],
+      ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
+    ]) + envHelp() + tunnelEnvHelp() + `
+Ends with exit 0 after --max-events accepted deliveries, or at --timeout when at least one was
+accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl-C.
+` + exitCodeHelp())
+    .action((flags: ListenFlags) => runner(() => runListen(flags, ctx)));
+}
+
+/**
+ * stdout under `--json` is NDJSON: every document on one line, each with a `type`. The error
+ * document the top level prints on failure gets `type: "error"` too, so a reader can switch on it.
+ */
+class NdjsonOutput extends Output {
+  override document(value: unknown): void {
+    const typed = typeof value === 'object' && value !== null && !('type' in value) && (value as { status?: unknown }).status === 'error'
+      ? { type: 'error', ...value }
+      : value;
+    super.document(typed, false);
+  }
+}
+
+async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
+  const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
+  ctx.output = output;
+  const sources = loadConfigSources({ envFile: flags.envFile });
+  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  output.protect(secret);
+  const choice = resolveTunnel(flags, sources, 'localtunnel', output);
+  const port = flags.port === undefined ? undefined : parsePort(flags.port);
+  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const maxEvents = flags.maxEvents === undefined ? undefined : parseMaxEvents(flags.maxEvents);
+  const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
+  const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
+  if (!secret) {
+    output.warn(`No webhook secret: deliveries are accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret to check it too.`);
+  }
+  if (flags.host && !/^(127\.|::1$|localhost$)/.test(flags.host)) {
+    output.warn(`The webhook listener binds to ${flags.host}, not loopback: other machines can reach it.`);
+  }
+
+  const view = new ListenView(output, choice, { secretHeader: flags.secretHeader ?? 'Secret-Key', maxEvents, timeoutMs });
+  const interrupt = interruptOnSignals(() => {});
+  const { runListenFlow } = await import('../../flow/listen-flow.js');
+  try {
+    const result = await runListenFlow({
+      host: flags.host,
+      port,
+      path: flags.path,
+      secret,
+      secretHeader: flags.secretHeader,
+      tunnel: choice.kind === 'localtunnel' ? { host: choice.host, subdomain: choice.subdomain, registrationTimeoutMs: choice.timeoutMs } : false,
+      publicUrl: choice.kind === 'public-url' ? choice.publicUrl : undefined,
+      maxEvents,
+      timeoutMs,
+      forwardTo,
+      logPath: flags.log,
+      signal: interrupt.signal,
+      onEvent: (event) => view.onEvent(event),
+    });
+    return view.finish(result, maxEvents);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new SendtalkVerifyError('usage', `--port "${text}" is not a port number.`, { hint: 'Pass a number from 1 to 65535, or omit --port to pick a free one.' });
+  }
+  return port;
+}
+
+function parseMaxEvents(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) {
+    throw new SendtalkVerifyError('usage', `--max-events "${text}" is not a whole number above 0.`, { hint: 'Pass e.g. --max-events 1.' });
+  }
+  return n;
+}
+
+/** Why a delivery was refused, in the words a person scanning the stream looks for. */
+const REFUSAL_LABEL: Record<RefusalReason, string> = {
+  'secret-missing': 'secret missing',
+  'secret-mismatch': 'secret wrong',
+  'not-json': 'not JSON',
+  'not-object': 'not an object',
+  'too-large': 'too large',
+  'unsupported-media-type': 'not JSON',
+  'method-not-allowed': 'wrong method',
+  'not-found': 'wrong path',
+  'acknowledge-failed': 'not recorded',
+};
+
+/** Draws the listen events: deliveries on stdout (text or NDJSON), everything else on stderr. */
+class ListenView {
+  private readonly hinted = new Set<string>();
+
+  constructor(
+    private readonly output: Output,
+    private readonly choice: TunnelChoice,
+    private readonly settings: { secretHeader: string; maxEvents?: number; timeoutMs?: number },
+  ) {}
+
+  onEvent(event: ListenFlowEvent): void {
+    const { output } = this;
+    switch (event.type) {
+      case 'ready':
+        return this.ready(event);
+      case 'probe':
+        if (output.json) output.document({ type: 'probe', webhookUrl: event.webhookUrl, ...event.result });
+        if (event.result.ok) output.success(`The public URL reaches this listener (${formatDuration(event.result.ms)}).`);
+        else {
+          output.warn(`The public URL did not reach this listener: ${event.result.reason}.`);
+          output.info(this.choice.kind === 'public-url'
+            ? '  Check that your tunnel forwards to this listener\'s port and path; SendTalk cannot deliver until it does.'
+            : '  SendTalk may not be able to deliver; try again, another --tunnel-host, or your own tunnel with --public-url.');
+        }
+        return;
+      case 'waiting':
+        return this.waiting();
+      case 'tunnel':
+        if (output.json) this.tunnelLine(event);
+        return showTunnelEvent(output, event.event, event.webhookUrl, event.previousWebhookUrl);
+      case 'delivery':
+        return this.delivery(event.delivery, event.forward);
+      case 'log-error':
+        output.warn(`Could not write delivery #${event.delivery.seq} to the log: ${event.message}`);
+        return;
+    }
+  }
+
+  private ready(event: Extract<ListenFlowEvent, { type: 'ready' }>): void {
+    const { output } = this;
+    if (output.json) {
+      output.document({
+        type: 'ready',
+        webhookUrl: event.webhookUrl,
+        localUrl: event.localUrl,
+        tunnel: this.choice.kind,
+        ...(event.subdomain ? { subdomain: event.subdomain } : {}),
+      });
+    }
+    output.success(`Webhook listener on ${event.localUrl}`);
+    if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.choice);
+    else output.info(output.c.dim('  Local only (--tunnel none): SendTalk cannot reach it; use trigger, curl, or --public-url.'));
+  }
+
+  private waiting(): void {
+    const until = [
+      this.settings.maxEvents !== undefined ? `${this.settings.maxEvents} accepted` : '',
+      this.settings.timeoutMs !== undefined ? `${formatDuration(this.settings.timeoutMs)} pass` : '',
+    ].filter(Boolean).join(' or ');
+    this.output.info(`Waiting for deliveries${until ? ` until ${until}` : ''} (Ctrl-C to stop)…`);
+  }
+
+  private tunnelLine(event: Extract<ListenFlowEvent, { type: 'tunnel' }>): void {
+    const e = event.event;
+    if (e.type === 'reopened') {
+      this.output.document({ type: 'tunnel-reopened', webhookUrl: event.webhookUrl, previousWebhookUrl: event.previousWebhookUrl, changed: e.changed });
+    } else if (e.type === 'down') {
+      this.output.document({ type: 'tunnel-down', reason: e.reason, retryInMs: e.retryInMs });
+    } else if (e.type === 'subdomain-replaced') {
+      this.output.document({ type: 'tunnel-subdomain-replaced', requested: e.requested, assigned: e.assigned, webhookUrl: event.webhookUrl });
+    }
+  }
+
+  private delivery(d: Delivery, forward: ForwardResult | undefined): void {
+    const { output } = this;
+    if (output.json) {
+      // The same record as a --log line (so `listen --json > file` can be replayed), plus the parsed payload.
+      output.document({ ...toLogRecord(d), ...(d.payload ? { payload: d.payload } : {}), ...(forward ? { forward } : {}) });
+    } else {
+      const time = new Date(d.receivedAt).toLocaleTimeString('en-GB', { hour12: false });
+      const verdict = d.accepted ? 'accepted' : `refused: ${REFUSAL_LABEL[d.reason!] ?? d.reason}`;
+      const facts = [d.verificationId ? `id ${d.verificationId}` : '', d.phone ? `phone ${d.phone}` : ''].filter(Boolean).join('  ');
+      output.result(`${time}  ${d.method} ${d.path}  ${d.status} ${verdict}${facts ? `  ${facts}` : ''}`);
+      if (!d.accepted && d.detail) output.result(`          ${d.detail}`);
+      if (forward) {
+        output.result('status' in forward
+          ? `          → forwarded to ${forward.url}: ${forward.status} in ${formatDuration(forward.ms)}`
+          : `          → could not forward to ${forward.url}: ${forward.error} (is your app running?)`);
+      }
+    }
+    this.hintOnce(d);
+  }
+
+  /** One hint per kind of mistake: a stream of identical advice would bury the deliveries. */
+  private hintOnce(d: Delivery): void {
+    if (!d.reason || this.hinted.has(d.reason)) return;
+    const hint: Partial<Record<RefusalReason, string>> = {
+      'secret-mismatch': `Is ${ENV_VARS.secret} (or --secret) the key the dashboard shows after saving Verification Config?`,
+      'secret-missing': `The request had no ${this.settings.secretHeader} header: is --secret-header the header your sender uses?`,
+      'not-found': 'Check the path of the Webhook URL in the dashboard (or --path).',
+    };
+    const text = hint[d.reason];
+    if (!text) return;
+    this.hinted.add(d.reason);
+    this.output.info(`  ${this.output.c.dim(text)}`);
+  }
+
+  /** Prints how listening ended and returns the exit code. */
+  finish(result: ListenResult, maxEvents: number | undefined): number {
+    const { output } = this;
+    const exitCode = result.reason === 'interrupted' ? INTERRUPTED_EXIT
+      : result.reason === 'max-events' ? 0
+      : result.accepted > 0 && maxEvents === undefined ? 0 : 3;
+    if (output.json) output.document({ type: 'done', reason: result.reason, accepted: result.accepted, refused: result.refused, exitCode });
+    const counts = `${result.accepted} accepted, ${result.refused} refused`;
+    if (exitCode === 3) {
+      output.error(result.accepted === 0
+        ? `No accepted delivery within ${formatDuration(this.settings.timeoutMs ?? 0)} (${counts}).`
+        : `Only ${result.accepted} of ${maxEvents} accepted deliveries within ${formatDuration(this.settings.timeoutMs ?? 0)} (${counts}).`,
+      'Check the Webhook URL in Verification Config points at this listener; --timeout waits longer.');
+    } else {
+      output.info(`${result.reason === 'interrupted' ? 'Stopped' : 'Done'}: ${counts}.`);
+    }
+    return exitCode;
+  }
+}

@@ -1,0 +1,205 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import type { LanguageCode } from '../../client/create-verification.js';
+import { ENV_VARS, loadConfigSources, pick } from '../../config.js';
+import { formatDuration, parseDuration } from '../../duration.js';
+import { SendtalkVerifyError } from '../../errors.js';
+import { renderTable } from '../../render/table.js';
+import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
+import type { CaseResult, CheckReport, Outcome, ReplayReport, SendReport, VerifiedEvent } from '../../trigger/index.js';
+import { envHelp, examples, exitCodeHelp } from '../help.js';
+import type { CommandRunner, RunContext } from '../main.js';
+import { Output } from '../output.js';
+import { interruptOnSignals } from '../signals.js';
+
+/** Exit code when the endpoint answered wrong (or not at all). */
+const CHECK_FAILED_EXIT = 5;
+
+interface TriggerFlags {
+  url?: string;
+  secret?: string;
+  secretHeader?: string;
+  phone?: string;
+  id?: string;
+  language?: LanguageCode;
+  payload?: string;
+  check?: boolean;
+  replay?: string;
+  requestTimeout?: string;
+  oversizeBytes?: string;
+  json?: boolean;
+  envFile?: string;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+export function registerTrigger(program: Command, runner: CommandRunner, ctx: RunContext): void {
+  program
+    .command('trigger')
+    .description('send a signed "verified" event to a webhook URL; --check grades the endpoint, --replay re-sends a listen --log file')
+    .option('--url <url>', 'the webhook URL to send to (required)')
+    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
+    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`)
+    .addOption(new Option('--phone <number>', 'phone number in the event (default: 6281234567890)').conflicts(['payload', 'replay']))
+    .addOption(new Option('--id <id>', 'verification id in the event (default: a random UUID)').conflicts(['payload', 'replay']))
+    .addOption(new Option('-l, --language <code>', 'language code in the event (default: en)').choices(['en', 'id']).conflicts(['payload', 'replay']))
+    .addOption(new Option('--payload <file>', 'send this file\'s bytes as the event instead of the built-in one').conflicts('replay'))
+    .addOption(new Option('--check', 'also send the cases a correct endpoint must refuse, and grade it in a table').conflicts('replay'))
+    .option('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged')
+    .option('--request-timeout <duration>', 'bound on each request, from connecting to the last byte (default: 10s)')
+    .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)')
+    .option('--json', 'print one JSON document on stdout and nothing else there')
+    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .option('--debug', 'show each request as it is answered (secrets stay hidden)')
+    .option('-q, --quiet', 'print only the result')
+    .addHelpText('after', examples([
+      ['sendtalk-verify trigger --url http://localhost:3000/webhooks/sendtalk --secret "$SECRET"', 'send one verified event, as SendTalk would'],
+      ['sendtalk-verify trigger --url https://staging.example.com/webhooks/sendtalk --check --json', 'CI smoke test: grade the endpoint, exit 5 if a case fails'],
+      ['sendtalk-verify trigger --url http://localhost:3000/webhooks/sendtalk --replay deliveries.ndjson', 're-send what `listen --log deliveries.ndjson` recorded'],
+    ]) + `\nCases graded by --check:
+  valid            a verified event with the right secret     → 2xx
+  duplicate        the same event again                       → 2xx (idempotent)
+  no-secret        no secret header                           → 401/403
+  wrong-secret     a wrong secret of the same length          → 401/403
+  malformed-json   a body that is not JSON, right secret      → 4xx
+  wrong-method     a GET                                      → 4xx
+  oversized        a 2 MiB event, right secret                → 4xx, or the connection closed
+` + envHelp() + exitCodeHelp())
+    .action((flags: TriggerFlags) => runner(() => runTrigger(flags, ctx)));
+}
+
+async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number> {
+  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
+  ctx.output = output;
+  const sources = loadConfigSources({ envFile: flags.envFile });
+  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  output.protect(secret);
+  if (!flags.url) {
+    throw new SendtalkVerifyError('usage', 'No webhook URL.', { hint: 'Pass --url with the URL registered in Verification Config, e.g. --url http://localhost:3000/webhook.' });
+  }
+  if (secret === '') throw new SendtalkVerifyError('usage', 'The secret is empty.', { hint: `Pass --secret with a value, or set ${ENV_VARS.secret}.` });
+  const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : positiveDuration(flags.requestTimeout, '--request-timeout');
+  const target = { url: flags.url, secret, secretHeader: flags.secretHeader, requestTimeoutMs };
+  // The trigger core loads on use, so `--help` stays fast.
+  const core = await import('../../trigger/index.js');
+  const interrupt = interruptOnSignals(() => {});
+  const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS);
+  try {
+    if (flags.replay !== undefined) {
+      const log = await core.readDeliveryLog(flags.replay);
+      view.starting(`Replaying ${log.records.length} recorded deliver${log.records.length === 1 ? 'y' : 'ies'} to ${flags.url}`);
+      const report = await core.replayDeliveries({ ...target, log, signal: interrupt.signal, onDelivery: (d) => output.trace(`#${d.seq}: ${d.got.summary}`) });
+      return view.replay(report, flags.replay);
+    }
+    const event = flags.payload !== undefined
+      ? core.fileEvent(await readPayload(flags.payload))
+      : core.builtInEvent({ id: flags.id, phone: flags.phone, language: flags.language });
+    if (flags.check) {
+      const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseBytes(flags.oversizeBytes);
+      view.starting(`Checking ${flags.url} with ${core.CHECK_CASE_NAMES.length} cases`);
+      const report = await core.checkEndpoint({ ...target, secret: secret ?? '', event, oversizeBytes, signal: interrupt.signal, onCase: (c) => output.trace(`${c.name}: ${c.got.summary} → ${c.verdict}`) });
+      return view.check(report);
+    }
+    if (!secret) output.warn(`No secret: the event goes without a ${flags.secretHeader ?? DEFAULT_SECRET_HEADER} header. Pass --secret or set ${ENV_VARS.secret}.`);
+    view.starting(`Sending a verified event to ${flags.url}`);
+    return view.send(await core.sendEvent({ ...target, event, signal: interrupt.signal }), event);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function readPayload(path: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SendtalkVerifyError('usage', code === 'ENOENT' ? `The payload file ${path} does not exist.` : `Could not read ${path} (${code ?? (error as Error).message}).`, {
+      hint: 'Pass --payload with a JSON file, or omit it to send the built-in verified event.',
+    });
+  }
+  if (bytes.length === 0) throw new SendtalkVerifyError('usage', `The payload file ${path} is empty.`, { hint: 'Put the JSON event in it, or omit --payload.' });
+  return bytes;
+}
+
+function positiveDuration(text: string, flag: string): number {
+  const ms = parseDuration(text, flag);
+  if (ms <= 0) throw new SendtalkVerifyError('usage', `${flag} must be above zero.`, { hint: `Pass e.g. ${flag} 10s.` });
+  return ms;
+}
+
+function parseBytes(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1024 || n > 256 * 1024 * 1024) {
+    throw new SendtalkVerifyError('usage', `--oversize-bytes "${text}" is not a size from 1024 to 268435456 bytes.`, { hint: 'Pass e.g. --oversize-bytes 2097152 (2 MiB).' });
+  }
+  return n;
+}
+
+/** Draws trigger's reports: the result on stdout (table, or one JSON document), progress on stderr. */
+class TriggerView {
+  constructor(private readonly output: Output, private readonly timeoutMs: number) {}
+
+  starting(what: string): void {
+    this.output.info(`${what} (at most ${formatDuration(this.timeoutMs)} per request)…`);
+  }
+
+  send(report: SendReport, event: VerifiedEvent): number {
+    const { output } = this;
+    if (output.json) output.document({ mode: 'send', ...report });
+    const mark = report.passed ? '✔' : '✖';
+    const facts = [
+      event.source === 'file' ? 'from --payload' : 'verified event',
+      report.event.verificationId && `id ${report.event.verificationId}`,
+      report.event.phone && `phone ${report.event.phone}`,
+      `${report.event.bytes} bytes`,
+      report.secretSent ? `${report.secretHeader} sent` : `no ${report.secretHeader}`,
+    ].filter(Boolean).join(', ');
+    output.result(`${mark} ${gotText(report.got)} from ${report.url}`);
+    output.result(`  event  ${facts}`);
+    if (report.got.bodyStart) output.result(`  body   ${oneLine(report.got.bodyStart)}`);
+    if (!report.passed) output.result(`  Expected 2xx: SendTalk counts anything else as a failed delivery.`);
+    return report.passed ? 0 : CHECK_FAILED_EXIT;
+  }
+
+  check(report: CheckReport): number {
+    const { output } = this;
+    if (output.json) output.document({ mode: 'check', ...report });
+    output.result(renderTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), verdict(c.verdict)])));
+    output.result('');
+    const { passed, total } = report.summary;
+    if (report.passed) {
+      output.result(`✔ All ${total} checks passed for ${report.url}.`);
+      return 0;
+    }
+    output.result(`✖ ${total - passed} of ${total} checks failed for ${report.url}:`);
+    for (const c of report.cases.filter((x): x is CaseResult & { advice: string } => x.advice !== null)) output.result(`  ${c.name}: ${c.advice}`);
+    return CHECK_FAILED_EXIT;
+  }
+
+  replay(report: ReplayReport, file: string): number {
+    const { output } = this;
+    if (output.json) output.document({ mode: 'replay', file, ...report });
+    output.result(renderTable(['seq', 'received', 'bytes', 'got', 'verdict'], report.deliveries.map((d) => [`#${d.seq}`, d.receivedAt, String(d.bytes), gotText(d.got), verdict(d.verdict)])));
+    output.result('');
+    const { replayed, failed } = report.summary;
+    output.result(report.passed
+      ? `✔ Replayed ${replayed} deliver${replayed === 1 ? 'y' : 'ies'} to ${report.url}: all answered 2xx.`
+      : `✖ ${failed} of ${replayed} replayed deliveries were not answered 2xx by ${report.url}.`);
+    for (const s of report.skipped) output.result(`  skipped #${s.seq}: ${s.reason}`);
+    if (!report.secretSent) output.info(`No secret was sent: pass --secret (or set ${ENV_VARS.secret}) if the endpoint checks ${report.secretHeader}.`);
+    return report.passed ? 0 : CHECK_FAILED_EXIT;
+  }
+}
+
+function gotText(got: Outcome): string {
+  return got.status === null ? got.summary : `${got.summary} (${formatDuration(got.ms)})`;
+}
+
+function verdict(v: 'pass' | 'fail'): string {
+  return v === 'pass' ? '✔ pass' : '✖ FAIL';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}

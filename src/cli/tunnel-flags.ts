@@ -1,0 +1,116 @@
+import { Option, type Command } from 'commander';
+import { ENV_VARS, pick, type ConfigSources } from '../config.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { SendtalkVerifyError } from '../errors.js';
+import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js';
+import { DEFAULT_TUNNEL_HOST, type TunnelEvent } from '../tunnel/types.js';
+import type { Output } from './output.js';
+
+/** The tunnel flags `create` and `listen` share. */
+export interface TunnelFlags {
+  tunnel?: string;
+  subdomain?: string;
+  tunnelHost?: string;
+  tunnelTimeout?: string;
+  publicUrl?: string;
+}
+
+export type TunnelChoice =
+  | { kind: 'none' }
+  | { kind: 'public-url'; publicUrl: string }
+  | { kind: 'localtunnel'; host: string; subdomain?: string; timeoutMs: number };
+
+export const DEFAULT_TUNNEL_TIMEOUT = '20s';
+
+export function addTunnelOptions(command: Command, defaultKind: string): Command {
+  return command
+    .addOption(new Option('--tunnel <kind>', `how SendTalk reaches the listener: localtunnel, or none to stay local (default: ${defaultKind})`).choices(['localtunnel', 'none']))
+    .option('--subdomain <name>', `ask localtunnel for this subdomain, so the webhook URL stays the same between runs (env ${ENV_VARS.subdomain})`)
+    .option('--tunnel-host <url>', `localtunnel server to use, e.g. your own (env ${ENV_VARS.tunnelHost}, default ${DEFAULT_TUNNEL_HOST})`)
+    .option('--tunnel-timeout <duration>', `give up opening the tunnel after this long (default: ${DEFAULT_TUNNEL_TIMEOUT})`)
+    .option('--public-url <url>', 'public URL of your own tunnel (ngrok, cloudflared) that forwards to the listener; no tunnel is opened');
+}
+
+export function tunnelEnvHelp(): string {
+  return `  ${ENV_VARS.tunnelHost.padEnd(24)} localtunnel server (--tunnel-host)
+  ${ENV_VARS.subdomain.padEnd(24)} localtunnel subdomain (--subdomain)
+`;
+}
+
+/** Turns the flags (over the environment, over .env) into what to open; warns about flags that do nothing. */
+export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaultKind: 'localtunnel' | 'none', output: Output): TunnelChoice {
+  if (flags.publicUrl !== undefined) {
+    checkPublicUrl(flags.publicUrl);
+    if (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined) {
+      output.warn('--public-url is given, so no localtunnel tunnel is opened: --tunnel, --subdomain and --tunnel-host are ignored.');
+    }
+    return { kind: 'public-url', publicUrl: flags.publicUrl };
+  }
+  const kind = flags.tunnel ?? defaultKind;
+  if (kind === 'none') {
+    if (flags.subdomain !== undefined || flags.tunnelHost !== undefined) {
+      output.warn('No tunnel is opened (--tunnel none): --subdomain and --tunnel-host are ignored.');
+    }
+    return { kind: 'none' };
+  }
+  const host = normaliseTunnelHost(pick(flags.tunnelHost, ENV_VARS.tunnelHost, sources, DEFAULT_TUNNEL_HOST).value);
+  const subdomain = pick(flags.subdomain, ENV_VARS.subdomain, sources).value;
+  const timeoutMs = parseDuration(flags.tunnelTimeout ?? DEFAULT_TUNNEL_TIMEOUT, '--tunnel-timeout');
+  if (timeoutMs <= 0) {
+    throw new SendtalkVerifyError('usage', '--tunnel-timeout must be longer than 0.', { hint: 'Pass e.g. --tunnel-timeout 30s.' });
+  }
+  return { kind: 'localtunnel', host, subdomain: subdomain === undefined ? undefined : checkSubdomain(subdomain), timeoutMs };
+}
+
+function checkPublicUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    throw new SendtalkVerifyError('usage', `--public-url "${url}" is not an http(s) URL.`, { hint: 'Pass the URL your tunnel gives you, e.g. --public-url https://abc.ngrok.app.' });
+  }
+}
+
+/** The lines that go with a webhook URL: where it goes, and how to keep it. */
+export function webhookUrlAdvice(output: Output, webhookUrl: string, choice: TunnelChoice): void {
+  const c = output.c;
+  output.info(`  Webhook URL: ${c.bold(webhookUrl)}`);
+  const keep = choice.kind === 'localtunnel' && !choice.subdomain ? ' --subdomain NAME keeps it the same next time.' : '';
+  output.info(c.dim(`  Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Webhook URL.${keep}`));
+}
+
+/**
+ * Shows a tunnel event to a person (stderr). `webhookUrl` is the current public webhook URL.
+ * Events for `--debug` only go to the trace.
+ */
+export function showTunnelEvent(output: Output, event: TunnelEvent, webhookUrl: string | undefined, previousWebhookUrl?: string): void {
+  switch (event.type) {
+    case 'subdomain-replaced':
+      output.warn(`The tunnel server gave the subdomain "${event.assigned}" instead of "${event.requested}" (it is taken, or was refused).`);
+      output.info(`  The webhook URL is ${webhookUrl ?? event.url}: set that in the dashboard, or pick another --subdomain.`);
+      break;
+    case 'down':
+      output.warn(`The tunnel dropped (${event.reason}); re-opening${event.retryInMs > 0 ? ` in ${formatDuration(event.retryInMs)}` : ''}…`);
+      break;
+    case 'still-down':
+      output.warn(`The tunnel is still down after ${formatDuration(event.downForMs)}; still trying (Ctrl-C to stop).`);
+      break;
+    case 'reopened':
+      if (event.changed) {
+        output.warn(`The tunnel re-opened with a NEW URL: ${webhookUrl}`);
+        output.info(`  Update the Webhook URL in the SendTalk dashboard (it was ${previousWebhookUrl}). --subdomain NAME asks for a stable one.`);
+      } else {
+        output.success(`The tunnel re-opened at the same URL: ${webhookUrl}`);
+      }
+      break;
+    case 'error':
+      output.trace(`tunnel: ${event.message}`);
+      break;
+    case 'request':
+      output.trace(`tunnel: ${event.method} ${event.path}`);
+      break;
+  }
+}

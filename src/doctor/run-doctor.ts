@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { checkApiKey } from '../client/check-api-key.js';
+import { DEFAULT_API_URL } from '../client/create-verification.js';
+import type { ConfigSource } from '../config.js';
+import { formatDuration } from '../duration.js';
+import { SendtalkVerifyError } from '../errors.js';
+import { maskSecret } from '../mask.js';
+import { sendRequest, SendFailure } from '../send-request.js';
+import { REMINDER_BYPASS_HEADERS } from '../tunnel/probe.js';
+import type { TunnelHandle, TunnelOptions } from '../tunnel/types.js';
+import { startListener } from '../webhook/listener.js';
+import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
+import { joinPublicUrl } from '../flow/create-flow.js';
+import { USER_AGENT } from '../version.js';
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface DoctorCheck {
+  id: 'node' | 'api-key' | 'api' | 'secret' | 'tunnel' | 'webhook';
+  title: string;
+  status: CheckStatus;
+  /** What was found, secrets masked. */
+  detail: string;
+  /** What to do when it failed (or was skipped for want of something). */
+  fix?: string;
+}
+
+export type DoctorTunnel =
+  | { kind: 'none' }
+  | { kind: 'public-url'; publicUrl: string }
+  | { kind: 'localtunnel'; host: string; subdomain?: string; timeoutMs: number };
+
+export interface DoctorOptions {
+  apiKey?: { value: string; source: ConfigSource };
+  apiUrl?: string;
+  secret?: { value: string; source: ConfigSource };
+  secretHeader?: string;
+  tunnel: DoctorTunnel;
+  /** Replaces the tunnel opener (tests). @default openTunnel from src/tunnel, loaded on use */
+  openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
+  /** @default process.version */
+  nodeVersion?: string;
+  /** Bound on each network step. @default 10_000 */
+  stepTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called as each check finishes, so a terminal can show progress. */
+  onCheck?: (check: DoctorCheck) => void;
+}
+
+export const MIN_NODE = [20, 18] as const;
+
+/**
+ * Checks a set-up end to end and returns a row per check. Never throws for a failed check (that is
+ * a row); only an interruption rejects.
+ */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const add = (check: DoctorCheck): void => {
+    checks.push(check);
+    options.onCheck?.(check);
+  };
+  const source = (s: ConfigSource): string => ({ flag: 'from the flag', env: 'from the environment', dotenv: 'from .env', default: 'default' })[s];
+
+  add(checkNode(options.nodeVersion ?? process.version));
+
+  const key = options.apiKey;
+  add(key
+    ? { id: 'api-key', title: 'API key present', status: 'pass', detail: `${maskSecret(key.value)} (${source(key.source)})` }
+    : { id: 'api-key', title: 'API key present', status: 'fail', detail: 'no API key', fix: 'Set SENDTALK_API_KEY (or pass --api-key) to the key from the SendTalk dashboard.' });
+
+  const apiUrl = options.apiUrl ?? DEFAULT_API_URL;
+  if (!key) {
+    add({ id: 'api', title: 'API reachable, key accepted', status: 'skip', detail: 'needs an API key', fix: 'Set SENDTALK_API_KEY first.' });
+  } else {
+    const verdict = await checkApiKey({ apiKey: key.value, apiUrl, signal: options.signal, responseTimeoutMs: options.stepTimeoutMs ?? 10_000, connectTimeoutMs: options.stepTimeoutMs ?? 10_000 });
+    if (!verdict.reachable) {
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${hostOf(apiUrl)}: ${verdict.detail}`, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
+    } else if (!verdict.keyAccepted) {
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${hostOf(apiUrl)} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`, fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).' });
+    } else {
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'pass', detail: `${hostOf(apiUrl)}: ${verdict.detail}` });
+    }
+  }
+
+  const secret = options.secret;
+  add(secret
+    ? { id: 'secret', title: 'Webhook secret set', status: 'pass', detail: `${maskSecret(secret.value)} (${source(secret.source)})` }
+    : { id: 'secret', title: 'Webhook secret set', status: 'fail', detail: 'no webhook secret: deliveries could not be checked', fix: 'Set SENDTALK_WEBHOOK_SECRET (or --secret) to the secret shown after saving Verification Config.' });
+
+  for (const check of await checkWebhookPath(options, secret?.value)) add(check);
+  return checks;
+}
+
+function checkNode(version: string): DoctorCheck {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  return ok
+    ? { id: 'node', title: 'Node.js version', status: 'pass', detail: version }
+    : { id: 'node', title: 'Node.js version', status: 'fail', detail: `${version} is older than ${MIN_NODE.join('.')}`, fix: `Install Node.js ${MIN_NODE.join('.')} or newer.` };
+}
+
+/**
+ * Opens the tunnel (as `create` would) in front of a temporary listener, then sends a signed test
+ * delivery to the public webhook URL and checks that the listener accepted it: the same path
+ * SendTalk's webhook will take, secret included.
+ */
+async function checkWebhookPath(options: DoctorOptions, secret: string | undefined): Promise<DoctorCheck[]> {
+  const rows: DoctorCheck[] = [];
+  // Without a configured secret, still prove the path works with a throwaway one.
+  const probeSecret = secret ?? randomBytes(16).toString('hex');
+  const header = options.secretHeader ?? DEFAULT_SECRET_HEADER;
+  const listener = await startListener({ secret: probeSecret, secretHeader: header });
+  let tunnel: TunnelHandle | undefined;
+  try {
+    let base: string | undefined;
+    const t = options.tunnel;
+    if (t.kind === 'none') {
+      rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the localtunnel tunnel, or pass --public-url.' });
+    } else if (t.kind === 'public-url') {
+      base = t.publicUrl;
+      rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'skip', detail: `your own tunnel at ${t.publicUrl}, not opened by this tool` });
+    } else {
+      try {
+        const open = options.openTunnel ?? (await import('../tunnel/open-tunnel.js')).openTunnel;
+        const started = Date.now();
+        tunnel = await open({ port: listener.port, host: t.host, subdomain: t.subdomain, registrationTimeoutMs: t.timeoutMs, signal: options.signal });
+        base = tunnel.url;
+        rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'pass', detail: `${tunnel.url} via ${hostOf(t.host)} in ${formatDuration(Date.now() - started)}` });
+      } catch (error) {
+        if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
+        const known = error instanceof SendtalkVerifyError ? error : undefined;
+        rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try --tunnel-host with another localtunnel server, or --public-url with your own tunnel.' });
+      }
+    }
+    rows.push(await sendTestDelivery(options, base, listener, probeSecret, header));
+  } finally {
+    await tunnel?.close().catch(() => {});
+    await listener.close();
+  }
+  return rows;
+}
+
+async function sendTestDelivery(
+  options: DoctorOptions,
+  base: string | undefined,
+  listener: Awaited<ReturnType<typeof startListener>>,
+  secret: string,
+  header: string,
+): Promise<DoctorCheck> {
+  const title = 'Signed delivery reaches the listener';
+  if (options.tunnel.kind === 'public-url') {
+    // Your own tunnel forwards to a port we do not know, so the temporary listener cannot be behind it.
+    return { id: 'webhook', title, status: 'skip', detail: 'with --public-url, run `listen --public-url …` and `trigger --url …` to check your own tunnel' };
+  }
+  if (options.tunnel.kind === 'localtunnel' && base === undefined) {
+    return { id: 'webhook', title, status: 'skip', detail: 'needs the tunnel', fix: 'Fix the tunnel first.' };
+  }
+  const url = base === undefined ? listener.url : joinPublicUrl(base, listener.path);
+  const id = `doctor-${randomBytes(6).toString('hex')}`;
+  try {
+    const answer = await sendRequest(url, {
+      method: 'POST',
+      timeoutMs: options.stepTimeoutMs ?? 10_000,
+      signal: options.signal,
+      headers: { ...REMINDER_BYPASS_HEADERS, 'content-type': 'application/json', 'user-agent': USER_AGENT, [header]: secret },
+      body: JSON.stringify({ verificationID: id, status: 'verified', test: true }),
+    });
+    const arrived = listener.accepted.some((d) => d.verificationId === id);
+    if (answer.status === 200 && arrived) {
+      return { id: 'webhook', title, status: 'pass', detail: `${url} → 200 in ${formatDuration(answer.ms)}, secret checked` };
+    }
+    return { id: 'webhook', title, status: 'fail', detail: `${url} answered HTTP ${answer.status}${arrived ? '' : ' and the listener never saw it'}`, fix: 'The tunnel does not lead to the listener: try another --tunnel-host, or --public-url.' };
+  } catch (error) {
+    const message = error instanceof SendFailure ? error.message : (error as Error).message;
+    return { id: 'webhook', title, status: 'fail', detail: `${url}: ${message}`, fix: 'The tunnel does not lead to the listener: try another --tunnel-host, or --public-url.' };
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

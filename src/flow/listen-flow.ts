@@ -1,0 +1,173 @@
+import { SendtalkVerifyError } from '../errors.js';
+import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
+import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
+import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types.js';
+import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
+import { forwardDelivery, type ForwardResult } from '../webhook/forward-delivery.js';
+import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
+
+export interface ListenFlowOptions {
+  /** Listener interface. @default '127.0.0.1' */
+  host?: string;
+  /** Listener port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Listener path. @default '/webhook' */
+  path?: string;
+  /** Webhook secret from Verification Config. Without it deliveries are accepted unchecked. */
+  secret?: string;
+  /** @default 'Secret-Key' */
+  secretHeader?: string;
+  /** Open a localtunnel tunnel with these settings; `false` (or `publicUrl`) opens none. @default false */
+  tunnel?: false | { host?: string; subdomain?: string; registrationTimeoutMs?: number; connect?: TunnelConnector };
+  /** The public base URL of the user's own tunnel (ngrok, cloudflared); no tunnel is opened. */
+  publicUrl?: string;
+  /** Check the public URL reaches the listener once it is up. @default true */
+  probe?: boolean;
+  /** Stop after this many accepted deliveries. */
+  maxEvents?: number;
+  /** Stop after this long. */
+  timeoutMs?: number;
+  /** Pass each accepted delivery to this local URL before acknowledging it. */
+  forwardTo?: string;
+  /** Append every delivery to this NDJSON file; accepted ones are written before they are acknowledged. */
+  logPath?: string;
+  /**
+   * After the last delivery, wait this long before closing the tunnel so that its 200 can travel
+   * back through the tunnel (closing at once would cut it, and SendTalk would retry). @default 300
+   */
+  drainMs?: number;
+  /** Aborting stops listening: the result's reason is `interrupted` (or the opening rejects). */
+  signal?: AbortSignal;
+  onEvent?: (event: ListenFlowEvent) => void;
+}
+
+export type ListenFlowEvent =
+  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string }
+  | { type: 'probe'; webhookUrl: string; result: ProbeResult }
+  /** Everything is up (and probed): deliveries are awaited from now on. */
+  | { type: 'waiting' }
+  /** `webhookUrl` is the current public webhook URL; `previousWebhookUrl` comes with `reopened`. */
+  | { type: 'tunnel'; event: TunnelEvent; webhookUrl?: string; previousWebhookUrl?: string }
+  | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult }
+  | { type: 'log-error'; delivery: Delivery; message: string };
+
+export type ListenEnd = 'max-events' | 'timeout' | 'interrupted';
+
+export interface ListenResult {
+  reason: ListenEnd;
+  accepted: number;
+  refused: number;
+  /** The webhook URL when listening ended (a re-opened tunnel may have changed it). */
+  webhookUrl: string;
+  localUrl: string;
+}
+
+/**
+ * The `listen` job: the webhook listener, optionally behind a tunnel, with every delivery reported,
+ * logged and forwarded, until `maxEvents`, `timeoutMs` or the signal. Never prints; always
+ * releases what it started (tunnel, then listener, then log file).
+ */
+export async function runListenFlow(options: ListenFlowOptions): Promise<ListenResult> {
+  const emit = options.onEvent ?? (() => {});
+  const cleanups: Array<() => Promise<void>> = [];
+  const forwarded = new WeakMap<Delivery, ForwardResult>();
+  let accepted = 0;
+  let refused = 0;
+  let finish: (reason: ListenEnd) => void = () => {};
+  const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
+
+  try {
+    let log: DeliveryLogWriter | undefined;
+    if (options.logPath) {
+      log = await openDeliveryLog(options.logPath);
+      cleanups.push(() => log!.close());
+    }
+    const probeToken = newProbeToken();
+
+    const listener: ListenerHandle = await startListener({
+      host: options.host,
+      port: options.port,
+      path: options.path,
+      secret: options.secret,
+      secretHeader: options.secretHeader,
+      probeToken,
+      beforeAcknowledge: async (delivery) => {
+        // The record first: a delivery that is acknowledged is one that is on disk.
+        await log?.write(delivery);
+        if (options.forwardTo) {
+          forwarded.set(delivery, await forwardDelivery(delivery, { url: options.forwardTo, secret: options.secret, secretHeader: options.secretHeader }));
+        }
+      },
+      onDelivery: (delivery) => {
+        if (delivery.accepted) accepted++;
+        else refused++;
+        // Accepted deliveries were logged before their 200; refused ones are logged now.
+        if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
+          log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));
+        }
+        emit({ type: 'delivery', delivery, forward: forwarded.get(delivery) });
+        if (options.maxEvents !== undefined && accepted >= options.maxEvents) finish('max-events');
+      },
+    });
+    cleanups.push(() => listener.close());
+
+    let tunnel: TunnelHandle | undefined;
+    let base: string | undefined = options.publicUrl;
+    // Tunnel events from while it opens (a replaced subdomain) are held back: `ready` comes first.
+    let held: ListenFlowEvent[] | undefined = [];
+    const emitTunnel = (event: ListenFlowEvent): void => (held ? void held.push(event) : emit(event));
+    const webhookUrlOf = (url: string): string => joinPublicUrl(url, listener.path);
+    if (!base && options.tunnel) {
+      const { openTunnel } = await import('../tunnel/open-tunnel.js');
+      const bound = listener.server.address();
+      tunnel = await openTunnel({
+        port: listener.port,
+        localHost: tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host),
+        host: options.tunnel.host,
+        subdomain: options.tunnel.subdomain,
+        registrationTimeoutMs: options.tunnel.registrationTimeoutMs,
+        connect: options.tunnel.connect,
+        signal: options.signal,
+        onEvent: (event) => {
+          const current = tunnel?.url ?? ('url' in event ? event.url : undefined);
+          emitTunnel({
+            type: 'tunnel',
+            event,
+            webhookUrl: current ? webhookUrlOf(current) : undefined,
+            previousWebhookUrl: event.type === 'reopened' ? webhookUrlOf(event.previousUrl) : undefined,
+          });
+        },
+      });
+      cleanups.push(() => tunnel!.close());
+      base = tunnel.url;
+    }
+    const webhookUrl = (): string => (base === undefined ? listener.url : webhookUrlOf(tunnel?.url ?? base));
+    emit({ type: 'ready', localUrl: listener.url, webhookUrl: webhookUrl(), public: base !== undefined, subdomain: tunnel?.subdomain });
+    for (const event of held) emit(event);
+    held = undefined;
+
+    if (base !== undefined && options.probe !== false) {
+      const result = await probePublicUrl(webhookUrl(), probeToken, { signal: options.signal });
+      if (!options.signal?.aborted) emit({ type: 'probe', webhookUrl: webhookUrl(), result });
+    }
+
+    emit({ type: 'waiting' });
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => finish('timeout'), options.timeoutMs);
+    const onAbort = (): void => finish('interrupted');
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const reason = await finished;
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (reason === 'max-events' && tunnel) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
+    return { reason, accepted, refused, webhookUrl: webhookUrl(), localUrl: listener.url };
+  } catch (error) {
+    if (options.signal?.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) {
+      throw options.signal.reason instanceof SendtalkVerifyError ? options.signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted.');
+    }
+    throw error;
+  } finally {
+    // Reverse order of opening: the tunnel before the listener it points at, the log file last.
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+}

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { SendtalkVerifyError } from '../errors.js';
+import { USER_AGENT } from '../version.js';
+import { parseLogLine, type DeliveryLogRecord } from '../webhook/delivery-log.js';
+import { is2xx, toOutcome, type Outcome } from './outcome.js';
+import { sendRequest } from './send-request.js';
+import { interrupted, resolveTarget, type TriggerTarget } from './target.js';
+
+/** The deliveries of a `listen --log` file worth replaying, and those that are not. */
+export interface DeliveryLog {
+  records: DeliveryLogRecord[];
+  /** Delivery records that cannot be replayed, and why. */
+  skipped: Array<{ seq: number; reason: string }>;
+  /** Lines that are not delivery records: blank, another type, or torn by a crash mid-write. */
+  ignoredLines: number;
+}
+
+/** Reads a `listen --log` file. A missing or unreadable file is a usage error. */
+export async function readDeliveryLog(path: string): Promise<DeliveryLog> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SendtalkVerifyError('usage', code === 'ENOENT' ? `The log file ${path} does not exist.` : `Could not read ${path} (${code ?? (error as Error).message}).`, {
+      hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
+    });
+  }
+  return parseDeliveryLog(text);
+}
+
+export function parseDeliveryLog(text: string): DeliveryLog {
+  const log: DeliveryLog = { records: [], skipped: [], ignoredLines: 0 };
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const record = parseLogLine(line);
+    if (!record) log.ignoredLines += 1;
+    // SendTalk only ever POSTs; a GET in the log is someone's browser or a scanner.
+    else if (record.method.toUpperCase() !== 'POST') log.skipped.push({ seq: record.seq, reason: `a ${record.method}, not a delivery` });
+    // The listener refuses a bad secret before reading the body, so such records carry none.
+    else if (record.bodyBase64 === '') log.skipped.push({ seq: record.seq, reason: `no body recorded (refused ${record.status} before it was read)` });
+    else log.records.push(record);
+  }
+  return log;
+}
+
+export interface ReplayOptions extends TriggerTarget {
+  log: DeliveryLog;
+  onDelivery?: (result: ReplayResult) => void;
+}
+
+export interface ReplayResult {
+  seq: number;
+  receivedAt: string;
+  verificationId: string | null;
+  bytes: number;
+  got: Outcome;
+  verdict: 'pass' | 'fail';
+}
+
+export interface ReplayReport {
+  url: string;
+  secretHeader: string;
+  secretSent: boolean;
+  passed: boolean;
+  summary: { replayed: number; passed: number; failed: number; skipped: number };
+  deliveries: ReplayResult[];
+  skipped: DeliveryLog['skipped'];
+  ignoredLines: number;
+}
+
+/**
+ * Sends each recorded delivery again, in order, to the given URL: the body byte for byte, its
+ * content type, and the secret header set from the given secret (the log holds none). A
+ * delivery passes when the endpoint answers 2xx.
+ */
+export async function replayDeliveries(options: ReplayOptions): Promise<ReplayReport> {
+  const target = resolveTarget(options);
+  if (options.log.records.length === 0) {
+    throw new SendtalkVerifyError('usage', `The log has no delivery to replay (${options.log.skipped.length} skipped, ${options.log.ignoredLines} other lines).`, {
+      hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
+    });
+  }
+  const deliveries: ReplayResult[] = [];
+  for (const record of options.log.records) {
+    const body = Buffer.from(record.bodyBase64, 'base64');
+    const headers: Record<string, string> = {
+      'content-type': record.headers['content-type'] ?? 'application/json',
+      'user-agent': record.headers['user-agent'] ?? USER_AGENT,
+    };
+    if (target.secret) headers[target.secretHeader] = target.secret;
+    const exchange = await sendRequest({ url: target.url, method: 'POST', headers, body }, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
+    if (target.signal?.aborted) throw interrupted(target.signal);
+    const got = toOutcome(exchange, body.length, [target.secret]);
+    const result: ReplayResult = { seq: record.seq, receivedAt: record.receivedAt, verificationId: record.verificationId, bytes: body.length, got, verdict: is2xx(got.status) ? 'pass' : 'fail' };
+    deliveries.push(result);
+    options.onDelivery?.(result);
+  }
+  const passed = deliveries.filter((d) => d.verdict === 'pass').length;
+  return {
+    url: target.url,
+    secretHeader: target.secretHeader,
+    secretSent: Boolean(target.secret),
+    passed: passed === deliveries.length,
+    summary: { replayed: deliveries.length, passed, failed: deliveries.length - passed, skipped: options.log.skipped.length },
+    deliveries,
+    skipped: options.log.skipped,
+    ignoredLines: options.log.ignoredLines,
+  };
+}

@@ -1,0 +1,134 @@
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { formatDuration } from '../duration.js';
+
+export interface OutgoingRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  /** Sent byte for byte; omitted for a GET. */
+  body?: Buffer;
+}
+
+export interface SendOptions {
+  /** Bound on the whole exchange: connecting, sending, and reading the answer. @default 10_000 */
+  timeoutMs?: number;
+  /** Bytes of the answer's body kept (the rest is read and dropped). @default 4096 */
+  keepBodyBytes?: number;
+  signal?: AbortSignal;
+}
+
+export type FailureKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'tls' | 'aborted' | 'invalid-url' | 'other';
+
+/** Why no answer came. `message` is short and plain, fit for a table cell. */
+export interface SendFailure {
+  kind: FailureKind;
+  code?: string;
+  message: string;
+}
+
+/** What happened to one request: an answer, or a failure — never an exception. */
+export interface HttpExchange {
+  /** HTTP status, when an answer came. */
+  status?: number;
+  headers?: IncomingHttpHeaders;
+  /** The first `keepBodyBytes` of the answer's body. */
+  body: Buffer;
+  /** The answer's body did not arrive in full (cut, or still coming at the time-out). */
+  bodyIncomplete?: boolean;
+  failure?: SendFailure;
+  /** Every byte of the request body was handed to the network before the exchange ended. */
+  requestSent: boolean;
+  ms: number;
+}
+
+/**
+ * Sends one HTTP request and resolves with what happened. The time bound covers the whole
+ * exchange (a server that trickles bytes cannot stretch it), and every failure is data, so a
+ * caller grading an endpoint never has to tell its own crash from the endpoint's.
+ */
+export function sendRequest(request: OutgoingRequest, options: SendOptions = {}): Promise<HttpExchange> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const keep = options.keepBodyBytes ?? 4096;
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    } catch {
+      return resolve({ body: Buffer.alloc(0), requestSent: false, ms: 0, failure: { kind: 'invalid-url', message: `not an http(s) URL: ${request.url}` } });
+    }
+
+    let settled = false;
+    let requestSent = false;
+    let response: IncomingMessage | undefined;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+
+    const finish = (failure?: SendFailure, bodyIncomplete = false): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      const exchange: HttpExchange = { body: Buffer.concat(kept), requestSent, ms: Date.now() - started };
+      if (response) {
+        // An answer came: what failed afterwards (the body, the rest of our upload) does not undo it.
+        exchange.status = response.statusCode;
+        exchange.headers = response.headers;
+        if (bodyIncomplete) exchange.bodyIncomplete = true;
+      } else if (failure) {
+        exchange.failure = failure;
+      }
+      req.destroy();
+      resolve(exchange);
+    };
+
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const headers: Record<string, string | number> = { ...request.headers };
+    if (request.body !== undefined) headers['content-length'] = request.body.length;
+    // A fresh connection per request: one case's broken connection never leaks into the next.
+    const req = send(url, { method: request.method, headers, agent: false });
+
+    const timer = setTimeout(() => finish({ kind: 'timeout', message: `no answer within ${formatDuration(timeoutMs)}` }, true), timeoutMs);
+    const onAbort = (): void => finish({ kind: 'aborted', message: 'interrupted' }, true);
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    req.on('finish', () => {
+      requestSent = true;
+    });
+    req.on('response', (res) => {
+      response = res;
+      res.on('data', (chunk: Buffer) => {
+        if (keptBytes < keep) {
+          const part = chunk.subarray(0, keep - keptBytes);
+          kept.push(part);
+          keptBytes += part.length;
+        }
+      });
+      res.on('end', () => finish());
+      res.on('error', () => finish(undefined, true));
+      res.on('close', () => finish(undefined, !res.complete));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => finish(classify(error), true));
+    req.end(request.body);
+  });
+}
+
+function classify(error: NodeJS.ErrnoException): SendFailure {
+  const code = error.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { kind: 'refused', code, message: 'connection refused' };
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return { kind: 'reset', code, message: 'connection closed without an answer' };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { kind: 'dns', code, message: 'host name not found' };
+    default:
+      if (code && /CERT|TLS|SSL|SELF_SIGNED/.test(code)) return { kind: 'tls', code, message: `TLS error (${code})` };
+      return { kind: 'other', code, message: code ? `${error.message} (${code})` : error.message };
+  }
+}

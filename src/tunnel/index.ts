@@ -1,0 +1,15 @@
+/** The tunnel: a public URL for the local webhook listener, kept open across server drops. */
+export { openTunnel, reopenDelayMs } from './open-tunnel.js';
+export { probePublicUrl, newProbeToken, REMINDER_BYPASS_HEADERS } from './probe.js';
+export type { ProbeResult } from './probe.js';
+export { checkSubdomain, normaliseTunnelHost, tunnelTargetHost } from './tunnel-config.js';
+export { DEFAULT_TUNNEL_HOST } from './types.js';
+export type {
+  TunnelOptions,
+  TunnelHandle,
+  TunnelEvent,
+  TunnelConnector,
+  TunnelSession,
+  SessionRequest,
+  SessionListener,
+} from './types.js';

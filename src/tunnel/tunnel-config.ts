@@ -1,0 +1,60 @@
+import { SendtalkVerifyError } from '../errors.js';
+
+/**
+ * localtunnel servers accept lowercase letters, digits and inner hyphens, 4 to 63 characters. A
+ * name outside that rule is refused with HTTP 403, which the localtunnel client retries forever:
+ * check it here so the user hears about it at once.
+ */
+export function checkSubdomain(name: string): string {
+  const fix = 'Use 4 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit, e.g. --subdomain acme-webhook-dev.';
+  if (name !== name.toLowerCase()) {
+    throw new SendtalkVerifyError('usage', `Subdomain "${name}" has capital letters; tunnel servers refuse them.`, { hint: fix });
+  }
+  const plain = /^[a-z0-9]{4,63}$/.test(name);
+  const hyphenated = /^[a-z0-9][a-z0-9-]{4,61}[a-z0-9]$/.test(name);
+  if (!plain && !hyphenated) {
+    throw new SendtalkVerifyError('usage', `Subdomain "${name}" is not one a tunnel server accepts.`, { hint: fix });
+  }
+  return name;
+}
+
+/** Checks `--tunnel-host` and drops a trailing slash (localtunnel appends `/?new` to it). */
+export function normaliseTunnelHost(host: string): string {
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new SendtalkVerifyError('usage', `Tunnel host "${host}" is not a URL.`, {
+      hint: 'Pass --tunnel-host (or SENDTALK_TUNNEL_HOST) as http(s)://host[:port] of a localtunnel server.',
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SendtalkVerifyError('usage', `Tunnel host "${host}" must start with http:// or https://.`, {
+      hint: 'Pass --tunnel-host (or SENDTALK_TUNNEL_HOST) as http(s)://host[:port] of a localtunnel server.',
+    });
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * The address the tunnel should connect to for a listener bound to `bound`: the listener's own
+ * address, or loopback of the same family when it listens on every interface.
+ */
+export function tunnelTargetHost(bound: string): string {
+  if (bound === '0.0.0.0' || bound === '' || bound === 'localhost') return '127.0.0.1';
+  if (bound === '::' || bound === '[::]') return '::1';
+  return bound.replace(/^\[(.*)\]$/, '$1');
+}
+
+/** `https://abc.loca.lt` + `/webhook` → `https://abc.loca.lt/webhook`, keeping a path the user gave. */
+export function joinPublicUrl(base: string, path: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new SendtalkVerifyError('usage', `Public URL "${base}" is not a URL.`, { hint: 'Pass --public-url as https://host[/path].' });
+  }
+  const basePath = url.pathname.replace(/\/+$/, '');
+  if (basePath.endsWith(path)) return `${url.origin}${basePath}`;
+  return `${url.origin}${basePath}${path}`;
+}

@@ -1,0 +1,56 @@
+import { SendtalkVerifyError } from '../errors.js';
+import { SendFailure, sendRequest } from '../send-request.js';
+import type { Delivery } from './listener.js';
+import { DEFAULT_SECRET_HEADER } from './secret.js';
+
+export interface ForwardTarget {
+  /** The local app's webhook URL. */
+  url: string;
+  /** Sent in `secretHeader`, so the app checks the same secret SendTalk sends. Without it, no secret header. */
+  secret?: string;
+  /** @default 'Secret-Key' */
+  secretHeader?: string;
+  /** Bound on the app's answer. @default 10_000 */
+  timeoutMs?: number;
+}
+
+/** What the local app answered, or why it did not; never an exception, a down app is not fatal. */
+export type ForwardResult =
+  | { url: string; status: number; ms: number }
+  | { url: string; error: string; ms: number };
+
+/** Checks `--forward-to` before anything starts. */
+export function checkForwardUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SendtalkVerifyError('usage', `--forward-to "${url}" is not a URL.`, { hint: 'Pass your app\'s webhook URL, e.g. --forward-to http://localhost:3000/webhooks/sendtalk.' });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new SendtalkVerifyError('usage', `--forward-to "${url}" must start with http:// or https://.`, { hint: 'Pass e.g. --forward-to http://localhost:3000/webhooks/sendtalk.' });
+  }
+  return parsed.href;
+}
+
+/**
+ * Passes an accepted delivery to a local app: a POST with the body bytes exactly as received (so a
+ * signature or a byte-level comparison in the app still holds), its content type and user agent,
+ * and the secret header set to the configured secret (the listener only kept a masked copy).
+ */
+export async function forwardDelivery(delivery: Delivery, target: ForwardTarget): Promise<ForwardResult> {
+  const headers: Record<string, string | number> = {
+    'content-type': delivery.headers['content-type'] ?? 'application/json',
+    'content-length': delivery.body.length,
+    'user-agent': delivery.headers['user-agent'] ?? 'sendtalk-verify',
+    'x-sendtalk-verify-forwarded': String(delivery.seq),
+  };
+  if (target.secret !== undefined) headers[target.secretHeader ?? DEFAULT_SECRET_HEADER] = target.secret;
+  try {
+    const answer = await sendRequest(target.url, { method: 'POST', headers, body: delivery.body, timeoutMs: target.timeoutMs ?? 10_000, maxBodyBytes: 0 });
+    return { url: target.url, status: answer.status, ms: answer.ms };
+  } catch (error) {
+    const failure = error instanceof SendFailure ? error : new SendFailure('EUNKNOWN', (error as Error).message, 0);
+    return { url: target.url, error: failure.message, ms: failure.ms };
+  }
+}

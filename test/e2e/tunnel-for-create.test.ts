@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/index.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
+import { freePort } from '../helpers/ports.js';
+
+const KEY = 'st_live_TUNNEL_KEY_never_print_1200';
+const SECRET = 'whsec_TUNNEL_CREATE_never_print_3391';
+const PHONE = '6281234567890';
+let server: LocaltunnelServer;
+let emu: EmulatorHandle;
+const children: Array<ReturnType<typeof startCli>> = [];
+
+beforeEach(async () => {
+  server = new LocaltunnelServer();
+  await server.start();
+  // The test plays SendTalk's webhook call itself, through the tunnel, so the emulator only creates.
+  emu = await startEmulator({ apiKey: KEY, secret: SECRET, autoVerifyMs: false });
+});
+
+afterEach(async () => {
+  for (const cli of children.splice(0)) {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+    await cli.done;
+  }
+  await emu.close();
+  await server.stop();
+});
+
+async function until(predicate: () => boolean, what: string, read: () => string): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > 15_000) throw new Error(`timed out waiting for ${what}:\n${read()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('create through the localtunnel tunnel', () => {
+  it('opens the tunnel, proves the webhook URL before creating, and is verified through it', async () => {
+    const cli = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
+      '--tunnel-host', server.url, '--subdomain', 'acme-otp-create', '--json', '--timeout', '20s'], { killAfterMs: 30_000 });
+    children.push(cli);
+    await until(() => emu.verifications.size === 1, 'the verification', cli.stderr);
+    const v = [...emu.verifications.values()][0]!;
+    const webhookUrl = `http://acme-otp-create.localhost:${server.port}/webhook`;
+    const res = await sendThrough(webhookUrl, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: JSON.stringify(verifiedPayload(v)) });
+    // A 200 back through the tunnel: the CLI must not close it before its answer is out.
+    expect(res.status, res.body + cli.stderr()).toBe(200);
+
+    const r = await cli.done;
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'verified', id: v.id, webhookUrl, sandbox: false });
+    expect(r.stderr).toContain(`Webhook URL: ${webhookUrl}`);
+    // The probe went through the tunnel before the API was called.
+    const probed = r.stderr.indexOf('The webhook URL reaches this listener');
+    expect(probed).toBeGreaterThan(-1);
+    expect(probed).toBeLessThan(r.stderr.indexOf('Verification created'));
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
+  it('exits 6 without calling the API when the tunnel cannot open', async () => {
+    server.mode = 'refuse';
+    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
+      '--tunnel-host', server.url, '--tunnel-timeout', '1s'], { killAfterMs: 15_000 });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/Could not open a tunnel/);
+    expect(r.stderr).toMatch(/--public-url/);
+    expect(emu.verifications.size).toBe(0);
+  });
+
+  it('probes a --public-url too, and says clearly when it does not reach the listener', async () => {
+    const port = await freePort();
+    const ownTunnel = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
+      '--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--timeout', '300ms']);
+    children.push(ownTunnel);
+    const ok = await ownTunnel.done;
+    expect(ok.code).toBe(3);
+    expect(ok.stderr).toMatch(/The webhook URL reaches this listener/);
+
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const broken = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
+      '--public-url', nowhere, '--timeout', '300ms']);
+    expect(broken.code).toBe(3);
+    expect(broken.stderr).toMatch(/The webhook URL did not reach this listener: connection refused\./);
+    expect(broken.stderr).toMatch(/check that your tunnel forwards to this listener's port and path/);
+    expect(emu.verifications.size).toBe(2);
+  });
+});

@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SendtalkVerifyError } from '../../src/errors.js';
+import { openTunnel } from '../../src/tunnel/index.js';
+import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
+import { freePort } from '../helpers/ports.js';
+
+let server: LocaltunnelServer;
+
+beforeEach(async () => {
+  server = new LocaltunnelServer();
+  await server.start();
+});
+
+afterEach(async () => {
+  await server.stop();
+});
+
+async function openFails(host: string): Promise<SendtalkVerifyError> {
+  const error = await openTunnel({ port: 1, host, registrationTimeoutMs: 800 }).then(
+    () => { throw new Error('the tunnel opened'); },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SendtalkVerifyError);
+  return error as SendtalkVerifyError;
+}
+
+/**
+ * localtunnel keeps retrying an abandoned registration every second: once the server answers, the
+ * late client must be closed at once rather than hold a tunnel nobody uses.
+ */
+async function lateRegistrationIsClosed(): Promise<void> {
+  server.mode = 'normal';
+  await server.until(() => server.registrations.some((r) => r.id !== undefined), 'the late registration', 5000);
+  const late = server.registrations.find((r) => r.id !== undefined)!.id!;
+  await server.until(() => !server.clientIds.includes(late), 'the late client to go away', 5000);
+}
+
+describe('when the tunnel cannot be opened', () => {
+  it('fails in bounded time when the server never answers the registration', async () => {
+    server.mode = 'hang';
+    const error = await openFails(server.url);
+    expect(error.exitCode).toBe(6);
+    expect(error.message).toMatch(/did not register one within 800 ms \(no answer within 500 ms\)/);
+    expect(error.hint).toMatch(/--tunnel-host/);
+    expect(error.hint).toMatch(/--public-url/);
+    expect(server.registrations.length).toBeGreaterThan(0);
+    await server.restart(); // ends the hanging request, as a server coming back would
+    await lateRegistrationIsClosed();
+  });
+
+  it('says what the server answered when it refuses registrations', async () => {
+    server.mode = 'refuse';
+    const error = await openFails(server.url);
+    expect(error.message).toContain('HTTP 503: tunnel server is refusing new clients (test)');
+    // localtunnel retried by itself meanwhile (once a second).
+    expect(server.registrations.length).toBeGreaterThanOrEqual(1);
+    await lateRegistrationIsClosed();
+  });
+
+  it('says the server is unreachable when nothing listens there', async () => {
+    const port = await freePort();
+    const error = await openFails(`http://localhost:${port}`);
+    expect(error.message).toContain('connection refused');
+    expect(error.details).toMatchObject({ tunnelHost: `http://localhost:${port}` });
+    // A server appearing there later gets the abandoned registration, which is closed at once.
+    await server.stop();
+    server = new LocaltunnelServer({ port });
+    await server.start();
+    await lateRegistrationIsClosed();
+  });
+});
