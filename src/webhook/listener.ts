@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { REDACTED } from '../mask.js';
@@ -33,6 +34,8 @@ export interface ListenerOptions {
    * the public URL really reaches this listener (and not someone else's) before waiting on it.
    */
   probeToken?: string;
+  /** Overrides of the server limits (tests use short timeouts). @default LISTENER_LIMITS */
+  limits?: Partial<ListenerLimits>;
 }
 
 /** Header of the end-to-end probe request; see `ListenerOptions.probeToken`. */
@@ -47,6 +50,8 @@ export type RefusalReason =
   | 'too-large'
   | 'not-json'
   | 'not-object'
+  | 'too-deep'
+  | 'too-many-headers'
   | 'acknowledge-failed';
 
 export interface Delivery extends DeliveryFacts {
@@ -99,22 +104,44 @@ const REFUSAL_TEXT: Record<RefusalReason, string> = {
   'too-large': 'body too large',
   'not-json': 'body is not valid JSON',
   'not-object': 'body must be a JSON object',
+  'too-deep': 'body is nested too deeply',
+  'too-many-headers': 'too many headers',
   'acknowledge-failed': 'could not record the delivery',
 };
 
-/** Server limits, set on purpose: slow or stuck clients must not hold the listener. */
-export const LISTENER_LIMITS = {
-  /** Time allowed to send all request headers. */
-  headersTimeoutMs: 10_000,
-  /** Time allowed for the whole request, body included. */
-  requestTimeoutMs: 30_000,
+export interface ListenerLimits {
+  /** Time allowed to send all request headers; then 408 and the connection is closed. */
+  headersTimeoutMs: number;
+  /** Time allowed for the whole request, body included; then 408 and the connection is closed. */
+  requestTimeoutMs: number;
+  /** How often Node checks the two time-outs above (its default, 30 s, would let them overrun). */
+  checkIntervalMs: number;
   /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Concurrent connections; further ones are closed at once. */
+  maxConnections: number;
+  /** Request headers allowed; a request with more is refused with 431 (Node would silently drop the rest). */
+  maxHeadersCount: number;
+  /** Total size of the request head; larger gets 431 from Node's parser. */
+  maxHeaderBytes: number;
+  /** Nesting of arrays and objects in the body; deeper is refused with 400 before parsing. */
+  maxJsonDepth: number;
+  /** Above this declared length a refused body is not drained: the connection is closed instead. */
+  maxDrainBytes: number;
+}
+
+/** Server limits, set on purpose: slow, stuck or abusive clients must not hold the listener. */
+export const LISTENER_LIMITS: Readonly<ListenerLimits> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  checkIntervalMs: 1_000,
   keepAliveTimeoutMs: 5_000,
-  /** Concurrent connections; more are refused by the kernel backlog then dropped. */
   maxConnections: 512,
-  /** Header count limit (Node's default is 2,000). */
   maxHeadersCount: 100,
-} as const;
+  maxHeaderBytes: 16 * 1024,
+  maxJsonDepth: 64,
+  maxDrainBytes: 16 * 1024 * 1024,
+};
 
 /** Starts the webhook listener. Resolves once it is bound; the handle's `url` is the local one. */
 export async function startListener(options: ListenerOptions = {}): Promise<ListenerHandle> {
@@ -126,16 +153,26 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   const waiters = new Set<{ predicate: (d: Delivery) => boolean; resolve: (d: Delivery) => void }>();
   let seq = 0;
 
-  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+  const limits: ListenerLimits = { ...LISTENER_LIMITS, ...options.limits };
+
+  const server = createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+  }, (req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) respond(res, 500, { error: 'internal error' }, true);
     });
   });
-  server.headersTimeout = LISTENER_LIMITS.headersTimeoutMs;
-  server.requestTimeout = LISTENER_LIMITS.requestTimeoutMs;
-  server.keepAliveTimeout = LISTENER_LIMITS.keepAliveTimeoutMs;
-  server.maxConnections = LISTENER_LIMITS.maxConnections;
-  server.maxHeadersCount = LISTENER_LIMITS.maxHeadersCount;
+  server.maxConnections = limits.maxConnections;
+  // One more than the limit, so that a request over it can be seen and refused rather than cut.
+  server.maxHeadersCount = limits.maxHeadersCount + 1;
+  // CONNECT is never a webhook; without this handler Node would just drop the socket.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (isProbe(req, path, options.probeToken)) {
@@ -156,11 +193,18 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     };
     const refuse = (status: number, reason: RefusalReason, detail: string, extraHeaders?: Record<string, string>): void => {
       Object.assign(delivery, { status, reason, detail });
-      // A refused request may still be sending its body: close the connection rather than read it.
-      respond(res, status, { error: REFUSAL_TEXT[reason], reason }, !req.complete, extraHeaders);
+      // A refused request may still be sending its body. Closing at once would make the client's
+      // next write fail with a reset that can overtake our answer, so Node drains the rest (bounded by
+      // requestTimeoutMs) and the client reads the 4xx; only absurd declared lengths are cut.
+      const declared = Number(req.headers['content-length']);
+      const cut = !req.complete && Number.isFinite(declared) && declared > limits.maxDrainBytes;
+      respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut, extraHeaders);
       options.onDelivery?.(delivery);
     };
 
+    if (req.rawHeaders.length / 2 > limits.maxHeadersCount) {
+      return refuse(431, 'too-many-headers', `more than ${limits.maxHeadersCount} headers`);
+    }
     const requestPath = (req.url ?? '/').split('?')[0]!;
     if (requestPath !== path) return refuse(404, 'not-found', `nothing listens at ${truncate(requestPath, 80)}; deliveries go to ${path}`);
     if (req.method !== 'POST') return refuse(405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' });
@@ -173,9 +217,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       secretCheck = 'ok';
     }
 
-    const contentType = (req.headers['content-type'] ?? '').toLowerCase();
-    if (/^(multipart\/|application\/x-www-form-urlencoded)/.test(contentType)) {
-      return refuse(415, 'unsupported-media-type', `content type ${truncate(contentType, 60)} cannot carry a JSON payload`);
+    const contentType = (req.headers['content-type'] ?? '').toLowerCase().trim();
+    // A missing type is tolerated (SendTalk's headers are unpublished); a declared non-JSON one is not.
+    if (contentType !== '' && !isJsonContentType(contentType)) {
+      return refuse(415, 'unsupported-media-type', `content type ${truncate(contentType, 60)} is not JSON`);
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) {
@@ -186,9 +231,19 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     if (body === 'aborted') return; // the client went away; nothing to answer
     delivery.body = body;
 
+    let text: string;
+    try {
+      // Fatal decoding: invalid UTF-8 must not be "repaired" into a valid-looking payload.
+      text = UTF8.decode(body);
+    } catch {
+      return refuse(400, 'not-json', 'the body is not valid UTF-8');
+    }
+    if (jsonDepthExceeds(text, limits.maxJsonDepth)) {
+      return refuse(400, 'too-deep', `the body nests more than ${limits.maxJsonDepth} levels`);
+    }
     let payload: unknown;
     try {
-      payload = JSON.parse(body.toString('utf8'));
+      payload = JSON.parse(text);
     } catch {
       return refuse(400, 'not-json', body.length === 0 ? 'the body is empty' : 'the body is not valid JSON');
     }
@@ -278,6 +333,33 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
 function isProbe(req: IncomingMessage, path: string, token: string | undefined): boolean {
   if (token === undefined || token === '') return false;
   return req.headers[PROBE_HEADER.toLowerCase()] === token && (req.url ?? '/').split('?')[0] === path;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** `application/json`, `application/<anything>+json`, with or without parameters. */
+function isJsonContentType(contentType: string): boolean {
+  return /^application\/([\w.-]+\+)?json\s*(;|$)/.test(contentType);
+}
+
+/**
+ * True when arrays/objects nest deeper than `max`. A linear scan before JSON.parse, so a body of
+ * 60 KB of brackets costs microseconds and never reaches a recursive consumer.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return false;
 }
 
 function normalisePath(path: string): string {

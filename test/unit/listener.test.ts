@@ -61,6 +61,19 @@ describe('webhook listener answers', () => {
     expect(listener.accepted).toHaveLength(0);
   });
 
+  it.each([
+    ['no content type', { 'secret-key': SECRET }],
+    ['a +json content type', { 'secret-key': SECRET, 'content-type': 'application/vnd.sendtalk+json; charset=utf-8' }],
+  ])('tolerates %s when the body is a JSON object', async (_name, headers) => {
+    expect((await send({ headers, body: '{"verificationID":"t1"}' })).status).toBe(200);
+  });
+
+  it('tolerates a byte order mark and ordinary nesting', async () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`{"a":${'['.repeat(20)}${']'.repeat(20)},"verificationID":"t2"}`)]);
+    expect((await send({ headers: good, body })).status).toBe(200);
+    expect(seen.at(-1)).toMatchObject({ accepted: true, verificationId: 't2' });
+  });
+
   it('answers 401 "secret key is invalid" without echoing either secret', async () => {
     const res = await send({ headers: { 'secret-key': 'wrong-but-close-123456' }, body: '{}' });
     expect(res.body).toContain('secret key is invalid');

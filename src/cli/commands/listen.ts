@@ -137,6 +137,8 @@ const REFUSAL_LABEL: Record<RefusalReason, string> = {
   'not-json': 'not JSON',
   'not-object': 'not an object',
   'too-large': 'too large',
+  'too-deep': 'nested too deeply',
+  'too-many-headers': 'too many headers',
   'unsupported-media-type': 'not JSON',
   'method-not-allowed': 'wrong method',
   'not-found': 'wrong path',
