@@ -84,3 +84,10 @@ export class SendtalkVerifyError extends Error {
 export function isSendtalkVerifyError(error: unknown): error is SendtalkVerifyError {
   return error instanceof SendtalkVerifyError;
 }
+
+/** The one wording for a missing API key, shared by the client, the create flow and the CLI. */
+export function noApiKeyError(): SendtalkVerifyError {
+  return new SendtalkVerifyError('usage', 'No SendTalk API key.', {
+    hint: 'Set SENDTALK_API_KEY or pass --api-key; or try the offline demo with --sandbox.',
+  });
+}

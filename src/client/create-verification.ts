@@ -1,4 +1,4 @@
-import { SendtalkVerifyError } from '../errors.js';
+import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { maskSecret } from '../mask.js';
 import { parsePhone } from '../phone.js';
@@ -45,11 +45,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
  * `body.status` ≠ 200) and throws a categorised `SendtalkVerifyError` for every failure.
  */
 export async function createVerification(options: CreateVerificationOptions): Promise<Verification> {
-  if (!options.apiKey) {
-    throw new SendtalkVerifyError('usage', 'No SendTalk API key.', {
-      hint: 'Set SENDTALK_API_KEY or pass --api-key; or try the offline demo with --sandbox.',
-    });
-  }
+  if (!options.apiKey) throw noApiKeyError();
   const phone = parsePhone(options.phone);
   const language = options.language ?? 'en';
   if (language !== 'en' && language !== 'id') {

@@ -1,6 +1,6 @@
 import { createVerification, type LanguageCode } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
-import { SendtalkVerifyError } from '../errors.js';
+import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
 import { parsePhone } from '../phone.js';
 import { startEmulator, randomCredential, type EmulatorHandle } from '../emulator/emulator.js';
@@ -101,11 +101,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
   const phone = parsePhone(options.phone); // bad input fails before anything starts
   const wait = options.wait ?? true;
   const sandbox = options.sandbox ?? false;
-  if (!sandbox && !options.apiKey) {
-    throw new SendtalkVerifyError('usage', 'No SendTalk API key.', {
-      hint: 'Set SENDTALK_API_KEY or pass --api-key; or try the offline demo with --sandbox.',
-    });
-  }
+  if (!sandbox && !options.apiKey) throw noApiKeyError();
   const controller = new AbortController();
   const onOuterAbort = (): void => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) onOuterAbort();

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
 import { parseDuration, formatDuration } from '../../duration.js';
-import { SendtalkVerifyError } from '../../errors.js';
+import { noApiKeyError, SendtalkVerifyError } from '../../errors.js';
 import type { CreateFlowEvent, CreateResult, PublicUrlProvider } from '../../flow/create-flow.js';
 import type { TunnelEvent } from '../../tunnel/types.js';
 import { keyValueRows } from '../../render/style.js';
@@ -82,12 +82,8 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
   output.protect(apiKey, secret);
 
-  const phone = flags.phone ?? (sandbox ? SANDBOX_DEMO_PHONE : undefined);
-  if (!phone) {
-    throw new SendtalkVerifyError('usage', 'No phone number.', {
-      hint: 'Pass --phone with the country code, e.g. --phone 6281234567890 (or try --sandbox).',
-    });
-  }
+  if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
+  const phone = flags.phone ?? (sandbox ? SANDBOX_DEMO_PHONE : await askForPhone(output));
   // The sandbox's emulator delivers on loopback: it needs no tunnel unless one is asked for.
   const tunnel = resolveTunnel(flags, sources, sandbox ? 'none' : 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
@@ -154,6 +150,30 @@ function openLocaltunnel(choice: Extract<TunnelChoice, { kind: 'localtunnel' }>,
     });
     return { url: handle.url, close: () => handle.close() };
   };
+}
+
+/**
+ * A missing --phone is asked for on a terminal (and re-asked, with the reason, when it does not
+ * parse); anywhere else it is a usage error naming the flag, so CI never waits on a prompt.
+ */
+async function askForPhone(output: Output): Promise<string> {
+  const missing = new SendtalkVerifyError('usage', 'No phone number.', {
+    hint: 'Pass --phone with the country code, e.g. --phone 6281234567890 (or try --sandbox).',
+  });
+  const { canPrompt, ask } = await import('../prompt.js');
+  if (!canPrompt()) throw missing;
+  const { parsePhone } = await import('../../phone.js');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const answer = await ask('Phone number to verify, with country code (e.g. +62 812-3456-7890): ');
+    if (!answer) throw missing;
+    try {
+      return parsePhone(answer).digits;
+    } catch (error) {
+      if (!(error instanceof SendtalkVerifyError)) throw error;
+      output.error(error.message, error.hint?.replace('--phone ', ''));
+    }
+  }
+  throw missing;
 }
 
 function parsePort(text: string): number {
