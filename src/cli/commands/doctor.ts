@@ -15,6 +15,7 @@ interface DoctorFlags extends TunnelFlags {
   envFile?: string;
   json?: boolean;
   debug?: boolean;
+  quiet?: boolean;
 }
 
 export function registerDoctor(program: Command, runner: CommandRunner, ctx: RunContext): void {
@@ -29,6 +30,7 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .option('--env-file <path>', 'read configuration from this file instead of ./.env')
     .option('--json', 'print one JSON document with every check')
     .option('--debug', 'show stack traces (secrets stay masked)')
+    .option('-q, --quiet', 'print only the failed checks and the summary')
     .addHelpText('after', `
 What it sends: to check the key without creating a verification, it POSTs one create request
 with an empty userPhone. SendTalk refuses it either for the phone (the key was accepted) or for
@@ -43,7 +45,7 @@ ${examples([
 }
 
 async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ json: flags.json, debug: flags.debug });
+  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
   const sources = loadConfigSources({ envFile: flags.envFile });
   const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources);
@@ -60,7 +62,7 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
       secretHeader: flags.secretHeader,
       tunnel,
       signal: interrupt.signal,
-      onCheck: (check) => output.result(row(output, check)),
+      onCheck: (check) => { if (!output.quiet || check.status === 'fail') output.result(row(output, check)); },
     });
     const ok = checks.every((check) => check.status !== 'fail');
     if (output.json) output.document({ ok, checks });
