@@ -99,7 +99,10 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
 
   const showQr = flags.qr ?? output.interactive;
   const view = new CreateView(output, showQr && !output.json, tunnel);
-  const interrupt = interruptOnSignals(() => view.stop());
+  const interrupt = interruptOnSignals(() => view.stop(), undefined, (name) => {
+    view.stop();
+    output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
+  });
   const { runCreateFlow } = await import('../../flow/create-flow.js');
   try {
     const result = await runCreateFlow({
