@@ -6,20 +6,36 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Turns the first SIGINT/SIGTERM/SIGHUP into an abort (so the command can close its tunnel and
- * servers), and a second one into an immediate exit. If the cleanup hangs, a watchdog exits anyway.
+ * servers), and a second one into an immediate exit. If the cleanup hangs, a watchdog exits anyway
+ * after `graceMs`. `onInterrupt` hears the first signal (to say that cleanup is under way);
+ * `onForcedExit` runs just before a forced exit (to stop a spinner).
  */
-export function interruptOnSignals(onForcedExit: () => void, graceMs = 5000): { signal: AbortSignal; dispose(): void } {
+export function interruptOnSignals(
+  onForcedExit: () => void = () => {},
+  graceMs = 5000,
+  onInterrupt?: (name: NodeJS.Signals) => void,
+): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  const forcedExit = (why: string): never => {
+    try {
+      onForcedExit();
+    } catch {
+      // exiting anyway
+    }
+    process.stderr.write(`\n✖ ${why}\n`);
+    process.exit(INTERRUPTED_EXIT);
+  };
   const handler = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
-      onForcedExit();
-      process.exit(INTERRUPTED_EXIT);
+      forcedExit(`Interrupted again (${name}): exiting now, without finishing the cleanup.`);
     }
     controller.abort(new SendtalkVerifyError('interrupted', `Interrupted (${name}).`, { exitCode: INTERRUPTED_EXIT }));
-    setTimeout(() => {
-      onForcedExit();
-      process.exit(INTERRUPTED_EXIT);
-    }, graceMs).unref();
+    setTimeout(() => forcedExit(`The cleanup did not finish within ${Math.round(graceMs / 1000)} s: exiting anyway.`), graceMs).unref();
+    try {
+      onInterrupt?.(name);
+    } catch {
+      // a message that cannot be shown must not stop the cleanup
+    }
   };
   for (const name of SIGNALS) process.on(name, handler);
   return {

@@ -100,6 +100,11 @@ interface HttpAnswer { status: number; headers: Record<string, string | string[]
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Connection errors raised before any byte of the request was accepted: safe to send again. */
 const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+/**
+ * Longest wait before a retry, Retry-After included. A server asking for more is not retried at
+ * once: the error says when to try again instead (a CLI should not sit silent for minutes).
+ */
+export const MAX_RETRY_WAIT_MS = 10_000;
 
 async function postJson(url: string, body: JsonObject, options: EndpointOptions): Promise<unknown> {
   // undici is loaded on first use so that `--help` and `--version` do not pay for it.
@@ -111,54 +116,93 @@ async function postJson(url: string, body: JsonObject, options: EndpointOptions)
   const retries = Math.max(0, options.retries ?? 2);
   const payload = JSON.stringify(body);
   try {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       const started = Date.now();
-      trace?.(`→ POST ${url} (API-Key: ${maskSecret(options.apiKey)}) ${payload}`);
+      const canRetry = attempt <= retries;
+      trace?.(`→ POST ${url} (API-Key: ${maskSecret(options.apiKey)}) ${payload}${attempt > 1 ? ` [attempt ${attempt} of ${retries + 1}]` : ''}`);
+      // One bound on the whole attempt, so that an answer trickling in byte by byte cannot stretch it.
+      const bound = AbortSignal.timeout(connectTimeout + responseTimeout);
+      const signal = options.signal ? AbortSignal.any([options.signal, bound]) : bound;
+      let stage: Stage = 'request';
       let answer: HttpAnswer;
       try {
         const res = await request(url, {
           method: 'POST',
           dispatcher,
-          signal: options.signal,
+          signal,
           headers: { 'api-key': options.apiKey, 'content-type': 'application/json', 'user-agent': USER_AGENT, accept: 'application/json' },
           body: payload,
         });
+        stage = 'body';
         answer = { status: res.statusCode, headers: res.headers, text: await res.body.text() };
       } catch (error) {
-        const failure = networkFailure(error, url, connectTimeout, responseTimeout, options.signal);
+        const failure = networkFailure(error, url, stage, { connectMs: connectTimeout, responseMs: responseTimeout, attempt, bound, signal: options.signal });
         trace?.(`← ${failure.message} after ${Date.now() - started} ms`);
-        const code = (error as { code?: string }).code ?? '';
-        if (attempt < retries && RETRYABLE_CONNECT.has(code)) {
-          await backoff(attempt, undefined, options.signal);
+        const code = errorCode(error);
+        if (canRetry && stage === 'request' && RETRYABLE_CONNECT.has(code) && failure.category !== 'interrupted') {
+          const wait = jitteredBackoff(attempt);
+          trace?.(`↻ ${code}: nothing was sent, retrying in ${wait} ms`);
+          await sleep(wait, options.signal);
           continue;
         }
         throw failure;
       }
       trace?.(`← HTTP ${answer.status} in ${Date.now() - started} ms: ${answer.text.slice(0, 500)}`);
-      if (attempt < retries && RETRYABLE_STATUS.has(answer.status)) {
-        await backoff(attempt, answer.headers['retry-after'], options.signal);
-        continue;
+      if (RETRYABLE_STATUS.has(answer.status)) {
+        const asked = retryAfterMs(answer.headers['retry-after']);
+        const wait = asked ?? jitteredBackoff(attempt);
+        if (canRetry && wait <= MAX_RETRY_WAIT_MS) {
+          trace?.(`↻ HTTP ${answer.status}: retrying in ${wait} ms${asked !== undefined ? ' (Retry-After)' : ''}`);
+          await sleep(wait, options.signal);
+          continue;
+        }
       }
-      return interpretAnswer(answer, url);
+      return interpretAnswer(answer, url, attempt);
     }
   } finally {
     dispatcher.close().catch(() => {});
   }
 }
 
-/** Exponential backoff with full jitter, honouring Retry-After (capped so Ctrl-C and CI stay snappy). */
-async function backoff(attempt: number, retryAfter: string | string[] | undefined, signal?: AbortSignal): Promise<void> {
-  const header = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
-  const asked = header !== undefined && /^\d+$/.test(header) ? Number(header) * 1000 : undefined;
-  const base = 300 * 2 ** attempt;
-  const delay = Math.min(asked ?? base / 2 + Math.random() * base / 2, 10_000);
-  const { setTimeout: sleep } = await import('node:timers/promises');
-  await sleep(delay, undefined, { signal }).catch(() => {
-    throw new SendtalkVerifyError('interrupted', 'Interrupted while waiting to retry the SendTalk API.');
+type Stage = 'request' | 'body';
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** Exponential backoff with jitter: 150–300 ms before the 2nd attempt, 300–600 ms before the 3rd… */
+function jitteredBackoff(attempt: number): number {
+  const base = 300 * 2 ** (attempt - 1);
+  return Math.min(Math.round(base / 2 + Math.random() * base / 2), MAX_RETRY_WAIT_MS);
+}
+
+/** Retry-After as seconds or as an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  const { setTimeout: wait } = await import('node:timers/promises');
+  await wait(ms, undefined, { signal }).catch(() => {
+    throw signal?.reason instanceof SendtalkVerifyError ? signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted while waiting to retry the SendTalk API.');
   });
 }
 
-function interpretAnswer(answer: HttpAnswer, url: string): unknown {
+function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unknown {
+  const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+  const details = { httpStatus: answer.status, attempts };
+  if (answer.status === 429) {
+    const after = retryAfterMs(answer.headers['retry-after']);
+    const when = after === undefined ? 'in a minute' : `in ${formatSeconds(after)}`;
+    throw new SendtalkVerifyError('api-unavailable',
+      `SendTalk API is rate-limiting this key: HTTP 429${after === undefined ? '' : `, Retry-After ${formatSeconds(after)}`}${tries}.`,
+      { hint: `Wait and try again ${when}; creating many verifications in a loop trips the limit.`, details: { ...details, retryAfterMs: after } });
+  }
   let json: unknown;
   try {
     json = JSON.parse(answer.text);
@@ -167,21 +211,25 @@ function interpretAnswer(answer: HttpAnswer, url: string): unknown {
     const title = /<title>([^<]{1,80})<\/title>/i.exec(answer.text)?.[1]?.trim();
     const isServerSide = answer.status >= 500 || answer.status < 400;
     throw new SendtalkVerifyError(isServerSide ? 'api-unavailable' : 'api-rejected',
-      `SendTalk API answered HTTP ${answer.status} with ${kind}${title ? ` ("${title}")` : ''} instead of JSON.`,
-      { hint: hintForHttpStatus(answer.status, url), details: { httpStatus: answer.status } });
+      `SendTalk API answered HTTP ${answer.status} with ${kind}${title ? ` ("${title}")` : ''} instead of JSON${tries}.`,
+      { hint: hintForHttpStatus(answer.status, url, kind === 'an HTML page'), details });
   }
   if (answer.status >= 400 && !(isJsonObject(json) && isJsonObject(json.error) && json.error.message)) {
-    throw new SendtalkVerifyError(answer.status >= 500 || answer.status === 429 ? 'api-unavailable' : 'api-rejected',
-      `SendTalk API answered HTTP ${answer.status}.`, { hint: hintForHttpStatus(answer.status, url), details: { httpStatus: answer.status } });
+    throw new SendtalkVerifyError(answer.status >= 500 ? 'api-unavailable' : 'api-rejected',
+      `SendTalk API answered HTTP ${answer.status}${tries}.`, { hint: hintForHttpStatus(answer.status, url, false), details });
   }
   return json;
 }
 
-function hintForHttpStatus(status: number, url: string): string {
-  if (status === 429) return 'SendTalk is rate-limiting this key: wait a minute and try again.';
+function formatSeconds(ms: number): string {
+  return `${Math.ceil(ms / 1000)} s`;
+}
+
+function hintForHttpStatus(status: number, url: string, html: boolean): string {
   if (status >= 500) return 'SendTalk may be having trouble: try again in a minute; --debug shows the exchange.';
   if (status === 401 || status === 403) return 'Check the API key (SENDTALK_API_KEY or --api-key).';
   if (status === 404) return `Nothing answers at ${url}: check --api-url (or SENDTALK_API_URL).`;
+  if (html && status < 400) return `A web page answered instead of the API (a proxy, captive portal or wrong address): check --api-url (or SENDTALK_API_URL) and your network.`;
   return 'Run with --debug to see the exchange.';
 }
 
@@ -203,6 +251,11 @@ export function readEnvelope(json: unknown): unknown {
   const failed = (Number.isFinite(status) && status !== 200) || message !== '' || code !== '';
   if (!failed) return json.data;
 
+  if (status === 429) {
+    throw new SendtalkVerifyError('api-unavailable', `SendTalk API is rate-limiting this key: ${message || 'too many requests'}${code ? ` (code ${code})` : ''}.`, {
+      hint: 'Wait a minute and try again; creating many verifications in a loop trips the limit.', code: code || undefined, details: { status },
+    });
+  }
   const headerProblem = /header/i.test(code) || /header|api[- ]?key/i.test(`${field} ${message}`) || status === 401 || status === 403;
   const flag = FLAG_FOR_FIELD[field.toLowerCase().replace(/[_-]/g, '')];
   const hint = headerProblem
@@ -215,25 +268,41 @@ export function readEnvelope(json: unknown): unknown {
     { hint, code: code || undefined, field: field || undefined, details: { status: Number.isFinite(status) ? status : undefined, keyProblem: headerProblem } });
 }
 
-function networkFailure(error: unknown, url: string, connectMs: number, responseMs: number, signal?: AbortSignal): SendtalkVerifyError {
-  if (signal?.aborted) return new SendtalkVerifyError('interrupted', 'Interrupted while calling the SendTalk API.');
-  const code = (error as { code?: string }).code ?? '';
+interface FailureContext { connectMs: number; responseMs: number; attempt: number; bound: AbortSignal; signal?: AbortSignal }
+
+function networkFailure(error: unknown, url: string, stage: Stage, ctx: FailureContext): SendtalkVerifyError {
+  if (ctx.signal?.aborted) {
+    return ctx.signal.reason instanceof SendtalkVerifyError ? ctx.signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted while calling the SendTalk API.');
+  }
+  const code = errorCode(error);
   const host = safeHost(url);
-  const hint = 'Check your network and --api-url (or SENDTALK_API_URL); --sandbox works offline.';
-  const message = (() => {
+  const tries = ctx.attempt > 1 ? ` (${ctx.attempt} attempts)` : '';
+  const offline = 'Check your network and --api-url (or SENDTALK_API_URL); --sandbox works offline.';
+  // Once the request may have reached SendTalk, it is not sent again: a second create would send a second message.
+  const maybeCreated = 'SendTalk may have created the verification anyway (it was not sent twice, to avoid a duplicate); try again in a minute, --debug shows the exchange.';
+  const [message, hint] = ((): [string, string] => {
+    if (ctx.bound.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return stage === 'body'
+        ? [`${host} started answering but did not finish within ${ctx.responseMs / 1000} s.`, maybeCreated]
+        : [`${host} did not answer within ${ctx.responseMs / 1000} s.`, maybeCreated];
+    }
     switch (code) {
-      case 'UND_ERR_CONNECT_TIMEOUT': return `Could not connect to ${host} within ${connectMs / 1000} s.`;
-      case 'UND_ERR_HEADERS_TIMEOUT':
-      case 'UND_ERR_BODY_TIMEOUT': return `${host} did not answer within ${responseMs / 1000} s.`;
-      case 'ECONNREFUSED': return `${host} refused the connection.`;
+      case 'UND_ERR_CONNECT_TIMEOUT': return [`Could not connect to ${host} within ${ctx.connectMs / 1000} s${tries}.`, offline];
+      case 'ECONNREFUSED': return [`${host} refused the connection${tries}.`, `Is the API running there? ${offline}`];
       case 'ENOTFOUND':
-      case 'EAI_AGAIN': return `Could not resolve ${host}.`;
+      case 'EAI_AGAIN': return [`Could not resolve ${host}${tries}.`, offline];
+      case 'ENETUNREACH':
+      case 'EHOSTUNREACH': return [`${host} is unreachable${tries}.`, offline];
       case 'ECONNRESET':
-      case 'UND_ERR_SOCKET': return `${host} closed the connection before answering.`;
-      default: return `Could not reach ${host}: ${(error as Error).message ?? String(error)}.`;
+      case 'EPIPE':
+      case 'UND_ERR_SOCKET':
+        return stage === 'body'
+          ? [`${host} cut the connection in the middle of its answer.`, maybeCreated]
+          : [`${host} closed the connection before answering.`, maybeCreated];
+      default: return [`Could not reach ${host}: ${(error as Error)?.message ?? String(error)}.`, offline];
     }
   })();
-  return new SendtalkVerifyError('api-unavailable', message, { hint, code: code || undefined, cause: error });
+  return new SendtalkVerifyError('api-unavailable', message, { hint, code: code || undefined, details: { attempts: ctx.attempt }, cause: error });
 }
 
 function safeHost(url: string): string {

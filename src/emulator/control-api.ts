@@ -21,7 +21,11 @@ export interface ControlContext {
   webhookTarget(): { url: string | null; secretHeader: string; secretSet: boolean };
   setWebhook(target: { url?: string; secret?: string; secretHeader?: string }): void;
   reset(): void;
+  goOffline(ms: number): Promise<void>;
 }
+
+/** Longest `POST /_emulator/offline`, so that a typo cannot take the emulator away for hours. */
+const MAX_OFFLINE_MS = 10 * 60_000;
 
 export interface ControlAnswer {
   status: number;
@@ -40,6 +44,7 @@ const ROUTES = [
   'GET    /_emulator/webhook',
   'PUT    /_emulator/webhook   {"url":"http://127.0.0.1:3000/webhook","secret":"…","secretHeader":"Secret-Key"}',
   'POST   /_emulator/reset',
+  'POST   /_emulator/offline   {"ms":2000}  (refuse connections for that long, then listen again)',
 ];
 
 const notFound = (what: string): ControlAnswer => ({ status: 404, body: { error: what, routes: ROUTES } });
@@ -102,6 +107,19 @@ export async function handleControl(req: IncomingMessage, path: string, query: U
     if (typeof target === 'string') return { status: 400, body: { error: target } };
     ctx.setWebhook(target);
     return { status: 200, body: ctx.webhookTarget() };
+  }
+
+  if (rest === '/offline') {
+    if (method !== 'POST') return methodNotAllowed(method, path);
+    const text = await readBody(req);
+    const body = text === 'too-large' ? undefined : parseJson(text);
+    const ms = isJsonObject(body) ? body.ms : undefined;
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_OFFLINE_MS) {
+      return { status: 400, body: { error: `the body must be {"ms": n}, n a whole number of milliseconds from 1 to ${MAX_OFFLINE_MS}` } };
+    }
+    // After this answer has gone out: closing the port does not touch this connection, but wait anyway.
+    setImmediate(() => void ctx.goOffline(ms));
+    return { status: 202, body: { offlineForMs: ms } };
   }
 
   if (rest === '/reset') {

@@ -208,6 +208,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     webhookTarget: () => ({ url: target.url || null, secretHeader: target.secretHeader, secretSet: target.secret !== undefined }),
     setWebhook,
     reset,
+    goOffline: (ms) => goOffline(ms),
   };
 
   function setWebhook(next: { url?: string; secret?: string; secretHeader?: string }): void {
@@ -262,6 +263,48 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
+  let offline: { done: Promise<void>; back(): void } | undefined;
+
+  /** Closes the listening socket (new connections are refused) and listens again after `ms`. */
+  function goOffline(ms: number): Promise<void> {
+    if (stop.signal.aborted) return Promise.resolve();
+    if (offline) return offline.done;
+    server.close();
+    let back!: () => void;
+    const done = new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onStop = (): void => finish();
+      const finish = (): void => {
+        clearTimeout(timer);
+        stop.signal.removeEventListener('abort', onStop);
+        offline = undefined;
+        resolve();
+      };
+      stop.signal.addEventListener('abort', onStop, { once: true });
+      back = () => {
+        if (offline?.done !== done || stop.signal.aborted) return;
+        clearTimeout(timer);
+        // If the port was taken meanwhile the emulator stays offline; either way the wait is over.
+        const failed = (): void => finish();
+        server.once('error', failed);
+        server.listen(port, host, () => {
+          server.off('error', failed);
+          finish();
+        });
+      };
+      timer = later(ms, () => back());
+    });
+    offline = { done, back };
+    return done;
+  }
+
+  /** Ends `goOffline` early. */
+  function goOnline(): Promise<void> {
+    if (!offline) return Promise.resolve();
+    const { done, back } = offline;
+    back();
+    return done;
+  }
 
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -275,6 +318,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     verify,
     injectFault: (fault, count = 1) => faults.add(fault, count),
     clearFaults: () => faults.clear(),
+    goOffline,
+    goOnline,
+    get offline() {
+      return offline !== undefined;
+    },
     reset,
     setWebhook,
     close() {

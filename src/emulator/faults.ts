@@ -16,11 +16,25 @@ export type Fault =
   /** HTTP 200 with a JSON body cut short. */
   | { type: 'malformed' }
   /** HTTP 200 with an error envelope, the SendTalk way. */
-  | { type: 'error-envelope'; status: number; code: string; message: string; field: string };
+  | { type: 'error-envelope'; status: number; code: string; message: string; field: string }
+  /**
+   * The connection is reset (TCP RST) after the request was read: `mid-body` sends the status
+   * line, the headers and part of a success body first; `before-answer` sends nothing.
+   */
+  | { type: 'reset'; at: ResetPoint }
+  /** An HTML page (a captive portal, a proxy's login page, a wrong URL) with this HTTP status. */
+  | { type: 'html'; status: number }
+  /** A success envelope (status 200, no error) whose `data` lacks these fields. */
+  | { type: 'missing-fields'; fields: string[] };
+
+export type ResetPoint = 'mid-body' | 'before-answer';
+
+/** The fields of the create answer's `data`, as the emulator sends them. */
+export const CREATE_DATA_FIELDS = ['verificationID', 'userPhone', 'waLink', 'waMessage', 'qrCode', 'expiredTime'] as const;
 
 export type FaultType = Fault['type'];
 
-export const FAULT_TYPES: readonly FaultType[] = ['latency', 'http-error', 'rate-limit', 'hang', 'malformed', 'error-envelope'];
+export const FAULT_TYPES: readonly FaultType[] = ['latency', 'http-error', 'rate-limit', 'hang', 'malformed', 'error-envelope', 'reset', 'html', 'missing-fields'];
 
 /** A fault waiting for requests: it shapes the next `remaining` API requests. */
 export interface QueuedFault {
@@ -38,7 +52,9 @@ const MAX_RETRY_AFTER_S = 3600;
  * Reads a fault as posted to `POST /_emulator/faults`, filling in defaults:
  * `{"type":"http-error","status":503,"count":2}`, `{"type":"latency","ms":1500}`,
  * `{"type":"rate-limit","retryAfter":2}`, `{"type":"hang"}`, `{"type":"malformed"}`,
- * `{"type":"error-envelope","status":500,"code":"50000","message":"…","field":""}`.
+ * `{"type":"error-envelope","status":500,"code":"50000","message":"…","field":""}`,
+ * `{"type":"reset","at":"mid-body"}` (or `"before-answer"`), `{"type":"html","status":200}`,
+ * `{"type":"missing-fields","fields":["verificationID","waLink"]}`.
  */
 export function parseFault(input: unknown): { fault: Fault; count: number } | { error: string } {
   if (!isJsonObject(input)) return { error: 'the body must be a JSON object like {"type":"http-error","status":503,"count":1}' };
@@ -81,6 +97,24 @@ function readFault(input: Record<string, unknown>): Fault | string {
         message: (input.message as string | undefined) ?? 'Internal server error',
         field: (input.field as string | undefined) ?? '',
       };
+    }
+    case 'reset': {
+      const at = input.at ?? 'mid-body';
+      if (at !== 'mid-body' && at !== 'before-answer') return 'reset "at" must be "mid-body" or "before-answer"';
+      return { type: 'reset', at };
+    }
+    case 'html': {
+      const status = input.status ?? 200;
+      if (!isWholeIn(status, 200, 599)) return 'html needs "status" from 200 to 599';
+      return { type: 'html', status: status as number };
+    }
+    case 'missing-fields': {
+      const fields = input.fields ?? ['verificationID', 'waLink'];
+      const known = CREATE_DATA_FIELDS as readonly string[];
+      if (!Array.isArray(fields) || fields.length === 0 || !fields.every((f) => typeof f === 'string' && known.includes(f))) {
+        return `missing-fields needs "fields", a non-empty list of ${known.join(', ')}`;
+      }
+      return { type: 'missing-fields', fields: [...new Set(fields as string[])] };
     }
     default:
       return `"type" must be one of ${FAULT_TYPES.join(', ')}`;

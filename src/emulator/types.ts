@@ -108,6 +108,15 @@ export interface EmulatorHandle {
   injectFault(fault: Fault, count?: number): QueuedFault;
   /** Drops every queued fault. */
   clearFaults(): void;
+  /**
+   * Stops accepting connections for `ms` (clients get "connection refused"), then listens again on
+   * the same port; resolves when it does. Connections already open are left alone.
+   */
+  goOffline(ms: number): Promise<void>;
+  /** Ends `goOffline` now; resolves when listening again. */
+  goOnline(): Promise<void>;
+  /** True while `goOffline` keeps the port closed. */
+  readonly offline: boolean;
   /** Forgets verifications, webhook deliveries and faults, for a fresh start between tests. */
   reset(): void;
   /** Points later webhook deliveries elsewhere (the CLI learns the tunnel URL after starting). */

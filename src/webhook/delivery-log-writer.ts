@@ -27,6 +27,9 @@ export async function openDeliveryLog(path: string): Promise<DeliveryLogWriter> 
       hint: code === 'ENOENT' ? 'Create its directory first, or pass another --log path.' : 'Check its permissions, or pass another --log path.',
     });
   }
+  // A previous run that died in the middle of a line (power loss, a full disk) left it unfinished:
+  // start on a fresh line, so that the torn one stays alone and every record after it parses.
+  if (await endsMidLine(path)) await file.appendFile('\n').catch(() => {});
   let queue: Promise<void> = Promise.resolve();
   let closing: Promise<void> | undefined;
   return {
@@ -46,4 +49,21 @@ export async function openDeliveryLog(path: string): Promise<DeliveryLogWriter> 
       return closing;
     },
   };
+}
+
+/** True when `path` is a regular file whose last byte is not a newline; false when it cannot tell. */
+async function endsMidLine(path: string): Promise<boolean> {
+  let reader: FileHandle | undefined;
+  try {
+    reader = await open(path, 'r');
+    const stats = await reader.stat();
+    if (!stats.isFile() || stats.size === 0) return false;
+    const last = Buffer.alloc(1);
+    await reader.read(last, 0, 1, stats.size - 1);
+    return last[0] !== 0x0a;
+  } catch {
+    return false; // a log that cannot be read back is written as it is
+  } finally {
+    await reader?.close().catch(() => {});
+  }
 }

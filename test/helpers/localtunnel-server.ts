@@ -17,6 +17,8 @@ interface TunnelClient {
   idle: Socket[];
   /** All connected client sockets. */
   sockets: Set<Socket>;
+  /** Connections the client has opened so far, closed ones included. */
+  opened: number;
   /** Requests waiting for a socket. */
   waiting: Array<(socket: Socket) => void>;
   agent: Agent;
@@ -39,11 +41,14 @@ export class LocaltunnelServer {
   private portNumber: number;
   private readonly maxConn: number;
   private readonly graceMs: number;
+  private readonly proxyTimeoutMs: number;
 
-  constructor(options: { port?: number; maxConnCount?: number; graceMs?: number } = {}) {
+  /** `proxyTimeoutMs`: how long a public request waits for an answer through the tunnel before a 504. */
+  constructor(options: { port?: number; maxConnCount?: number; graceMs?: number; proxyTimeoutMs?: number } = {}) {
     this.portNumber = options.port ?? 0;
     this.maxConn = options.maxConnCount ?? 3;
     this.graceMs = options.graceMs ?? 1000;
+    this.proxyTimeoutMs = options.proxyTimeoutMs ?? 10_000;
   }
 
   get port(): number {
@@ -62,6 +67,11 @@ export class LocaltunnelServer {
   /** Connections a client has open to this server. */
   connections(id: string): number {
     return this.clients.get(id)?.sockets.size ?? 0;
+  }
+
+  /** Connections a client has opened to this server so far, closed ones included. */
+  connectionsOpened(id: string): number {
+    return this.clients.get(id)?.opened ?? 0;
   }
 
   async start(): Promise<void> {
@@ -135,7 +145,7 @@ export class LocaltunnelServer {
 
   private async openClient(id: string): Promise<TunnelClient> {
     const tcp = createTcpServer();
-    const client: TunnelClient = { id, tcp, port: 0, idle: [], sockets: new Set(), waiting: [], agent: new PoolAgent(() => undefined) };
+    const client: TunnelClient = { id, tcp, port: 0, idle: [], sockets: new Set(), opened: 0, waiting: [], agent: new PoolAgent(() => undefined) };
     client.agent = new PoolAgent((give) => {
       const socket = client.idle.shift();
       if (socket) give(socket);
@@ -145,6 +155,7 @@ export class LocaltunnelServer {
       if (client.sockets.size >= this.maxConn) return socket.destroy();
       clearTimeout(client.graceTimer);
       client.sockets.add(socket);
+      client.opened++;
       socket.on('error', () => {});
       socket.once('close', () => {
         client.sockets.delete(socket);
@@ -183,8 +194,8 @@ export class LocaltunnelServer {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
-    // No connection from the client in time: answer as the real server does, with a gateway error.
-    const timer = setTimeout(() => upstream.destroy(new Error('no tunnel connection')), 10_000);
+    // No answer through the tunnel in time: answer as the real server does, with a gateway error.
+    const timer = setTimeout(() => upstream.destroy(new Error('no answer through the tunnel')), this.proxyTimeoutMs);
     upstream.on('error', (error) => {
       clearTimeout(timer);
       if (!res.headersSent) json(res, 504, { message: `tunnel connection failed: ${(error as Error).message}` });

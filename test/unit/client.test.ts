@@ -146,3 +146,43 @@ describe('createVerification answers', () => {
     }
   });
 });
+
+describe('createVerification retries', () => {
+  it('reads Retry-After as seconds or as an HTTP date', async () => {
+    const { retryAfterMs } = await import('../../src/client/create-verification.js');
+    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs(['0'])).toBe(0);
+    expect(retryAfterMs(new Date(10_000).toUTCString(), 4000)).toBe(6000);
+    expect(retryAfterMs(new Date(0).toUTCString(), 4000)).toBe(0);
+    expect(retryAfterMs('soon')).toBeUndefined();
+    expect(retryAfterMs(undefined)).toBeUndefined();
+  });
+
+  it('does not retry a 429 that asks for more than the longest wait, and says when to try again', async () => {
+    api.answer({ status: 429, headers: { 'retry-after': '120' }, body: { status: 429, error: { code: 'TooManyRequests', message: 'slow down', field: '' }, data: null } });
+    const error = await failure(create({ retries: 2 }));
+    expect(api.requests).toHaveLength(1);
+    expect(error.category).toBe('api-unavailable');
+    expect(error.message).toBe('SendTalk API is rate-limiting this key: HTTP 429, Retry-After 120 s.');
+    expect(error.hint).toContain('in 120 s');
+  });
+
+  it('bounds an answer that trickles in, however slowly', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const drip = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const error = await failure(createVerification({ apiKey: KEY, apiUrl: `http://127.0.0.1:${port}`, phone: '6281234567890', retries: 0, connectTimeoutMs: 200, responseTimeoutMs: 400 }));
+      expect(error.message).toMatch(/started answering but did not finish within 0.4 s/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

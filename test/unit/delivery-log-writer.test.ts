@@ -29,3 +29,29 @@ describe('the --log writer', () => {
     await expect(log.write(delivery(5, '{}'))).rejects.toThrow(/closed/);
   });
 });
+
+describe('a log left torn by an earlier run', () => {
+  it('starts on a fresh line, so every record after the torn one parses', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sendtalk-log-')), 'log.ndjson');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, '{"type":"delivery","seq":1}\n{"type":"delivery","seq":2,"bod');
+    const log = await openDeliveryLog(file);
+    await log.write(delivery(3, '{}'));
+    await log.close();
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe('{"type":"delivery","seq":2,"bod');
+    expect(parseLogLine(lines[2]!)).toMatchObject({ seq: 3 });
+    expect(lines[3]).toBe('');
+  });
+
+  it('adds nothing to a log that ends with a whole line', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sendtalk-log-')), 'log.ndjson');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, '{"type":"note"}\n');
+    const log = await openDeliveryLog(file);
+    await log.write(delivery(1, '{}'));
+    await log.close();
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
+  });
+});

@@ -128,6 +128,70 @@ describe('fault injection', () => {
   });
 });
 
+describe('faults for the reliability suite', () => {
+  it('resets the connection in the middle of a success answer, after the headers', async () => {
+    await start();
+    await inject({ type: 'reset' });
+    const res = await fetch(`${emulator!.url}${CREATE_PATH}`, { method: 'POST', headers: { 'API-Key': 'k' }, body: '{"userPhone":"6281234567890"}' });
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    expect(emulator!.verifications.size).toBe(0);
+  });
+
+  it('resets the connection before answering', async () => {
+    await start();
+    await inject({ type: 'reset', at: 'before-answer' });
+    await expect(create()).rejects.toThrow();
+    expect((await create()).status).toBe(200);
+  });
+
+  it('answers an HTML page with the status asked for, 200 by default', async () => {
+    await start();
+    await inject({ type: 'html' });
+    const res = await create();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(res.text).toMatch(/<title>Sign in to continue<\/title>/);
+  });
+
+  it('answers a success envelope without the fields named', async () => {
+    await start();
+    await inject({ type: 'missing-fields', fields: ['waLink', 'qrCode'] });
+    const body = JSON.parse((await create()).text);
+    expect(body).toMatchObject({ status: 200, error: { code: '', message: '' } });
+    expect(Object.keys(body.data)).toEqual(['verificationID', 'userPhone', 'waMessage', 'expiredTime']);
+  });
+
+  it('refuses connections while offline, then listens on the same port again', async () => {
+    await start();
+    const { port } = emulator!;
+    const answered = await fetch(`${emulator!.url}/_emulator/offline`, { method: 'POST', body: '{"ms":60000}' });
+    expect(answered.status).toBe(202);
+    await expect.poll(() => isListening(port)).toBe(false);
+    expect(emulator!.offline).toBe(true);
+    await expect(create()).rejects.toThrow();
+    await emulator!.goOnline();
+    expect(emulator!.offline).toBe(false);
+    expect((await create()).status).toBe(200);
+    // Back by itself after the time given, and close() while offline still resolves.
+    await emulator!.goOffline(50);
+    expect(await isListening(port)).toBe(true);
+    void emulator!.goOffline(60_000);
+    await emulator!.close();
+    expect(await isListening(port)).toBe(false);
+  });
+
+  it('checks the new fault shapes', () => {
+    expect(parseFault({ type: 'reset' })).toEqual({ fault: { type: 'reset', at: 'mid-body' }, count: 1 });
+    expect(parseFault({ type: 'html', status: 503 })).toEqual({ fault: { type: 'html', status: 503 }, count: 1 });
+    expect(parseFault({ type: 'missing-fields' })).toEqual({ fault: { type: 'missing-fields', fields: ['verificationID', 'waLink'] }, count: 1 });
+    expect(parseFault({ type: 'reset', at: 'later' })).toHaveProperty('error');
+    expect(parseFault({ type: 'html', status: 99 })).toHaveProperty('error');
+    expect(parseFault({ type: 'missing-fields', fields: ['nope'] })).toHaveProperty('error');
+    expect(parseFault({ type: 'missing-fields', fields: [] })).toHaveProperty('error');
+  });
+});
+
 describe('a client under faults', () => {
   it('the SendTalk client retries a 503 and succeeds', async () => {
     await start();

@@ -7,8 +7,9 @@ import { keyValueRows } from '../../render/style.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
-import { Output } from '../output.js';
+import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
+import { NdjsonOutput } from './listen.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
 export const DEFAULT_EMULATOR_PORT = 4010;
@@ -68,14 +69,17 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
   GET|DELETE /_emulator/faults                 list or clear queued faults
   PUT    /_emulator/webhook                    {"url":…, "secret":…, "secretHeader":…}
   POST   /_emulator/reset                      forget verifications, deliveries and faults
+  POST   /_emulator/offline                    {"ms":2000}: refuse connections that long, then listen again
 Fault types: latency {ms}, http-error {status 500-599}, rate-limit {retryAfter}, hang, malformed,
-error-envelope {status, code, message, field}; each for the next "count" API requests (default 1).
+error-envelope {status, code, message, field}, reset {at: mid-body|before-answer}, html {status},
+missing-fields {fields}; each for the next "count" API requests (default 1).
 ` + exitCodeHelp())
     .action((flags: EmulatorFlags) => runner(() => runEmulator(flags, ctx)));
 }
 
 async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
+  // Under --json stdout is NDJSON, an error included.
+  const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
   const sources = loadConfigSources({ envFile: flags.envFile });
   const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
@@ -104,7 +108,9 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   };
 
   const view = new EmulatorView(output);
-  const interrupt = interruptOnSignals(() => {});
+  const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
+    output.info(`Stopping (${name}): closing the emulator… (Ctrl-C again quits at once)`);
+  });
   try {
     const emulator = await startEmulator({
       host: flags.host,

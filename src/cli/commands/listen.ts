@@ -61,7 +61,7 @@ accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl
  * stdout under `--json` is NDJSON: every document on one line, each with a `type`. The error
  * document the top level prints on failure gets `type: "error"` too, so a reader can switch on it.
  */
-class NdjsonOutput extends Output {
+export class NdjsonOutput extends Output {
   override document(value: unknown): void {
     const typed = typeof value === 'object' && value !== null && !('type' in value) && (value as { status?: unknown }).status === 'error'
       ? { type: 'error', ...value }
@@ -90,7 +90,10 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   }
 
   const view = new ListenView(output, choice, { secretHeader: flags.secretHeader ?? 'Secret-Key', maxEvents, timeoutMs });
-  const interrupt = interruptOnSignals(() => {});
+  const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
+    const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
+    output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
+  });
   const { runListenFlow } = await import('../../flow/listen-flow.js');
   try {
     const result = await runListenFlow({
