@@ -1,6 +1,5 @@
-import type { ChalkInstance } from 'chalk';
 import { redact } from '../mask.js';
-import { stderrColours } from '../render/style.js';
+import { stderrColours, type Colours } from '../render/style.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -19,7 +18,8 @@ export class Output {
   readonly quiet: boolean;
   /** stderr is a terminal: spinners and QR codes are allowed. */
   readonly interactive: boolean;
-  readonly c: ChalkInstance;
+  /** Colours for stderr (off without a terminal, with NO_COLOR, …). */
+  readonly c: Colours;
   private readonly secrets: string[] = [];
 
   constructor(options: OutputOptions = {}, private readonly stdout: NodeJS.WritableStream = process.stdout, private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr) {

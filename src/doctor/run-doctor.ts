@@ -5,7 +5,7 @@ import type { ConfigSource } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { maskSecret } from '../mask.js';
-import { sendRequest, SendFailure } from '../send-request.js';
+import { sendRequest, SendFailure } from '../http/send-request.js';
 import { REMINDER_BYPASS_HEADERS } from '../tunnel/probe.js';
 import type { TunnelHandle, TunnelOptions } from '../tunnel/types.js';
 import { startListener } from '../webhook/listener.js';

@@ -1,4 +1,4 @@
-import { sendRequest } from '../trigger/send-request.js';
+import { runExchange } from '../http/exchange.js';
 import { USER_AGENT } from '../version.js';
 
 export interface WebhookAttempt {
@@ -28,7 +28,7 @@ export async function postWebhook(target: WebhookTarget, body: string, timeoutMs
     'user-agent': `SendTalk-Emulator (${USER_AGENT})`,
   };
   if (target.secret !== undefined) headers[target.secretHeader] = target.secret;
-  const exchange = await sendRequest({ url: target.url, method: 'POST', headers, body: Buffer.from(body, 'utf8') }, { timeoutMs, keepBodyBytes: 0, signal });
+  const exchange = await runExchange({ url: target.url, method: 'POST', headers, body: Buffer.from(body, 'utf8') }, { timeoutMs, keepBodyBytes: 0, signal });
   const result: WebhookAttempt = { attempt, at, ms: exchange.ms };
   if (exchange.status !== undefined) result.status = exchange.status;
   else result.error = exchange.failure?.message ?? 'no answer';

@@ -2,7 +2,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { buildCheckCases, DEFAULT_OVERSIZE_BYTES, type CheckCaseName } from './check-cases.js';
 import { builtInEvent, parseObject, type VerifiedEvent } from './event.js';
 import { toOutcome, type Outcome } from './outcome.js';
-import { sendRequest } from './send-request.js';
+import { runExchange } from '../http/exchange.js';
 import { interrupted, resolveTarget, type TriggerTarget } from './target.js';
 
 export interface CheckOptions extends TriggerTarget {
@@ -65,7 +65,7 @@ export async function checkEndpoint(options: CheckOptions): Promise<CheckReport>
   const secrets = [options.secret, ...cases.map((c) => c.request.headers[target.secretHeader])];
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const exchange = await sendRequest(c.request, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
+    const exchange = await runExchange(c.request, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
     if (target.signal?.aborted) throw interrupted(target.signal);
     const got = toOutcome(exchange, c.request.body?.length ?? 0, secrets);
     const advice = c.grade(got);

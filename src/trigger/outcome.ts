@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { REDACTED } from '../mask.js';
-import type { FailureKind, HttpExchange } from './send-request.js';
+import type { FailureKind, HttpExchange } from '../http/exchange.js';
 
 /** What an endpoint answered to one request, as reports show it. Never holds a secret. */
 export interface Outcome {

@@ -1,7 +1,7 @@
 import { USER_AGENT } from '../version.js';
 import { builtInEvent, type VerifiedEvent } from './event.js';
 import { is2xx, toOutcome, type Outcome } from './outcome.js';
-import { sendRequest } from './send-request.js';
+import { runExchange } from '../http/exchange.js';
 import { interrupted, resolveTarget, type TriggerTarget } from './target.js';
 
 export interface SendEventOptions extends TriggerTarget {
@@ -26,7 +26,7 @@ export async function sendEvent(options: SendEventOptions): Promise<SendReport> 
   const event = options.event ?? builtInEvent();
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
   if (target.secret) headers[target.secretHeader] = target.secret;
-  const exchange = await sendRequest({ url: target.url, method: 'POST', headers, body: event.body }, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
+  const exchange = await runExchange({ url: target.url, method: 'POST', headers, body: event.body }, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
   if (target.signal?.aborted) throw interrupted(target.signal);
   const got = toOutcome(exchange, event.body.length, [target.secret]);
   return {

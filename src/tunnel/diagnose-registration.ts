@@ -1,5 +1,5 @@
 import { USER_AGENT } from '../version.js';
-import { SendFailure, sendRequest } from '../send-request.js';
+import { SendFailure, sendRequest } from '../http/send-request.js';
 
 /**
  * localtunnel hides why a registration fails (it retries every second, silently). Once we have

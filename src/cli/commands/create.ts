@@ -10,6 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
+import { parsePort, parseWholeNumber } from '../parse-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -87,7 +88,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   // The sandbox's emulator delivers on loopback: it needs no tunnel unless one is asked for.
   const tunnel = resolveTunnel(flags, sources, sandbox ? 'none' : 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
-  const expiryMinutes = flags.expiry === undefined ? undefined : parseExpiry(flags.expiry);
+  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, '--expiry', { min: 1, max: 1440 }, 'Pass the minutes until expiry, e.g. --expiry 10.');
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   if (!sandbox && flags.wait && !secret) {
@@ -177,22 +178,6 @@ async function askForPhone(output: Output): Promise<string> {
     }
   }
   throw missing;
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) {
-    throw new SendtalkVerifyError('usage', `--port "${text}" is not a port number.`, { hint: 'Pass a number from 1 to 65535, or omit --port to pick a free one.' });
-  }
-  return port;
-}
-
-function parseExpiry(text: string): number {
-  const minutes = Number(text);
-  if (!/^\d+$/.test(text) || minutes < 1) {
-    throw new SendtalkVerifyError('usage', `--expiry "${text}" is not a whole number of minutes.`, { hint: 'Pass e.g. --expiry 10.' });
-  }
-  return minutes;
 }
 
 /** Draws the create flow's events: a block of facts on stdout, progress and QR on stderr. */

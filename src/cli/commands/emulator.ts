@@ -10,6 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { NdjsonOutput } from './listen.js';
+import { parsePort } from '../parse-flags.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
 export const DEFAULT_EMULATOR_PORT = 4010;
@@ -135,14 +136,6 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   } finally {
     interrupt.dispose();
   }
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) {
-    throw new SendtalkVerifyError('usage', `--port "${text}" is not a port number.`, { hint: 'Pass a number from 1 to 65535, or 0 to pick a free one.' });
-  }
-  return port;
 }
 
 function parseAutoVerify(text: string): number | false {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
-import { SendtalkVerifyError } from '../../errors.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
 import { toLogRecord } from '../../webhook/delivery-log.js';
 import type { Delivery, RefusalReason } from '../../webhook/listener.js';
@@ -11,6 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
+import { parsePort, parseWholeNumber } from '../parse-flags.js';
 
 interface ListenFlags extends TunnelFlags {
   host?: string;
@@ -79,7 +79,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const choice = resolveTunnel(flags, sources, 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-  const maxEvents = flags.maxEvents === undefined ? undefined : parseMaxEvents(flags.maxEvents);
+  const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, '--max-events', { min: 1, max: Number.MAX_SAFE_INTEGER }, 'Pass e.g. --max-events 1.');
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
   if (!secret) {
@@ -115,22 +115,6 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   } finally {
     interrupt.dispose();
   }
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) {
-    throw new SendtalkVerifyError('usage', `--port "${text}" is not a port number.`, { hint: 'Pass a number from 1 to 65535, or omit --port to pick a free one.' });
-  }
-  return port;
-}
-
-function parseMaxEvents(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1) {
-    throw new SendtalkVerifyError('usage', `--max-events "${text}" is not a whole number above 0.`, { hint: 'Pass e.g. --max-events 1.' });
-  }
-  return n;
 }
 
 /** Why a delivery was refused, in the words a person scanning the stream looks for. */

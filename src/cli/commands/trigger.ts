@@ -11,6 +11,7 @@ import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
+import { parseWholeNumber } from '../parse-flags.js';
 
 /** Exit code when the endpoint answered wrong (or not at all). */
 const CHECK_FAILED_EXIT = 5;
@@ -95,7 +96,7 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
       ? core.fileEvent(await readPayload(flags.payload))
       : core.builtInEvent({ id: flags.id, phone: flags.phone, language: flags.language });
     if (flags.check) {
-      const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseBytes(flags.oversizeBytes);
+      const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
       view.starting(`Checking ${flags.url} with ${core.CHECK_CASE_NAMES.length} cases`);
       const report = await core.checkEndpoint({ ...target, secret: secret ?? '', event, oversizeBytes, signal: interrupt.signal, onCase: (c) => output.trace(`${c.name}: ${c.got.summary} → ${c.verdict}`) });
       return view.check(report);
@@ -128,13 +129,8 @@ function positiveDuration(text: string, flag: string): number {
   return ms;
 }
 
-function parseBytes(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1024 || n > 256 * 1024 * 1024) {
-    throw new SendtalkVerifyError('usage', `--oversize-bytes "${text}" is not a size from 1024 to 268435456 bytes.`, { hint: 'Pass e.g. --oversize-bytes 2097152 (2 MiB).' });
-  }
-  return n;
-}
+const parseOversize = (text: string): number =>
+  parseWholeNumber(text, '--oversize-bytes', { min: 1024, max: 256 * 1024 * 1024 }, 'Pass e.g. --oversize-bytes 2097152 (2 MiB).');
 
 /** Draws trigger's reports: the result on stdout (table, or one JSON document), progress on stderr. */
 class TriggerView {

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendRequest } from '../../src/trigger/send-request.js';
+import { runExchange as sendRequest } from '../../src/http/exchange.js';
 import { freePort } from '../helpers/ports.js';
 
 let server: Server | undefined;
@@ -17,7 +17,7 @@ async function serve(handler: RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
-describe('sendRequest', () => {
+describe('runExchange', () => {
   it('returns the status and the start of the body', async () => {
     const url = await serve((_req, res) => res.end('x'.repeat(10_000)));
     const x = await sendRequest({ url, method: 'POST', headers: {}, body: Buffer.from('{}') }, { keepBodyBytes: 100 });

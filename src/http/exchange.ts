@@ -1,3 +1,4 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { formatDuration } from '../duration.js';
@@ -10,7 +11,7 @@ export interface OutgoingRequest {
   body?: Buffer;
 }
 
-export interface SendOptions {
+export interface ExchangeOptions {
   /** Bound on the whole exchange: connecting, sending, and reading the answer. @default 10_000 */
   timeoutMs?: number;
   /** Bytes of the answer's body kept (the rest is read and dropped). @default 4096 */
@@ -21,7 +22,7 @@ export interface SendOptions {
 export type FailureKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'tls' | 'aborted' | 'invalid-url' | 'other';
 
 /** Why no answer came. `message` is short and plain, fit for a table cell. */
-export interface SendFailure {
+export interface ExchangeFailure {
   kind: FailureKind;
   code?: string;
   message: string;
@@ -36,7 +37,7 @@ export interface HttpExchange {
   body: Buffer;
   /** The answer's body did not arrive in full (cut, or still coming at the time-out). */
   bodyIncomplete?: boolean;
-  failure?: SendFailure;
+  failure?: ExchangeFailure;
   /** Every byte of the request body was handed to the network before the exchange ended. */
   requestSent: boolean;
   ms: number;
@@ -45,9 +46,11 @@ export interface HttpExchange {
 /**
  * Sends one HTTP request and resolves with what happened. The time bound covers the whole
  * exchange (a server that trickles bytes cannot stretch it), and every failure is data, so a
- * caller grading an endpoint never has to tell its own crash from the endpoint's.
+ * caller grading an endpoint never has to tell its own crash from the endpoint's. The body is sent
+ * as given (bytes unchanged), and `*.localhost` names resolve to loopback as RFC 6761 asks, so a
+ * self-hosted localtunnel server on this machine works without editing /etc/hosts.
  */
-export function sendRequest(request: OutgoingRequest, options: SendOptions = {}): Promise<HttpExchange> {
+export function runExchange(request: OutgoingRequest, options: ExchangeOptions = {}): Promise<HttpExchange> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const keep = options.keepBodyBytes ?? 4096;
   const started = Date.now();
@@ -66,7 +69,7 @@ export function sendRequest(request: OutgoingRequest, options: SendOptions = {})
     const kept: Buffer[] = [];
     let keptBytes = 0;
 
-    const finish = (failure?: SendFailure, bodyIncomplete = false): void => {
+    const finish = (failure?: ExchangeFailure, bodyIncomplete = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -88,7 +91,7 @@ export function sendRequest(request: OutgoingRequest, options: SendOptions = {})
     const headers: Record<string, string | number> = { ...request.headers };
     if (request.body !== undefined) headers['content-length'] = request.body.length;
     // A fresh connection per request: one case's broken connection never leaks into the next.
-    const req = send(url, { method: request.method, headers, agent: false });
+    const req = send(url, { method: request.method, headers, agent: false, lookup: lookupWithLocalhost });
 
     const timer = setTimeout(() => finish({ kind: 'timeout', message: `no answer within ${formatDuration(timeoutMs)}` }, true), timeoutMs);
     const onAbort = (): void => finish({ kind: 'aborted', message: 'interrupted' }, true);
@@ -116,9 +119,11 @@ export function sendRequest(request: OutgoingRequest, options: SendOptions = {})
   });
 }
 
-function classify(error: NodeJS.ErrnoException): SendFailure {
+function classify(error: NodeJS.ErrnoException): ExchangeFailure {
   const code = error.code;
   switch (code) {
+    case 'ABORT_ERR':
+      return { kind: 'aborted', code, message: 'interrupted' };
     case 'ECONNREFUSED':
       return { kind: 'refused', code, message: 'connection refused' };
     case 'ECONNRESET':
@@ -131,4 +136,19 @@ function classify(error: NodeJS.ErrnoException): SendFailure {
       if (code && /CERT|TLS|SSL|SELF_SIGNED/.test(code)) return { kind: 'tls', code, message: `TLS error (${code})` };
       return { kind: 'other', code, message: code ? `${error.message} (${code})` : error.message };
   }
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** dns.lookup, except that `localhost` subdomains are loopback without asking the resolver. */
+export function lookupWithLocalhost(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+  if (/\.localhost\.?$/i.test(hostname)) {
+    const v6 = options.family === 6 || options.family === 'IPv6';
+    const address = v6 ? '::1' : '127.0.0.1';
+    const family = v6 ? 6 : 4;
+    if (options.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+    return;
+  }
+  dnsLookup(hostname, options, callback as never);
 }

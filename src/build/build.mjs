@@ -1,0 +1,296 @@
+// Builds dist/. Run by `npm run build`, and so by `prepare` on `npm ci`; a plain Node script, not
+// compiled by tsc and not shipped.
+//
+//   dist/**/*.d.ts              tsc --emitDeclarationOnly (which also type-checks src/)
+//   dist/index.js               the library (ES module): src/ bundled, for `import … from 'sendtalk-verify'`
+//   dist/cli.cjs                the CLI (CommonJS, loaded by bin/sendtalk-verify.js)
+//   dist/vendor/*.cjs           the large dependencies, one self-contained file each, loaded on first use
+//   dist/THIRD-PARTY-LICENSES   the licence of every package bundled into the files above
+//
+// Why this shape (measured with `npm run bench`, see test/bench/):
+// - Every runtime dependency is bundled, so `npx sendtalk-verify` installs this one package.
+// - The CLI is one CommonJS file. Node starts a CommonJS entry without its ES module loader, and
+//   esbuild's CommonJS output keeps each dynamically imported module of src/ (the flows, the
+//   emulator, the trigger core) inside a function run on first import. An ES module build with
+//   code splitting cut the same code into a dozen chunks that `--help` had to load one by one.
+// - Node's own modules are loaded on first use in the CLI (see `lazyBuiltins`): `--help` never
+//   needs node:crypto, node:http or node:child_process, and loading them at start-up was a third
+//   of what `--help` cost over a bare `node`.
+// - undici, localtunnel (with axios), ora, qrcode-terminal and libphonenumber-js are the bulk of the
+//   code and only some commands use them: each is a file of dist/vendor/ that both the CLI and the
+//   library require() when src/ first imports it, so neither parses it at start-up nor ships it twice.
+// Files an earlier build wrote and this one did not are removed at the end, not at the start, so
+// that a test run elsewhere in this tree keeps a complete dist/ for as long as possible.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyzeMetafile, build } from 'esbuild';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dist = join(root, 'dist');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const started = Date.now();
+
+/**
+ * The dependencies that live in dist/vendor/, by the specifier src/ imports them with, and what
+ * their file exports: the value a CommonJS require() of the package gives; for ES-module-only
+ * packages imported for their default export, that default; for libphonenumber-js, only the
+ * functions src/ imports (an ES module, so esbuild leaves out the rest: half the file).
+ */
+const VENDOR = {
+  undici: { file: 'undici.cjs', entry: () => "module.exports = require('undici');" },
+  localtunnel: { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel');" },
+  ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
+  'qrcode-terminal': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal');" },
+  'libphonenumber-js/min': { file: 'libphonenumber-js-min.cjs', entry: () => `export { ${namedImports('libphonenumber-js/min').join(', ')} } from 'libphonenumber-js/min';` },
+};
+
+/** Node modules the CLI loads on first use rather than at start-up; see `lazyBuiltins`. */
+const LAZY_BUILTINS = ['child_process', 'crypto', 'dgram', 'dns', 'fs/promises', 'http', 'https', 'net', 'os', 'readline', 'readline/promises', 'timers/promises', 'tls', 'tty', 'zlib'];
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20.18',
+  // Whitespace and syntax only: identifiers stay, so `--debug` stack traces still name functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // The licences are collected into THIRD-PARTY-LICENSES instead.
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+  // src/version.ts reads package.json (through import.meta.url) only when this is not defined.
+  define: { __SENDTALK_VERSION__: JSON.stringify(pkg.version) },
+};
+
+mkdirSync(dist, { recursive: true });
+const before = listFiles(dist);
+
+// 1. Declarations (and the type check).
+const written = new Set(emitDeclarations());
+
+// 2. JavaScript.
+const builds = await Promise.all([
+  build({
+    ...common,
+    entryPoints: Object.fromEntries(Object.entries(VENDOR).map(([specifier, { file }]) => [file.replace(/\.cjs$/, ''), `vendor-entry:${specifier}`])),
+    outdir: 'dist/vendor',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    plugins: [vendorEntries()],
+  }),
+  build({
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    plugins: [vendorShims('./vendor/'), lazyBuiltins()],
+  }),
+  build({
+    ...common,
+    entryPoints: { index: 'src/index.ts' },
+    outdir: 'dist',
+    format: 'esm',
+    plugins: [vendorShims('./vendor/')],
+    // The vendor files are CommonJS and required by the shims; an ES module has no require().
+    banner: { js: "import{createRequire as __stCreateRequire}from'node:module';const require=__stCreateRequire(import.meta.url);" },
+  }),
+]);
+for (const { metafile } of builds) for (const file of Object.keys(metafile.outputs)) written.add(join(root, file));
+// BUILD_ANALYZE=1 npm run build: what each output file is made of.
+if (process.env.BUILD_ANALYZE) for (const { metafile } of builds) console.error(await analyzeMetafile(metafile));
+
+// 3. Licences of the bundled packages.
+const packages = bundledPackages(builds.map((b) => b.metafile));
+const licences = join(dist, 'THIRD-PARTY-LICENSES');
+writeFileSync(licences, licenceText(packages));
+written.add(licences);
+
+// 4. Whatever an earlier build left behind (tsc's .js files, renamed outputs).
+for (const file of before) if (!written.has(file)) rmSync(file, { force: true });
+removeEmptyDirs(dist);
+
+const size = [...written].reduce((sum, file) => sum + statSync(file).size, 0);
+console.error(`build: dist/ ${(size / 1024).toFixed(0)} KiB in ${written.size} files, ${packages.length} bundled packages, ${Date.now() - started} ms`);
+
+/** Runs tsc for the .d.ts files; returns the files it wrote. */
+function emitDeclarations() {
+  const args = [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--emitDeclarationOnly', '--listEmittedFiles'];
+  let output;
+  try {
+    output = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  } catch (error) {
+    process.stdout.write(error.stdout ?? '');
+    process.exit(typeof error.status === 'number' ? error.status : 1);
+  }
+  return output.split('\n').filter((line) => line.startsWith('TSFILE: ')).map((line) => line.slice('TSFILE: '.length).trim());
+}
+
+/** The entry points of dist/vendor/: `vendor-entry:undici` is `VENDOR.undici.entry`. */
+function vendorEntries() {
+  return {
+    name: 'vendor-entries',
+    setup(b) {
+      b.onResolve({ filter: /^vendor-entry:/ }, (args) => ({ path: args.path.slice('vendor-entry:'.length), namespace: 'vendor-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'vendor-entry' }, (args) => ({
+        contents: VENDOR[args.path].entry(),
+        loader: 'js',
+        resolveDir: root,
+      }));
+    },
+  };
+}
+
+/**
+ * Replaces each import of a vendored package by a small CommonJS module that requires its file
+ * in dist/vendor/ (relative to the output file, which sits in dist/). esbuild's interop gives the
+ * importer what it would get from the package: `import('undici')` still has `Agent` and `request`,
+ * `import('ora')` still has `default`. The require() runs when the importing code first runs.
+ */
+function vendorShims(prefix) {
+  return {
+    name: 'vendor-shims',
+    setup(b) {
+      const specifiers = new RegExp(`^(${Object.keys(VENDOR).map(escapeRegExp).join('|')})$`);
+      b.onResolve({ filter: specifiers }, (args) => ({ path: args.path, namespace: 'vendor-shim' }));
+      b.onLoad({ filter: /.*/, namespace: 'vendor-shim' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(prefix + VENDOR[args.path].file)});`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /.*/, namespace: 'vendor-shim' }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+/**
+ * Makes the CLI load Node's own modules on first use. An `import { createHash } from 'node:crypto'`
+ * in src/ (or commander's `require('node:child_process')`) normally loads the module when the CLI
+ * starts, because esbuild hoists every module the CLI imports statically into its one file. Here
+ * such an import gets a stand-in whose properties are getters that require() the real module the
+ * first time one is read; esbuild reads imported bindings through the module object at each use,
+ * so the real module loads when the code first uses it. Only for modules whose exports are a plain
+ * object of functions, classes and constants (not a function, like node:events), so that named
+ * imports and reads through a default or namespace import behave as with the module itself; only
+ * the object's identity differs. The property names are those of the Node that runs the build.
+ */
+function lazyBuiltins() {
+  const requireHere = createRequire(import.meta.url);
+  const lazy = new Set(LAZY_BUILTINS.flatMap((name) => [name, `node:${name}`]));
+  return {
+    name: 'lazy-builtins',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.namespace === 'lazy-builtin' || !lazy.has(args.path)) return undefined;
+        if (args.kind !== 'import-statement' && args.kind !== 'require-call') return undefined;
+        return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+        const id = `node:${args.path}`;
+        const keys = Object.keys(requireHere(id)).filter((key) => key !== 'default');
+        return {
+          contents: `let real;\nfor (const key of ${JSON.stringify(keys)}) Object.defineProperty(exports, key, { enumerable: true, get: () => (real ??= require(${JSON.stringify(id)}))[key] });\n`,
+          loader: 'js',
+        };
+      });
+      b.onResolve({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+/**
+ * The value imports (`import { a, type B } from 'x'` gives `a`) that src/ makes from `specifier`,
+ * static ones only: import the vendored package that way, or extend its VENDOR entry.
+ */
+function namedImports(specifier) {
+  const names = new Set();
+  const statement = new RegExp(`import\\s+(?!type\\s)\\{([^}]*)\\}\\s*from\\s*['"]${escapeRegExp(specifier)}['"]`, 'g');
+  for (const file of listFiles(join(root, 'src')).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))) {
+    for (const match of readFileSync(file, 'utf8').matchAll(statement)) {
+      for (const part of match[1].split(',').map((p) => p.trim()).filter(Boolean)) {
+        if (!part.startsWith('type ')) names.add(part.split(/\s+as\s+/)[0]);
+      }
+    }
+  }
+  if (names.size === 0) throw new Error(`build: found no import of ${specifier} in src/; update VENDOR in src/build/build.mjs`);
+  return [...names].sort();
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function listFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? listFiles(path) : [path];
+  });
+}
+
+function removeEmptyDirs(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const path = join(dir, entry.name);
+    removeEmptyDirs(path);
+    if (readdirSync(path).length === 0) rmdirSync(path);
+  }
+}
+
+/** The packages (name, version, licence, directory) of which some code is in an output file. */
+function bundledPackages(metafiles) {
+  const dirs = new Map();
+  for (const metafile of metafiles) {
+    for (const output of Object.values(metafile.outputs)) {
+      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+        if (bytesInOutput === 0) continue;
+        const parts = input.split(/[\\/]/);
+        const at = parts.lastIndexOf('node_modules');
+        if (at < 0) continue;
+        const nameParts = parts[at + 1]?.startsWith('@') ? parts.slice(at + 1, at + 3) : parts.slice(at + 1, at + 2);
+        const dir = join(root, ...parts.slice(0, at + 1 + nameParts.length));
+        dirs.set(dir, nameParts.join('/'));
+      }
+    }
+  }
+  return [...dirs].map(([dir, name]) => {
+    const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    return { name, version: meta.version, license: licenceName(meta), dir, repository: repositoryUrl(meta) };
+  }).sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version, undefined, { numeric: true }));
+}
+
+function licenceName(meta) {
+  if (typeof meta.license === 'string') return meta.license;
+  if (meta.license?.type) return meta.license.type;
+  if (Array.isArray(meta.licenses)) return meta.licenses.map((l) => l.type ?? l).join(' OR ');
+  return 'UNKNOWN';
+}
+
+function repositoryUrl(meta) {
+  const repo = typeof meta.repository === 'string' ? meta.repository : meta.repository?.url;
+  return repo ? String(repo).replace(/^git\+/, '') : undefined;
+}
+
+/** LICENSE, LICENCE.md, COPYING, …; and NOTICE, which the Apache licence asks to pass on too. */
+function noticeFiles(dir) {
+  const names = readdirSync(dir).sort();
+  const licence = names.filter((name) => /^(licen[cs]e|copying)(\.|-|$)/i.test(name));
+  const notice = names.filter((name) => /^notice(\.|$)/i.test(name));
+  return [...licence.slice(0, 1), ...notice].map((name) => join(dir, name));
+}
+
+function licenceText(packages) {
+  const header = `Third-party software bundled in ${pkg.name} ${pkg.version}\n\n`
+    + 'The files of dist/ contain code of the packages below, bundled by esbuild. The licence of each follows.\n\n'
+    + packages.map((p) => `- ${p.name}@${p.version} (${p.license})`).join('\n') + '\n';
+  const sections = packages.map((p) => {
+    const files = noticeFiles(p.dir);
+    if (files.length === 0) throw new Error(`build: ${p.name}@${p.version} is bundled but ships no LICENSE file; add its licence text before shipping.`);
+    const texts = files.map((file) => `${relative(root, file).split(sep).join('/')}:\n\n${readFileSync(file, 'utf8').trim()}\n`);
+    return `${'='.repeat(78)}\n${p.name}@${p.version} — ${p.license}${p.repository ? ` — ${p.repository}` : ''}\n${'-'.repeat(78)}\n${texts.join('\n')}`;
+  });
+  return `${header}\n${sections.join('\n')}`;
+}

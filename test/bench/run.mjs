@@ -1,0 +1,421 @@
+// `npm run bench`: the performance figures of issue 7, each against a baseline measured in this
+// same run, printed as a table. Not part of `npm test`; no figure here is asserted by a test.
+// Plain Node (no tsx), loopback only; runs the built package (`npm run bench` builds it first).
+//
+//   BENCH_QUICK=1 npm run bench    fewer runs and shorter loads, for trying the script itself
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Pool } from 'undici';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(root, 'bin/sendtalk-verify.js');
+const RSS_PROBE = join(root, 'test/bench/peak-rss.cjs');
+const BARE_SERVER = join(root, 'test/bench/bare-server.mjs');
+const MINIMAL_LISTENER = join(root, 'test/bench/minimal-listener.mjs');
+const quick = Boolean(process.env.BENCH_QUICK);
+const STARTUP_RUNS = quick ? 7 : 21;
+const LOAD_SECONDS = quick ? 1 : 3;
+const LOAD_ROUNDS = quick ? 1 : 2;
+const CONNECTIONS = 32;
+const E2E_RUNS = quick ? 10 : 40;
+const E2E_PROCESS_RUNS = quick ? 5 : 15;
+const MiB = 1024 * 1024;
+const SECRET = 'bench-secret-0123456789';
+const work = mkdtempSync(join(tmpdir(), 'sendtalk-bench-'));
+const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SENDTALK_') && key !== 'FORCE_COLOR'));
+env.NO_COLOR = '1';
+
+if (!existsSync(join(root, 'dist/cli.cjs'))) {
+  console.error('dist/ is not built: run `npm run bench` (which builds first) or `npm run build`.');
+  process.exit(2);
+}
+
+const rows = [];
+const started = Date.now();
+try {
+  await startup();
+  await listener();
+  await endToEnd();
+  await memory();
+  install();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+printTable(rows);
+console.log(`\n${rows.filter((r) => r.ok === false).length === 0 ? 'All targets met.' : `Targets missed: ${rows.filter((r) => r.ok === false).map((r) => r.what).join('; ')}.`} (${((Date.now() - started) / 1000).toFixed(0)} s, node ${process.version}, ${process.platform}/${process.arch})`);
+
+// ---------------------------------------------------------------------------------------------
+// Start-up: median wall time of `--version` and `--help` against `node -e 0`, runs interleaved
+// so that a busy moment of the machine hits every command alike. Output goes to /dev/null.
+
+async function startup() {
+  progress('start-up');
+  const commands = { base: ['-e', '0'], version: [BIN, '--version'], help: [BIN, '--help'] };
+  const times = timeRuns(commands, STARTUP_RUNS);
+  const base = median(times.base);
+  for (const name of ['version', 'help']) {
+    const ours = median(times[name]);
+    rows.push({ what: `start-up --${name} (median of ${STARTUP_RUNS})`, ours: ms(ours), baseline: `${ms(base)} node -e 0`, ratio: ratio(ours / base), target: '≤ 1.25×', ok: ours / base <= 1.25 });
+  }
+}
+
+function timeRuns(commands, runs) {
+  const times = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  for (let i = 0; i < runs + 1; i++) {
+    for (const [name, args] of Object.entries(commands)) {
+      const t0 = process.hrtime.bigint();
+      const result = spawnSync(process.execPath, args, { stdio: 'ignore', env, cwd: work });
+      const elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}`);
+      if (i > 0) times[name].push(elapsed); // the first round warms the file cache
+    }
+  }
+  return times;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listener: requests per second through `listen --json` (secret check, NDJSON line per delivery)
+// against the bare node:http server of bare-server.mjs, with the same client: undici, 32 keep-alive
+// connections, one request at a time on each, for LOAD_SECONDS after a short warm-up. Accepted
+// deliveries the client saw answered 200 but that never reached the NDJSON output are "lost".
+// minimal-listener.mjs does the same work as `listen` in the fewest lines: the reference that shows
+// how much of the gap the work itself costs.
+
+async function listener() {
+  progress('listener');
+  const kinds = ['bare', 'minimal', 'ours'];
+  const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
+  for (let round = 0; round < LOAD_ROUNDS; round++) {
+    for (const kind of kinds) results[kind].push(await loadServer(kind));
+  }
+  const best = (list) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
+  const [bare, minimal, ours] = kinds.map((kind) => best(results[kind]));
+  const lost = results.ours.reduce((sum, r) => sum + r.lost, 0);
+  const accepted = results.ours.reduce((sum, r) => sum + r.accepted, 0);
+  const errors = results.ours.reduce((sum, r) => sum + r.errors, 0);
+  rows.push({ what: `listen --json --secret, req/s (${CONNECTIONS} keep-alive, best of ${LOAD_ROUNDS}×${LOAD_SECONDS} s)`, ours: `${Math.round(ours.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(ours.rps / bare.rps), target: '≥ 0.85×', ok: ours.rps / bare.rps >= 0.85 });
+  rows.push({ what: '  same work, minimal (minimal-listener.mjs)', ours: `${Math.round(minimal.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(minimal.rps / bare.rps), target: '', ok: undefined });
+  if (ours.cpuPerRequest && bare.cpuPerRequest) {
+    rows.push({ what: '  server CPU per request', ours: `${ours.cpuPerRequest.toFixed(0)} µs`, baseline: `${bare.cpuPerRequest.toFixed(0)} µs bare, ${minimal.cpuPerRequest.toFixed(0)} µs minimal`, ratio: ratio(ours.cpuPerRequest / bare.cpuPerRequest), target: '', ok: undefined });
+  }
+  rows.push({ what: 'listen deliveries lost', ours: `${lost} of ${accepted}`, baseline: `${errors} errors`, ratio: '', target: '0', ok: lost === 0 && errors === 0 });
+  const rss = (list) => Math.max(...list.map((r) => r.rss));
+  rows.push({ what: 'peak RSS of listen under that load', ours: mib(rss(results.ours)), baseline: `${mib(rss(results.bare))} bare, ${mib(rss(results.minimal))} minimal`, ratio: ratio(rss(results.ours) / rss(results.bare)), target: '< 80 MiB', ok: rss(results.ours) < 80 * MiB });
+}
+
+async function loadServer(kind) {
+  const out = join(work, `${kind}-${Date.now()}.ndjson`);
+  const rssFile = `${out}.rss`;
+  const args = {
+    bare: [BARE_SERVER],
+    minimal: [MINIMAL_LISTENER],
+    ours: [BIN, 'listen', '--tunnel', 'none', '--json', '--secret', SECRET],
+  }[kind];
+  const fd = openSync(out, 'w');
+  const child = spawn(process.execPath, ['--require', RSS_PROBE, ...args], { stdio: ['ignore', fd, 'ignore'], env: { ...env, BENCH_RSS_FILE: rssFile, BENCH_SECRET: SECRET }, cwd: work });
+  closeSync(fd);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  // Every 50 ms: the load client runs in this process, and a peak under sustained load lasts.
+  const watch = watchHighWater(child.pid, 50);
+  try {
+    const first = JSON.parse(await firstLine(out, 10_000));
+    const url = new URL(first.url ?? first.localUrl);
+    const result = await load(url, () => cpuTime(child.pid));
+    child.kill('SIGINT');
+    await exited;
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    const delivered = kind === 'bare' ? result.accepted : lines.filter((line) => line.includes('"accepted":true')).length;
+    return { ...result, lost: result.accepted - delivered, rss: Math.max(watch.stop(), Number(readFileSync(rssFile, 'utf8'))) };
+  } finally {
+    watch.stop();
+    child.kill('SIGKILL');
+  }
+}
+
+/** CPU time (user + system) of a process in microseconds, from /proc (Linux; elsewhere undefined). */
+function cpuTime(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100); // clock ticks, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+async function load(url, serverCpu) {
+  const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 10_000 });
+  const body = JSON.stringify({ verificationID: '00000000-0000-4000-8000-000000000000', userPhone: '6281234567890', status: 'verified', verifiedTime: Date.now(), languageCode: 'en' });
+  const headers = { 'content-type': 'application/json', 'secret-key': SECRET, 'user-agent': 'sendtalk-verify-bench' };
+  const warmUpMs = quick ? 300 : 700;
+  const t0 = performance.now();
+  const end = t0 + warmUpMs + LOAD_SECONDS * 1000;
+  let accepted = 0;
+  let errors = 0;
+  let counted = 0;
+  let cpuAtStart;
+  const startWindow = setTimeout(() => { cpuAtStart = serverCpu(); }, warmUpMs);
+  const worker = async () => {
+    while (performance.now() < end) {
+      try {
+        const res = await pool.request({ path: url.pathname, method: 'POST', headers, body });
+        await res.body.dump();
+        if (res.statusCode === 200) accepted++;
+        else errors++;
+        if (performance.now() - t0 >= warmUpMs) counted++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const cpuAtEnd = serverCpu();
+  clearTimeout(startWindow);
+  const elapsed = performance.now() - t0 - warmUpMs;
+  await pool.close();
+  const cpuPerRequest = cpuAtStart !== undefined && cpuAtEnd !== undefined && counted > 0 ? (cpuAtEnd - cpuAtStart) / counted : undefined;
+  return { rps: (counted / elapsed) * 1000, accepted, errors, cpuPerRequest };
+}
+
+async function firstLine(file, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const newline = text.indexOf('\n');
+    if (newline >= 0) return text.slice(0, newline);
+    if (Date.now() > until) throw new Error(`no output in ${file} after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end: `create --sandbox` with the emulator delivering at once. In-process through the
+// library (runCreateFlow), against the same exchange on bare node:http (a server answering the
+// create, then POSTing the webhook to a second server); as a process, against `node -e 0`.
+
+async function endToEnd() {
+  progress('end to end');
+  const { runCreateFlow } = await import(pathToFileURL(join(root, 'dist/index.js')).href);
+  const flow = async () => {
+    const result = await runCreateFlow({ phone: '6281234567890', sandbox: true, sandboxDelayMs: 0 });
+    if (result.status !== 'verified') throw new Error(`sandbox create ended ${result.status}`);
+  };
+  const ours = [];
+  const bare = [];
+  for (let i = 0; i < E2E_RUNS + 3; i++) {
+    const a = await timed(flow);
+    const b = await timed(bareCreateVerified);
+    if (i >= 3) {
+      ours.push(a);
+      bare.push(b);
+    }
+  }
+  rows.push({ what: `create → verified in-process, p50 (of ${E2E_RUNS})`, ours: ms(median(ours)), baseline: `${ms(median(bare))} bare node:http`, ratio: ratio(median(ours) / median(bare)), target: '< 20 ms', ok: median(ours) < 20 });
+  rows.push({ what: 'create → verified in-process, p95', ours: ms(percentile(ours, 95)), baseline: `${ms(percentile(bare, 95))} bare node:http`, ratio: ratio(percentile(ours, 95) / percentile(bare, 95)), target: '', ok: undefined });
+
+  const times = timeRuns({ base: ['-e', '0'], create: [BIN, 'create', '--sandbox', '--sandbox-delay', '0', '--json'] }, E2E_PROCESS_RUNS);
+  rows.push({ what: `create --sandbox as a process, p50 (of ${E2E_PROCESS_RUNS})`, ours: ms(median(times.create)), baseline: `${ms(median(times.base))} node -e 0`, ratio: ratio(median(times.create) / median(times.base)), target: '', ok: undefined });
+  rows.push({ what: 'create --sandbox as a process, p95', ours: ms(percentile(times.create, 95)), baseline: `${ms(percentile(times.base, 95))} node -e 0`, ratio: ratio(percentile(times.create, 95) / percentile(times.base, 95)), target: '', ok: undefined });
+}
+
+/** Two node:http servers and two requests: the network work of a sandbox create, and nothing else. */
+async function bareCreateVerified() {
+  let delivered;
+  const hookReceived = new Promise((resolve) => { delivered = resolve; });
+  const hook = createServer((req, res) => readJson(req).then(() => { res.end('{"ok":true}'); delivered(); }));
+  const api = createServer((req, res) => readJson(req).then(() => {
+    res.setHeader('content-type', 'application/json');
+    res.end('{"status":200,"data":{"verificationID":"x"}}');
+    post(`http://127.0.0.1:${hook.address().port}/webhook`, { verificationID: 'x', status: 'verified' }).catch(() => {});
+  }));
+  await Promise.all([listen(api), listen(hook)]);
+  await post(`http://127.0.0.1:${api.address().port}/create`, { userPhone: '6281234567890' });
+  await hookReceived;
+  await Promise.all([close(api), close(hook)]);
+}
+
+function post(url, json) {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify(json);
+    const req = httpRequest(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      readJson(res).then(resolve, reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function readJson(stream) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    stream.on('data', (chunk) => chunks.push(chunk));
+    stream.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    stream.on('error', reject);
+  });
+}
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+}
+
+function close(server) {
+  return new Promise((resolve) => {
+    server.close(resolve);
+    server.closeAllConnections();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory: peak RSS of `create --sandbox` (the highest of a few runs) against `node -e 0`.
+
+async function memory() {
+  progress('memory');
+  const peak = async (args) => {
+    let highest = 0;
+    for (let i = 0; i < 3; i++) highest = Math.max(highest, await peakRss(args));
+    return highest;
+  };
+  const base = await peak(['-e', '0']);
+  const create = await peak([BIN, 'create', '--sandbox', '--sandbox-delay', '0', '--json']);
+  rows.push({ what: 'peak RSS of create --sandbox', ours: mib(create), baseline: `${mib(base)} node -e 0`, ratio: ratio(create / base), target: '< 80 MiB', ok: create < 80 * MiB });
+}
+
+/**
+ * Peak RSS of `node args`: the larger of what the process reports in its 'exit' event (peak-rss.cjs)
+ * and the VmHWM the kernel shows while it runs, read every 2 ms — some memory is only used after
+ * 'exit' (V8 finishing background compilations while it shuts down), and only the kernel sees that.
+ */
+async function peakRss(args, extraEnv = {}) {
+  const file = join(work, `rss-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  const child = spawn(process.execPath, ['--require', RSS_PROBE, ...args], { stdio: 'ignore', env: { ...env, ...extraEnv, BENCH_RSS_FILE: file }, cwd: work });
+  const watch = watchHighWater(child.pid);
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const polled = watch.stop();
+  if (code !== 0) throw new Error(`node ${args.join(' ')} exited ${code}`);
+  return Math.max(polled, Number(readFileSync(file, 'utf8')));
+}
+
+/** Reads /proc/<pid>/status every `everyMs` (Linux; elsewhere reports 0) and keeps the highest VmHWM. */
+function watchHighWater(pid, everyMs = 2) {
+  let highest = 0;
+  const read = () => {
+    try {
+      const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (kib) highest = Math.max(highest, Number(kib[1]) * 1024);
+    } catch {
+      // gone, or not Linux
+    }
+  };
+  const timer = setInterval(read, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return highest;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Install: the packed tarball, and what installing it installs (npm, offline: it must need
+// nothing from the registry). Baseline: the packages the bundled code comes from, with their
+// dependencies as package-lock.json resolves them — what an install would fetch without bundling.
+
+function install() {
+  progress('install');
+  const npm = (args, cwd = root) => {
+    const result = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...env, npm_config_update_notifier: 'false' } });
+    if (result.status !== 0) throw new Error(`npm ${args.join(' ')} failed:\n${result.stderr}`);
+    return result.stdout;
+  };
+  const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work]));
+  const app = join(work, 'app');
+  npm(['install', '--prefix', app, join(work, packed.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts']);
+  const installed = Object.keys(JSON.parse(readFileSync(join(app, 'node_modules/.package-lock.json'), 'utf8')).packages).filter((path) => path.includes('node_modules/'));
+  const bin = join(app, 'node_modules/.bin/sendtalk-verify');
+  const smoke = spawnSync(bin, ['create', '--sandbox', '--sandbox-delay', '0', '--json'], { encoding: 'utf8', env, cwd: work });
+  const works = smoke.status === 0 && JSON.parse(smoke.stdout).status === 'verified';
+  const unbundled = unbundledInstall();
+  rows.push({ what: `packages npx installs${works ? '' : ' (installed CLI FAILED)'}`, ours: String(installed.length), baseline: `${unbundled} unbundled`, ratio: ratio(installed.length / unbundled), target: '≤ 5', ok: installed.length <= 5 && works });
+  rows.push({ what: `packed tarball (${packed.entryCount} files, ${kib(packed.unpackedSize)} unpacked)`, ours: kib(packed.size), baseline: '', ratio: '', target: '≤ 300 KiB', ok: packed.size <= 300 * 1024 });
+}
+
+/** 1 + the packages named in dist/THIRD-PARTY-LICENSES, with their dependencies per package-lock.json. */
+function unbundledInstall() {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')).packages;
+  const names = [...readFileSync(join(root, 'dist/THIRD-PARTY-LICENSES'), 'utf8').matchAll(/^- (@?[^@\s]+)@/gm)].map((m) => m[1]);
+  const seen = new Set();
+  const resolve = (from, name) => {
+    for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+      const path = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (lock[path]) return path;
+      if (!dir) return undefined;
+    }
+  };
+  const visit = (path) => {
+    if (!path || seen.has(path)) return;
+    seen.add(path);
+    for (const dep of Object.keys({ ...lock[path].dependencies, ...lock[path].optionalDependencies })) visit(resolve(path, dep));
+  };
+  for (const name of new Set(names)) visit(resolve('', name));
+  return seen.size + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function timed(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+function median(values) {
+  return percentile(values, 50);
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function sleep(msecs) {
+  return new Promise((resolve) => setTimeout(resolve, msecs));
+}
+
+function ms(value) {
+  return `${value.toFixed(1)} ms`;
+}
+
+function mib(bytes) {
+  return `${(bytes / MiB).toFixed(1)} MiB`;
+}
+
+function kib(bytes) {
+  return `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+function ratio(value) {
+  return `${value.toFixed(2)}×`;
+}
+
+function progress(what) {
+  process.stderr.write(`bench: ${what}…\n`);
+}
+
+function printTable(list) {
+  const headers = ['measure', 'ours', 'baseline (same run)', 'ratio', 'target', ''];
+  const cells = list.map((r) => [r.what, r.ours, r.baseline, r.ratio, r.target, r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED']);
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => [...row[i]].length)));
+  const line = (row) => `| ${row.map((cell, i) => cell + ' '.repeat(widths[i] - [...cell].length)).join(' | ')} |`;
+  console.log(line(headers));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of cells) console.log(line(row));
+}

@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv } from '../helpers/cli.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+interface PackResult {
+  filename: string;
+  files: Array<{ path: string }>;
+}
+
+/**
+ * What `npm publish` would ship, and what `npx sendtalk-verify` then installs: the tarball is packed
+ * from the built dist/ (scripts off, so this never rebuilds dist/ under other tests), installed
+ * offline into an empty directory outside this repository, and run from there.
+ */
+describe('the published package', () => {
+  let work: string;
+  let packed: PackResult;
+  let app: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'sendtalk-pack-'));
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root });
+    packed = (JSON.parse(stdout) as PackResult[])[0]!;
+    app = join(work, 'app');
+    await run('npm', ['install', '--prefix', app, join(work, packed.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: work });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('ships the bin, the built code, its types and the licences of what is bundled; no sources or tests', () => {
+    const paths = packed.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      'package.json',
+      'bin/sendtalk-verify.js',
+      'bin/package.json',
+      'dist/cli.cjs',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/THIRD-PARTY-LICENSES',
+    ]));
+    expect(paths.filter((p) => p.startsWith('dist/vendor/'))).not.toHaveLength(0);
+    expect(paths.filter((p) => /^(src|test|\.ci)\//.test(p) || p.endsWith('.map') || p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    // Only what the build writes: no JavaScript left over from a plain `tsc` run.
+    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p))).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/index.js']));
+    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p) && !/^dist\/(cli\.cjs|index\.js|vendor\/[^/]+\.cjs)$/.test(p))).toEqual([]);
+  });
+
+  it('declares no runtime dependency, and installs as one package', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg.dependencies ?? {}).toEqual({});
+    expect(pkg.optionalDependencies ?? {}).toEqual({});
+    expect(pkg.peerDependencies ?? {}).toEqual({});
+    const lock = JSON.parse(await readFile(join(app, 'node_modules/.package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    expect(Object.keys(lock.packages)).toEqual(['node_modules/sendtalk-verify']);
+  });
+
+  it('names every bundled package in THIRD-PARTY-LICENSES, with its licence text', async () => {
+    const text = await readFile(join(app, 'node_modules/sendtalk-verify/dist/THIRD-PARTY-LICENSES'), 'utf8');
+    for (const name of ['commander', 'undici', 'localtunnel', 'axios', 'ora', 'qrcode-terminal', 'libphonenumber-js']) {
+      expect(text).toMatch(new RegExp(`^- ${name}@\\d`, 'm'));
+    }
+    expect(text).toContain('Permission is hereby granted');
+    expect(text).toContain('Apache License');
+  });
+
+  it('requires nothing but Node itself and its own files', async () => {
+    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+    // debug (inside localtunnel) tries supports-color in a try/catch and does without it.
+    const optional = new Set(['supports-color']);
+    const dir = join(app, 'node_modules/sendtalk-verify');
+    const files = packed.files.map((f) => f.path).filter((p) => /\.(c?js)$/.test(p));
+    const foreign: string[] = [];
+    for (const file of files) {
+      const code = await readFile(join(dir, file), 'utf8');
+      for (const [, specifier] of code.matchAll(/(?:\brequire\(|\bimport\(|\bfrom\s*)["']([@a-z0-9][\w./:@-]*)["']/g)) {
+        // node: modules newer than this Node (undici's optional node:sqlite cache) count as Node's own.
+        const own = builtins.has(specifier!) || specifier!.startsWith('node:');
+        if (!own && !optional.has(specifier!)) foreign.push(`${file}: ${specifier}`);
+      }
+    }
+    expect(foreign).toEqual([]);
+  });
+
+  it('runs the installed CLI and library with no other package installed', async () => {
+    const env = cleanEnv();
+    const bin = join(app, 'node_modules/.bin/sendtalk-verify');
+    const version = await run(bin, ['--version'], { cwd: work, env });
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(version.stdout.trim()).toBe(pkg.version);
+
+    const create = await run(bin, ['create', '--sandbox', '--sandbox-delay', '0', '--phone', '+62 812-3456-7890', '--json'], { cwd: work, env });
+    expect(JSON.parse(create.stdout)).toMatchObject({ status: 'verified', phone: '6281234567890', sandbox: true });
+
+    const script = `
+      const { startEmulator, startListener, createVerification, VERSION } = await import('sendtalk-verify');
+      const listener = await startListener({ secret: 's3cret-value' });
+      const emulator = await startEmulator({ apiKey: 'k', secret: 's3cret-value', webhookUrl: listener.url, autoVerifyMs: 0 });
+      const v = await createVerification({ apiUrl: emulator.url, apiKey: 'k', phone: '6281234567890' });
+      const d = await listener.waitFor((x) => x.verificationId === v.id);
+      await emulator.close(); await listener.close();
+      console.log(JSON.stringify({ version: VERSION, matched: d.verificationId === v.id }));
+    `;
+    const library = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env });
+    expect(JSON.parse(library.stdout)).toEqual({ version: pkg.version, matched: true });
+
+    // The lazily loaded dependencies (tunnel, spinner, QR code, …) load from the installed files too.
+    const vendor = packed.files.map((f) => f.path).filter((p) => p.startsWith('dist/vendor/'));
+    const loads = `console.log(JSON.stringify(${JSON.stringify(vendor)}.map((f) => typeof require('./node_modules/sendtalk-verify/' + f))))`;
+    const loaded = await run(process.execPath, ['-e', loads], { cwd: app, env });
+    expect(JSON.parse(loaded.stdout)).toEqual(vendor.map(() => expect.stringMatching(/^(object|function)$/)));
+  });
+});
