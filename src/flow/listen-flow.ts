@@ -91,13 +91,16 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       secret: options.secret,
       secretHeader: options.secretHeader,
       probeToken,
-      beforeAcknowledge: async (delivery) => {
+      // `listen` reports deliveries as they come and never looks back: keep no history.
+      keepAccepted: 0,
+      // Only when there is something to do before the 200: otherwise every delivery would pay for it.
+      beforeAcknowledge: log || options.forwardTo ? async (delivery) => {
         // The record first: a delivery that is acknowledged is one that is on disk.
         await log?.write(delivery);
         if (options.forwardTo) {
           forwarded.set(delivery, await forwardDelivery(delivery, { url: options.forwardTo, secret: options.secret, secretHeader: options.secretHeader }));
         }
-      },
+      } : undefined,
       onDelivery: (delivery) => {
         if (delivery.accepted) accepted++;
         else refused++;

@@ -5,7 +5,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { REDACTED } from '../mask.js';
 import { extractDeliveryFacts, type DeliveryFacts } from './match.js';
-import { checkSecret, DEFAULT_SECRET_HEADER } from './secret.js';
+import { DEFAULT_SECRET_HEADER, secretChecker } from './secret.js';
 
 export interface ListenerOptions {
   /** Interface to bind. Anything but loopback exposes the listener to the network. @default '127.0.0.1' */
@@ -34,6 +34,8 @@ export interface ListenerOptions {
    * the public URL really reaches this listener (and not someone else's) before waiting on it.
    */
   probeToken?: string;
+  /** How many accepted deliveries `accepted` and `waitFor` remember. @default 100 */
+  keepAccepted?: number;
   /** Overrides of the server limits (tests use short timeouts). @default LISTENER_LIMITS */
   limits?: Partial<ListenerLimits>;
 }
@@ -84,7 +86,7 @@ export interface ListenerHandle {
   port: number;
   path: string;
   server: Server;
-  /** Accepted deliveries so far (the latest 1,000). */
+  /** Accepted deliveries so far (the latest `keepAccepted`). */
   readonly accepted: readonly Delivery[];
   /**
    * Resolves with the first accepted delivery (past or future) for which `predicate` is true.
@@ -154,6 +156,9 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   let seq = 0;
 
   const limits: ListenerLimits = { ...LISTENER_LIMITS, ...options.limits };
+  const keepAccepted = options.keepAccepted ?? 100;
+  // Hashed once: each request then costs one hash, not two.
+  const matchesSecret = options.secret === undefined ? undefined : secretChecker(options.secret);
 
   const server = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -211,7 +216,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
 
     let secretCheck: Delivery['secretCheck'] = 'skipped';
     if (options.secret !== undefined) {
-      const verdict = checkSecret(req.headers[secretHeader], options.secret);
+      const verdict = matchesSecret!(req.headers[secretHeader]);
       if (verdict === 'missing') return refuse(401, 'secret-missing', `no ${options.secretHeader ?? DEFAULT_SECRET_HEADER} header`);
       if (verdict === 'mismatch') return refuse(401, 'secret-mismatch', `the ${options.secretHeader ?? DEFAULT_SECRET_HEADER} header does not match the configured secret`);
       secretCheck = 'ok';
@@ -262,8 +267,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   }
 
   function remember(delivery: Delivery): void {
-    accepted.push(delivery);
-    if (accepted.length > 1000) accepted.shift();
+    if (keepAccepted > 0) {
+      accepted.push(delivery);
+      if (accepted.length > keepAccepted) accepted.shift();
+    }
     for (const waiter of waiters) {
       if (waiter.predicate(delivery)) {
         waiters.delete(waiter);

@@ -11,11 +11,21 @@ export type SecretVerdict = 'ok' | 'missing' | 'mismatch';
  * A repeated header (an array, or values joined by Node) is a mismatch, never a partial match.
  */
 export function checkSecret(received: string | readonly string[] | undefined, expected: string): SecretVerdict {
-  if (received === undefined) return 'missing';
-  const value = typeof received === 'string' ? received : received.length === 1 ? received[0]! : undefined;
-  if (value === '' ) return 'missing';
-  if (value === undefined) return 'mismatch';
-  const a = createHash('sha256').update(value, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b) ? 'ok' : 'mismatch';
+  return secretChecker(expected)(received);
+}
+
+/** `checkSecret` with the expected secret hashed once, for a listener that checks every request. */
+export function secretChecker(expected: string): (received: string | readonly string[] | undefined) => SecretVerdict {
+  const expectedDigest = sha256(expected);
+  return (received) => {
+    if (received === undefined) return 'missing';
+    const value = typeof received === 'string' ? received : received.length === 1 ? received[0]! : undefined;
+    if (value === '') return 'missing';
+    if (value === undefined) return 'mismatch';
+    return timingSafeEqual(sha256(value), expectedDigest) ? 'ok' : 'mismatch';
+  };
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
 }
