@@ -40,7 +40,16 @@ const started = Date.now();
  * functions src/ imports (an ES module, so esbuild leaves out the rest: half the file).
  */
 const VENDOR = {
-  undici: { file: 'undici.cjs', entry: () => "module.exports = require('undici');" },
+  // Only the Agent and its request API: undici's index would also bring fetch, WebSocket, the cache
+  // and the mocks (three quarters of the file), none of which the client uses.
+  undici: {
+    file: 'undici.cjs',
+    entry: () => [
+      "const Dispatcher = require('undici/lib/dispatcher/dispatcher');",
+      "Object.assign(Dispatcher.prototype, require('undici/lib/api'));",
+      "module.exports = { Agent: require('undici/lib/dispatcher/agent') };",
+    ].join('\n'),
+  },
   localtunnel: { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel');" },
   ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
   'qrcode-terminal': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal');" },
@@ -80,6 +89,8 @@ const builds = await Promise.all([
     outdir: 'dist/vendor',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
+    // Third-party code is shipped fully minified (a third smaller); our own code keeps its names.
+    minifyIdentifiers: true,
     plugins: [vendorEntries()],
   }),
   build({

@@ -5,6 +5,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js';
 import { DEFAULT_TUNNEL_HOST, type TunnelEvent } from '../tunnel/types.js';
 import type { Output } from './output.js';
+import { parseHttpUrl } from '../http/parse-url.js';
 
 /** The tunnel flags `create` and `listen` share. */
 export interface TunnelFlags {
@@ -63,15 +64,7 @@ export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaul
 }
 
 function checkPublicUrl(url: string): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-    throw new SendtalkVerifyError('usage', `--public-url "${url}" is not an http(s) URL.`, { hint: 'Pass the URL your tunnel gives you, e.g. --public-url https://abc.ngrok.app.' });
-  }
+  parseHttpUrl(url, '--public-url', 'Pass the URL your tunnel gives you, e.g. --public-url https://abc.ngrok.app.');
 }
 
 /** The lines that go with a webhook URL: where it goes, and how to keep it. */

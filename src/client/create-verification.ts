@@ -4,6 +4,7 @@ import { maskSecret } from '../mask.js';
 import { parsePhone } from '../phone.js';
 import { USER_AGENT } from '../version.js';
 import { parseVerification, type Verification } from './parse-verification.js';
+import { parseHttpUrl } from '../http/parse-url.js';
 
 export const DEFAULT_API_URL = 'https://sendtalk-api.taptalk.io';
 export const CREATE_PATH = '/api/v1/verification/create_whatsapp_verification';
@@ -79,19 +80,7 @@ export async function postToCreateEndpoint(body: JsonObject, options: EndpointOp
 }
 
 export function joinUrl(base: string, path: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(base);
-  } catch {
-    throw new SendtalkVerifyError('usage', `API URL "${base}" is not a URL.`, {
-      hint: 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].',
-    });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new SendtalkVerifyError('usage', `API URL "${base}" must start with http:// or https://.`, {
-      hint: 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].',
-    });
-  }
+  const parsed = parseHttpUrl(base, 'API URL', 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].');
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}${path}`;
 }
 
@@ -108,7 +97,7 @@ export const MAX_RETRY_WAIT_MS = 10_000;
 
 async function postJson(url: string, body: JsonObject, options: EndpointOptions): Promise<unknown> {
   // undici is loaded on first use so that `--help` and `--version` do not pay for it.
-  const { Agent, request } = await import('undici');
+  const { Agent } = await import('undici');
   const connectTimeout = options.connectTimeoutMs ?? 10_000;
   const responseTimeout = options.responseTimeoutMs ?? 15_000;
   const dispatcher = new Agent({ connect: { timeout: connectTimeout }, headersTimeout: responseTimeout, bodyTimeout: responseTimeout });
@@ -126,9 +115,11 @@ async function postJson(url: string, body: JsonObject, options: EndpointOptions)
       let stage: Stage = 'request';
       let answer: HttpAnswer;
       try {
-        const res = await request(url, {
+        const target = new URL(url);
+        const res = await dispatcher.request({
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
           method: 'POST',
-          dispatcher,
           signal,
           headers: { 'api-key': options.apiKey, 'content-type': 'application/json', 'user-agent': USER_AGENT, accept: 'application/json' },
           body: payload,

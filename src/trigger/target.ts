@@ -1,5 +1,6 @@
 import { SendtalkVerifyError } from '../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
+import { parseHttpUrl } from '../http/parse-url.js';
 
 /** Where `trigger` sends, and how. Shared by a single send, `--check` and `--replay`. */
 export interface TriggerTarget {
@@ -30,17 +31,7 @@ export function resolveTarget(target: TriggerTarget): Required<Omit<TriggerTarge
 
 /** Refuses anything but an absolute http(s) URL before a single request is sent. */
 export function checkWebhookUrl(url: string): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new SendtalkVerifyError('usage', `"${url}" is not an http(s) URL.`, {
-      hint: 'Pass the webhook URL in full, e.g. --url https://staging.example.com/webhooks/sendtalk.',
-    });
-  }
+  parseHttpUrl(url, '--url', 'Pass the webhook URL in full, e.g. --url https://staging.example.com/webhooks/sendtalk.');
 }
 
 /** The error for a send cut short by Ctrl-C: the signal's own reason when it carries one. */

@@ -2,6 +2,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { SendFailure, sendRequest } from '../http/send-request.js';
 import type { Delivery } from './listener.js';
 import { DEFAULT_SECRET_HEADER } from './secret.js';
+import { parseHttpUrl } from '../http/parse-url.js';
 
 export interface ForwardTarget {
   /** The local app's webhook URL. */
@@ -21,15 +22,7 @@ export type ForwardResult =
 
 /** Checks `--forward-to` before anything starts. */
 export function checkForwardUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new SendtalkVerifyError('usage', `--forward-to "${url}" is not a URL.`, { hint: 'Pass your app\'s webhook URL, e.g. --forward-to http://localhost:3000/webhooks/sendtalk.' });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new SendtalkVerifyError('usage', `--forward-to "${url}" must start with http:// or https://.`, { hint: 'Pass e.g. --forward-to http://localhost:3000/webhooks/sendtalk.' });
-  }
+  const parsed = parseHttpUrl(url, '--forward-to', "Pass your app's webhook URL, e.g. --forward-to http://localhost:3000/webhooks/sendtalk.");
   return parsed.href;
 }
 

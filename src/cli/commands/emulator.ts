@@ -11,6 +11,7 @@ import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { NdjsonOutput } from './listen.js';
 import { parsePort } from '../parse-flags.js';
+import { parseHttpUrl } from '../../http/parse-url.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
 export const DEFAULT_EMULATOR_PORT = 4010;
@@ -90,8 +91,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   const autoVerifyMs = parseAutoVerify(flags.autoVerify ?? '2s');
   const latencyMs = flags.latency === undefined ? 0 : parseDuration(flags.latency, '--latency');
   if (flags.webhookUrl !== undefined) {
-    const { checkWebhookUrl } = await import('../../trigger/target.js');
-    checkWebhookUrl(flags.webhookUrl);
+    parseHttpUrl(flags.webhookUrl, '--webhook-url', 'Pass the full URL of your webhook, e.g. --webhook-url http://localhost:3000/webhook.');
   }
   if (flags.host && !/^(127\.|::1$|localhost$)/.test(flags.host)) {
     output.warn(`The emulator binds to ${flags.host}, not loopback: other machines can reach it.`);

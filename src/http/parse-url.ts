@@ -1,0 +1,18 @@
+import { SendtalkVerifyError } from '../errors.js';
+
+/**
+ * Parses a URL the user gave, accepting only absolute http(s) URLs. `label` names it in the error
+ * (`API URL`, `--public-url`…) and `hint` says how to write it, so each flag keeps its own advice.
+ */
+export function parseHttpUrl(text: string, label: string, hint: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new SendtalkVerifyError('usage', `${label} "${text}" is not an http(s) URL.`, { hint });
+  }
+  return url;
+}
