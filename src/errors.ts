@@ -42,7 +42,7 @@ export const EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
   { code: 2, meaning: 'usage or configuration error' },
   { code: 3, meaning: 'timed out or expired before the verified webhook arrived' },
   { code: 4, meaning: 'rejected by the SendTalk API (API key or parameters)' },
-  { code: 5, meaning: 'a checked endpoint failed (trigger --check, doctor)' },
+  { code: 5, meaning: 'a checked endpoint failed: trigger (a non-2xx, or a --check case), doctor' },
   { code: 6, meaning: 'the tunnel could not be opened' },
   { code: 130, meaning: 'interrupted (Ctrl-C, SIGTERM or SIGHUP)' },
 ];

@@ -59,7 +59,9 @@ function fail(ctx: RunContext, error: unknown): never {
   if (error instanceof CommanderError) {
     // --help and --version end the parse with a "success" error.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) process.exit(0);
-    // Commander already printed what was wrong (with a "Did you mean" suggestion when it has one).
+    // No command at all: commander has just shown the help, which says everything.
+    if (error.code === 'commander.help') process.exit(2);
+    // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
     process.stderr.write('  Run with --help to see the commands and options.\n');
     process.exit(2);
   }
