@@ -8,7 +8,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(input: string, flag = 'duration'): number {
   const text = input.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/^\d+(\.\d+)?$/.test(text)) return checkMaximum(Math.round(Number(text) * 1000), flag, input);
   const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
   let total = 0;
   let consumed = 0;
@@ -22,7 +22,17 @@ export function parseDuration(input: string, flag = 'duration'): number {
       hint: `Write it as 30s, 2m, 1h, 1m30s, 500ms or a number of seconds.`,
     });
   }
-  return Math.round(total);
+  return checkMaximum(Math.round(total), flag, input);
+}
+
+/** Node's timers overflow past 2^31-1 ms (about 24.8 days) and would fire at once. */
+export const MAX_DURATION_MS = 20 * 24 * 3_600_000;
+
+function checkMaximum(ms: number, flag: string, input: string): number {
+  if (ms > MAX_DURATION_MS) {
+    throw new SendtalkVerifyError('usage', `${flag} "${input}" is longer than the 20 days this tool can wait.`, { hint: 'Pass a shorter duration, e.g. 10m.' });
+  }
+  return ms;
 }
 
 /** Formats milliseconds the way people read them: `850 ms`, `2.1 s`, `4m 05s`. */

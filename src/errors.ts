@@ -22,7 +22,7 @@ export type ErrorCategory =
   /** Anything we did not expect: a bug, or an environment problem we do not recognise. */
   | 'internal';
 
-/** Exit code for each category; the table in `--help` and the README is generated from `EXIT_CODES`. */
+/** Exit code for each category. `--help` prints `EXIT_CODES`; keep the README's table in step with it. */
 export const EXIT_CODE_BY_CATEGORY: Record<ErrorCategory, number> = {
   usage: 2,
   'api-rejected': 4,
@@ -56,7 +56,7 @@ export interface SendtalkErrorOptions {
   field?: string;
   /** Extra structured detail for `--json` and `--debug` output (never secrets). */
   details?: Record<string, unknown>;
-  /** Override the exit code that the category implies (e.g. 143 for SIGTERM). */
+  /** Override the exit code that the category implies. */
   exitCode?: number;
   cause?: unknown;
 }

@@ -18,7 +18,12 @@ export function maskSecret(secret: string | undefined): string {
 export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join(maskSecret(secret));
+    // Shorter values would mask ordinary words; such a secret is too weak to protect anyway.
+    if (!secret || secret.length < 4) continue;
+    // Also the form it takes inside a JSON string (quotes, backslashes, control characters escaped).
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+      if (out.includes(form)) out = out.split(form).join(maskSecret(secret));
+    }
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { SendtalkVerifyError } from '../errors.js';
+import { HEADER_NAME } from '../http/header-name.js';
 
 /** Parses a flag that takes a whole number within [min, max]; the error names the flag and an example. */
 export function parseWholeNumber(text: string, flag: string, range: { min: number; max: number }, hint: string, noun?: string): number {
@@ -13,4 +14,15 @@ export function parseWholeNumber(text: string, flag: string, range: { min: numbe
 /** `--port`: 0 means "pick a free one", which is also what omitting it does. */
 export function parsePort(text: string): number {
   return parseWholeNumber(text, '--port', { min: 0, max: 65535 }, 'Pass a port from 1 to 65535, or omit --port (or pass 0) to pick a free one.', 'a port number');
+}
+
+/** `--secret-header`: refused before anything starts, since Node would throw on the first request. */
+export function parseHeaderName(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!HEADER_NAME.test(text)) {
+    throw new SendtalkVerifyError('usage', `--secret-header "${text}" is not a valid header name.`, {
+      hint: 'Use letters, digits and - only, e.g. --secret-header Secret-Key.',
+    });
+  }
+  return text;
 }

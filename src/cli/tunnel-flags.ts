@@ -50,7 +50,7 @@ export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaul
   const kind = flags.tunnel ?? defaultKind;
   if (kind === 'none') {
     if (flags.subdomain !== undefined || flags.tunnelHost !== undefined) {
-      output.warn('No tunnel is opened (--tunnel none): --subdomain and --tunnel-host are ignored.');
+      output.warn(`No tunnel is opened (${flags.tunnel === 'none' ? '--tunnel none' : 'the default here'}): --subdomain and --tunnel-host are ignored.`);
     }
     return { kind: 'none' };
   }

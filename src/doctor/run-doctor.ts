@@ -10,7 +10,7 @@ import { REMINDER_BYPASS_HEADERS } from '../tunnel/probe.js';
 import type { TunnelHandle, TunnelOptions } from '../tunnel/types.js';
 import { startListener } from '../webhook/listener.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
-import { joinPublicUrl } from '../flow/create-flow.js';
+import { joinPublicUrl } from '../tunnel/tunnel-config.js';
 import { USER_AGENT } from '../version.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';

@@ -4,6 +4,7 @@ import type { WebhookAttempt } from './deliver-webhook.js';
 import { parseFault, type Fault, type QueuedFault } from './faults.js';
 import { parseJson, readBody } from './http.js';
 import type { EmulatedVerification, WebhookDelivery } from './types.js';
+import { HEADER_NAME } from '../http/header-name.js';
 
 /** Every control route lives under this prefix, out of the way of SendTalk's own paths. */
 export const CONTROL_PREFIX = '/_emulator';
@@ -141,6 +142,6 @@ function readWebhookTarget(body: unknown): { url?: string; secret?: string; secr
     out[key] = value;
   }
   if (out.url !== undefined && out.url !== '' && !/^https?:\/\/[^/]/.test(out.url)) return '"url" must be an http(s) URL, or "" to stop delivering';
-  if (out.secretHeader !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(out.secretHeader)) return '"secretHeader" must be a valid header name';
+  if (out.secretHeader !== undefined && !HEADER_NAME.test(out.secretHeader)) return '"secretHeader" must be a valid header name';
   return out;
 }

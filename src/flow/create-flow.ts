@@ -1,4 +1,4 @@
-import { createVerification, type LanguageCode } from '../client/create-verification.js';
+import { CREATE_PATH, createVerification, joinUrl, type LanguageCode } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
@@ -71,7 +71,8 @@ export type CreateFlowEvent =
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   | { type: 'created'; verification: Verification }
   | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry' }
-  | { type: 'delivery'; delivery: Delivery; matched: boolean };
+  /** `matched` is undefined for a delivery that arrived before the create answered: it is matched then. */
+  | { type: 'delivery'; delivery: Delivery; matched: boolean | undefined };
 
 export type CreateStatus = 'created' | 'verified' | 'timeout' | 'expired';
 
@@ -98,7 +99,9 @@ export const DEFAULT_WAIT_MS = 10 * 60_000;
  * and always releases what it started, whatever happens.
  */
 export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateResult> {
-  const phone = parsePhone(options.phone); // bad input fails before anything starts
+  // Bad input fails before anything starts (a tunnel can take 20 s to open).
+  const phone = parsePhone(options.phone);
+  if (options.apiUrl !== undefined) joinUrl(options.apiUrl, CREATE_PATH);
   const wait = options.wait ?? true;
   const sandbox = options.sandbox ?? false;
   if (!sandbox && !options.apiKey) throw noApiKeyError();
@@ -146,7 +149,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         path: options.path,
         secret,
         secretHeader: options.secretHeader,
-        onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: matches(delivery) }),
+        onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: target === undefined ? undefined : matches(delivery) }),
       });
       cleanups.push(() => listener!.close());
       let base: string | undefined;

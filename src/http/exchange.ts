@@ -91,7 +91,13 @@ export function runExchange(request: OutgoingRequest, options: ExchangeOptions =
     const headers: Record<string, string | number> = { ...request.headers };
     if (request.body !== undefined) headers['content-length'] = request.body.length;
     // A fresh connection per request: one case's broken connection never leaks into the next.
-    const req = send(url, { method: request.method, headers, agent: false, lookup: lookupWithLocalhost });
+    let req: ReturnType<typeof send>;
+    try {
+      req = send(url, { method: request.method, headers, agent: false, lookup: lookupWithLocalhost });
+    } catch (error) {
+      // Node refuses an invalid header name or value before any byte is sent.
+      return resolve({ body: Buffer.alloc(0), requestSent: false, ms: 0, failure: classify(error as NodeJS.ErrnoException) });
+    }
 
     const timer = setTimeout(() => finish({ kind: 'timeout', message: `no answer within ${formatDuration(timeoutMs)}` }, true), timeoutMs);
     const onAbort = (): void => finish({ kind: 'aborted', message: 'interrupted' }, true);

@@ -193,7 +193,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       path: req.url ?? '/',
       accepted: false,
       status: 0,
-      headers: maskedHeaders(req, secretHeader),
+      headers: maskedHeaders(req, secretHeader, options.secret),
       body: Buffer.alloc(0),
     };
     const refuse = (status: number, reason: RefusalReason, detail: string, extraHeaders?: Record<string, string>): void => {
@@ -409,13 +409,21 @@ function respond(res: ServerResponse, status: number, body: JsonObject, closeCon
   res.end(text);
 }
 
-function maskedHeaders(req: IncomingMessage, secretHeader: string): Record<string, string> {
+/** Headers that carry credentials whatever the configuration says. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'api-key']);
+
+/**
+ * The request's headers fit to print or log. The secret header is masked whole (even a wrong secret
+ * may be the right one with a typo), and so is any other header that carries the configured secret
+ * (a sender using another header name) or a credential.
+ */
+function maskedHeaders(req: IncomingMessage, secretHeader: string, secret: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
-    // Even a wrong secret may be the right one with a typo: never show any part of it.
-    out[name] = name === secretHeader ? REDACTED : truncate(text, 512);
+    const sensitive = name === secretHeader || CREDENTIAL_HEADERS.has(name) || (secret !== undefined && secret !== '' && text.includes(secret));
+    out[name] = sensitive ? REDACTED : truncate(text, 512);
   }
   return out;
 }

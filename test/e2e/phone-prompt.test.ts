@@ -22,7 +22,7 @@ async function inTerminal(args: string[], answers: string[]): Promise<{ code: nu
   let prompts = 0;
   for (const answer of answers) {
     await waitForOutput(() => screen, new RegExp(`(Phone number to verify[^]*){${++prompts}}`));
-    child.stdin.write(`${answer}\r`);
+    child.stdin.write(answer === '\u0003' ? answer : `${answer}\r`);
   }
   const code = await done;
   return { code, screen };
@@ -35,6 +35,13 @@ describe('a missing --phone', () => {
     expect(r.screen).toMatch(/has no country code/);
     expect(r.code).toBe(0);
     expect([...emulator.verifications.values()].map((v) => v.phone)).toEqual(['6281234567890']);
+  });
+
+  it('exits 130 on Ctrl-C at the prompt', async () => {
+    emulator = await startEmulator({ apiKey: 'prompt-key-1234', autoVerifyMs: false });
+    const r = await inTerminal(['create', '--api-url', emulator.url, '--api-key', 'prompt-key-1234', '--no-wait'], ['\u0003']);
+    expect(r.code).toBe(130);
+    expect(emulator.verifications.size).toBe(0);
   });
 
   it('is a usage error naming --phone off a terminal, without waiting', async () => {

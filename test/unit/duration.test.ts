@@ -14,3 +14,11 @@ describe('durations', () => {
     expect(formatDuration(245_000)).toBe('4m 05s');
   });
 });
+
+describe('duration bounds', () => {
+  it('refuses what Node timers cannot wait', () => {
+    expect(() => parseDuration('600h', '--timeout')).toThrow(/longer than the 20 days/);
+    expect(() => parseDuration('99999999', '--timeout')).toThrow(/longer than the 20 days/);
+    expect(parseDuration('480h')).toBe(480 * 3_600_000);
+  });
+});

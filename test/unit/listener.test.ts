@@ -83,6 +83,15 @@ describe('webhook listener answers', () => {
     expect(JSON.stringify(seen)).not.toContain('wrong-but-close');
   });
 
+  it('masks the secret wherever it comes, and credentials, in the recorded headers', async () => {
+    await send({ headers: { 'x-other-secret': `prefix ${SECRET}`, authorization: 'Bearer abc', 'content-type': 'application/json' }, body: '{}' });
+    const last = seen.at(-1)!;
+    expect(last.reason).toBe('secret-missing');
+    expect(last.headers['x-other-secret']).toBe('[redacted]');
+    expect(last.headers.authorization).toBe('[redacted]');
+    expect(last.headers['content-type']).toBe('application/json');
+  });
+
   it('keeps serving after refusals, and duplicates are harmless', async () => {
     await send({ headers: good, body: '{' });
     await send({ method: 'GET' });

@@ -21,3 +21,13 @@ describe('checkSecret', () => {
     expect(checkSecret([secret], secret)).toBe('ok');
   });
 });
+
+describe('redact', async () => {
+  const { redact } = await import('../../src/mask.js');
+  it('masks a secret as it is and as it looks inside JSON', () => {
+    const secret = 'se"cr\\et-12345';
+    const line = JSON.stringify({ echoed: secret });
+    expect(redact(line, [secret])).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(redact(`plain ${secret}`, [secret])).not.toContain(secret);
+  });
+});

@@ -10,7 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber } from '../parse-flags.js';
+import { parsePort, parseWholeNumber, parseHeaderName } from '../parse-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -49,7 +49,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
     .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)')
+    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName)
     .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
     .option('--port <port>', 'port of the webhook listener (default: a free one)')
     .option('--path <path>', 'path of the webhook listener (default: /webhook)');
@@ -85,8 +85,11 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
 
   if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
   const phone = flags.phone ?? (sandbox ? SANDBOX_DEMO_PHONE : await askForPhone(output));
-  // The sandbox's emulator delivers on loopback: it needs no tunnel unless one is asked for.
-  const tunnel = resolveTunnel(flags, sources, sandbox ? 'none' : 'localtunnel', output);
+  // The sandbox's emulator delivers on loopback, so it never uses a tunnel.
+  if (sandbox && (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
+    output.warn('--sandbox delivers the webhook on this machine: --tunnel, --subdomain, --tunnel-host and --public-url are ignored.');
+  }
+  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, '--expiry', { min: 1, max: 1440 }, 'Pass the minutes until expiry, e.g. --expiry 10.');
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
@@ -184,6 +187,7 @@ async function askForPhone(output: Output): Promise<string> {
 class CreateView {
   private spinner?: { stop(): void; text: string };
   private ticker?: NodeJS.Timeout;
+  private stopped = false;
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly output: Output, private readonly drawQr: boolean, private readonly tunnel: TunnelChoice) {}
@@ -246,7 +250,7 @@ class CreateView {
       return;
     }
     void import('ora').then(({ default: ora }) => {
-      if (this.ticker === null as unknown) return;
+      if (this.stopped) return; // the result came before the spinner module loaded
       this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false }).start();
       this.ticker = setInterval(() => { if (this.spinner) this.spinner.text = label(); }, 1000);
       this.ticker.unref();
@@ -255,7 +259,7 @@ class CreateView {
 
   private onDelivery(event: Extract<CreateFlowEvent, { type: 'delivery' }>): void {
     const d = event.delivery;
-    if (d.accepted && event.matched) return;
+    if (d.accepted && event.matched !== false) return;
     const line = d.accepted
       ? `Received a delivery for another verification (${d.verificationId ?? d.phone ?? 'no id'}); still waiting.`
       : `Refused a delivery: ${d.method} ${d.path} → ${d.status} (${d.detail ?? d.reason}).`;
@@ -273,6 +277,7 @@ class CreateView {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();
     this.spinner = undefined;

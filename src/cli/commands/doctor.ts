@@ -6,6 +6,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
+import { parseHeaderName } from '../parse-flags.js';
 
 interface DoctorFlags extends TunnelFlags {
   apiKey?: string;
@@ -25,7 +26,7 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
     .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)');
+    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName);
   addTunnelOptions(command, 'localtunnel')
     .option('--env-file <path>', 'read configuration from this file instead of ./.env')
     .option('--json', 'print one JSON document with every check')

@@ -10,7 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { NdjsonOutput } from './listen.js';
-import { parsePort } from '../parse-flags.js';
+import { parsePort, parseHeaderName } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
@@ -52,7 +52,7 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     .option('--api-key <key>', 'accept only this API-Key (default: any non-empty key)')
     .option('--webhook-url <url>', 'where to deliver the verified webhook (default: nowhere)')
     .option('--secret <secret>', `secret sent with each webhook (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`)
+    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
     .option('--auto-verify <duration>', 'deliver the verified webhook this long after each create, or "off" to wait for the control API (default: 2s)')
     .option('--latency <duration>', 'delay every API answer by this long (default: 0)')
     .option('--json', 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt')

@@ -10,7 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber } from '../parse-flags.js';
+import { parsePort, parseWholeNumber, parseHeaderName } from '../parse-flags.js';
 
 interface ListenFlags extends TunnelFlags {
   host?: string;
@@ -33,7 +33,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .command('listen')
     .description('run the webhook listener on its own, behind a tunnel, and show every delivery: test your dashboard configuration')
     .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)')
+    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName)
     .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
     .option('--port <port>', 'port of the webhook listener (default: a free one)')
     .option('--path <path>', 'path of the webhook listener (default: /webhook)');

@@ -11,7 +11,7 @@ import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
-import { parseWholeNumber } from '../parse-flags.js';
+import { parseWholeNumber, parseHeaderName } from '../parse-flags.js';
 
 /** Exit code when the endpoint answered wrong (or not at all). */
 const CHECK_FAILED_EXIT = 5;
@@ -40,7 +40,7 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
     .description('send a signed "verified" event to a webhook URL; --check grades the endpoint, --replay re-sends a listen --log file')
     .option('--url <url>', 'the webhook URL to send to (required)')
     .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`)
+    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
     .addOption(new Option('--phone <number>', 'phone number in the event (default: 6281234567890)').conflicts(['payload', 'replay']))
     .addOption(new Option('--id <id>', 'verification id in the event (default: a random UUID)').conflicts(['payload', 'replay']))
     .addOption(new Option('-l, --language <code>', 'language code in the event (default: en)').choices(['en', 'id']).conflicts(['payload', 'replay']))
