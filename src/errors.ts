@@ -91,3 +91,8 @@ export function noApiKeyError(): SendtalkVerifyError {
     hint: 'Set SENDTALK_API_KEY or pass --api-key; or try the offline demo with --sandbox.',
   });
 }
+
+/** The error for work cut short by an abort: the signal's own reason when it is one of ours. */
+export function interruptedBy(signal: AbortSignal): SendtalkVerifyError {
+  return signal.reason instanceof SendtalkVerifyError ? signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted.');
+}

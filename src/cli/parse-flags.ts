@@ -1,5 +1,6 @@
 import { SendtalkVerifyError } from '../errors.js';
 import { HEADER_NAME } from '../http/header-name.js';
+import type { Output } from './output.js';
 
 /** Parses a flag that takes a whole number within [min, max]; the error names the flag and an example. */
 export function parseWholeNumber(text: string, flag: string, range: { min: number; max: number }, hint: string, noun?: string): number {
@@ -25,4 +26,9 @@ export function parseHeaderName(text: string | undefined): string | undefined {
     });
   }
   return text;
+}
+
+/** Warns when a server is told to bind beyond loopback: other machines can then reach it. */
+export function warnIfNotLoopback(output: Output, host: string | undefined, what: string): void {
+  if (host && !/^(127\.|::1$|localhost$)/.test(host)) output.warn(`${what} binds to ${host}, not loopback: other machines can reach it.`);
 }

@@ -4,7 +4,7 @@ import { maskSecret } from '../mask.js';
 import { parsePhone } from '../phone.js';
 import { USER_AGENT } from '../version.js';
 import { parseVerification, type Verification } from './parse-verification.js';
-import { parseHttpUrl } from '../http/parse-url.js';
+import { parseHttpUrl, hostOf } from '../http/parse-url.js';
 
 export const DEFAULT_API_URL = 'https://sendtalk-api.taptalk.io';
 export const CREATE_PATH = '/api/v1/verification/create_whatsapp_verification';
@@ -266,7 +266,7 @@ function networkFailure(error: unknown, url: string, stage: Stage, ctx: FailureC
     return ctx.signal.reason instanceof SendtalkVerifyError ? ctx.signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted while calling the SendTalk API.');
   }
   const code = errorCode(error);
-  const host = safeHost(url);
+  const host = hostOf(url);
   const tries = ctx.attempt > 1 ? ` (${ctx.attempt} attempts)` : '';
   const offline = 'Check your network and --api-url (or SENDTALK_API_URL); --sandbox works offline.';
   // Once the request may have reached SendTalk, it is not sent again: a second create would send a second message.
@@ -294,12 +294,4 @@ function networkFailure(error: unknown, url: string, stage: Stage, ctx: FailureC
     }
   })();
   return new SendtalkVerifyError('api-unavailable', message, { hint, code: code || undefined, details: { attempts: ctx.attempt }, cause: error });
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }

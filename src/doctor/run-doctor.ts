@@ -12,6 +12,7 @@ import { startListener } from '../webhook/listener.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
 import { joinPublicUrl } from '../tunnel/tunnel-config.js';
 import { USER_AGENT } from '../version.js';
+import { hostOf } from '../http/parse-url.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -173,13 +174,5 @@ async function sendTestDelivery(
   } catch (error) {
     const message = error instanceof SendFailure ? error.message : (error as Error).message;
     return { id: 'webhook', title, status: 'fail', detail: `${url}: ${message}`, fix: 'The tunnel does not lead to the listener: try another --tunnel-host, or --public-url.' };
-  }
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
   }
 }

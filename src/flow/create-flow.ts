@@ -1,6 +1,6 @@
 import { CREATE_PATH, createVerification, joinUrl, type LanguageCode } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
-import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
+import { interruptedBy, noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
 import { parsePhone } from '../phone.js';
 import { startEmulator, randomCredential, type EmulatorHandle } from '../emulator/emulator.js';
@@ -206,12 +206,12 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         webhook: delivery.payload,
       };
     } catch (error) {
-      if (signal.aborted) throw interrupted(signal);
+      if (signal.aborted) throw interruptedBy(signal);
       if (timer.aborted) return { ...base, status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started };
       throw error;
     }
   } catch (error) {
-    if (signal.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) throw interrupted(signal);
+    if (signal.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) throw interruptedBy(signal);
     throw error;
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -230,9 +230,4 @@ function waitDeadline(started: number, v: Verification, options: CreateFlowOptio
   return { deadline: started + DEFAULT_WAIT_MS, until: 'timeout' };
 }
 
-function interrupted(signal: AbortSignal): SendtalkVerifyError {
-  const reason = signal.reason;
-  if (reason instanceof SendtalkVerifyError) return reason;
-  return new SendtalkVerifyError('interrupted', 'Interrupted.');
-}
 

@@ -1,4 +1,4 @@
-import { SendtalkVerifyError } from '../errors.js';
+import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
 import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
 import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types.js';
@@ -166,7 +166,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     return { reason, accepted, refused, webhookUrl: webhookUrl(), localUrl: listener.url };
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) {
-      throw options.signal.reason instanceof SendtalkVerifyError ? options.signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted.');
+      throw interruptedBy(options.signal);
     }
     throw error;
   } finally {

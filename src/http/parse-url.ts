@@ -16,3 +16,12 @@ export function parseHttpUrl(text: string, label: string, hint: string): URL {
   }
   return url;
 }
+
+/** `host:port` of a URL for messages; the text itself when it is not a URL. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -3,7 +3,8 @@ import { buildCheckCases, DEFAULT_OVERSIZE_BYTES, type CheckCaseName } from './c
 import { builtInEvent, parseObject, type VerifiedEvent } from './event.js';
 import { toOutcome, type Outcome } from './outcome.js';
 import { runExchange } from '../http/exchange.js';
-import { interrupted, resolveTarget, type TriggerTarget } from './target.js';
+import { interruptedBy } from '../errors.js';
+import { resolveTarget, type TriggerTarget } from './target.js';
 
 export interface CheckOptions extends TriggerTarget {
   /** Required: the secret cases are the point of a check. */
@@ -66,7 +67,7 @@ export async function checkEndpoint(options: CheckOptions): Promise<CheckReport>
   const results: CaseResult[] = [];
   for (const c of cases) {
     const exchange = await runExchange(c.request, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
-    if (target.signal?.aborted) throw interrupted(target.signal);
+    if (target.signal?.aborted) throw interruptedBy(target.signal);
     const got = toOutcome(exchange, c.request.body?.length ?? 0, secrets);
     const advice = c.grade(got);
     const result: CaseResult = { name: c.name, description: c.description, expected: c.expected, got, verdict: advice === undefined ? 'pass' : 'fail', advice: advice ?? null };

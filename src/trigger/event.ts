@@ -4,6 +4,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { verifiedPayload } from '../emulator/payload.js';
 import { parsePhone } from '../phone.js';
+import { extractDeliveryFacts } from '../webhook/match.js';
 
 /** The phone number in the built-in event when none is given (an Indonesian mobile, like most of SendTalk's users). */
 export const DEFAULT_EVENT_PHONE = '6281234567890';
@@ -40,8 +41,8 @@ export function builtInEvent(facts: EventFacts = {}): VerifiedEvent {
 /** An event read from a file: sent unchanged, so a captured real payload can be replayed exactly. */
 export function fileEvent(bytes: Buffer): VerifiedEvent {
   const payload = parseObject(bytes);
-  const id = payload && findScalar(payload, ['verificationID', 'verificationId', 'id']);
-  const phone = payload && findScalar(payload, ['userPhone', 'phone']);
+  // Read the way the listener reads a delivery: any alias, at the top level or one level down.
+  const { verificationId: id, phone } = extractDeliveryFacts(payload);
   return { body: bytes, id, phone, source: 'file' };
 }
 
@@ -53,14 +54,6 @@ export function parseObject(bytes: Buffer): JsonObject | undefined {
   } catch {
     return undefined;
   }
-}
-
-function findScalar(payload: JsonObject, keys: string[]): string | undefined {
-  for (const key of keys) {
-    const value = payload[key];
-    if (typeof value === 'string' || typeof value === 'number') return String(value);
-  }
-  return undefined;
 }
 
 /**

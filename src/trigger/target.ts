@@ -1,4 +1,3 @@
-import { SendtalkVerifyError } from '../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
 import { parseHttpUrl } from '../http/parse-url.js';
 
@@ -34,7 +33,4 @@ export function checkWebhookUrl(url: string): void {
   parseHttpUrl(url, '--url', 'Pass the webhook URL in full, e.g. --url https://staging.example.com/webhooks/sendtalk.');
 }
 
-/** The error for a send cut short by Ctrl-C: the signal's own reason when it carries one. */
-export function interrupted(signal: AbortSignal): SendtalkVerifyError {
-  return signal.reason instanceof SendtalkVerifyError ? signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted.');
-}
+

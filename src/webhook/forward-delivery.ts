@@ -1,4 +1,3 @@
-import { SendtalkVerifyError } from '../errors.js';
 import { SendFailure, sendRequest } from '../http/send-request.js';
 import type { Delivery } from './listener.js';
 import { DEFAULT_SECRET_HEADER } from './secret.js';

@@ -10,7 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber, parseHeaderName } from '../parse-flags.js';
+import { parsePort, parseWholeNumber, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -97,9 +97,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   if (!sandbox && flags.wait && !secret) {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret.`);
   }
-  if (flags.host && !/^(127\.|::1$|localhost$)/.test(flags.host)) {
-    output.warn(`The webhook listener binds to ${flags.host}, not loopback: other machines can reach it.`);
-  }
+  warnIfNotLoopback(output, flags.host, 'The webhook listener');
 
   const showQr = flags.qr ?? output.interactive;
   const view = new CreateView(output, showQr && !output.json, tunnel);

@@ -10,7 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { NdjsonOutput } from './listen.js';
-import { parsePort, parseHeaderName } from '../parse-flags.js';
+import { parsePort, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
@@ -93,9 +93,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   if (flags.webhookUrl !== undefined) {
     parseHttpUrl(flags.webhookUrl, '--webhook-url', 'Pass the full URL of your webhook, e.g. --webhook-url http://localhost:3000/webhook.');
   }
-  if (flags.host && !/^(127\.|::1$|localhost$)/.test(flags.host)) {
-    output.warn(`The emulator binds to ${flags.host}, not loopback: other machines can reach it.`);
-  }
+  warnIfNotLoopback(output, flags.host, 'The emulator');
   // The emulator (and the client module it shares paths with) loads on use, so `--help` stays fast.
   const [{ startEmulator }, { CREATE_PATH }] = await Promise.all([import('../../emulator/index.js'), import('../../client/create-verification.js')]);
   const settings: EmulatorSettings = {

@@ -10,7 +10,7 @@ import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber, parseHeaderName } from '../parse-flags.js';
+import { parsePort, parseWholeNumber, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
 
 interface ListenFlags extends TunnelFlags {
   host?: string;
@@ -85,9 +85,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   if (!secret) {
     output.warn(`No webhook secret: deliveries are accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret to check it too.`);
   }
-  if (flags.host && !/^(127\.|::1$|localhost$)/.test(flags.host)) {
-    output.warn(`The webhook listener binds to ${flags.host}, not loopback: other machines can reach it.`);
-  }
+  warnIfNotLoopback(output, flags.host, 'The webhook listener');
 
   const view = new ListenView(output, choice, { secretHeader: flags.secretHeader ?? 'Secret-Key', maxEvents, timeoutMs });
   const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
