@@ -6,6 +6,7 @@ import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js'
 import { DEFAULT_TUNNEL_HOST, type TunnelEvent } from '../tunnel/types.js';
 import type { Output } from './output.js';
 import { parseHttpUrl } from '../http/parse-url.js';
+import { parseHeaderName } from './parse-flags.js';
 
 /** The tunnel flags `create` and `listen` share. */
 export interface TunnelFlags {
@@ -22,6 +23,16 @@ export type TunnelChoice =
   | { kind: 'localtunnel'; host: string; subdomain?: string; timeoutMs: number };
 
 export const DEFAULT_TUNNEL_TIMEOUT = '20s';
+
+/** The webhook listener's flags, shared by `create` and `listen`. */
+export function addListenerOptions(command: Command): Command {
+  return command
+    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
+    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName)
+    .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
+    .option('--port <port>', 'port of the webhook listener (default: a free one)')
+    .option('--path <path>', 'path of the webhook listener (default: /webhook)');
+}
 
 export function addTunnelOptions(command: Command, defaultKind: string): Command {
   return command

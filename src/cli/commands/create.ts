@@ -9,8 +9,8 @@ import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
-import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
+import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
+import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -48,12 +48,8 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--app-url <url>', 'a link SendTalk puts in the message, back to your app')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
-    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName)
-    .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
-    .option('--port <port>', 'port of the webhook listener (default: a free one)')
-    .option('--path <path>', 'path of the webhook listener (default: /webhook)');
-  addTunnelOptions(command, 'localtunnel; none with --sandbox')
+;
+  addTunnelOptions(addListenerOptions(command), 'localtunnel; never with --sandbox')
     .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
     .option('--no-wait', 'create the verification and exit without waiting for the webhook')
     .option('--json', 'print one JSON document on stdout and nothing else there')

@@ -9,8 +9,8 @@ import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
-import { addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
+import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
+import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 
 interface ListenFlags extends TunnelFlags {
   host?: string;
@@ -32,12 +32,8 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
   const command = program
     .command('listen')
     .description('run the webhook listener on its own, behind a tunnel, and show every delivery: test your dashboard configuration')
-    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName)
-    .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
-    .option('--port <port>', 'port of the webhook listener (default: a free one)')
-    .option('--path <path>', 'path of the webhook listener (default: /webhook)');
-  addTunnelOptions(command, 'localtunnel')
+;
+  addTunnelOptions(addListenerOptions(command), 'localtunnel')
     .option('--timeout <duration>', 'stop after this long: 30s, 2m, or seconds (default: until Ctrl-C)')
     .option('--max-events <n>', 'stop after this many accepted deliveries')
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
