@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { AcceptsAnythingEndpoint, CorrectEndpoint, EchoesHeadersEndpoint, FailsOnBadJsonEndpoint, IgnoresSecretEndpoint, TimesOutEndpoint } from '../helpers/webhook-endpoints.js';
+import { serversStoppedAfterEach } from '../helpers/cleanup.js';
 
 const SECRET = 'S3cr3t-Do-Not-Print-9f8e7d';
 const ALL_CASES = ['valid', 'duplicate', 'no-secret', 'wrong-secret', 'malformed-json', 'wrong-method', 'oversized'];
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function start<T extends CorrectEndpoint>(endpoint: T): Promise<T> {
-  await endpoint.start();
-  cleanup.push(() => endpoint.stop());
-  return endpoint;
-}
+const start = serversStoppedAfterEach();
 
 async function check(url: string, ...extra: string[]) {
   const result = await runCli(['trigger', '--url', url, '--secret', SECRET, '--check', '--json', '--request-timeout', '2s', ...extra]);

@@ -1,22 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { CorrectEndpoint, TimesOutEndpoint } from '../helpers/webhook-endpoints.js';
+import { cleanupAfterEach, serversStoppedAfterEach } from '../helpers/cleanup.js';
 
 const SECRET = 'S3cr3t-Send-Not-Shown-77aa';
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function start<T extends CorrectEndpoint>(endpoint: T): Promise<T> {
-  await endpoint.start();
-  cleanup.push(() => endpoint.stop());
-  return endpoint;
-}
+const defer = cleanupAfterEach();
+const start = serversStoppedAfterEach();
 
 describe('trigger', () => {
   it('sends one signed verified event with the given id and phone, and shows status, time and body: exit 0', async () => {
@@ -108,7 +101,7 @@ describe('trigger, interrupted', () => {
   it('stops at once on SIGTERM, exit 130, even while a request is waiting for its answer', async () => {
     const endpoint = await start(new TimesOutEndpoint(SECRET));
     const cli = startCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--check', '--request-timeout', '60s']);
-    cleanup.push(async () => void cli.child.kill('SIGKILL'));
+    defer(async () => void cli.child.kill('SIGKILL'));
     await expect.poll(() => endpoint.requests.length).toBe(1);
     cli.child.kill('SIGTERM');
     const result = await cli.done;

@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CREATE_PATH, createVerification, parseFault, SendtalkVerifyError, startEmulator, type EmulatorHandle } from '../../src/index.js';
 import { isListening } from '../helpers/ports.js';
+import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 
 let emulator: EmulatorHandle | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
+const startEmulatorForTest = emulatorsClosedAfterEach();
 async function start(options: Parameters<typeof startEmulator>[0] = {}): Promise<EmulatorHandle> {
-  emulator = await startEmulator({ autoVerifyMs: false, ...options });
+  emulator = await startEmulatorForTest(options);
   return emulator;
 }
 
