@@ -159,7 +159,7 @@ function vendorEntries() {
 /**
  * Replaces each import of a vendored package by a small CommonJS module that requires its file
  * in dist/vendor/ (relative to the output file, which sits in dist/). esbuild's interop gives the
- * importer what it would get from the package: `import('undici')` still has `Agent` and `request`,
+ * importer what it would get from the package: `import('undici')` still has `Agent` (all the client uses),
  * `import('ora')` still has `default`. The require() runs when the importing code first runs.
  */
 function vendorShims(prefix) {

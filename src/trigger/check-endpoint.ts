@@ -1,9 +1,7 @@
 import { SendtalkVerifyError } from '../errors.js';
 import { buildCheckCases, DEFAULT_OVERSIZE_BYTES, type CheckCaseName } from './check-cases.js';
 import { builtInEvent, parseObject, type VerifiedEvent } from './event.js';
-import { toOutcome, type Outcome } from './outcome.js';
-import { runExchange } from '../http/exchange.js';
-import { interruptedBy } from '../errors.js';
+import { sendForOutcome, type Outcome } from './outcome.js';
 import { resolveTarget, type TriggerTarget } from './target.js';
 
 export interface CheckOptions extends TriggerTarget {
@@ -66,9 +64,7 @@ export async function checkEndpoint(options: CheckOptions): Promise<CheckReport>
   const secrets = [options.secret, ...cases.map((c) => c.request.headers[target.secretHeader])];
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const exchange = await runExchange(c.request, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
-    if (target.signal?.aborted) throw interruptedBy(target.signal);
-    const got = toOutcome(exchange, c.request.body?.length ?? 0, secrets);
+    const got = await sendForOutcome(target, c.request, secrets);
     const advice = c.grade(got);
     const result: CaseResult = { name: c.name, description: c.description, expected: c.expected, got, verdict: advice === undefined ? 'pass' : 'fail', advice: advice ?? null };
     results.push(result);

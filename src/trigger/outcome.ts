@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { REDACTED } from '../mask.js';
-import type { FailureKind, HttpExchange } from '../http/exchange.js';
+import { interruptedBy } from '../errors.js';
+import { runExchange, type FailureKind, type HttpExchange, type OutgoingRequest } from '../http/exchange.js';
 
 /** What an endpoint answered to one request, as reports show it. Never holds a secret. */
 export interface Outcome {
@@ -60,3 +61,17 @@ export function bodyStart(body: Buffer, secrets: ReadonlyArray<string | undefine
 }
 
 export const is2xx = (status: number | null): boolean => status !== null && status >= 200 && status < 300;
+
+/**
+ * Sends one request within the target's bounds and reports the answer as an outcome (secrets
+ * redacted from the body preview). Ctrl-C during the send is an interruption, not a verdict.
+ */
+export async function sendForOutcome(
+  target: { requestTimeoutMs: number; signal?: AbortSignal },
+  request: OutgoingRequest,
+  secrets: ReadonlyArray<string | undefined>,
+): Promise<Outcome> {
+  const exchange = await runExchange(request, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
+  if (target.signal?.aborted) throw interruptedBy(target.signal);
+  return toOutcome(exchange, request.body?.length ?? 0, secrets);
+}

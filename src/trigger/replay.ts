@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { SendtalkVerifyError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import { parseLogLine, type DeliveryLogRecord } from '../webhook/delivery-log.js';
-import { is2xx, toOutcome, type Outcome } from './outcome.js';
-import { runExchange } from '../http/exchange.js';
-import { interruptedBy } from '../errors.js';
+import { is2xx, sendForOutcome, type Outcome } from './outcome.js';
 import { resolveTarget, type TriggerTarget } from './target.js';
 
 /** The deliveries of a `listen --log` file worth replaying, and those that are not. */
@@ -90,9 +88,7 @@ export async function replayDeliveries(options: ReplayOptions): Promise<ReplayRe
       'user-agent': record.headers['user-agent'] ?? USER_AGENT,
     };
     if (target.secret) headers[target.secretHeader] = target.secret;
-    const exchange = await runExchange({ url: target.url, method: 'POST', headers, body }, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
-    if (target.signal?.aborted) throw interruptedBy(target.signal);
-    const got = toOutcome(exchange, body.length, [target.secret]);
+    const got = await sendForOutcome(target, { url: target.url, method: 'POST', headers, body }, [target.secret]);
     const result: ReplayResult = { seq: record.seq, receivedAt: record.receivedAt, verificationId: record.verificationId, bytes: body.length, got, verdict: is2xx(got.status) ? 'pass' : 'fail' };
     deliveries.push(result);
     options.onDelivery?.(result);

@@ -1,8 +1,6 @@
 import { USER_AGENT } from '../version.js';
 import { builtInEvent, type VerifiedEvent } from './event.js';
-import { is2xx, toOutcome, type Outcome } from './outcome.js';
-import { runExchange } from '../http/exchange.js';
-import { interruptedBy } from '../errors.js';
+import { is2xx, sendForOutcome, type Outcome } from './outcome.js';
 import { resolveTarget, type TriggerTarget } from './target.js';
 
 export interface SendEventOptions extends TriggerTarget {
@@ -27,9 +25,7 @@ export async function sendEvent(options: SendEventOptions): Promise<SendReport> 
   const event = options.event ?? builtInEvent();
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
   if (target.secret) headers[target.secretHeader] = target.secret;
-  const exchange = await runExchange({ url: target.url, method: 'POST', headers, body: event.body }, { timeoutMs: target.requestTimeoutMs, signal: target.signal });
-  if (target.signal?.aborted) throw interruptedBy(target.signal);
-  const got = toOutcome(exchange, event.body.length, [target.secret]);
+  const got = await sendForOutcome(target, { url: target.url, method: 'POST', headers, body: event.body }, [target.secret]);
   return {
     url: target.url,
     passed: is2xx(got.status),
