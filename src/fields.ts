@@ -18,6 +18,26 @@ export type FieldName = keyof typeof FIELD_ALIASES;
 
 const normalise = (key: string): string => key.toLowerCase().replace(/[_-]/g, '');
 
+/** The aliases of each field, normalised once. */
+const NORMALISED_ALIASES = Object.fromEntries(
+  Object.entries(FIELD_ALIASES).map(([field, aliases]) => [field, aliases.map(normalise)]),
+) as Record<FieldName, string[]>;
+
+/**
+ * Normalised keys, remembered: the listener looks up the same few payload keys on every delivery.
+ * Bounded, so that a stream of payloads with ever new keys cannot grow it without end.
+ */
+const normalisedKeys = new Map<string, string>();
+function normaliseKey(key: string): string {
+  let n = normalisedKeys.get(key);
+  if (n === undefined) {
+    if (normalisedKeys.size >= 1024) normalisedKeys.clear();
+    n = normalise(key);
+    normalisedKeys.set(key, n);
+  }
+  return n;
+}
+
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -25,22 +45,22 @@ export function isJsonObject(value: unknown): value is JsonObject {
 /**
  * Finds the first alias of `field` present in `obj` (aliases in order of preference), then, when
  * `depth` allows, in the objects one level down. Returns the value and the path it was found at.
+ * Where two keys normalise alike (`userPhone`, `user_phone`), the first in the object counts.
  */
 export function findField(obj: unknown, field: FieldName, depth = 0): { value: unknown; path: string } | undefined {
   if (!isJsonObject(obj)) return undefined;
-  const byNormalisedKey = new Map<string, string>();
-  for (const key of Object.keys(obj)) {
-    const n = normalise(key);
-    if (!byNormalisedKey.has(n)) byNormalisedKey.set(n, key);
-  }
-  for (const alias of FIELD_ALIASES[field]) {
-    const key = byNormalisedKey.get(normalise(alias));
-    if (key !== undefined && obj[key] !== null && obj[key] !== undefined && obj[key] !== '') {
-      return { value: obj[key], path: key };
-    }
+  const keys = Object.keys(obj);
+  const normalised = keys.map(normaliseKey);
+  for (const alias of NORMALISED_ALIASES[field]) {
+    const at = normalised.indexOf(alias);
+    if (at < 0) continue;
+    const key = keys[at]!;
+    const value = obj[key];
+    if (value !== null && value !== undefined && value !== '') return { value, path: key };
   }
   if (depth > 0) {
-    for (const [key, child] of Object.entries(obj)) {
+    for (const key of keys) {
+      const child = obj[key];
       if (!isJsonObject(child)) continue;
       const found = findField(child, field, depth - 1);
       if (found) return { value: found.value, path: `${key}.${found.path}` };

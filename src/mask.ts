@@ -16,14 +16,34 @@ export function maskSecret(secret: string | undefined): string {
  * anything the CLI prints from foreign sources (error bodies, debug traces).
  */
 export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let out = text;
+  return redactor(secrets)(text);
+}
+
+/**
+ * `redact` with the secrets prepared once, for a writer that masks every line it prints. Each
+ * secret is also looked for in the form it takes inside a JSON string (quotes, backslashes and
+ * control characters escaped).
+ */
+export function redactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
+  const replacements: Array<[form: string, mask: string]> = [];
   for (const secret of secrets) {
     // Shorter values would mask ordinary words; such a secret is too weak to protect anyway.
     if (!secret || secret.length < 4) continue;
-    // Also the form it takes inside a JSON string (quotes, backslashes, control characters escaped).
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
-      if (out.includes(form)) out = out.split(form).join(maskSecret(secret));
-    }
+    const mask = maskSecret(secret);
+    replacements.push([secret, mask]);
+    // Inside JSON the mask is escaped too: a secret with a quote must not leave a bare one behind.
+    const escaped = jsonEscaped(secret);
+    if (escaped !== secret) replacements.push([escaped, jsonEscaped(mask)]);
   }
-  return out;
+  return (text) => {
+    let out = text;
+    for (const [form, mask] of replacements) {
+      if (out.includes(form)) out = out.split(form).join(mask);
+    }
+    return out;
+  };
+}
+
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }

@@ -1,4 +1,4 @@
-import { redact } from '../mask.js';
+import { redactor } from '../mask.js';
 import { stderrColours, type Colours } from '../render/style.js';
 
 export interface OutputOptions {
@@ -21,6 +21,10 @@ export class Output {
   /** Colours for stderr (off without a terminal, with NO_COLOR, …). */
   readonly c: Colours;
   private readonly secrets: string[] = [];
+  private clean: (text: string) => string = (text) => text;
+  /** NDJSON lines not yet written; see `line`. */
+  private pending: string[] = [];
+  private flushScheduled = false;
 
   constructor(options: OutputOptions = {}, private readonly stdout: NodeJS.WritableStream = process.stdout, private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr) {
     this.json = options.json ?? false;
@@ -36,25 +40,55 @@ export class Output {
   /** Registers values that must never be shown (API key, webhook secret). */
   protect(...secrets: Array<string | undefined>): void {
     for (const secret of secrets) if (secret) this.secrets.push(secret);
-  }
-
-  private clean(text: string): string {
-    return redact(text, this.secrets);
+    this.clean = redactor(this.secrets);
   }
 
   /** A result line on stdout (suppressed under --json, where the document is the result). */
   result(text: string): void {
-    if (!this.json) this.stdout.write(`${this.clean(text)}\n`);
+    if (!this.json) this.out(`${this.clean(text)}\n`);
   }
 
   /** One JSON document (or NDJSON line) on stdout. */
   document(value: unknown, pretty = true): void {
-    this.stdout.write(`${this.clean(JSON.stringify(value, null, pretty ? 2 : 0))}\n`);
+    this.out(`${this.clean(JSON.stringify(value, null, pretty ? 2 : 0))}\n`);
+  }
+
+  /**
+   * One NDJSON line on stdout, written with the others of the same event-loop turn in one write.
+   * A stream under load (`listen --json`) would otherwise pay a system call per delivery, which
+   * costs more than handling the delivery. Anything else written to stdout or stderr, and `flush`,
+   * writes the waiting lines first, so the order of all output is kept.
+   */
+  line(value: unknown): void {
+    this.pending.push(`${this.clean(JSON.stringify(value))}\n`);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes the lines `line` holds. The command layer calls it before the process exits. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    this.stdout.write(text);
+  }
+
+  private out(text: string): void {
+    this.flush();
+    this.stdout.write(text);
+  }
+
+  private err(text: string): void {
+    this.flush();
+    this.stderr.write(text);
   }
 
   /** Progress on stderr; --quiet hides it. */
   info(text: string): void {
-    if (!this.quiet) this.stderr.write(`${this.clean(text)}\n`);
+    if (!this.quiet) this.err(`${this.clean(text)}\n`);
   }
 
   success(text: string): void {
@@ -62,25 +96,40 @@ export class Output {
   }
 
   warn(text: string): void {
-    this.stderr.write(`${this.c.yellow('⚠')} ${this.clean(text)}\n`);
+    this.err(`${this.c.yellow('⚠')} ${this.clean(text)}\n`);
   }
 
   error(text: string, hint?: string): void {
-    this.stderr.write(`${this.c.red('✖')} ${this.clean(text)}\n`);
-    if (hint) this.stderr.write(`  ${this.c.dim(this.clean(hint))}\n`);
+    this.err(`${this.c.red('✖')} ${this.clean(text)}\n`);
+    if (hint) this.err(`  ${this.c.dim(this.clean(hint))}\n`);
   }
 
   /** --debug lines: HTTP traces, stack traces. */
   trace(text: string): void {
-    if (this.debug) this.stderr.write(`${this.c.dim(`[debug] ${this.clean(text)}`)}\n`);
+    if (this.debug) this.err(`${this.c.dim(`[debug] ${this.clean(text)}`)}\n`);
   }
 
   /** Raw text on stderr (a QR code), unless --quiet. */
   art(text: string): void {
-    if (!this.quiet) this.stderr.write(`${text}\n`);
+    if (!this.quiet) this.err(`${text}\n`);
   }
 
   get errorStream(): NodeJS.WritableStream {
+    this.flush();
     return this.stderr;
+  }
+}
+
+/**
+ * stdout under `--json` is NDJSON (`listen`, `emulator`): every document on one line, each with a
+ * `type`, written a turn at a time (see `line`). The error document the top level prints on failure
+ * gets `type: "error"` too, so a reader can switch on it.
+ */
+export class NdjsonOutput extends Output {
+  override document(value: unknown): void {
+    const typed = typeof value === 'object' && value !== null && !('type' in value) && (value as { status?: unknown }).status === 'error'
+      ? { type: 'error', ...value }
+      : value;
+    this.line(typed);
   }
 }

@@ -155,6 +155,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   const waiters = new Set<{ predicate: (d: Delivery) => boolean; resolve: (d: Delivery) => void }>();
   let seq = 0;
 
+  const secretHeaderName = options.secretHeader ?? DEFAULT_SECRET_HEADER;
   const limits: ListenerLimits = { ...LISTENER_LIMITS, ...options.limits };
   const keepAccepted = options.keepAccepted ?? 100;
   // Hashed once: each request then costs one hash, not two.
@@ -167,9 +168,11 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     connectionsCheckingInterval: limits.checkIntervalMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
   }, (req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) respond(res, 500, { error: 'internal error' }, true);
-    });
+    try {
+      handle(req, res);
+    } catch {
+      internalError(res);
+    }
   });
   server.maxConnections = limits.maxConnections;
   // One more than the limit, so that a request over it can be seen and refused rather than cut.
@@ -179,7 +182,9 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Every request runs through plain callbacks, with no promise unless `beforeAcknowledge` is
+  // given: the listener is on the hot path of `listen` under load, and each await costs a turn.
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     if (isProbe(req, path, options.probeToken)) {
       // Answered before anything is counted: a probe is neither a delivery nor a refusal. It has no
       // body to speak of, so the connection stays open (through a tunnel, closing it costs a reconnect).
@@ -194,75 +199,103 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       accepted: false,
       status: 0,
       headers: maskedHeaders(req, secretHeader, options.secret),
-      body: Buffer.alloc(0),
+      body: EMPTY_BODY,
     };
-    const refuse = (status: number, reason: RefusalReason, detail: string, extraHeaders?: Record<string, string>): void => {
-      Object.assign(delivery, { status, reason, detail });
-      // A refused request may still be sending its body. Closing at once would make the client's
-      // next write fail with a reset that can overtake our answer, so Node drains the rest (bounded by
-      // requestTimeoutMs) and the client reads the 4xx; only absurd declared lengths are cut.
-      const declared = Number(req.headers['content-length']);
-      const cut = !req.complete && Number.isFinite(declared) && declared > limits.maxDrainBytes;
-      respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut, extraHeaders);
-      options.onDelivery?.(delivery);
-    };
+    const refusal = checkHead(req);
+    if (refusal) return refuse(req, res, delivery, refusal);
+    readBody(req, maxBody, (body) => {
+      try {
+        if (body === 'aborted') return; // the client went away; nothing to answer
+        if (body === 'too-large') return refuse(req, res, delivery, [413, 'too-large', `body is over the ${maxBody}-byte limit`]);
+        delivery.body = body;
+        const parsed = parseBody(body);
+        if (Array.isArray(parsed)) return refuse(req, res, delivery, parsed);
+        accept(res, delivery, parsed);
+      } catch {
+        internalError(res);
+      }
+    });
+  }
 
+  /** What can be refused from the request head alone, before any of the body is read. */
+  function checkHead(req: IncomingMessage): Refusal | undefined {
     if (req.rawHeaders.length / 2 > limits.maxHeadersCount) {
-      return refuse(431, 'too-many-headers', `more than ${limits.maxHeadersCount} headers`);
+      return [431, 'too-many-headers', `more than ${limits.maxHeadersCount} headers`];
     }
     const requestPath = (req.url ?? '/').split('?')[0]!;
-    if (requestPath !== path) return refuse(404, 'not-found', `nothing listens at ${truncate(requestPath, 80)}; deliveries go to ${path}`);
-    if (req.method !== 'POST') return refuse(405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' });
-
-    let secretCheck: Delivery['secretCheck'] = 'skipped';
-    if (options.secret !== undefined) {
-      const verdict = matchesSecret!(req.headers[secretHeader]);
-      if (verdict === 'missing') return refuse(401, 'secret-missing', `no ${options.secretHeader ?? DEFAULT_SECRET_HEADER} header`);
-      if (verdict === 'mismatch') return refuse(401, 'secret-mismatch', `the ${options.secretHeader ?? DEFAULT_SECRET_HEADER} header does not match the configured secret`);
-      secretCheck = 'ok';
+    if (requestPath !== path) return [404, 'not-found', `nothing listens at ${truncate(requestPath, 80)}; deliveries go to ${path}`];
+    if (req.method !== 'POST') return [405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' }];
+    if (matchesSecret) {
+      const verdict = matchesSecret(req.headers[secretHeader]);
+      if (verdict === 'missing') return [401, 'secret-missing', `no ${secretHeaderName} header`];
+      if (verdict === 'mismatch') return [401, 'secret-mismatch', `the ${secretHeaderName} header does not match the configured secret`];
     }
-
     const contentType = (req.headers['content-type'] ?? '').toLowerCase().trim();
     // A missing type is tolerated (SendTalk's headers are unpublished); a declared non-JSON one is not.
     if (contentType !== '' && !isJsonContentType(contentType)) {
-      return refuse(415, 'unsupported-media-type', `content type ${truncate(contentType, 60)} is not JSON`);
+      return [415, 'unsupported-media-type', `content type ${truncate(contentType, 60)} is not JSON`];
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) {
-      return refuse(413, 'too-large', `body of ${declared} bytes is over the ${maxBody}-byte limit`);
+      return [413, 'too-large', `body of ${declared} bytes is over the ${maxBody}-byte limit`];
     }
-    const body = await readBody(req, maxBody);
-    if (body === 'too-large') return refuse(413, 'too-large', `body is over the ${maxBody}-byte limit`);
-    if (body === 'aborted') return; // the client went away; nothing to answer
-    delivery.body = body;
+    return undefined;
+  }
 
+  /** The body as a JSON object, or why it is not one. */
+  function parseBody(body: Buffer): JsonObject | Refusal {
     let text: string;
     try {
       // Fatal decoding: invalid UTF-8 must not be "repaired" into a valid-looking payload.
       text = UTF8.decode(body);
     } catch {
-      return refuse(400, 'not-json', 'the body is not valid UTF-8');
+      return [400, 'not-json', 'the body is not valid UTF-8'];
     }
     if (jsonDepthExceeds(text, limits.maxJsonDepth)) {
-      return refuse(400, 'too-deep', `the body nests more than ${limits.maxJsonDepth} levels`);
+      return [400, 'too-deep', `the body nests more than ${limits.maxJsonDepth} levels`];
     }
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch {
-      return refuse(400, 'not-json', body.length === 0 ? 'the body is empty' : 'the body is not valid JSON');
+      return [400, 'not-json', body.length === 0 ? 'the body is empty' : 'the body is not valid JSON'];
     }
-    if (!isJsonObject(payload)) return refuse(400, 'not-object', `the body is JSON ${Array.isArray(payload) ? 'array' : payload === null ? 'null' : typeof payload}, not an object`);
+    if (isJsonObject(payload)) return payload;
+    return [400, 'not-object', `the body is JSON ${Array.isArray(payload) ? 'array' : payload === null ? 'null' : typeof payload}, not an object`];
+  }
 
-    Object.assign(delivery, { accepted: true, status: 200, secretCheck, payload }, extractDeliveryFacts(payload));
-    try {
-      await options.beforeAcknowledge?.(delivery);
-    } catch (error) {
-      Object.assign(delivery, { accepted: false });
-      return refuse(500, 'acknowledge-failed', `could not record it: ${(error as Error).message}`);
-    }
-    respond(res, 200, { ok: true }, false);
-    remember(delivery);
+  function accept(res: ServerResponse, delivery: Delivery, payload: JsonObject): void {
+    delivery.accepted = true;
+    delivery.status = 200;
+    delivery.secretCheck = matchesSecret ? 'ok' : 'skipped';
+    delivery.payload = payload;
+    const facts = extractDeliveryFacts(payload);
+    if (facts.verificationId !== undefined) delivery.verificationId = facts.verificationId;
+    if (facts.phone !== undefined) delivery.phone = facts.phone;
+    if (facts.payloadStatus !== undefined) delivery.payloadStatus = facts.payloadStatus;
+    const acknowledge = (): void => {
+      respond(res, 200, { ok: true }, false);
+      remember(delivery);
+      options.onDelivery?.(delivery);
+    };
+    const before = options.beforeAcknowledge;
+    if (!before) return acknowledge();
+    new Promise<void>((resolve) => resolve(before(delivery))).then(acknowledge, (error: Error) => {
+      delivery.accepted = false;
+      refuse(undefined, res, delivery, [500, 'acknowledge-failed', `could not record it: ${error?.message ?? String(error)}`]);
+    }).catch(() => internalError(res));
+  }
+
+  function refuse(req: IncomingMessage | undefined, res: ServerResponse, delivery: Delivery, [status, reason, detail, extraHeaders]: Refusal): void {
+    delivery.status = status;
+    delivery.reason = reason;
+    delivery.detail = detail;
+    // A refused request may still be sending its body. Closing at once would make the client's
+    // next write fail with a reset that can overtake our answer, so Node drains the rest (bounded by
+    // requestTimeoutMs) and the client reads the 4xx; only absurd declared lengths are cut.
+    const declared = Number(req?.headers['content-length']);
+    const cut = req !== undefined && !req.complete && Number.isFinite(declared) && declared > limits.maxDrainBytes;
+    respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut, extraHeaders);
     options.onDelivery?.(delivery);
   }
 
@@ -343,6 +376,10 @@ function isProbe(req: IncomingMessage, path: string, token: string | undefined):
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** A refusal: status, reason, the sentence on why, and any header the answer needs. */
+type Refusal = [status: number, reason: RefusalReason, detail: string, extraHeaders?: Record<string, string>];
 
 /** `application/json`, `application/<anything>+json`, with or without parameters. */
 function isJsonContentType(contentType: string): boolean {
@@ -374,27 +411,33 @@ function normalisePath(path: string): string {
   return withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (value: Buffer | 'too-large' | 'aborted'): void => {
-      if (settled) return;
-      settled = true;
-      req.removeAllListeners('data');
-      resolve(value);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) return settle('too-large');
-      chunks.push(chunk);
-    });
-    req.on('end', () => settle(Buffer.concat(chunks, size)));
-    req.on('aborted', () => settle('aborted'));
-    req.on('error', () => settle('aborted'));
-    req.on('close', () => settle(req.complete ? Buffer.concat(chunks, size) : 'aborted'));
+/** Reads the whole body, up to `limit` bytes, and calls `done` once. */
+function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'too-large' | 'aborted') => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const settle = (value: Buffer | 'too-large' | 'aborted'): void => {
+    if (settled) return;
+    settled = true;
+    done(value);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (settled) return; // past the limit: the rest is read and dropped
+    size += chunk.length;
+    if (size > limit) {
+      chunks.length = 0;
+      return settle('too-large');
+    }
+    chunks.push(chunk);
   });
+  req.on('end', () => settle(Buffer.concat(chunks, size)));
+  req.on('error', () => settle('aborted'));
+  req.on('close', () => settle(req.complete ? Buffer.concat(chunks, size) : 'aborted'));
+}
+
+/** The last resort of a request that threw: a 500 if nothing was answered yet. */
+function internalError(res: ServerResponse): void {
+  if (!res.headersSent) respond(res, 500, { error: 'internal error' }, true);
 }
 
 function respond(res: ServerResponse, status: number, body: JsonObject, closeConnection: boolean, extra: Record<string, string> = {}): void {
@@ -419,7 +462,9 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'coo
  */
 function maskedHeaders(req: IncomingMessage, secretHeader: string, secret: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  const headers = req.headers;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
     const sensitive = name === secretHeader || CREDENTIAL_HEADERS.has(name) || (secret !== undefined && secret !== '' && text.includes(secret));

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** TapTalk's webhooks carry their secret in this header; configurable with `--secret-header`. */
 export const DEFAULT_SECRET_HEADER = 'Secret-Key';
@@ -26,6 +26,7 @@ export function secretChecker(expected: string): (received: string | readonly st
   };
 }
 
+// The one-shot `hash` (Node 20.12+) rather than a Hash object: the listener checks every request.
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return hash('sha256', text, 'buffer');
 }

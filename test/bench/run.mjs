@@ -2,7 +2,8 @@
 // same run, printed as a table. Not part of `npm test`; no figure here is asserted by a test.
 // Plain Node (no tsx), loopback only; runs the built package (`npm run bench` builds it first).
 //
-//   BENCH_QUICK=1 npm run bench    fewer runs and shorter loads, for trying the script itself
+//   BENCH_QUICK=1 npm run bench           fewer runs and shorter loads, for trying the script itself
+//   BENCH_ONLY=listener npm run bench     one section (start-up, listener, e2e, memory, install)
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, createServer } from 'node:http';
@@ -37,11 +38,9 @@ if (!existsSync(join(root, 'dist/cli.cjs'))) {
 const rows = [];
 const started = Date.now();
 try {
-  await startup();
-  await listener();
-  await endToEnd();
-  await memory();
-  install();
+  const sections = { 'start-up': startup, listener, e2e: endToEnd, memory, install };
+  const only = process.env.BENCH_ONLY?.split(',');
+  for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -7,9 +7,8 @@ import { keyValueRows } from '../../render/style.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
-import type { Output } from '../output.js';
+import { NdjsonOutput, type Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
-import { NdjsonOutput } from './listen.js';
 import { parsePort, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
 

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
-import { toLogRecord } from '../../webhook/delivery-log.js';
+import { toLogRecord, type DeliveryLogRecord } from '../../webhook/delivery-log.js';
+import type { JsonObject } from '../../fields.js';
 import type { Delivery, RefusalReason } from '../../webhook/listener.js';
 import type { ForwardResult } from '../../webhook/forward-delivery.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
-import { Output } from '../output.js';
+import { NdjsonOutput, type Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
@@ -51,19 +52,6 @@ Ends with exit 0 after --max-events accepted deliveries, or at --timeout when at
 accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl-C.
 ` + exitCodeHelp())
     .action((flags: ListenFlags) => runner(() => runListen(flags, ctx)));
-}
-
-/**
- * stdout under `--json` is NDJSON: every document on one line, each with a `type`. The error
- * document the top level prints on failure gets `type: "error"` too, so a reader can switch on it.
- */
-export class NdjsonOutput extends Output {
-  override document(value: unknown): void {
-    const typed = typeof value === 'object' && value !== null && !('type' in value) && (value as { status?: unknown }).status === 'error'
-      ? { type: 'error', ...value }
-      : value;
-    super.document(typed, false);
-  }
 }
 
 async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
@@ -203,7 +191,10 @@ class ListenView {
     const { output } = this;
     if (output.json) {
       // The same record as a --log line (so `listen --json > file` can be replayed), plus the parsed payload.
-      output.document({ ...toLogRecord(d), ...(d.payload ? { payload: d.payload } : {}), ...(forward ? { forward } : {}) });
+      const line: DeliveryLogRecord & { payload?: JsonObject; forward?: ForwardResult } = toLogRecord(d);
+      if (d.payload) line.payload = d.payload;
+      if (forward) line.forward = forward;
+      output.line(line);
     } else {
       const time = new Date(d.receivedAt).toLocaleTimeString('en-GB', { hour12: false });
       const verdict = d.accepted ? 'accepted' : `refused: ${REFUSAL_LABEL[d.reason!] ?? d.reason}`;
