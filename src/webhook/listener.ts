@@ -193,7 +193,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     }
     const delivery: Delivery = {
       seq: ++seq,
-      receivedAt: new Date().toISOString(),
+      receivedAt: nowIso(),
       method: req.method ?? 'GET',
       path: req.url ?? '/',
       accepted: false,
@@ -274,7 +274,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     if (facts.phone !== undefined) delivery.phone = facts.phone;
     if (facts.payloadStatus !== undefined) delivery.payloadStatus = facts.payloadStatus;
     const acknowledge = (): void => {
-      respond(res, 200, { ok: true }, false);
+      respond(res, 200, ACCEPTED_BODY, false);
       remember(delivery);
       options.onDelivery?.(delivery);
     };
@@ -440,16 +440,33 @@ function internalError(res: ServerResponse): void {
   if (!res.headersSent) respond(res, 500, { error: 'internal error' }, true);
 }
 
-function respond(res: ServerResponse, status: number, body: JsonObject, closeConnection: boolean, extra: Record<string, string> = {}): void {
+function respond(res: ServerResponse, status: number, body: JsonObject | string, closeConnection: boolean, extra?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...(closeConnection ? { connection: 'close' } : {}),
-    ...extra,
-  });
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  // Headers as a flat list: cheaper for Node than an object, on the path every delivery takes.
+  const headers = ['content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))];
+  if (closeConnection) headers.push('connection', 'close');
+  if (extra) for (const name in extra) headers.push(name, extra[name]!);
+  res.writeHead(status, headers);
   res.end(text);
+}
+
+/** The answer to an accepted delivery, serialised once. */
+const ACCEPTED_BODY = JSON.stringify({ ok: true });
+
+/**
+ * `new Date().toISOString()`, remembered for the millisecond it stands for: under load many
+ * deliveries arrive within one, and formatting a date costs more than reading the clock.
+ */
+let lastNow = 0;
+let lastIso = '';
+function nowIso(): string {
+  const now = Date.now();
+  if (now !== lastNow) {
+    lastNow = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 /** Headers that carry credentials whatever the configuration says. */
