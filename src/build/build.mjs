@@ -56,6 +56,22 @@ const VENDOR = {
   'libphonenumber-js/min': { file: 'libphonenumber-js-min.cjs', entry: () => `export { ${namedImports('libphonenumber-js/min').join(', ')} } from 'libphonenumber-js/min';` },
 };
 
+/**
+ * Modules of the vendored packages replaced in dist/vendor/ by a few lines (see `vendorSubstitutes`),
+ * by the path esbuild resolves them to.
+ * - undici's HTTP parser is WebAssembly kept as base64 in JavaScript, in two builds (with and
+ *   without SIMD): shipped as the binary files instead, a third smaller and read on first use.
+ * - axios (in localtunnel) requires form-data for multipart bodies, which localtunnel never sends;
+ *   form-data brings mime-db, a 130 KB table that was over half of the tunnel's file.
+ */
+const SUBSTITUTES = {
+  'node_modules/undici/lib/llhttp/llhttp-wasm.js': { wasm: 'llhttp.wasm' },
+  'node_modules/undici/lib/llhttp/llhttp_simd-wasm.js': { wasm: 'llhttp-simd.wasm' },
+  'node_modules/form-data/lib/form_data.js': {
+    contents: "module.exports = class FormData { constructor() { throw new Error('sendtalk-verify does not bundle form-data: its tunnel client sends no multipart bodies.'); } };",
+  },
+};
+
 /** Node modules the CLI loads on first use rather than at start-up; see `lazyBuiltins`. */
 const LAZY_BUILTINS = ['child_process', 'crypto', 'dgram', 'dns', 'fs/promises', 'http', 'https', 'net', 'os', 'readline', 'readline/promises', 'timers/promises', 'tls', 'tty', 'zlib'];
 
@@ -91,7 +107,7 @@ const builds = await Promise.all([
     format: 'cjs',
     // Third-party code is shipped fully minified (a third smaller); our own code keeps its names.
     minifyIdentifiers: true,
-    plugins: [vendorEntries()],
+    plugins: [vendorEntries(), vendorSubstitutes()],
   }),
   build({
     ...common,
@@ -114,6 +130,8 @@ const builds = await Promise.all([
 for (const { metafile } of builds) for (const file of Object.keys(metafile.outputs)) written.add(join(root, file));
 // BUILD_ANALYZE=1 npm run build: what each output file is made of.
 if (process.env.BUILD_ANALYZE) for (const { metafile } of builds) console.error(await analyzeMetafile(metafile));
+
+for (const { wasm } of Object.values(SUBSTITUTES)) if (wasm) written.add(join(dist, 'vendor', wasm));
 
 // 3. Licences of the bundled packages.
 const packages = bundledPackages(builds.map((b) => b.metafile));
@@ -152,6 +170,29 @@ function vendorEntries() {
         loader: 'js',
         resolveDir: root,
       }));
+    },
+  };
+}
+
+/**
+ * Swaps the modules of SUBSTITUTES for their few lines. A WebAssembly module becomes its binary in
+ * dist/vendor/ (written here, from what the original module exports) and a readFileSync of it:
+ * the vendor files live in dist/vendor/ too, so `__dirname` finds it from the CLI and the library.
+ */
+function vendorSubstitutes() {
+  const byPath = new Map(Object.entries(SUBSTITUTES).map(([path, substitute]) => [join(root, path), substitute]));
+  const requireHere = createRequire(import.meta.url);
+  return {
+    name: 'vendor-substitutes',
+    setup(b) {
+      b.onLoad({ filter: /\.js$/ }, (args) => {
+        const substitute = byPath.get(args.path);
+        if (!substitute) return undefined;
+        if (substitute.contents) return { contents: substitute.contents, loader: 'js' };
+        mkdirSync(join(dist, 'vendor'), { recursive: true });
+        writeFileSync(join(dist, 'vendor', substitute.wasm), requireHere(args.path));
+        return { contents: `module.exports = require('node:fs').readFileSync(require('node:path').join(__dirname, ${JSON.stringify(substitute.wasm)}));`, loader: 'js' };
+      });
     },
   };
 }
@@ -258,6 +299,7 @@ function bundledPackages(metafiles) {
     for (const output of Object.values(metafile.outputs)) {
       for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
         if (bytesInOutput === 0) continue;
+        if (SUBSTITUTES[input.split(sep).join('/')]?.contents) continue; // our lines, not the package's
         const parts = input.split(/[\\/]/);
         const at = parts.lastIndexOf('node_modules');
         if (at < 0) continue;

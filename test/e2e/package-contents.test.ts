@@ -114,10 +114,15 @@ describe('the published package', () => {
     const library = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env });
     expect(JSON.parse(library.stdout)).toEqual({ version: pkg.version, matched: true });
 
-    // The lazily loaded dependencies (tunnel, spinner, QR code, …) load from the installed files too.
+    // The lazily loaded dependencies (tunnel, spinner, QR code, …) load from the installed files too,
+    // and both builds of undici's WebAssembly parser (SIMD and not) are valid modules.
     const vendor = packed.files.map((f) => f.path).filter((p) => p.startsWith('dist/vendor/'));
-    const loads = `console.log(JSON.stringify(${JSON.stringify(vendor)}.map((f) => typeof require('./node_modules/sendtalk-verify/' + f))))`;
+    const [scripts, wasm] = [vendor.filter((p) => p.endsWith('.cjs')), vendor.filter((p) => p.endsWith('.wasm'))];
+    expect(scripts.length + wasm.length).toBe(vendor.length);
+    expect(wasm).toHaveLength(2);
+    const loads = `const { readFileSync } = require('node:fs'); const at = (f) => './node_modules/sendtalk-verify/' + f;
+      console.log(JSON.stringify([...${JSON.stringify(scripts)}.map((f) => typeof require(at(f))), ...${JSON.stringify(wasm)}.map((f) => WebAssembly.validate(readFileSync(at(f))))]))`;
     const loaded = await run(process.execPath, ['-e', loads], { cwd: app, env });
-    expect(JSON.parse(loaded.stdout)).toEqual(vendor.map(() => expect.stringMatching(/^(object|function)$/)));
+    expect(JSON.parse(loaded.stdout)).toEqual([...scripts.map(() => expect.stringMatching(/^(object|function)$/)), ...wasm.map(() => true)]);
   });
 });
