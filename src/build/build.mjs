@@ -73,7 +73,7 @@ const SUBSTITUTES = {
 };
 
 /** Node modules the CLI loads on first use rather than at start-up; see `lazyBuiltins`. */
-const LAZY_BUILTINS = ['child_process', 'crypto', 'dgram', 'dns', 'fs/promises', 'http', 'https', 'net', 'os', 'readline', 'readline/promises', 'timers/promises', 'tls', 'tty', 'zlib'];
+const LAZY_BUILTINS = ['child_process', 'crypto', 'dgram', 'dns', 'fs/promises', 'http', 'https', 'net', 'os', 'readline', 'readline/promises', 'timers/promises', 'tls', 'tty', 'v8', 'zlib'];
 
 const common = {
   absWorkingDir: root,

@@ -23,10 +23,6 @@ export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
  * `SendtalkVerifyError`; this function prints the error once, with its hint, and exits.
  */
 export async function main(argv: string[]): Promise<void> {
-  // undici parses HTTP with WebAssembly, and V8's optimising compile of that module alone lifts the
-  // CLI's peak memory from about 57 to 93 MB. The baseline compiler is plenty for the few requests a
-  // command makes. Set here, in the CLI only: the library must not change its host's V8 flags.
-  setFlagsFromString('--liftoff-only');
   const ctx: RunContext = {};
   process.on('unhandledRejection', (reason) => fail(ctx, reason));
   process.on('uncaughtException', (error) => fail(ctx, error));
@@ -35,6 +31,11 @@ export async function main(argv: string[]): Promise<void> {
 
   let exitCode = 0;
   const runner: CommandRunner = async (run) => {
+    // undici parses HTTP with WebAssembly, and V8's optimising compile of that module alone lifts the
+    // CLI's peak memory from about 57 to 93 MB. The baseline compiler is plenty for the few requests a
+    // command makes. Set here, in the CLI only (the library must not change its host's V8 flags), and
+    // only once a command runs: node:v8 costs `--help` 2 ms to load.
+    setFlagsFromString('--liftoff-only');
     exitCode = await run();
   };
   const program = buildProgram(runner, ctx);
