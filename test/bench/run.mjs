@@ -17,6 +17,7 @@ const BIN = join(root, 'bin/sendtalk-verify.js');
 const RSS_PROBE = join(root, 'test/bench/peak-rss.cjs');
 const BARE_SERVER = join(root, 'test/bench/bare-server.mjs');
 const MINIMAL_LISTENER = join(root, 'test/bench/minimal-listener.mjs');
+const LIBRARY_LISTENER = join(root, 'test/bench/library-listener.mjs');
 const quick = Boolean(process.env.BENCH_QUICK);
 const STARTUP_RUNS = quick ? 7 : 21;
 const LOAD_SECONDS = quick ? 1 : 3;
@@ -82,24 +83,26 @@ function timeRuns(commands, runs) {
 // connections, one request at a time on each, for LOAD_SECONDS after a short warm-up. Accepted
 // deliveries the client saw answered 200 but that never reached the NDJSON output are "lost".
 // minimal-listener.mjs does the same work as `listen` in the fewest lines: the reference that shows
-// how much of the gap the work itself costs.
+// how much of the gap the work itself costs. library-listener.mjs is our listener without any
+// output: what is left of the gap once the NDJSON record is not written.
 
 async function listener() {
   progress('listener');
-  const kinds = ['bare', 'minimal', 'ours'];
+  const kinds = ['bare', 'minimal', 'library', 'ours'];
   const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
   for (let round = 0; round < LOAD_ROUNDS; round++) {
     for (const kind of kinds) results[kind].push(await loadServer(kind));
   }
   const best = (list) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
-  const [bare, minimal, ours] = kinds.map((kind) => best(results[kind]));
+  const [bare, minimal, library, ours] = kinds.map((kind) => best(results[kind]));
   const lost = results.ours.reduce((sum, r) => sum + r.lost, 0);
   const accepted = results.ours.reduce((sum, r) => sum + r.accepted, 0);
   const errors = results.ours.reduce((sum, r) => sum + r.errors, 0);
   rows.push({ what: `listen --json --secret, req/s (${CONNECTIONS} keep-alive, best of ${LOAD_ROUNDS}×${LOAD_SECONDS} s)`, ours: `${Math.round(ours.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(ours.rps / bare.rps), target: '≥ 0.85×', ok: ours.rps / bare.rps >= 0.85 });
   rows.push({ what: '  same work, minimal (minimal-listener.mjs)', ours: `${Math.round(minimal.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(minimal.rps / bare.rps), target: '', ok: undefined });
+  rows.push({ what: '  our listener, no output (library-listener.mjs)', ours: `${Math.round(library.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(library.rps / bare.rps), target: '', ok: undefined });
   if (ours.cpuPerRequest && bare.cpuPerRequest) {
-    rows.push({ what: '  server CPU per request', ours: `${ours.cpuPerRequest.toFixed(0)} µs`, baseline: `${bare.cpuPerRequest.toFixed(0)} µs bare, ${minimal.cpuPerRequest.toFixed(0)} µs minimal`, ratio: ratio(ours.cpuPerRequest / bare.cpuPerRequest), target: '', ok: undefined });
+    rows.push({ what: '  server CPU per request', ours: `${ours.cpuPerRequest.toFixed(0)} µs`, baseline: `${bare.cpuPerRequest.toFixed(0)} µs bare, ${minimal.cpuPerRequest.toFixed(0)} µs minimal, ${library.cpuPerRequest.toFixed(0)} µs no output`, ratio: ratio(ours.cpuPerRequest / bare.cpuPerRequest), target: '', ok: undefined });
   }
   rows.push({ what: 'listen deliveries lost', ours: `${lost} of ${accepted}`, baseline: `${errors} errors`, ratio: '', target: '0', ok: lost === 0 && errors === 0 });
   const rss = (list) => Math.max(...list.map((r) => r.rss));
@@ -112,6 +115,7 @@ async function loadServer(kind) {
   const args = {
     bare: [BARE_SERVER],
     minimal: [MINIMAL_LISTENER],
+    library: [LIBRARY_LISTENER],
     ours: [BIN, 'listen', '--tunnel', 'none', '--json', '--secret', SECRET],
   }[kind];
   const fd = openSync(out, 'w');
@@ -127,7 +131,8 @@ async function loadServer(kind) {
     child.kill('SIGINT');
     await exited;
     const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
-    const delivered = kind === 'bare' ? result.accepted : lines.filter((line) => line.includes('"accepted":true')).length;
+    // Only the servers that write a line per delivery can lose one.
+    const delivered = kind === 'bare' || kind === 'library' ? result.accepted : lines.filter((line) => line.includes('"accepted":true')).length;
     return { ...result, lost: result.accepted - delivered, rss: Math.max(watch.stop(), Number(readFileSync(rssFile, 'utf8'))) };
   } finally {
     watch.stop();
