@@ -16,7 +16,13 @@ export { joinPublicUrl };
  * `local.host` is the address to connect to (loopback when the listener binds every interface);
  * `local.path` is the listener's path, for providers that report full webhook URLs.
  */
-export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal) => Promise<{ url: string; close(): Promise<void> }>;
+export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal) => Promise<PublicUrl>;
+
+/** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
+export interface PublicUrl {
+  readonly url: string;
+  close(): Promise<void>;
+}
 
 export interface CreateFlowOptions {
   phone: string;
@@ -83,6 +89,7 @@ export interface CreateResult {
   verifiedAt?: string;
   /** From the start of the create request to the matching delivery (or to giving up). */
   elapsedMs: number;
+  /** The webhook URL when the flow ended (a tunnel that re-opened may have changed it). */
   webhookUrl?: string;
   matchedBy?: 'id' | 'phone';
   /** The accepted webhook payload, as received. */
@@ -137,7 +144,8 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     }
 
     let listener: ListenerHandle | undefined;
-    let webhookUrl: string | undefined;
+    // The webhook URL now: read again at the end, because a re-opened tunnel may have another.
+    let webhookUrl = (): string | undefined => undefined;
     let tunnelOpened = false;
     if (wait) {
       // Only the probe knows this token, so a probe answer proves the URL reaches this listener.
@@ -152,23 +160,31 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: target === undefined ? undefined : matches(delivery) }),
       });
       cleanups.push(() => listener!.close());
-      let base: string | undefined;
-      if (sandbox) base = undefined;
-      else if (options.publicUrl) base = options.publicUrl;
-      else if (options.openPublicUrl) {
+      const { path, url: localUrl } = listener;
+      // The sandbox is local by definition: its emulator delivers to the listener directly.
+      let publicBase = (): string | undefined => undefined;
+      if (sandbox) { /* no public URL */ } else if (options.publicUrl) {
+        const { publicUrl } = options;
+        publicBase = () => publicUrl;
+      } else if (options.openPublicUrl) {
         const bound = listener.server.address();
         const host = tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host);
-        const tunnel = await options.openPublicUrl({ host, port: listener.port, path: listener.path }, signal);
+        const tunnel = await options.openPublicUrl({ host, port: listener.port, path }, signal);
         cleanups.push(() => tunnel.close());
         tunnelOpened = true;
-        base = tunnel.url;
+        publicBase = () => tunnel.url;
       }
-      webhookUrl = base ? joinPublicUrl(base, listener.path) : listener.url;
-      emulator?.setWebhook({ url: webhookUrl });
-      emit({ type: 'listening', localUrl: listener.url, webhookUrl, public: base !== undefined });
-      if (base !== undefined && probeToken && options.probe !== false) {
-        const result = await probePublicUrl(webhookUrl, probeToken, { signal });
-        if (!signal.aborted) emit({ type: 'probe', webhookUrl, result });
+      webhookUrl = () => {
+        const base = publicBase();
+        return base ? joinPublicUrl(base, path) : localUrl;
+      };
+      const isPublic = publicBase() !== undefined;
+      const url = webhookUrl()!;
+      emulator?.setWebhook({ url });
+      emit({ type: 'listening', localUrl, webhookUrl: url, public: isPublic });
+      if (isPublic && probeToken && options.probe !== false) {
+        const result = await probePublicUrl(url, probeToken, { signal });
+        if (!signal.aborted) emit({ type: 'probe', webhookUrl: url, result });
       }
     }
 
@@ -187,8 +203,8 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     target = { id: verification.id, phone: verification.phone };
     emit({ type: 'created', verification });
 
-    const base: Omit<CreateResult, 'status' | 'elapsedMs'> = { verification, createdAt, webhookUrl, sandbox };
-    if (!listener) return { ...base, status: 'created', elapsedMs: Date.now() - started };
+    const base = (): Omit<CreateResult, 'status' | 'elapsedMs'> => ({ verification, createdAt, webhookUrl: webhookUrl(), sandbox });
+    if (!listener) return { ...base(), status: 'created', elapsedMs: Date.now() - started };
 
     const { deadline, until } = waitDeadline(started, verification, options);
     emit({ type: 'waiting', deadline, until });
@@ -198,7 +214,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       const delivery = await listener.waitFor(matches, waitSignal);
       if (tunnelOpened) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
       return {
-        ...base,
+        ...base(),
         status: 'verified',
         verifiedAt: delivery.receivedAt,
         elapsedMs: Date.parse(delivery.receivedAt) - started,
@@ -207,7 +223,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       };
     } catch (error) {
       if (signal.aborted) throw interruptedBy(signal);
-      if (timer.aborted) return { ...base, status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started };
+      if (timer.aborted) return { ...base(), status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started };
       throw error;
     }
   } catch (error) {

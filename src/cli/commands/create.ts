@@ -149,7 +149,7 @@ function openLocaltunnel(choice: Extract<TunnelChoice, { kind: 'localtunnel' }>,
         view.onTunnelEvent(event, base === undefined ? undefined : joinPublicUrl(base, local.path), event.type === 'reopened' ? joinPublicUrl(event.previousUrl, local.path) : undefined);
       },
     });
-    return { url: handle.url, close: () => handle.close() };
+    return handle; // its `url` follows the tunnel when it re-opens
   };
 }
 
