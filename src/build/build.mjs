@@ -63,10 +63,13 @@ const VENDOR = {
  *   without SIMD): shipped as the binary files instead, a third smaller and read on first use.
  * - axios (in localtunnel) requires form-data for multipart bodies, which localtunnel never sends;
  *   form-data brings mime-db, a 130 KB table that was over half of the tunnel's file.
+ * - ora ships 90 spinners; `create` draws ora's default (`dots`, or `line` where the terminal has no
+ *   Unicode), so only those two are kept, taken from the package's own table at build time.
  */
 const SUBSTITUTES = {
   'node_modules/undici/lib/llhttp/llhttp-wasm.js': { wasm: 'llhttp.wasm' },
   'node_modules/undici/lib/llhttp/llhttp_simd-wasm.js': { wasm: 'llhttp-simd.wasm' },
+  'node_modules/cli-spinners/spinners.json': { keep: ['dots', 'line'] },
   'node_modules/form-data/lib/form_data.js': {
     contents: "module.exports = class FormData { constructor() { throw new Error('sendtalk-verify does not bundle form-data: its tunnel client sends no multipart bodies.'); } };",
   },
@@ -175,7 +178,8 @@ function vendorEntries() {
 }
 
 /**
- * Swaps the modules of SUBSTITUTES for their few lines. A WebAssembly module becomes its binary in
+ * Swaps the modules of SUBSTITUTES for what their entries say: a few lines of our own (`contents`),
+ * the named entries of a JSON table (`keep`), or, for a WebAssembly module, its binary in
  * dist/vendor/ (written here, from what the original module exports) and a readFileSync of it:
  * the vendor files live in dist/vendor/ too, so `__dirname` finds it from the CLI and the library.
  */
@@ -185,10 +189,14 @@ function vendorSubstitutes() {
   return {
     name: 'vendor-substitutes',
     setup(b) {
-      b.onLoad({ filter: /\.js$/ }, (args) => {
+      b.onLoad({ filter: /\.js(on)?$/ }, (args) => {
         const substitute = byPath.get(args.path);
         if (!substitute) return undefined;
         if (substitute.contents) return { contents: substitute.contents, loader: 'js' };
+        if (substitute.keep) {
+          const table = JSON.parse(readFileSync(args.path, 'utf8'));
+          return { contents: JSON.stringify(Object.fromEntries(substitute.keep.map((key) => [key, table[key]]))), loader: 'json' };
+        }
         mkdirSync(join(dist, 'vendor'), { recursive: true });
         writeFileSync(join(dist, 'vendor', substitute.wasm), requireHere(args.path));
         return { contents: `module.exports = require('node:fs').readFileSync(require('node:path').join(__dirname, ${JSON.stringify(substitute.wasm)}));`, loader: 'js' };

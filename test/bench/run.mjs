@@ -5,7 +5,7 @@
 //   BENCH_QUICK=1 npm run bench           fewer runs and shorter loads, for trying the script itself
 //   BENCH_ONLY=listener npm run bench     one section (start-up, listener, e2e, memory, install)
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -348,8 +348,11 @@ function install() {
   const smoke = spawnSync(bin, ['create', '--sandbox', '--sandbox-delay', '0', '--json'], { encoding: 'utf8', env, cwd: work });
   const works = smoke.status === 0 && JSON.parse(smoke.stdout).status === 'verified';
   const unbundled = unbundledInstall();
-  rows.push({ what: `packages npx installs${works ? '' : ' (installed CLI FAILED)'}`, ours: String(installed.length), baseline: `${unbundled} unbundled`, ratio: ratio(installed.length / unbundled), target: '≤ 5', ok: installed.length <= 5 && works });
-  rows.push({ what: `packed tarball (${packed.entryCount} files, ${kib(packed.unpackedSize)} unpacked)`, ours: kib(packed.size), baseline: '', ratio: '', target: '≤ 300 KiB', ok: packed.size <= 300 * 1024 });
+  const budget = 300 * 1024;
+  rows.push({ what: `packages npx installs${works ? '' : ' (installed CLI FAILED)'}`, ours: String(installed.length), baseline: `${unbundled.count} unbundled`, ratio: ratio(installed.length / unbundled.count), target: '≤ 5', ok: installed.length <= 5 && works });
+  rows.push({ what: `packed tarball (${packed.entryCount} files)`, ours: kib(packed.size), baseline: `${kib(budget)} budget`, ratio: ratio(packed.size / budget), target: '≤ 300 KiB', ok: packed.size <= budget });
+  const onDisk = treeSize(join(app, 'node_modules'));
+  rows.push({ what: 'installed size on disk', ours: kib(onDisk), baseline: `${kib(unbundled.bytes)} unbundled`, ratio: ratio(onDisk / unbundled.bytes), target: '', ok: undefined });
 }
 
 /** 1 + the packages named in dist/THIRD-PARTY-LICENSES, with their dependencies per package-lock.json. */
@@ -370,7 +373,20 @@ function unbundledInstall() {
     for (const dep of Object.keys({ ...lock[path].dependencies, ...lock[path].optionalDependencies })) visit(resolve(path, dep));
   };
   for (const name of new Set(names)) visit(resolve('', name));
-  return seen.size + 1;
+  // On disk: each package's own files (its nested node_modules are packages of the set themselves),
+  // plus this package's unbundled code, about its dist/ without vendor/.
+  const bytes = [...seen].reduce((sum, path) => sum + treeSize(join(root, path), ['node_modules']), 0);
+  return { count: seen.size + 1, bytes: bytes + treeSize(join(root, 'dist'), ['vendor']) };
+}
+
+/** Bytes of the files under `dir`, skipping directories with the names in `skip`. */
+function treeSize(dir, skip = []) {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return skip.includes(entry.name) ? sum : sum + treeSize(path, skip);
+    return entry.isFile() ? sum + statSync(path).size : sum;
+  }, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
