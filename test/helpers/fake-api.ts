@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { LoopbackServer } from './loopback-server.js';
 
 export interface RecordedRequest {
   method: string;
@@ -14,12 +14,13 @@ export type FakeAnswer = { status?: number; headers?: Record<string, string>; bo
  * A scripted HTTP server standing in for the SendTalk API when a test needs an answer the
  * emulator would never give (an HTML 502, a hang, an odd field name). Records every request.
  */
-export class FakeApi {
+export class FakeApi extends LoopbackServer {
   readonly requests: RecordedRequest[] = [];
-  private server?: Server;
   private answers: FakeAnswer[] = [];
 
-  constructor(private readonly fallback: FakeAnswer = { status: 200, body: {} }) {}
+  constructor(private readonly fallback: FakeAnswer = { status: 200, body: {} }) {
+    super();
+  }
 
   /** Queue answers for the next requests; when the queue is empty the fallback answers. */
   answer(...answers: FakeAnswer[]): this {
@@ -28,11 +29,11 @@ export class FakeApi {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this.origin;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    await this.listen((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -45,14 +46,7 @@ export class FakeApi {
         res.end(body);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 }
 

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './loopback-server.js';
 
 /** One request as the endpoint saw it, body bytes exactly. */
 export interface ReceivedRequest {
@@ -18,26 +18,20 @@ const LIMIT = 64 * 1024;
  * A webhook endpoint on loopback, standing in for a developer's app in `trigger` tests. The base
  * class is the correct endpoint; each subclass makes one typical mistake by overriding one step.
  */
-export class CorrectEndpoint {
+export class CorrectEndpoint extends LoopbackServer {
   readonly requests: ReceivedRequest[] = [];
-  private server?: Server;
 
-  constructor(readonly secret: string, readonly secretHeader = 'Secret-Key', readonly path = '/webhook') {}
+  constructor(readonly secret: string, readonly secretHeader = 'Secret-Key', readonly path = '/webhook') {
+    super();
+  }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}${this.path}`;
+    return `${this.origin}${this.path}`;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.serve(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await this.listen((req, res) => void this.serve(req, res));
     return this;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
