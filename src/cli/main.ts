@@ -74,8 +74,11 @@ function fail(ctx: RunContext, error: unknown): never {
     process.exit(2);
   }
   const output = ctx.output ?? new Output();
-  const known = isSendtalkVerifyError(error)
-    ? error
+  const known = isSendtalkVerifyError(error) ? error
+    : isClosedPipe(error) ? new SendtalkVerifyError('internal', 'Stopped: the program reading the output went away (broken pipe).', {
+        hint: 'Send the output to a file, or keep its reader running; `listen --max-events N` stops by itself.',
+        cause: error,
+      })
     : new SendtalkVerifyError('internal', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
         hint: 'Run again with --debug for details, and report it if it persists.',
         cause: error,
@@ -89,4 +92,10 @@ function fail(ctx: RunContext, error: unknown): never {
     });
   }
   process.exit(known.exitCode);
+}
+
+/** A write to a pipe whose reader has gone: `listen --json | head -1` once head has its line. */
+function isClosedPipe(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  return code === 'EPIPE' && syscall === 'write';
 }

@@ -118,6 +118,18 @@ describe('listen --tunnel none --json', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ type: 'error', status: 'error', error: { category: 'usage', exitCode: 2 } });
     expect(r.stderr).toMatch(/--max-events "0"/);
   });
+
+  it('stops with a plain message, not a bug report, when whatever reads stdout goes away', async () => {
+    const { proc, url } = await listenJson();
+    const port = Number(new URL(url).port);
+    proc.child.stdout!.destroy(); // as `| head -1` does once it has its line
+    expect((await send(url, { headers: good, body: '{}' })).status).toBe(200);
+    const result = await proc.done;
+    expect(result.code).toBe(1);
+    expect(proc.stderr()).toContain('the program reading the output went away (broken pipe)');
+    expect(proc.stderr()).not.toMatch(/Unexpected error|report it/);
+    expect(await isListening(port)).toBe(false);
+  });
 });
 
 describe('listen for people', () => {
