@@ -61,6 +61,8 @@ const VENDOR = {
  * by the path esbuild resolves them to.
  * - undici's HTTP parser is WebAssembly kept as base64 in JavaScript, in two builds (with and
  *   without SIMD): shipped as the binary files instead, a third smaller and read on first use.
+ * - undici's HTTP/2 client loads node:http2 (8 ms of every command that makes a request) and is
+ *   used only when a connection negotiates h2, which it never does without `allowH2`.
  * - axios (in localtunnel) requires form-data for multipart bodies, which localtunnel never sends;
  *   form-data brings mime-db, a 130 KB table that was over half of the tunnel's file.
  * - ora ships 90 spinners; `create` draws ora's default (`dots`, or `line` where the terminal has no
@@ -69,6 +71,9 @@ const VENDOR = {
 const SUBSTITUTES = {
   'node_modules/undici/lib/llhttp/llhttp-wasm.js': { wasm: 'llhttp.wasm' },
   'node_modules/undici/lib/llhttp/llhttp_simd-wasm.js': { wasm: 'llhttp-simd.wasm' },
+  'node_modules/undici/lib/dispatcher/client-h2.js': {
+    contents: "module.exports = function connectH2() { throw new Error('sendtalk-verify does not bundle HTTP/2: its client never asks for it (allowH2).'); };",
+  },
   'node_modules/cli-spinners/spinners.json': { keep: ['dots', 'line'] },
   'node_modules/form-data/lib/form_data.js': {
     contents: "module.exports = class FormData { constructor() { throw new Error('sendtalk-verify does not bundle form-data: its tunnel client sends no multipart bodies.'); } };",
