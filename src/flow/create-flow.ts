@@ -161,15 +161,14 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       });
       cleanups.push(() => listener!.close());
       const { path, url: localUrl } = listener;
-      // The sandbox is local by definition: its emulator delivers to the listener directly.
+      // The sandbox stays local whatever is asked: its emulator delivers to the listener directly.
       let publicBase = (): string | undefined => undefined;
-      if (sandbox) { /* no public URL */ } else if (options.publicUrl) {
-        const { publicUrl } = options;
-        publicBase = () => publicUrl;
-      } else if (options.openPublicUrl) {
+      const { publicUrl, openPublicUrl } = sandbox ? {} : options;
+      if (publicUrl) publicBase = () => publicUrl;
+      else if (openPublicUrl) {
         const bound = listener.server.address();
         const host = tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host);
-        const tunnel = await options.openPublicUrl({ host, port: listener.port, path }, signal);
+        const tunnel = await openPublicUrl({ host, port: listener.port, path }, signal);
         cleanups.push(() => tunnel.close());
         tunnelOpened = true;
         publicBase = () => tunnel.url;
