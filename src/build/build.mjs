@@ -50,7 +50,8 @@ const VENDOR = {
       "module.exports = { Agent: require('undici/lib/dispatcher/agent') };",
     ].join('\n'),
   },
-  localtunnel: { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel');" },
+  // Only its client class: src/tunnel registers by itself and hands the server's answer to it.
+  'localtunnel/lib/Tunnel': { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel/lib/Tunnel');" },
   ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
   'qrcode-terminal': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal');" },
   'libphonenumber-js/min': { file: 'libphonenumber-js-min.cjs', entry: () => `export { ${namedImports('libphonenumber-js/min').join(', ')} } from 'libphonenumber-js/min';` },

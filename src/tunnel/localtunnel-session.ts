@@ -1,65 +1,110 @@
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendtalkVerifyError } from '../errors.js';
+import { SendFailure, sendRequest } from '../http/send-request.js';
+import { USER_AGENT } from '../version.js';
 import type { SessionRequest, TunnelConnector, TunnelSession } from './types.js';
 
+/** How long one registration request may take before it counts as unanswered and is sent again. */
+const REGISTRATION_REQUEST_MS = 10_000;
+/** localtunnel's own pause between registration attempts. */
+const RETRY_MS = 1_000;
+
 /**
- * The localtunnel package behind the `TunnelConnector` interface. What it does on its own, and
- * what this adapter adds, from localtunnel 2.0.2's source:
- * - registration (`GET /?new` or `GET /<subdomain>` with axios) is retried every second forever
- *   on any failure, and cannot be cancelled: `abandon()` closes the client if it registers late;
+ * The localtunnel package behind the `TunnelConnector` interface. localtunnel 2.0.2's `open()`
+ * registers (`GET /?new` or `GET /<subdomain>`) in a loop that retries every second forever and
+ * cannot be stopped: a registration given up on went on polling, and kept a library user's process
+ * alive. So the registration is ours — the same request, the same one-second retry, but bounded per
+ * request and stopped by `abandon()` — and localtunnel does the rest from the server's answer, as
+ * its `open()` would (`_getInfo`, `_establish`: its connection pool, forwarding, reconnecting).
+ * What else this adapter adds, from localtunnel's source:
  * - an `'error'` without a listener crashes the process: one is attached before anything starts;
  * - its connections to the server are announced by `tunnelCluster` `'open'` events; counting their
  *   `'close'` tells the supervisor when none is left, because localtunnel never re-registers.
  * The package is imported on first use so that `--help` does not load it.
  */
 export const connectLocaltunnel: TunnelConnector = (request, listener) => {
-  let abandoned = false;
-  let client: import('localtunnel').Tunnel | undefined;
-  const session = import('localtunnel').then(({ default: localtunnel }) => new Promise<TunnelSession>((resolve, reject) => {
-    if (abandoned) return reject(new Error('abandoned'));
-    client = localtunnel({
+  const abandoned = new AbortController();
+  let client: import('localtunnel/lib/Tunnel') | undefined;
+  const session = (async (): Promise<TunnelSession> => {
+    const [{ default: Tunnel }, body] = await Promise.all([import('localtunnel/lib/Tunnel'), register(request, abandoned.signal)]);
+    if (abandoned.signal.aborted) throw new Error('abandoned');
+    client = new Tunnel({
       port: request.localPort,
       host: request.host,
       local_host: request.localHost,
       ...(request.subdomain ? { subdomain: request.subdomain } : {}),
-    }, (error, registered) => {
-      if (error || !registered) return reject(registrationError(request, error));
-      if (abandoned) {
-        registered.close();
-        return reject(new Error('abandoned'));
-      }
-      // The cluster exists from this callback on, and none of its sockets has connected yet.
-      const cluster = registered.tunnelCluster;
-      if (!cluster) {
-        registered.close();
-        return reject(new SendtalkVerifyError('internal', 'The localtunnel client has no connection pool; is localtunnel 2.0.2 installed?'));
-      }
-      let live = 0;
-      cluster.on('open', (remote: Socket) => {
-        live++;
-        listener.connections(live);
-        remote.once('close', () => {
-          live--;
-          listener.connections(live);
-        });
-      });
-      resolve(sessionOf(registered));
     });
     client.on('error', (error: Error) => listener.error(error));
     client.on('request', (info: { method?: string; path?: string }) => listener.request(info.method ?? '?', info.path ?? '?'));
-  }));
+    // What localtunnel's open() does once the server has answered.
+    const info = client._getInfo(body);
+    client.clientId = info.name;
+    client.url = info.url;
+    if (info.cached_url) client.cachedUrl = info.cached_url;
+    client._establish(info);
+    // The cluster exists from here on, and none of its sockets has connected yet.
+    const cluster = client.tunnelCluster;
+    if (!cluster) {
+      client.close();
+      throw new SendtalkVerifyError('internal', 'The localtunnel client has no connection pool; is localtunnel 2.0.2 installed?');
+    }
+    let live = 0;
+    cluster.on('open', (remote: Socket) => {
+      live++;
+      listener.connections(live);
+      remote.once('close', () => {
+        live--;
+        listener.connections(live);
+      });
+    });
+    return sessionOf(client);
+  })();
   // An abandoned registration rejects when nobody waits for it any more: never let that be unhandled.
   session.catch(() => {});
   return {
     session,
     abandon() {
-      abandoned = true;
+      abandoned.abort();
       client?.close();
     },
   };
 };
 
-function sessionOf(client: import('localtunnel').Tunnel): TunnelSession {
+/**
+ * Registers with the tunnel server as localtunnel does: answers other than 2xx, and no answer at
+ * all, are tried again a second later (the supervisor's time-out decides when to stop); a 2xx other
+ * than 200 is a refusal with the server's message. Resolves with the server's JSON answer.
+ */
+async function register(request: SessionRequest, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const url = `${request.host}/${request.subdomain ?? '?new'}`;
+  for (;;) {
+    signal.throwIfAborted();
+    try {
+      const answer = await sendRequest(url, { timeoutMs: REGISTRATION_REQUEST_MS, signal, headers: { 'user-agent': USER_AGENT, accept: 'application/json' } });
+      const body = parseObject(answer.body);
+      if (answer.status === 200 && body) return body;
+      if (answer.status >= 200 && answer.status < 300) {
+        const message = typeof body?.message === 'string' && body.message !== '' ? body.message : `HTTP ${answer.status}`;
+        throw registrationError(request, message);
+      }
+    } catch (error) {
+      if (!(error instanceof SendFailure)) throw error;
+    }
+    await sleep(RETRY_MS, undefined, { signal });
+  }
+}
+
+function parseObject(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sessionOf(client: import('localtunnel/lib/Tunnel')): TunnelSession {
   return {
     url: client.url ?? '',
     clientId: client.clientId ?? '',
@@ -69,10 +114,9 @@ function sessionOf(client: import('localtunnel').Tunnel): TunnelSession {
   };
 }
 
-/** localtunnel calls back with an error only when the server answered a 2xx other than 200. */
-function registrationError(request: SessionRequest, error: Error | null): SendtalkVerifyError {
-  return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} refused the tunnel: ${error?.message ?? 'no client'}.`, {
+/** The server answered the registration with a 2xx other than 200: it refuses, and says why. */
+function registrationError(request: SessionRequest, message: string): SendtalkVerifyError {
+  return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} refused the tunnel: ${message}.`, {
     hint: 'Try again, point --tunnel-host at another localtunnel server, or use your own tunnel with --public-url.',
-    cause: error ?? undefined,
   });
 }

@@ -23,11 +23,8 @@ export function reopenDelayMs(failures: number, backoff: { initialMs: number; ma
  * counts as open once the server has registered it *and* one of its connections is up, and when
  * every connection is gone for `dropGraceMs` (server restart, the server dropped the client) it
  * registers again, asking for the same name, with backoff. Rejects with a `tunnel` error when the
- * first opening does not succeed within `registrationTimeoutMs`.
- *
- * Known limit (localtunnel 2.0.2): a registration given up on keeps retrying once a second inside
- * localtunnel until its server answers (the client is closed as soon as it does), and that timer
- * keeps a library user's process alive meanwhile. The CLI exits, so it is not affected.
+ * first opening does not succeed within `registrationTimeoutMs`; a registration given up on stops
+ * there, so nothing is left polling the server (localtunnel's own loop would never stop).
  */
 export async function openTunnel(options: TunnelOptions): Promise<TunnelHandle> {
   const host = normaliseTunnelHost(options.host ?? DEFAULT_TUNNEL_HOST);

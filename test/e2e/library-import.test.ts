@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/ports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -24,6 +25,21 @@ describe('the library, imported by name', () => {
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
     expect(JSON.parse(stdout)).toEqual({ kinds: ['function', 'function', 'function', 'function', 'function'], id: true, secret: 'mismatch', category: 'api-rejected' });
+  });
+
+  it('lets the process end after openTunnel fails: nothing keeps polling the tunnel server', async () => {
+    const port = await freePort();
+    const script = `
+      import { openTunnel } from 'sendtalk-verify';
+      const started = Date.now();
+      const exitCode = await openTunnel({ port: 1, host: 'http://127.0.0.1:${port}', registrationTimeoutMs: 600 }).then(() => 0, (e) => e.exitCode);
+      process.on('exit', () => console.log(JSON.stringify({ exitCode, ms: Date.now() - started })));
+    `;
+    // execFile's timeout kills a process that lingers: it would fail with a signal, not exit 0.
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 8000 });
+    const result = JSON.parse(stdout) as { exitCode: number; ms: number };
+    expect(result.exitCode).toBe(6);
+    expect(result.ms).toBeLessThan(5000);
   });
 
   it('type-checks a TypeScript consumer against the shipped declarations', async () => {
