@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendtalkVerifyError } from '../errors.js';
-import { SendFailure, sendRequest } from '../http/send-request.js';
+import { isJsonObject } from '../fields.js';
+import { SendFailure, sendRequest, type SendAnswer } from '../http/send-request.js';
 import { USER_AGENT } from '../version.js';
 import type { SessionRequest, TunnelConnector, TunnelSession } from './types.js';
 
@@ -72,16 +73,17 @@ export const connectLocaltunnel: TunnelConnector = (request, listener) => {
 };
 
 /**
- * Registers with the tunnel server as localtunnel does: answers other than 2xx, and no answer at
- * all, are tried again a second later (the supervisor's time-out decides when to stop); a 2xx other
- * than 200 is a refusal with the server's message. Resolves with the server's JSON answer.
+ * Registers with the tunnel server as localtunnel does: a redirect is followed (as its HTTP client
+ * did), other answers than 2xx, and no answer at all, are tried again a second later (the
+ * supervisor's time-out decides when to stop), and a 2xx other than 200 is a refusal with the
+ * server's message. Resolves with the server's JSON answer.
  */
 async function register(request: SessionRequest, signal: AbortSignal): Promise<Record<string, unknown>> {
-  const url = `${request.host}/${request.subdomain ?? '?new'}`;
+  const start = `${request.host}/${request.subdomain ?? '?new'}`;
   for (;;) {
     signal.throwIfAborted();
     try {
-      const answer = await sendRequest(url, { timeoutMs: REGISTRATION_REQUEST_MS, signal, headers: { 'user-agent': USER_AGENT, accept: 'application/json' } });
+      const answer = await followRedirects(start, signal);
       const body = parseObject(answer.body);
       if (answer.status === 200 && body) return body;
       if (answer.status >= 200 && answer.status < 300) {
@@ -95,10 +97,32 @@ async function register(request: SessionRequest, signal: AbortSignal): Promise<R
   }
 }
 
+async function followRedirects(start: string, signal: AbortSignal): Promise<SendAnswer> {
+  let url = start;
+  for (let redirects = 0; ; redirects++) {
+    const answer = await sendRequest(url, { timeoutMs: REGISTRATION_REQUEST_MS, signal, headers: { 'user-agent': USER_AGENT, accept: 'application/json' } });
+    const location = answer.headers.location;
+    const next = REDIRECTS.has(answer.status) && typeof location === 'string' && redirects < MAX_REDIRECTS ? resolveUrl(location, url) : undefined;
+    if (!next) return answer; // an answer like any other (a bad redirect is tried again later)
+    url = next;
+  }
+}
+
+function resolveUrl(location: string, base: string): string | undefined {
+  try {
+    return new URL(location, base).href;
+  } catch {
+    return undefined;
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
 function parseObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+    return isJsonObject(value) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTunnel, probePublicUrl, newProbeToken, type TunnelEvent, type TunnelHandle } from '../../src/tunnel/index.js';
@@ -42,6 +44,22 @@ describe('the tunnel through a localtunnel server', () => {
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ accepted: true, verificationId: 'v-1' });
     expect(deliveries[0]!.body.equals(Buffer.from(body))).toBe(true);
+  });
+
+  it('follows a redirect when registering, as localtunnel did', async () => {
+    const redirector = createServer((req, res) => {
+      res.writeHead(307, { location: `${server.url}${req.url}` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      tunnel = await open({ host: `http://localhost:${(redirector.address() as AddressInfo).port}` });
+      expect(server.registrations).toEqual([{ path: '/?new', id: tunnel.subdomain }]);
+      const res = await sendThrough(`${tunnel.url}/webhook`, { headers: { 'secret-key': SECRET, 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status).toBe(200);
+    } finally {
+      redirector.closeAllConnections();
+      await new Promise((resolve) => redirector.close(resolve));
+    }
   });
 
   it('carries refusals back to the sender', async () => {
