@@ -64,8 +64,9 @@ const VENDOR = {
  *   without SIMD): shipped as the binary files instead, a third smaller and read on first use.
  * - undici's HTTP/2 client loads node:http2 (8 ms of every command that makes a request) and is
  *   used only when a connection negotiates h2, which it never does without `allowH2`.
- * - axios (in localtunnel) requires form-data for multipart bodies, which localtunnel never sends;
- *   form-data brings mime-db, a 130 KB table that was over half of the tunnel's file.
+ * - localtunnel uses axios only to register, and src/tunnel/localtunnel-session.ts registers by
+ *   itself (so that a registration given up on stops): axios, with follow-redirects, form-data and
+ *   its 130 KB MIME table, was over two thirds of the tunnel's file.
  * - ora ships 90 spinners; `create` draws ora's default (`dots`, or `line` where the terminal has no
  *   Unicode), so only those two are kept, taken from the package's own table at build time.
  */
@@ -76,8 +77,8 @@ const SUBSTITUTES = {
     contents: "module.exports = function connectH2() { throw new Error('sendtalk-verify does not bundle HTTP/2: its client never asks for it (allowH2).'); };",
   },
   'node_modules/cli-spinners/spinners.json': { keep: ['dots', 'line'] },
-  'node_modules/form-data/lib/form_data.js': {
-    contents: "module.exports = class FormData { constructor() { throw new Error('sendtalk-verify does not bundle form-data: its tunnel client sends no multipart bodies.'); } };",
+  'node_modules/axios/index.js': {
+    contents: "module.exports = { get() { throw new Error('sendtalk-verify does not bundle axios: it registers tunnels itself.'); } };",
   },
 };
 

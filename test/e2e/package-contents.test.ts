@@ -67,9 +67,11 @@ describe('the published package', () => {
 
   it('names every bundled package in THIRD-PARTY-LICENSES, with its licence text', async () => {
     const text = await readFile(join(app, 'node_modules/sendtalk-verify/dist/THIRD-PARTY-LICENSES'), 'utf8');
-    for (const name of ['commander', 'undici', 'localtunnel', 'axios', 'ora', 'qrcode-terminal', 'libphonenumber-js']) {
+    for (const name of ['commander', 'undici', 'localtunnel', 'ora', 'qrcode-terminal', 'libphonenumber-js']) {
       expect(text).toMatch(new RegExp(`^- ${name}@\\d`, 'm'));
     }
+    // Left out on purpose (see SUBSTITUTES in src/build/build.mjs): the tunnel registers by itself.
+    expect(text).not.toMatch(/^- (axios|form-data|mime-db)@/m);
     expect(text).toContain('Permission is hereby granted');
     expect(text).toContain('Apache License');
   });

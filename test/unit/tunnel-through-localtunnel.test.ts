@@ -111,7 +111,9 @@ describe('the tunnel through a localtunnel server', () => {
     await server.until(() => server.connections(id) === 0, 'connections to close');
   });
 
-  it('registers through the patched axios pinned in package.json overrides', () => {
+  // The built package ships no axios (the registration is ours), but a development install still
+  // has localtunnel's: it must be the patched release package.json pins.
+  it('installs localtunnel\'s axios at the patched version pinned in package.json overrides', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { overrides: { axios: string } };
     const fromLocaltunnel = createRequire(createRequire(import.meta.url).resolve('localtunnel'));
     const axios = JSON.parse(readFileSync(fromLocaltunnel.resolve('axios/package.json'), 'utf8')) as { version: string };
