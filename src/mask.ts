@@ -12,17 +12,11 @@ export function maskSecret(secret: string | undefined): string {
 }
 
 /**
- * Replaces every occurrence of each secret in `text` by its mask. Used as a last line of defence on
- * anything the CLI prints from foreign sources (error bodies, debug traces).
- */
-export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  return redactor(secrets)(text);
-}
-
-/**
- * `redact` with the secrets prepared once, for a writer that masks every line it prints. Each
- * secret is also looked for in the form it takes inside a JSON string (quotes, backslashes and
- * control characters escaped).
+ * Returns a function that replaces every occurrence of each secret in a text by its mask: the last
+ * line of defence on anything the CLI prints from foreign sources (error bodies, debug traces).
+ * The secrets are prepared once, since the writer masks every line it prints. Each secret is also
+ * looked for in the form it takes inside a JSON string (quotes, backslashes and control characters
+ * escaped).
  */
 export function redactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
   const replacements: Array<[form: string, mask: string]> = [];
