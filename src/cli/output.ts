@@ -9,7 +9,7 @@ export interface OutputOptions {
 
 /**
  * The one writer of the CLI. Results go to stdout, progress and logs to stderr; with `--json`
- * nothing but JSON reaches stdout. Every line passes through `redact` so that a secret that
+ * nothing but JSON reaches stdout. Every line passes through `redactor` so that a secret that
  * slipped into a foreign message (an error body, a trace) is masked before it is shown.
  */
 export class Output {
