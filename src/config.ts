@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { SendtalkVerifyError } from './errors.js';
+import { configuredSecret } from './webhook/secret.js';
 
 /** Environment variables the tool reads, each also accepted from a `.env` file. */
 export const ENV_VARS = {
@@ -43,6 +44,16 @@ export function loadConfigSources(options: { cwd?: string; envFile?: string; env
     });
   }
   return { env, dotenv: parseEnv(text) as Record<string, string>, dotenvPath: path };
+}
+
+/**
+ * The webhook secret, flag over environment over `.env`. Empty counts as not set, whatever its
+ * source (`--secret ""` included): the one rule of `configuredSecret`, applied where it is read.
+ */
+export function pickSecret(flag: string | undefined, sources: ConfigSources): { value: string | undefined; source: ConfigSource } {
+  const picked = pick(flag, ENV_VARS.secret, sources);
+  const value = configuredSecret(picked.value);
+  return { value, source: value === undefined ? 'default' : picked.source };
 }
 
 /** Flag over environment over `.env` over default: the one rule, written once. */

@@ -11,7 +11,10 @@ export const FIELD_ALIASES = {
   qr: ['qrCode', 'qrCodeURL', 'qrCodeUrl', 'qrCodeImage', 'qr'],
   phone: ['userPhone', 'phone', 'phoneNumber', 'msisdn', 'whatsappNumber'],
   expiry: ['expiredTime', 'expiryTime', 'expiresAt', 'expiredAt', 'expiry', 'expiredTimestamp'],
-  status: ['status', 'verificationStatus', 'state', 'event', 'type'],
+  /** A field that is literally the event's status: it decides whether the delivery says "verified". */
+  status: ['status', 'verificationStatus', 'state', 'result'],
+  /** The kind of event: read for a status only when no status field exists, and only for a verdict word in it. */
+  eventType: ['event', 'eventType', 'type'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type FieldName = keyof typeof FIELD_ALIASES;

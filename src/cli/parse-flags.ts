@@ -22,7 +22,7 @@ export function parseHeaderName(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   if (!HEADER_NAME.test(text)) {
     throw new SendtalkVerifyError('usage', `--secret-header "${text}" is not a valid header name.`, {
-      hint: 'Use letters, digits and - only, e.g. --secret-header Secret-Key.',
+      hint: 'Use letters, digits and - only, e.g. --secret-header X-Secret-Key.',
     });
   }
   return text;

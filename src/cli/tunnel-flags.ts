@@ -28,7 +28,7 @@ export const DEFAULT_TUNNEL_TIMEOUT = '20s';
 export function addListenerOptions(command: Command): Command {
   return command
     .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName)
+    .option('--secret-header <name>', 'the one header that carries the webhook secret (default: X-Secret-Key or Secret-Key)', parseHeaderName)
     .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
     .option('--port <port>', 'port of the webhook listener (default: a free one)')
     .option('--path <path>', 'path of the webhook listener (default: /webhook)');

@@ -42,6 +42,16 @@ const FLAG_FOR_FIELD: Record<string, string> = {
 };
 
 /**
+ * SendTalk's codes for an API key problem (a published client's fixtures): `40001` no `API-Key`
+ * header, `49103` a key it does not know. Older or other forms (`HeaderValidationFailed`, HTTP 401)
+ * are still recognised by their words below.
+ */
+const KEY_ERROR_HINTS: Record<string, string> = {
+  '40001': 'No API key reached SendTalk: set SENDTALK_API_KEY or pass --api-key.',
+  '49103': 'SendTalk does not know this API key: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).',
+};
+
+/**
  * Creates a WhatsApp verification. Reads SendTalk's envelope (errors arrive as HTTP 200 with
  * `body.status` ≠ 200) and throws a categorised `SendtalkVerifyError` for every failure.
  */
@@ -247,10 +257,10 @@ export function readEnvelope(json: unknown): unknown {
       hint: 'Wait a minute and try again; creating many verifications in a loop trips the limit.', code: code || undefined, details: { status },
     });
   }
-  const headerProblem = /header/i.test(code) || /header|api[- ]?key/i.test(`${field} ${message}`) || status === 401 || status === 403;
+  const headerProblem = Object.hasOwn(KEY_ERROR_HINTS, code) || /header/i.test(code) || /header|api[- ]?key/i.test(`${field} ${message}`) || status === 401 || status === 403;
   const flag = FLAG_FOR_FIELD[field.toLowerCase().replace(/[_-]/g, '')];
   const hint = headerProblem
-    ? 'Check the API key: SENDTALK_API_KEY or --api-key, from the SendTalk dashboard.'
+    ? (Object.hasOwn(KEY_ERROR_HINTS, code) ? KEY_ERROR_HINTS[code] : undefined) ?? 'Check the API key: SENDTALK_API_KEY or --api-key, from the SendTalk dashboard.'
     : flag ? `Fix ${flag} and try again.` : 'Check the request parameters; --debug shows the exchange.';
   const serverSide = Number.isFinite(status) && status >= 500;
   const label = [code && `code ${code}`, field && `field ${field}`].filter(Boolean).join(', ');

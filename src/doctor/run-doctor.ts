@@ -133,7 +133,7 @@ async function checkWebhookPath(options: DoctorOptions, secret: string | undefin
         rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try --tunnel-host with another localtunnel server, or --public-url with your own tunnel.' });
       }
     }
-    rows.push(await sendTestDelivery(options, base, listener, probeSecret, header));
+    rows.push(await sendTestDelivery(options, base, listener, { value: probeSecret, header, yours: secret !== undefined }));
   } finally {
     await tunnel?.close().catch(() => {});
     await listener.close();
@@ -145,8 +145,7 @@ async function sendTestDelivery(
   options: DoctorOptions,
   base: string | undefined,
   listener: Awaited<ReturnType<typeof startListener>>,
-  secret: string,
-  header: string,
+  secret: { value: string; header: string; yours: boolean },
 ): Promise<DoctorCheck> {
   const title = 'Signed delivery reaches the listener';
   if (options.tunnel.kind === 'public-url') {
@@ -163,12 +162,14 @@ async function sendTestDelivery(
       method: 'POST',
       timeoutMs: options.stepTimeoutMs ?? 10_000,
       signal: options.signal,
-      headers: { ...REMINDER_BYPASS_HEADERS, 'content-type': 'application/json', 'user-agent': USER_AGENT, [header]: secret },
+      headers: { ...REMINDER_BYPASS_HEADERS, 'content-type': 'application/json', 'user-agent': USER_AGENT, [secret.header]: secret.value },
       body: JSON.stringify({ verificationID: id, status: 'verified', test: true }),
     });
     const arrived = listener.accepted.some((d) => d.verificationId === id);
     if (answer.status === 200 && arrived) {
-      return { id: 'webhook', title, status: 'pass', detail: `${url} → 200 in ${formatDuration(answer.ms)}, secret checked` };
+      // Say only what was checked: without a configured secret the delivery carried a throwaway one.
+      const what = secret.yours ? `your secret passed in ${secret.header}` : `sent with a throwaway secret in ${secret.header} (no webhook secret is set, so yours was not checked)`;
+      return { id: 'webhook', title, status: 'pass', detail: `${url} → 200 in ${formatDuration(answer.ms)}, ${what}` };
     }
     return { id: 'webhook', title, status: 'fail', detail: `${url} answered HTTP ${answer.status}${arrived ? '' : ' and the listener never saw it'}`, fix: 'The tunnel does not lead to the listener: try another --tunnel-host, or --public-url.' };
   } catch (error) {

@@ -4,6 +4,7 @@ import type { WebhookAttempt } from './deliver-webhook.js';
 import { parseFault, type Fault, type QueuedFault } from './faults.js';
 import { parseJson, readBody } from './http.js';
 import type { EmulatedVerification, WebhookDelivery } from './types.js';
+import { parseShape, type EmulatorShape } from './shapes.js';
 import { HEADER_NAME } from '../http/header-name.js';
 
 /** Every control route lives under this prefix, out of the way of SendTalk's own paths. */
@@ -21,6 +22,8 @@ export interface ControlContext {
   clearFaults(): void;
   webhookTarget(): { url: string | null; secretHeader: string; secretSet: boolean };
   setWebhook(target: { url?: string; secret?: string; secretHeader?: string }): void;
+  shape(): EmulatorShape;
+  setShape(shape: Partial<EmulatorShape>): void;
   reset(): void;
   goOffline(ms: number): Promise<void>;
 }
@@ -43,7 +46,9 @@ const ROUTES = [
   'POST   /_emulator/faults   {"type":"http-error","status":503,"count":2}',
   'DELETE /_emulator/faults',
   'GET    /_emulator/webhook',
-  'PUT    /_emulator/webhook   {"url":"http://127.0.0.1:3000/webhook","secret":"…","secretHeader":"Secret-Key"}',
+  'PUT    /_emulator/webhook   {"url":"http://127.0.0.1:3000/webhook","secret":"…","secretHeader":"X-Secret-Key"}',
+  'GET    /_emulator/shape',
+  'PUT    /_emulator/shape     {"responseAliases":2,"responseNested":true,"webhook":"wrapped","webhookStatus":"failed"}',
   'POST   /_emulator/reset',
   'POST   /_emulator/offline   {"ms":2000}  (refuse connections for that long, then listen again)',
 ];
@@ -108,6 +113,16 @@ export async function handleControl(req: IncomingMessage, path: string, query: U
     if (typeof target === 'string') return { status: 400, body: { error: target } };
     ctx.setWebhook(target);
     return { status: 200, body: ctx.webhookTarget() };
+  }
+
+  if (rest === '/shape') {
+    if (method === 'GET') return { status: 200, body: { ...ctx.shape() } };
+    if (method !== 'PUT' && method !== 'POST') return methodNotAllowed(method, path);
+    const text = await readBody(req);
+    const shape = parseShape(text === 'too-large' ? undefined : parseJson(text));
+    if (typeof shape === 'string') return { status: 400, body: { error: shape } };
+    ctx.setShape(shape);
+    return { status: 200, body: { ...ctx.shape() } };
   }
 
   if (rest === '/offline') {

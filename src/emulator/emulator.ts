@@ -12,6 +12,7 @@ import { FaultQueue, type FaultType } from './faults.js';
 import { header, parseJson, readBody, sendJson } from './http.js';
 import { verificationMessage, waMeLink } from './messages.js';
 import { verifiedPayload } from './payload.js';
+import { createAnswerData, DEFAULT_SHAPE, parseShape, type EmulatorShape } from './shapes.js';
 import type { EmulatedVerification, EmulatorEvent, EmulatorHandle, EmulatorOptions, WebhookDelivery } from './types.js';
 import { PARAM_ERROR_CODE, validateApiKey, validateCreateRequest, type CreateRequest } from './validate.js';
 
@@ -40,6 +41,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     secret: options.secret,
     secretHeader: options.secretHeader ?? DEFAULT_SECRET_HEADER,
   };
+  const shape: EmulatorShape = { ...DEFAULT_SHAPE };
+  setShape(options.shape ?? {});
   const emit = (event: EmulatorEvent): void => options.onEvent?.(event);
   const verifications = new Map<string, EmulatedVerification>();
   const webhooks: WebhookDelivery[] = [];
@@ -81,7 +84,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (webhooks.length > KEPT_DELIVERIES) webhooks.shift();
     latestDelivery.set(v.id, delivery);
     v.webhookState = 'delivering';
-    const last = await deliverWithRetries(to, JSON.stringify(verifiedPayload(v)), { ...policy, pause, signal: stop.signal }, (attempt, final) => {
+    const payload = verifiedPayload(v, { wrapped: shape.webhook === 'wrapped', status: shape.webhookStatus });
+    const last = await deliverWithRetries(to, JSON.stringify(payload), { ...policy, pause, signal: stop.signal }, (attempt, final) => {
       delivery.attempts.push(attempt);
       v.webhookAttempts.push(attempt);
       emit({ type: 'webhook', id: v.id, url: to.url, attempt, delivered: isDelivered(attempt), final, attempts: policy.attempts });
@@ -156,14 +160,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const checked = validateCreateRequest(parseJson(raw));
     if ('status' in checked) return { httpStatus: 200, envelope: checked };
     const v = create(checked);
-    const envelope = successEnvelope({
-      verificationID: v.id,
-      userPhone: v.phone,
-      waLink: v.link,
-      waMessage: v.message,
-      qrCode: v.link,
-      expiredTime: Date.parse(v.expiresAt),
-    });
+    const envelope = successEnvelope(createAnswerData(v, shape));
     return { httpStatus: 200, envelope, created: v };
   }
 
@@ -207,9 +204,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clearFaults: () => faults.clear(),
     webhookTarget: () => ({ url: target.url || null, secretHeader: target.secretHeader, secretSet: target.secret !== undefined }),
     setWebhook,
+    shape: () => ({ ...shape }),
+    setShape,
     reset,
     goOffline: (ms) => goOffline(ms),
   };
+
+  /** Validated like the control API's body: a bad value is a usage error, not a silently odd answer. */
+  function setShape(next: Partial<EmulatorShape>): void {
+    const parsed = parseShape(next);
+    if (typeof parsed === 'string') throw new SendtalkVerifyError('usage', `Bad emulator shape: ${parsed}.`);
+    Object.assign(shape, parsed);
+  }
 
   function setWebhook(next: { url?: string; secret?: string; secretHeader?: string }): void {
     if (next.url !== undefined) target.url = next.url;
@@ -325,6 +331,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     reset,
     setWebhook,
+    get shape() {
+      return { ...shape };
+    },
+    setShape,
     close() {
       closing ??= new Promise<void>((resolve) => {
         stop.abort();

@@ -1,10 +1,13 @@
 import type { JsonObject } from '../fields.js';
 
-/** SendTalk's response envelope. Errors are answered with HTTP 200 too; `status` carries the real code. */
+/**
+ * SendTalk's response envelope. Errors are answered with HTTP 200 too; `status` carries the real
+ * code, and `data` is `{}` (as the vendor's examples show).
+ */
 export interface Envelope {
   status: number;
   error: { code: string; message: string; field: string };
-  data: JsonObject | null;
+  data: JsonObject;
 }
 
 export function successEnvelope(data: JsonObject): Envelope {
@@ -12,5 +15,5 @@ export function successEnvelope(data: JsonObject): Envelope {
 }
 
 export function errorEnvelope(status: number, code: string, message: string, field = ''): Envelope {
-  return { status, error: { code, message, field }, data: null };
+  return { status, error: { code, message, field }, data: {} };
 }

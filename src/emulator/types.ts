@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { LanguageCode } from '../client/create-verification.js';
 import type { WebhookAttempt } from './deliver-webhook.js';
 import type { Fault, QueuedFault } from './faults.js';
+import type { EmulatorShape } from './shapes.js';
 
 /** Every option of `startEmulator`, each default written once, here. */
 export interface EmulatorOptions {
@@ -15,7 +16,7 @@ export interface EmulatorOptions {
   webhookUrl?: string;
   /** Sent in the secret header with each webhook. */
   secret?: string;
-  /** @default 'Secret-Key' */
+  /** The header the secret is sent in. @default 'X-Secret-Key' */
   secretHeader?: string;
   /** Delay after creation before the webhook is delivered; `false` waits for `verify(id)`. @default 2000 */
   autoVerifyMs?: number | false;
@@ -31,6 +32,8 @@ export interface EmulatorOptions {
   webhookBackoffMs?: number;
   /** Per-attempt bound on a webhook delivery. @default 5000 */
   webhookTimeoutMs?: number;
+  /** The create answer's field names and the webhook's form and status; see `EmulatorShape`. @default DEFAULT_SHAPE */
+  shape?: Partial<EmulatorShape>;
   /** Faults queued from the start, as if posted to `/_emulator/faults`. */
   faults?: ReadonlyArray<Fault & { count?: number }>;
   /** Told of each request served and each webhook attempt. */
@@ -119,6 +122,10 @@ export interface EmulatorHandle {
   readonly offline: boolean;
   /** Forgets verifications, webhook deliveries and faults, for a fresh start between tests. */
   reset(): void;
+  /** How the create answer and the webhook are shaped now. */
+  readonly shape: Readonly<EmulatorShape>;
+  /** Changes the shape of later create answers and webhooks (also `PUT /_emulator/shape`). */
+  setShape(shape: Partial<EmulatorShape>): void;
   /** Points later webhook deliveries elsewhere (the CLI learns the tunnel URL after starting). */
   setWebhook(target: { url?: string; secret?: string; secretHeader?: string }): void;
   /** Stops timers and in-flight deliveries, ends hanging requests, frees the port. Safe to call twice. */

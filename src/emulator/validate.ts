@@ -9,14 +9,26 @@ export interface CreateRequest {
   appURL?: string;
 }
 
-/** The code SendTalk uses for a bad parameter (seen in its docs for "Phone is required"). */
-export const PARAM_ERROR_CODE = '40002';
-export const HEADER_ERROR_CODE = 'HeaderValidationFailed';
+/**
+ * SendTalk's error codes, with the texts it sends (seen in a published client's test fixtures and
+ * the vendor's examples; all with body status 400 on HTTP 200, and `"data":{}`).
+ */
+export const SENDTALK_ERRORS = {
+  /** A bad parameter (`ParamValidationFailed` in the docs' error table), e.g. "Phone is required". */
+  param: '40002',
+  /** No `API-Key` header. */
+  missingKey: { code: '40001', message: 'Request headers are required (API-Key)' },
+  /** An `API-Key` SendTalk does not know. */
+  unknownKey: { code: '49103', message: 'API-Key is not found' },
+} as const;
+
+export const PARAM_ERROR_CODE = SENDTALK_ERRORS.param;
 
 /** Checks the `API-Key` header: missing is always refused; a wrong one only when a key is configured. */
 export function validateApiKey(received: string | undefined, expected: string | undefined): Envelope | undefined {
-  if (!received || received.trim() === '') return errorEnvelope(401, HEADER_ERROR_CODE, 'API-Key is required', 'API-Key');
-  if (expected !== undefined && received !== expected) return errorEnvelope(401, HEADER_ERROR_CODE, 'API-Key is invalid', 'API-Key');
+  const { missingKey, unknownKey } = SENDTALK_ERRORS;
+  if (!received || received.trim() === '') return errorEnvelope(400, missingKey.code, missingKey.message);
+  if (expected !== undefined && received !== expected) return errorEnvelope(400, unknownKey.code, unknownKey.message);
   return undefined;
 }
 

@@ -5,7 +5,8 @@ import type { JsonObject } from '../fields.js';
 import { parsePhone } from '../phone.js';
 import { startEmulator, randomCredential, type EmulatorHandle } from '../emulator/emulator.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
-import { matchDelivery } from '../webhook/match.js';
+import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
+import { eventVerdict, matchDelivery } from '../webhook/match.js';
 import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
 import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
 
@@ -80,7 +81,8 @@ export type CreateFlowEvent =
   /** `matched` is undefined for a delivery that arrived before the create answered: it is matched then. */
   | { type: 'delivery'; delivery: Delivery; matched: boolean | undefined };
 
-export type CreateStatus = 'created' | 'verified' | 'timeout' | 'expired';
+/** `not-verified`: the matched delivery's own status said the verification did not succeed. */
+export type CreateStatus = 'created' | 'verified' | 'not-verified' | 'timeout' | 'expired';
 
 export interface CreateResult {
   status: CreateStatus;
@@ -94,6 +96,10 @@ export interface CreateResult {
   matchedBy?: 'id' | 'phone';
   /** The accepted webhook payload, as received. */
   webhook?: JsonObject;
+  /** The matched delivery's own status field, as sent (`verified`, `failed`…), when it had one. */
+  eventStatus?: string;
+  /** What arrived while waiting (absent with `wait: false`): says why a wait ended without success. */
+  deliveries?: DeliveryTally;
   sandbox: boolean;
 }
 
@@ -123,6 +129,13 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
   // Set once the verification exists; deliveries that arrive earlier are matched when it is.
   let target: { id: string; phone: string } | undefined;
   const matches = (d: Delivery): boolean => d.accepted && target !== undefined && matchDelivery(d, target) !== undefined;
+  // Counted as they come; those that beat the create's answer are counted once it is known.
+  const counter = new DeliveryCounter();
+  const early: Delivery[] = [];
+  const count = (d: Delivery): void => {
+    if (target !== undefined) counter.add(d, matches(d));
+    else if (early.length < 1000) early.push(d);
+  };
 
   try {
     let emulator: EmulatorHandle | undefined;
@@ -157,7 +170,10 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         path: options.path,
         secret,
         secretHeader: options.secretHeader,
-        onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: target === undefined ? undefined : matches(delivery) }),
+        onDelivery: (delivery) => {
+          count(delivery);
+          emit({ type: 'delivery', delivery, matched: target === undefined ? undefined : matches(delivery) });
+        },
       });
       cleanups.push(() => listener!.close());
       const { path, url: localUrl } = listener;
@@ -200,9 +216,12 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       onTrace: options.onTrace,
     });
     target = { id: verification.id, phone: verification.phone };
+    for (const d of early.splice(0)) count(d);
     emit({ type: 'created', verification });
 
-    const base = (): Omit<CreateResult, 'status' | 'elapsedMs'> => ({ verification, createdAt, webhookUrl: webhookUrl(), sandbox });
+    const base = (): Omit<CreateResult, 'status' | 'elapsedMs'> => ({
+      verification, createdAt, webhookUrl: webhookUrl(), sandbox, ...(listener ? { deliveries: counter.snapshot() } : {}),
+    });
     if (!listener) return { ...base(), status: 'created', elapsedMs: Date.now() - started };
 
     const { deadline, until } = waitDeadline(started, verification, options);
@@ -212,10 +231,13 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     try {
       const delivery = await listener.waitFor(matches, waitSignal);
       if (tunnelOpened) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
+      // Accepted and for this verification, but its own status may say it did not succeed.
+      const status = eventVerdict(delivery);
       return {
         ...base(),
-        status: 'verified',
-        verifiedAt: delivery.receivedAt,
+        status,
+        ...(delivery.payloadStatus !== undefined ? { eventStatus: delivery.payloadStatus } : {}),
+        ...(status === 'verified' ? { verifiedAt: delivery.receivedAt } : {}),
         elapsedMs: Date.parse(delivery.receivedAt) - started,
         matchedBy: matchDelivery(delivery, target),
         webhook: delivery.payload,

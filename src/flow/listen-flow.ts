@@ -3,6 +3,7 @@ import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
 import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
 import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
+import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
 import { forwardDelivery, type ForwardResult } from '../webhook/forward-delivery.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
 
@@ -15,7 +16,7 @@ export interface ListenFlowOptions {
   path?: string;
   /** Webhook secret from Verification Config. Without it deliveries are accepted unchecked. */
   secret?: string;
-  /** @default 'Secret-Key' */
+  /** The one header that carries the secret. @default X-Secret-Key or Secret-Key */
   secretHeader?: string;
   /** Open a localtunnel tunnel with these settings; `false` (or `publicUrl`) opens none. @default false */
   tunnel?: false | { host?: string; subdomain?: string; registrationTimeoutMs?: number; connect?: TunnelConnector };
@@ -57,6 +58,8 @@ export interface ListenResult {
   reason: ListenEnd;
   accepted: number;
   refused: number;
+  /** Every delivery counted, refusals by reason: says why a wait ended without an accepted one. */
+  deliveries: DeliveryTally;
   /** The webhook URL when listening ended (a re-opened tunnel may have changed it). */
   webhookUrl: string;
   localUrl: string;
@@ -73,6 +76,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   const forwarded = new WeakMap<Delivery, ForwardResult>();
   let accepted = 0;
   let refused = 0;
+  const counter = new DeliveryCounter();
   let finish: (reason: ListenEnd) => void = () => {};
   const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
 
@@ -104,6 +108,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       onDelivery: (delivery) => {
         if (delivery.accepted) accepted++;
         else refused++;
+        counter.add(delivery, true);
         // Accepted deliveries were logged before their 200; refused ones are logged now.
         if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
           log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));
@@ -163,7 +168,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
     if (reason === 'max-events' && tunnel) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
-    return { reason, accepted, refused, webhookUrl: webhookUrl(), localUrl: listener.url };
+    return { reason, accepted, refused, deliveries: counter.snapshot(), webhookUrl: webhookUrl(), localUrl: listener.url };
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) {
       throw interruptedBy(options.signal);

@@ -7,7 +7,7 @@ export interface TriggerTarget {
   url: string;
   /** The secret from Verification Config, sent in `secretHeader`. Never part of a report. */
   secret?: string;
-  /** @default 'Secret-Key' */
+  /** @default 'X-Secret-Key' */
   secretHeader?: string;
   /** Bound on each request, from connecting to the last byte of the answer. @default 10_000 */
   requestTimeoutMs?: number;

@@ -1,4 +1,5 @@
 import type { Delivery } from './listener.js';
+import type { SecretLocation } from './secret.js';
 
 /**
  * One line of a `listen --log` file (NDJSON), and the input of `trigger --replay`. The body is
@@ -20,6 +21,8 @@ export interface DeliveryLogRecord {
   headers: Record<string, string>;
   /** The raw body bytes, base64. */
   bodyBase64: string;
+  /** Only on a `secret-missing` refusal whose secret came elsewhere: where, by name. */
+  secretLocation?: SecretLocation;
 }
 
 export function toLogRecord(d: Delivery): DeliveryLogRecord {
@@ -37,6 +40,7 @@ export function toLogRecord(d: Delivery): DeliveryLogRecord {
     phone: d.phone ?? null,
     headers: d.headers,
     bodyBase64: d.body.toString('base64'),
+    ...(d.secretLocation ? { secretLocation: d.secretLocation } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { SendFailure, sendRequest } from '../http/send-request.js';
 import type { Delivery } from './listener.js';
-import { DEFAULT_SECRET_HEADER } from './secret.js';
+import { ACCEPTED_SECRET_HEADERS, configuredSecret, DEFAULT_SECRET_HEADER } from './secret.js';
 import { parseHttpUrl } from '../http/parse-url.js';
 
 export interface ForwardTarget {
@@ -8,7 +8,10 @@ export interface ForwardTarget {
   url: string;
   /** Sent in `secretHeader`, so the app checks the same secret SendTalk sends. Without it, no secret header. */
   secret?: string;
-  /** @default 'Secret-Key' */
+  /**
+   * The header to send it in. Unset: the accepted header the delivery carried its secret in
+   * (`X-Secret-Key` or `Secret-Key`), so the app sees what SendTalk sent; else `X-Secret-Key`.
+   */
   secretHeader?: string;
   /** Bound on the app's answer. @default 10_000 */
   timeoutMs?: number;
@@ -37,7 +40,11 @@ export async function forwardDelivery(delivery: Delivery, target: ForwardTarget)
     'user-agent': delivery.headers['user-agent'] ?? 'sendtalk-verify',
     'x-sendtalk-verify-forwarded': String(delivery.seq),
   };
-  if (target.secret !== undefined) headers[target.secretHeader ?? DEFAULT_SECRET_HEADER] = target.secret;
+  const secret = configuredSecret(target.secret);
+  if (secret !== undefined) {
+    const cameIn = ACCEPTED_SECRET_HEADERS.find((name) => delivery.headers[name.toLowerCase()] !== undefined);
+    headers[target.secretHeader ?? cameIn ?? DEFAULT_SECRET_HEADER] = secret;
+  }
   try {
     const answer = await sendRequest(target.url, { method: 'POST', headers, body: delivery.body, timeoutMs: target.timeoutMs ?? 10_000, maxBodyBytes: 0 });
     return { url: target.url, status: answer.status, ms: answer.ms };

@@ -5,7 +5,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { REDACTED } from '../mask.js';
 import { extractDeliveryFacts, type DeliveryFacts } from './match.js';
-import { DEFAULT_SECRET_HEADER, secretChecker } from './secret.js';
+import { configuredSecret, describeSecretHeaders, describeSecretLocation, locateSecret, requestSecretChecker, secretHeadersFor, type SecretLocation } from './secret.js';
 
 export interface ListenerOptions {
   /** Interface to bind. Anything but loopback exposes the listener to the network. @default '127.0.0.1' */
@@ -14,9 +14,15 @@ export interface ListenerOptions {
   port?: number;
   /** The only path that accepts deliveries. @default '/webhook' */
   path?: string;
-  /** The webhook secret from SendTalk's Verification Config. Without it, deliveries are accepted unchecked. */
+  /**
+   * The webhook secret from SendTalk's Verification Config. Without it (or when empty), deliveries
+   * are accepted unchecked.
+   */
   secret?: string;
-  /** Header that carries the secret. @default 'Secret-Key' */
+  /**
+   * The one header that carries the secret. Unset, the secret is accepted in `X-Secret-Key` or in
+   * `Secret-Key` (see `ACCEPTED_SECRET_HEADERS`). @default undefined
+   */
   secretHeader?: string;
   /** Largest body accepted, in bytes. @default 65_536 */
   maxBodyBytes?: number;
@@ -71,6 +77,11 @@ export interface Delivery extends DeliveryFacts {
   detail?: string;
   /** `ok` when the secret matched, `skipped` when no secret is configured. */
   secretCheck?: 'ok' | 'skipped';
+  /**
+   * For a delivery refused as `secret-missing`: where the secret did come (another header, an
+   * `Authorization: Bearer` token, the query string), by name only.
+   */
+  secretLocation?: SecretLocation;
   /** Request headers with the secret header masked. */
   headers: Record<string, string>;
   /** The raw body bytes as received (empty when refused before reading). */
@@ -149,17 +160,19 @@ export const LISTENER_LIMITS: Readonly<ListenerLimits> = {
 export async function startListener(options: ListenerOptions = {}): Promise<ListenerHandle> {
   const host = options.host ?? '127.0.0.1';
   const path = normalisePath(options.path ?? '/webhook');
-  const secretHeader = (options.secretHeader ?? DEFAULT_SECRET_HEADER).toLowerCase();
+  const secret = configuredSecret(options.secret);
+  const secretHeaders = secretHeadersFor(options.secretHeader);
+  const maskAlways = new Set(secretHeaders.map((name) => name.toLowerCase()));
   const maxBody = options.maxBodyBytes ?? 65_536;
   const accepted: Delivery[] = [];
   const waiters = new Set<{ predicate: (d: Delivery) => boolean; resolve: (d: Delivery) => void }>();
   let seq = 0;
 
-  const secretHeaderName = options.secretHeader ?? DEFAULT_SECRET_HEADER;
   const limits: ListenerLimits = { ...LISTENER_LIMITS, ...options.limits };
   const keepAccepted = options.keepAccepted ?? 100;
   // Hashed once: each request then costs one hash, not two.
-  const matchesSecret = options.secret === undefined ? undefined : secretChecker(options.secret);
+  const matchesSecret = secret === undefined ? undefined : requestSecretChecker(secret, secretHeaders);
+  const expectedHeaders = describeSecretHeaders(secretHeaders);
 
   const server = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -198,10 +211,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       path: req.url ?? '/',
       accepted: false,
       status: 0,
-      headers: maskedHeaders(req, secretHeader, options.secret),
+      headers: maskedHeaders(req, maskAlways, secret),
       body: EMPTY_BODY,
     };
-    const refusal = checkHead(req);
+    const refusal = checkHead(req, delivery);
     if (refusal) return refuse(req, res, delivery, refusal);
     readBody(req, maxBody, (body) => {
       try {
@@ -218,7 +231,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   }
 
   /** What can be refused from the request head alone, before any of the body is read. */
-  function checkHead(req: IncomingMessage): Refusal | undefined {
+  function checkHead(req: IncomingMessage, delivery: Delivery): Refusal | undefined {
     if (req.rawHeaders.length / 2 > limits.maxHeadersCount) {
       return [431, 'too-many-headers', `more than ${limits.maxHeadersCount} headers`];
     }
@@ -226,9 +239,9 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     if (requestPath !== path) return [404, 'not-found', `nothing listens at ${truncate(requestPath, 80)}; deliveries go to ${path}`];
     if (req.method !== 'POST') return [405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' }];
     if (matchesSecret) {
-      const verdict = matchesSecret(req.headers[secretHeader]);
-      if (verdict === 'missing') return [401, 'secret-missing', `no ${secretHeaderName} header`];
-      if (verdict === 'mismatch') return [401, 'secret-mismatch', `the ${secretHeaderName} header does not match the configured secret`];
+      const verdict = matchesSecret(req.headers);
+      if (verdict === 'missing') return [401, 'secret-missing', missingSecretDetail(req, delivery)];
+      if (verdict === 'mismatch') return [401, 'secret-mismatch', `the ${expectedHeaders} header does not match the configured secret`];
     }
     const contentType = (req.headers['content-type'] ?? '').toLowerCase().trim();
     // A missing type is tolerated (SendTalk's headers are unpublished); a declared non-JSON one is not.
@@ -240,6 +253,22 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       return [413, 'too-large', `body of ${declared} bytes is over the ${maxBody}-byte limit`];
     }
     return undefined;
+  }
+
+  /**
+   * Why no secret was found, and where it did come when it came elsewhere: the name of that header
+   * (or query parameter) and the flag that fixes it; else the names of the headers that came.
+   * Only refused requests pay for this search.
+   */
+  function missingSecretDetail(req: IncomingMessage, delivery: Delivery): string {
+    const location = locateSecret(req.rawHeaders, req.url ?? '/', secret!);
+    if (location) {
+      delivery.secretLocation = location;
+      return `no ${expectedHeaders} header; ${describeSecretLocation(location)}`;
+    }
+    const names = [...new Set(req.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()))];
+    const shown = names.slice(0, 20).map((name) => truncate(name, 40)).join(', ');
+    return `no ${expectedHeaders} header (headers that came: ${shown || 'none'}${names.length > 20 ? ', …' : ''})`;
   }
 
   /** The body as a JSON object, or why it is not one. */
@@ -272,7 +301,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     const facts = extractDeliveryFacts(payload);
     if (facts.verificationId !== undefined) delivery.verificationId = facts.verificationId;
     if (facts.phone !== undefined) delivery.phone = facts.phone;
-    if (facts.payloadStatus !== undefined) delivery.payloadStatus = facts.payloadStatus;
+    if (facts.payloadStatus !== undefined) {
+      delivery.payloadStatus = facts.payloadStatus;
+      delivery.payloadStatusFrom = facts.payloadStatusFrom;
+    }
     const acknowledge = (): void => {
       respond(res, 200, ACCEPTED_BODY, false);
       remember(delivery);
@@ -473,18 +505,18 @@ function nowIso(): string {
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'api-key']);
 
 /**
- * The request's headers fit to print or log. The secret header is masked whole (even a wrong secret
+ * The request's headers fit to print or log. The secret headers are masked whole (even a wrong secret
  * may be the right one with a typo), and so is any other header that carries the configured secret
  * (a sender using another header name) or a credential.
  */
-function maskedHeaders(req: IncomingMessage, secretHeader: string, secret: string | undefined): Record<string, string> {
+function maskedHeaders(req: IncomingMessage, secretHeaders: ReadonlySet<string>, secret: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   const headers = req.headers;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
-    const sensitive = name === secretHeader || CREDENTIAL_HEADERS.has(name) || (secret !== undefined && secret !== '' && text.includes(secret));
+    const sensitive = secretHeaders.has(name) || CREDENTIAL_HEADERS.has(name) || (secret !== undefined && text.includes(secret));
     out[name] = sensitive ? REDACTED : truncate(text, 512);
   }
   return out;

@@ -4,21 +4,61 @@ import { findString, isJsonObject } from '../fields.js';
 export interface DeliveryFacts {
   verificationId?: string;
   phone?: string;
-  /** The payload's own status field (e.g. `verified`), when it has one. */
+  /** The payload's own status (e.g. `verified`, `failed`), when it has one. */
   payloadStatus?: string;
+  /**
+   * Where `payloadStatus` came from: a field that is literally a status, or the event's kind
+   * (`type`/`event`), which only counts when it carries a verdict word.
+   */
+  payloadStatusFrom?: 'status' | 'event-type';
 }
 
-/** Reads id, phone and status at the top level or one level down, under any known alias. */
+/**
+ * Reads id, phone and status at the top level or one level down (TapTalk's webhooks wrap their
+ * content: `{"type":…,"<object>":{…,"status":…}}`), under any known alias. A status field anywhere
+ * in reach is preferred to a top-level `type`, which names the kind of event, not its outcome.
+ */
 export function extractDeliveryFacts(payload: unknown): DeliveryFacts {
   if (!isJsonObject(payload)) return {};
   const facts: DeliveryFacts = {};
   const id = findString(payload, 'id', 1);
   const phone = findString(payload, 'phone', 1);
-  const status = findString(payload, 'status', 1);
   if (id !== undefined) facts.verificationId = id;
   if (phone !== undefined) facts.phone = phone;
-  if (status !== undefined) facts.payloadStatus = status;
+  const status = findString(payload, 'status', 1);
+  const eventType = status === undefined ? findString(payload, 'eventType', 1) : undefined;
+  if (status !== undefined) {
+    facts.payloadStatus = status;
+    facts.payloadStatusFrom = 'status';
+  } else if (eventType !== undefined) {
+    facts.payloadStatus = eventType;
+    facts.payloadStatusFrom = 'event-type';
+  }
   return facts;
+}
+
+/** Words that say a verification succeeded, compared without case, as whole words of the status. */
+const VERIFIED_WORDS = new Set(['verified', 'success', 'succeeded', 'successful', 'succeed', 'ok', 'complete', 'completed', 'done', 'valid', 'approved', 'confirmed', 'true']);
+/** Words that say it did not, whatever else the status says (`not_verified`, `verification.failed`). */
+const NOT_VERIFIED_WORDS = new Set(['not', 'no', 'unverified', 'fail', 'failed', 'failure', 'error', 'rejected', 'reject', 'expired', 'invalid', 'denied', 'cancelled', 'canceled', 'timeout', 'false', 'pending', 'unsuccessful']);
+
+/** `VERIFICATION_SUCCESS`, `verification.verified`, `verifiedOK` → their words, lower case. */
+function words(text: string): string[] {
+  return text.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+}
+
+/**
+ * Whether a matched delivery says the verification succeeded. Without a status it does (the seed
+ * says the webhook is sent when a verification succeeds). A status field counts only when a word of
+ * it says success (`verified`, `success`, an HTTP-like 2xx…) and none says otherwise. The event's
+ * kind (`type`/`event`) is no status: it decides only when it carries such a word.
+ */
+export function eventVerdict(facts: DeliveryFacts): 'verified' | 'not-verified' {
+  if (facts.payloadStatus === undefined) return 'verified';
+  const w = words(facts.payloadStatus);
+  if (w.some((word) => NOT_VERIFIED_WORDS.has(word))) return 'not-verified';
+  if (facts.payloadStatusFrom === 'event-type') return 'verified';
+  return w.some((word) => VERIFIED_WORDS.has(word) || /^2\d\d$/.test(word)) ? 'verified' : 'not-verified';
 }
 
 const digitsOnly = (phone: string): string => phone.replace(/\D/g, '');

@@ -51,6 +51,6 @@ describe('configuration precedence, end to end', () => {
   it('mixes sources per setting: a flag key with the .env URL is refused by that API', async () => {
     const r = await runCli([...create, '--api-key', 'key-flag-0001'], { cwd });
     expect(r.code).toBe(4);
-    expect(JSON.parse(r.stdout).error.message).toMatch(/API-Key is invalid/);
+    expect(JSON.parse(r.stdout).error.message).toMatch(/API-Key is not found/);
   });
 });

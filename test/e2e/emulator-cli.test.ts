@@ -50,11 +50,12 @@ describe('sendtalk-verify emulator', () => {
 
     const noKey = await curl(base, {}, VENDOR_BODY);
     expect(noKey.http).toBe(200);
-    expect(noKey.json).toMatchObject({ status: 401, error: { code: 'HeaderValidationFailed' }, data: null });
+    // SendTalk's own code and text for a missing key, body status 400 on HTTP 200, and data {}.
+    expect(noKey.json).toEqual({ status: 400, error: { code: '40001', message: 'Request headers are required (API-Key)', field: '' }, data: {} });
 
     const noPhone = await curl(base, { 'API-Key': KEY }, '{"languageCode": "en", "expiryMinutes": 10, "appURL": ""}');
     expect(noPhone.http).toBe(200);
-    expect(noPhone.json).toMatchObject({ status: 400, error: { code: '40002', message: 'Phone is required', field: 'phone' }, data: null });
+    expect(noPhone.json).toMatchObject({ status: 400, error: { code: '40002', message: 'Phone is required', field: 'phone' }, data: {} });
 
     await waitForOutput(cli.stdout, /Phone is required/);
     cli.child.kill('SIGTERM');
@@ -65,7 +66,7 @@ describe('sendtalk-verify emulator', () => {
     expect(lines[0]).toBe(`SendTalk emulator listening on ${base}`);
     expect(lines.slice(1)).toEqual([
       expect.stringMatching(new RegExp(`POST ${CREATE_PATH} → 200 \\(status 200\\).*created ${ok.json.data.verificationID}`)),
-      expect.stringMatching(/→ 200 \(status 401: API-Key is required\)/),
+      expect.stringMatching(/→ 200 \(status 400: Request headers are required \(API-Key\)\)/),
       expect.stringMatching(/→ 200 \(status 400: Phone is required\)/),
     ]);
     expect(result.stderr).toContain('Interrupted (SIGTERM)');
@@ -77,13 +78,13 @@ describe('sendtalk-verify emulator', () => {
     cleanup.push(() => hook.stop());
     const cli = emulator(['--port', '0', '--json', '--webhook-url', hook.url, '--secret', SECRET, '--auto-verify', '100ms']);
     const ready = JSON.parse((await waitForOutput(cli.stdout, /^.*\n/))[0]);
-    expect(ready).toMatchObject({ type: 'ready', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiKeyRequired: false, webhookUrl: hook.url, secretHeader: 'Secret-Key', secretSet: true, autoVerifyMs: 100 });
+    expect(ready).toMatchObject({ type: 'ready', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiKeyRequired: false, webhookUrl: hook.url, secretHeader: 'X-Secret-Key', secretSet: true, autoVerifyMs: 100 });
 
     const created = await curl(ready.url, { 'API-Key': 'anything' }, VENDOR_BODY);
     const id = created.json.data.verificationID;
     await waitForOutput(cli.stdout, /"type":"webhook"/);
     expect(hook.requests).toHaveLength(1);
-    expect(hook.requests[0]!.headers['secret-key']).toBe(SECRET);
+    expect(hook.requests[0]!.headers['x-secret-key']).toBe(SECRET);
     expect(JSON.parse(hook.requests[0]!.body.toString())).toMatchObject({ verificationID: id, status: 'verified' });
 
     // A fault through the control API shows in the request line it shaped.

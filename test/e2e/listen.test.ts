@@ -72,7 +72,10 @@ describe('listen --tunnel none --json', () => {
     proc.child.kill('SIGINT');
     const result = await proc.done;
     expect(result.code).toBe(130);
-    expect(proc.lines().at(-1)).toEqual({ type: 'done', reason: 'interrupted', accepted: 1, refused: 6, exitCode: 130 });
+    expect(proc.lines().at(-1)).toEqual({
+      type: 'done', reason: 'interrupted', accepted: 1, refused: 6, exitCode: 130,
+      refusedBy: { 'secret-missing': 1, 'secret-mismatch': 1, 'not-json': 1, 'not-object': 1, 'method-not-allowed': 1, 'not-found': 1 },
+    });
     // Every stdout line is a typed JSON document: NDJSON, nothing else.
     expect(proc.stdout().trim().split('\n').every((l) => typeof JSON.parse(l).type === 'string')).toBe(true);
     noSecretIn(proc);
@@ -85,7 +88,7 @@ describe('listen --tunnel none --json', () => {
     await send(url, { headers: good, body: '{"n":2}' });
     const result = await proc.done;
     expect(result.code).toBe(0);
-    expect(proc.lines().at(-1)).toEqual({ type: 'done', reason: 'max-events', accepted: 2, refused: 1, exitCode: 0 });
+    expect(proc.lines().at(-1)).toEqual({ type: 'done', reason: 'max-events', accepted: 2, refused: 1, refusedBy: { 'secret-missing': 1 }, exitCode: 0 });
     expect(await isListening(Number(new URL(url).port))).toBe(false);
   });
 
@@ -94,8 +97,9 @@ describe('listen --tunnel none --json', () => {
     await send(none.url, { headers: JSON_HEADERS, body: '{}' });
     const r1 = await none.proc.done;
     expect(r1.code).toBe(3);
-    expect(r1.stderr).toMatch(/No accepted delivery within 700 ms \(0 accepted, 1 refused\)/);
-    expect(none.proc.lines().at(-1)).toMatchObject({ type: 'done', reason: 'timeout', exitCode: 3 });
+    // The likeliest cause leads: what arrived, then how long was waited.
+    expect(r1.stderr).toMatch(/1 delivery arrived and was refused: secret key is missing \(no X-Secret-Key or Secret-Key header\): no accepted delivery within 700 ms \(0 accepted, 1 refused\)/);
+    expect(none.proc.lines().at(-1)).toMatchObject({ type: 'done', reason: 'timeout', exitCode: 3, refusedBy: { 'secret-missing': 1 }, diagnosis: { cause: expect.stringMatching(/secret key is missing/) } });
 
     const one = await listenJson('--timeout', '700ms');
     await send(one.url, { headers: good, body: '{}' });

@@ -79,7 +79,7 @@ const cases: HostileCase[] = [
   { name: 'very long secret (8 KB)', send: () => post('/webhook', [['Content-Type', 'application/json'], ['Secret-Key', 'k'.repeat(8000)]]), expect: 401 },
   { name: 'secret in another encoding (latin1 bytes)', send: () => [Buffer.from(head('POST /webhook HTTP/1.1', [['Content-Type', 'application/json'], ['Secret-Key', 'h\xf6stile-suite-secret-0042'], ['Content-Length', 2], ['Connection', 'close']], port), 'latin1'), '{}'], expect: 401 },
   { name: 'secret header repeated', send: () => post('/webhook', [['Content-Type', 'application/json'], ['Secret-Key', SECRET], ['Secret-Key', SECRET]]), expect: 401 },
-  { name: 'secret under another header name', send: () => post('/webhook', [['Content-Type', 'application/json'], ['X-Secret-Key', SECRET]]), expect: 401 },
+  { name: 'secret under another header name', send: () => post('/webhook', [['Content-Type', 'application/json'], ['X-Webhook-Token', SECRET]]), expect: 401 },
   // Slow and broken clients
   { name: 'slow client that never finishes its headers', send: () => ['POST /webhook HTTP/1.1\r\nHost: x\r\n', { pauseMs: 2500 }], expect: 'timeout', waitMs: 4000 },
   { name: 'slow client that never finishes its body', send: () => [head('POST /webhook HTTP/1.1', [...signed, ['Content-Length', 100]], port), '{"a":', { pauseMs: 3000 }], expect: 'timeout', waitMs: 4500 },

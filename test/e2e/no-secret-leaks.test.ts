@@ -169,7 +169,7 @@ describe.concurrent('no key or secret in any output', () => {
       const good = await fetch(createUrl, { method: 'POST', headers: { 'API-Key': KEY }, body: `{"userPhone":"${PHONE}"}` });
       expect(((await good.json()) as { status: number }).status).toBe(200);
       const bad = await fetch(createUrl, { method: 'POST', headers: { 'API-Key': WRONG_KEY }, body: `{"userPhone":"${PHONE}"}` });
-      expect(((await bad.json()) as { status: number }).status).toBe(401);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('49103');
       await waitForOutput(emu.stdout, json ? /"type":"webhook".*"status":200/ : /webhook .* 200 .*delivered/);
       emu.child.kill('SIGINT');
       const r = await emu.done;

@@ -26,7 +26,7 @@ describe('trigger --check', () => {
     const { result, report, failed } = await check(endpoint.url);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(failed).toEqual([]);
-    expect(report).toMatchObject({ mode: 'check', url: endpoint.url, secretHeader: 'Secret-Key', passed: true, summary: { passed: 7, failed: 0, total: 7 } });
+    expect(report).toMatchObject({ mode: 'check', url: endpoint.url, secretHeader: 'X-Secret-Key', passed: true, summary: { passed: 7, failed: 0, total: 7 } });
     expect(report.cases.map((c: any) => c.name)).toEqual(ALL_CASES);
     expect(report.cases.slice(0, 6).map((c: any) => c.got.status)).toEqual([200, 200, 401, 401, 400, 405]);
     // The endpoint answers 413 and closes; the 413 may be lost to the connection reset that follows.
@@ -36,9 +36,10 @@ describe('trigger --check', () => {
     // What went over the wire, in order.
     const sent = endpoint.requests;
     expect(sent.map((r) => r.method)).toEqual(['POST', 'POST', 'POST', 'POST', 'POST', 'GET', 'POST']);
-    expect(sent.map((r) => r.headers['secret-key'] === SECRET)).toEqual([true, true, false, false, true, true, true]);
-    expect(sent[2]!.headers['secret-key']).toBeUndefined();
-    expect(String(sent[3]!.headers['secret-key'])).toHaveLength(SECRET.length);
+    expect(sent.map((r) => r.headers['x-secret-key'] === SECRET)).toEqual([true, true, false, false, true, true, true]);
+    expect(sent[2]!.headers['x-secret-key']).toBeUndefined();
+    expect(sent.every((r) => r.headers['secret-key'] === undefined)).toBe(true);
+    expect(String(sent[3]!.headers['x-secret-key'])).toHaveLength(SECRET.length);
     expect(sent[1]!.body.equals(sent[0]!.body)).toBe(true);
     expect(JSON.parse(sent[0]!.body.toString())).toMatchObject({ status: 'verified', verificationID: expect.any(String) });
     expect(() => JSON.parse(sent[4]!.body.toString())).toThrow();

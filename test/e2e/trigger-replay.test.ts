@@ -39,7 +39,7 @@ beforeAll(async () => {
 });
 
 async function endpoint(secret: string): Promise<CorrectEndpoint> {
-  const e = await new CorrectEndpoint(secret, 'Secret-Key', '/hooks/sendtalk').start();
+  const e = await new CorrectEndpoint(secret, 'X-Secret-Key', '/hooks/sendtalk').start();
   cleanup.push(() => e.stop());
   return e;
 }
@@ -54,7 +54,7 @@ describe('trigger --replay', () => {
     expect(target.requests[1]!.body.equals(SECOND)).toBe(true);
     for (const r of target.requests) {
       expect(r).toMatchObject({ method: 'POST', path: '/hooks/sendtalk' });
-      expect(r.headers['secret-key']).toBe(REPLAY_SECRET);
+      expect(r.headers['x-secret-key']).toBe(REPLAY_SECRET);
       expect(r.headers['content-type']).toBe('application/json');
     }
     const report = JSON.parse(result.stdout);

@@ -19,7 +19,8 @@ describe('trigger', () => {
     expect(endpoint.requests).toHaveLength(1);
     const [sent] = endpoint.requests;
     expect(sent!.method).toBe('POST');
-    expect(sent!.headers['secret-key']).toBe(SECRET);
+    expect(sent!.headers['x-secret-key']).toBe(SECRET);
+    expect(sent!.headers['secret-key']).toBeUndefined();
     expect(sent!.headers['content-type']).toBe('application/json');
     expect(JSON.parse(sent!.body.toString())).toEqual({ verificationID: 'ver_42', userPhone: '6281234567890', status: 'verified', verifiedTime: expect.any(Number), languageCode: 'en' });
     const lines = result.stdout.trim().split('\n');
@@ -34,7 +35,7 @@ describe('trigger', () => {
     const result = await runCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--json', '--id', 'ver_7']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
-      mode: 'send', url: endpoint.url, passed: true, secretHeader: 'Secret-Key', secretSent: true,
+      mode: 'send', url: endpoint.url, passed: true, secretHeader: 'X-Secret-Key', secretSent: true,
       event: { source: 'built-in', verificationId: 'ver_7', phone: '6281234567890' },
       got: { status: 200, failure: null, summary: '200 OK', bodyStart: '{"ok":true}' },
     });
@@ -77,8 +78,8 @@ describe('trigger', () => {
     const endpoint = await start(new CorrectEndpoint(SECRET));
     const result = await runCli(['trigger', '--url', endpoint.url]);
     expect(result.code, result.stdout + result.stderr).toBe(5);
-    expect(result.stderr).toContain('No secret: the event goes without a Secret-Key header.');
-    expect(endpoint.requests[0]!.headers['secret-key']).toBeUndefined();
+    expect(result.stderr).toContain('No secret: the event goes without a X-Secret-Key header.');
+    expect(endpoint.requests[0]!.headers['x-secret-key']).toBeUndefined();
   });
 
   it.each([

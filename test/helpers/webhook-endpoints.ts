@@ -21,7 +21,7 @@ const LIMIT = 64 * 1024;
 export class CorrectEndpoint extends LoopbackServer {
   readonly requests: ReceivedRequest[] = [];
 
-  constructor(readonly secret: string, readonly secretHeader = 'Secret-Key', readonly path = '/webhook') {
+  constructor(readonly secret: string, readonly secretHeader = 'X-Secret-Key', readonly path = '/webhook') {
     super();
   }
 

@@ -57,7 +57,7 @@ describe('the control API', () => {
     expect(hook.requests).toHaveLength(1);
     const [request] = hook.requests;
     expect(request!.method).toBe('POST');
-    expect(request!.headers['secret-key']).toBe(SECRET);
+    expect(request!.headers['x-secret-key']).toBe(SECRET);
     expect(request!.headers['content-type']).toBe('application/json');
     expect(JSON.parse(request!.body.toString())).toMatchObject({ verificationID: id, userPhone: '6281234567890', status: 'verified', languageCode: 'en' });
   });
@@ -83,7 +83,7 @@ describe('the control API', () => {
     expect(json.webhooks).toHaveLength(1);
     expect(json.webhooks[0]).toMatchObject({ seq: 1, verificationId: id, url: `${flaky.url}/hook`, state: 'delivered' });
     expect(json.webhooks[0].attempts.map((a: any) => a.status)).toEqual([500, 503, 200]);
-    expect(flaky.requests.map((r) => r.headers['secret-key'])).toEqual([SECRET, SECRET, SECRET]);
+    expect(flaky.requests.map((r) => r.headers['x-secret-key'])).toEqual([SECRET, SECRET, SECRET]);
   });
 
   it('gives up after the last attempt and says why', async () => {

@@ -46,8 +46,8 @@ describe('the create endpoint', () => {
   });
 
   const refusals: Array<[string, string, Record<string, string> | undefined, { status: number; code: string; field: string; message?: string }]> = [
-    ['a missing API-Key', '{"userPhone":"6281234567890"}', { 'Content-Type': 'application/json' }, { status: 401, code: 'HeaderValidationFailed', field: 'API-Key', message: 'API-Key is required' }],
-    ['another API-Key than the configured one', '{"userPhone":"6281234567890"}', { 'API-Key': 'wrong' }, { status: 401, code: 'HeaderValidationFailed', field: 'API-Key', message: 'API-Key is invalid' }],
+    ['a missing API-Key', '{"userPhone":"6281234567890"}', { 'Content-Type': 'application/json' }, { status: 400, code: '40001', field: '', message: 'Request headers are required (API-Key)' }],
+    ['another API-Key than the configured one', '{"userPhone":"6281234567890"}', { 'API-Key': 'wrong' }, { status: 400, code: '49103', field: '', message: 'API-Key is not found' }],
     ['a missing userPhone', '{"languageCode":"en","expiryMinutes":10,"appURL":""}', undefined, { status: 400, code: '40002', field: 'phone', message: 'Phone is required' }],
     ['an empty userPhone', '{"userPhone":""}', undefined, { status: 400, code: '40002', field: 'phone', message: 'Phone is required' }],
     ['a phone without country code', '{"userPhone":"08123456789"}', undefined, { status: 400, code: '40002', field: 'phone' }],
@@ -69,7 +69,7 @@ describe('the create endpoint', () => {
     expect(json.error.field).toBe(expected.field);
     if (expected.message) expect(json.error.message).toBe(expected.message);
     else expect(json.error.message).not.toBe('');
-    expect(json.data).toBeNull();
+    expect(json.data).toEqual({});
     expect(emulator!.verifications.size).toBe(0);
   });
 
@@ -77,10 +77,10 @@ describe('the create endpoint', () => {
     await start();
     const get = await post('', { 'API-Key': KEY }, 'GET');
     expect(get.http).toBe(405);
-    expect(get.json).toMatchObject({ status: 405, data: null });
+    expect(get.json).toMatchObject({ status: 405, data: {} });
     const res = await fetch(`${emulator!.url}/api/v1/nothing`, { method: 'POST', headers: { 'API-Key': KEY }, body: '{}' });
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ status: 404, data: null });
+    expect(await res.json()).toMatchObject({ status: 404, data: {} });
   });
 
   it('reports each request it serves', async () => {

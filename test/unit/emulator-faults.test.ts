@@ -50,7 +50,7 @@ describe('fault injection', () => {
     const res = await create();
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('7');
-    expect(JSON.parse(res.text)).toMatchObject({ status: 429, data: null });
+    expect(JSON.parse(res.text)).toMatchObject({ status: 429, data: {} });
   });
 
   it('sends a malformed body with HTTP 200', async () => {
@@ -69,8 +69,8 @@ describe('fault injection', () => {
     await inject({ type: 'error-envelope', status: 400, code: 'ParamValidationFailed', message: 'Phone is blocked', field: 'phone' });
     const defaults = await create();
     expect(defaults.status).toBe(200);
-    expect(JSON.parse(defaults.text)).toEqual({ status: 500, error: { code: '50000', message: 'Internal server error', field: '' }, data: null });
-    expect(JSON.parse((await create()).text)).toEqual({ status: 400, error: { code: 'ParamValidationFailed', message: 'Phone is blocked', field: 'phone' }, data: null });
+    expect(JSON.parse(defaults.text)).toEqual({ status: 500, error: { code: '50000', message: 'Internal server error', field: '' }, data: {} });
+    expect(JSON.parse((await create()).text)).toEqual({ status: 400, error: { code: 'ParamValidationFailed', message: 'Phone is blocked', field: 'phone' }, data: {} });
   });
 
   it('adds latency, then answers normally', async () => {

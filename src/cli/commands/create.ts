@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
-import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
+import { loadConfigSources, pick, pickSecret, ENV_VARS } from '../../config.js';
 import { parseDuration, formatDuration } from '../../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../../errors.js';
 import type { CreateFlowEvent, CreateResult, PublicUrlProvider } from '../../flow/create-flow.js';
 import type { TunnelEvent } from '../../tunnel/types.js';
 import { keyValueRows } from '../../render/style.js';
+import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
+import { describeTally, diagnoseWait } from '../wait-diagnosis.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
@@ -76,7 +78,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const sandbox = flags.sandbox ?? false;
   const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources).value;
   const apiUrl = pick(flags.apiUrl, ENV_VARS.apiUrl, sources).value;
-  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  const secret = pickSecret(flags.secret, sources).value;
   output.protect(apiKey, secret);
 
   if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
@@ -91,12 +93,12 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   if (!sandbox && flags.wait && !secret) {
-    output.warn(`No webhook secret: deliveries will be accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret.`);
+    output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
   }
   warnIfNotLoopback(output, flags.host, 'The webhook listener');
 
   const showQr = flags.qr ?? output.interactive;
-  const view = new CreateView(output, showQr && !output.json, tunnel);
+  const view = new CreateView(output, showQr && !output.json, tunnel, { secretHeader: flags.secretHeader });
   const interrupt = interruptOnSignals(() => view.stop(), undefined, (name) => {
     view.stop();
     output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
@@ -184,7 +186,15 @@ class CreateView {
   private stopped = false;
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly output: Output, private readonly drawQr: boolean, private readonly tunnel: TunnelChoice) {}
+  private until: 'timeout' | 'expiry' = 'timeout';
+  private listenerPath?: string;
+
+  constructor(
+    private readonly output: Output,
+    private readonly drawQr: boolean,
+    private readonly tunnel: TunnelChoice,
+    private readonly settings: { secretHeader?: string },
+  ) {}
 
   onTunnelEvent(event: TunnelEvent, webhookUrl: string | undefined, previousWebhookUrl: string | undefined): void {
     // Through the same queue as the flow's events, so a tunnel warning never lands inside the QR block.
@@ -204,6 +214,7 @@ class CreateView {
         output.success(`Sandbox: embedded SendTalk emulator at ${event.apiUrl} (no key, no network)`);
         break;
       case 'listening':
+        this.listenerPath = new URL(event.localUrl).pathname;
         output.success(`Webhook listener on ${event.localUrl}`);
         if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
         break;
@@ -237,6 +248,7 @@ class CreateView {
   }
 
   private startWaiting(deadline: number, until: 'timeout' | 'expiry'): void {
+    this.until = until;
     const what = until === 'expiry' ? 'expiry' : 'timeout';
     const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}`;
     if (!this.output.interactive || this.output.quiet) {
@@ -283,6 +295,14 @@ class CreateView {
     this.stop();
     const { output } = this;
     const v = result.verification;
+    const failed = result.status !== 'verified' && result.status !== 'created';
+    const diagnosis = failed && result.status !== 'not-verified' && result.deliveries ? diagnoseWait(result.deliveries, {
+      local: this.tunnel.kind === 'none' && !result.sandbox,
+      webhookUrl: result.webhookUrl,
+      path: this.listenerPath,
+      secretHeader: this.settings.secretHeader,
+      moreTime: this.until === 'expiry' ? 'a longer --expiry gives the user more time' : '--timeout waits longer',
+    }) : undefined;
     if (output.json) {
       output.document({
         status: result.status,
@@ -298,7 +318,10 @@ class CreateView {
         sandbox: result.sandbox,
         webhookUrl: result.webhookUrl ?? null,
         matchedBy: result.matchedBy ?? null,
+        eventStatus: result.eventStatus ?? null,
         webhook: result.webhook ?? null,
+        deliveries: result.deliveries ?? null,
+        ...(diagnosis ? { diagnosis } : {}),
         data: v.raw,
       });
     }
@@ -309,13 +332,20 @@ class CreateView {
       case 'created':
         output.info('Not waiting for the webhook (--no-wait).');
         return 0;
-      case 'timeout':
-      case 'expired':
-        output.error(result.status === 'expired'
-          ? `The verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook.`
-          : `No verified webhook within ${formatDuration(result.elapsedMs)}.`,
-        'Check that the Webhook URL in Verification Config points at this listener, and that the message was sent unchanged; --timeout waits longer.');
+      case 'not-verified':
+        output.error(`The webhook for ${v.id} says it was not verified: status "${result.eventStatus}".`,
+          'SendTalk did not accept the message (changed, sent from another number, or too late): create a new verification and send its message unchanged.');
         return 3;
+      case 'timeout':
+      case 'expired': {
+        // The likeliest cause leads: what arrived says more than the time that passed.
+        const ended = result.status === 'expired'
+          ? `the verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook`
+          : `no verified webhook within ${formatDuration(result.elapsedMs)}`;
+        const tally = result.deliveries && result.deliveries.received > 0 ? ` (${describeTally(result.deliveries)})` : '';
+        output.error(diagnosis ? `${diagnosis.cause}: ${ended}${tally}.` : `${ended[0]!.toUpperCase()}${ended.slice(1)}.`, diagnosis?.hint);
+        return 3;
+      }
     }
   }
 }

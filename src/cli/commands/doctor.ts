@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ENV_VARS, loadConfigSources, pick } from '../../config.js';
+import { ENV_VARS, loadConfigSources, pick, pickSecret } from '../../config.js';
 import type { DoctorCheck } from '../../doctor/run-doctor.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
@@ -26,7 +26,7 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
     .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header that carries the webhook secret (default: Secret-Key)', parseHeaderName);
+    .option('--secret-header <name>', 'header the test delivery carries the secret in (default: X-Secret-Key)', parseHeaderName);
   addTunnelOptions(command, 'localtunnel')
     .option('--env-file <path>', 'read configuration from this file instead of ./.env')
     .option('--json', 'print one JSON document with every check')
@@ -50,7 +50,7 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
   ctx.output = output;
   const sources = loadConfigSources({ envFile: flags.envFile });
   const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources);
-  const secret = pick(flags.secret, ENV_VARS.secret, sources);
+  const secret = pickSecret(flags.secret, sources);
   output.protect(apiKey.value, secret.value);
   const tunnel = resolveTunnel(flags, sources, 'localtunnel', output);
   const interrupt = interruptOnSignals(() => {});

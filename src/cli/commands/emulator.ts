@@ -1,10 +1,11 @@
-import { Command } from 'commander';
-import { ENV_VARS, loadConfigSources, pick } from '../../config.js';
+import { Command, Option } from 'commander';
+import { ENV_VARS, loadConfigSources, pickSecret } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import type { EmulatorEvent, EmulatorHandle } from '../../emulator/index.js';
 import { keyValueRows } from '../../render/style.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
+import { parseShape, RESPONSE_ALIAS_SETS, type EmulatorShape } from '../../emulator/shapes.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { NdjsonOutput, type Output } from '../output.js';
@@ -24,6 +25,10 @@ interface EmulatorFlags {
   secretHeader?: string;
   autoVerify?: string;
   latency?: string;
+  responseAliases?: string;
+  responseNested?: boolean;
+  webhookShape?: 'flat' | 'wrapped';
+  webhookStatus?: string;
   json?: boolean;
   envFile?: string;
   debug?: boolean;
@@ -54,6 +59,10 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
     .option('--auto-verify <duration>', 'deliver the verified webhook this long after each create, or "off" to wait for the control API (default: 2s)')
     .option('--latency <duration>', 'delay every API answer by this long (default: 0)')
+    .option('--response-aliases <n>', `name the create answer's fields with alias set n, 0 to ${RESPONSE_ALIAS_SETS - 1}, as a client must accept them (default: 0: verificationID, waLink, …)`)
+    .option('--response-nested', "put the create answer's fields one level down, in data.verification")
+    .addOption(new Option('--webhook-shape <shape>', "the webhook's form: flat, or wrapped as TapTalk's webhooks are (default: flat)").choices(['flat', 'wrapped']))
+    .option('--webhook-status <status>', 'the status the webhook carries, e.g. failed (default: verified)')
     .option('--json', 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt')
     .option('--env-file <path>', 'read configuration from this file instead of ./.env')
     .option('--debug', 'show stack traces on errors')
@@ -83,7 +92,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
   const sources = loadConfigSources({ envFile: flags.envFile });
-  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  const secret = pickSecret(flags.secret, sources).value;
   output.protect(flags.apiKey, secret);
   if (flags.apiKey === '') throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
   const port = parsePort(flags.port ?? String(DEFAULT_EMULATOR_PORT));
@@ -92,6 +101,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   if (flags.webhookUrl !== undefined) {
     parseHttpUrl(flags.webhookUrl, '--webhook-url', 'Pass the full URL of your webhook, e.g. --webhook-url http://localhost:3000/webhook.');
   }
+  const shape = emulatorShape(flags);
   warnIfNotLoopback(output, flags.host, 'The emulator');
   // The emulator (and the client module it shares paths with) loads on use, so `--help` stays fast.
   const [{ startEmulator }, { CREATE_PATH }] = await Promise.all([import('../../emulator/index.js'), import('../../client/create-verification.js')]);
@@ -119,6 +129,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
       secretHeader: flags.secretHeader,
       autoVerifyMs,
       latencyMs,
+      shape,
       onEvent: (event) => view.onEvent(event),
     });
     view.ready(emulator, settings);
@@ -133,6 +144,33 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   } finally {
     interrupt.dispose();
   }
+}
+
+/** A row for a shape other than the default, so a test author sees what the emulator sends. */
+function shapeRow(shape: Readonly<EmulatorShape>): Array<[string, string]> {
+  const parts = [
+    shape.responseAliases !== 0 ? `answer alias set ${shape.responseAliases}` : '',
+    shape.responseNested ? 'answer nested in data.verification' : '',
+    shape.webhook !== 'flat' ? `${shape.webhook} webhook` : '',
+    shape.webhookStatus !== 'verified' ? `webhook status "${shape.webhookStatus}"` : '',
+  ].filter(Boolean);
+  return parts.length ? [['Shape', parts.join(', ')]] : [];
+}
+
+/** The shape flags, checked by the same rules as the control API's `PUT /_emulator/shape`. */
+function emulatorShape(flags: EmulatorFlags): Partial<EmulatorShape> {
+  const aliases = flags.responseAliases;
+  const parsed = parseShape({
+    ...(aliases !== undefined ? { responseAliases: /^\d+$/.test(aliases.trim()) ? Number(aliases) : aliases } : {}),
+    ...(flags.responseNested ? { responseNested: true } : {}),
+    ...(flags.webhookShape ? { webhook: flags.webhookShape } : {}),
+    ...(flags.webhookStatus !== undefined ? { webhookStatus: flags.webhookStatus } : {}),
+  });
+  if (typeof parsed === 'string') {
+    const flag = parsed.startsWith('"responseAliases"') ? '--response-aliases' : '--webhook-status';
+    throw new SendtalkVerifyError('usage', `${flag}: ${parsed.replace(/^"\w+" /, '')}.`, { hint: `See sendtalk-verify emulator --help.` });
+  }
+  return parsed;
 }
 
 function parseAutoVerify(text: string): number | false {
@@ -165,6 +203,7 @@ class EmulatorView {
         secretSet: s.secretSet,
         autoVerifyMs: s.autoVerifyMs === false ? null : s.autoVerifyMs,
         latencyMs: s.latencyMs,
+        shape: emulator.shape,
       }, false);
       return;
     }
@@ -176,7 +215,8 @@ class EmulatorView {
       ['Create', `POST ${emulator.url}${s.createPath}`],
       ['API key', s.apiKeyRequired ? 'only the one given with --api-key' : 'any non-empty API-Key header (pass --api-key to require one)'],
       ['Webhook', webhook],
-      ['Control', `${emulator.url}/_emulator (verifications, verify, webhooks, faults)`],
+      ['Control', `${emulator.url}/_emulator (verifications, verify, webhooks, faults, shape)`],
+      ...shapeRow(emulator.shape),
     ]));
     output.info(output.c.dim('  Press Ctrl-C to stop.'));
   }

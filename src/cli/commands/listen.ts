@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
+import { loadConfigSources, pickSecret, ENV_VARS } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
 import { toLogRecord, type DeliveryLogRecord } from '../../webhook/delivery-log.js';
+import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
+import { diagnoseWait } from '../wait-diagnosis.js';
 import type { JsonObject } from '../../fields.js';
 import type { Delivery, RefusalReason } from '../../webhook/listener.js';
 import type { ForwardResult } from '../../webhook/forward-delivery.js';
@@ -58,7 +60,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
   const sources = loadConfigSources({ envFile: flags.envFile });
-  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  const secret = pickSecret(flags.secret, sources).value;
   output.protect(secret);
   const choice = resolveTunnel(flags, sources, 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
@@ -67,11 +69,11 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
   if (!secret) {
-    output.warn(`No webhook secret: deliveries are accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret to check it too.`);
+    output.warn(`No webhook secret: deliveries are accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret to check it too.`);
   }
   warnIfNotLoopback(output, flags.host, 'The webhook listener');
 
-  const view = new ListenView(output, choice, { secretHeader: flags.secretHeader ?? 'Secret-Key', maxEvents, timeoutMs });
+  const view = new ListenView(output, choice, { maxEvents, timeoutMs, secretHeader: flags.secretHeader });
   const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
     const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
     output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
@@ -121,7 +123,7 @@ class ListenView {
   constructor(
     private readonly output: Output,
     private readonly choice: TunnelChoice,
-    private readonly settings: { secretHeader: string; maxEvents?: number; timeoutMs?: number },
+    private readonly settings: { maxEvents?: number; timeoutMs?: number; secretHeader?: string },
   ) {}
 
   onEvent(event: ListenFlowEvent): void {
@@ -215,7 +217,8 @@ class ListenView {
     if (!d.reason || this.hinted.has(d.reason)) return;
     const hint: Partial<Record<RefusalReason, string>> = {
       'secret-mismatch': `Is ${ENV_VARS.secret} (or --secret) the key the dashboard shows after saving Verification Config?`,
-      'secret-missing': `The request had no ${this.settings.secretHeader} header: is --secret-header the header your sender uses?`,
+      // When the secret came elsewhere, the refusal's detail already names the header and the fix.
+      'secret-missing': d.secretLocation ? undefined : 'Is the sender SendTalk, with a secret set in Verification Config? A sender using another header needs --secret-header.',
       'not-found': 'Check the path of the Webhook URL in the dashboard (or --path).',
     };
     const text = hint[d.reason];
@@ -230,13 +233,30 @@ class ListenView {
     const exitCode = result.reason === 'interrupted' ? INTERRUPTED_EXIT
       : result.reason === 'max-events' ? 0
       : result.accepted > 0 && maxEvents === undefined ? 0 : 3;
-    if (output.json) output.document({ type: 'done', reason: result.reason, accepted: result.accepted, refused: result.refused, exitCode });
+    // Why it ended short, from what did arrive: a refusal that names a misconfiguration comes first.
+    const diagnosis = exitCode === 3 || (result.accepted === 0 && result.refused > 0)
+      ? diagnoseWait(result.deliveries, {
+        local: this.choice.kind === 'none',
+        webhookUrl: result.webhookUrl,
+        path: new URL(result.localUrl).pathname,
+        secretHeader: this.settings.secretHeader,
+        moreTime: '--timeout waits longer',
+      })
+      : undefined;
+    if (output.json) {
+      output.document({
+        type: 'done', reason: result.reason, accepted: result.accepted, refused: result.refused,
+        refusedBy: result.deliveries.refusedBy, ...(diagnosis ? { diagnosis } : {}), exitCode,
+      });
+    }
     const counts = `${result.accepted} accepted, ${result.refused} refused`;
     if (exitCode === 3) {
-      output.error(result.accepted === 0
-        ? `No accepted delivery within ${formatDuration(this.settings.timeoutMs ?? 0)} (${counts}).`
-        : `Only ${result.accepted} of ${maxEvents} accepted deliveries within ${formatDuration(this.settings.timeoutMs ?? 0)} (${counts}).`,
-      'Check the Webhook URL in Verification Config points at this listener; --timeout waits longer.');
+      const within = formatDuration(this.settings.timeoutMs ?? 0);
+      const short = result.accepted === 0 ? `no accepted delivery within ${within}` : `only ${result.accepted} of ${maxEvents} accepted deliveries within ${within}`;
+      output.error(`${diagnosis!.cause}: ${short} (${counts}).`, diagnosis!.hint);
+    } else if (diagnosis) {
+      output.info(`${result.reason === 'interrupted' ? 'Stopped' : 'Done'}: ${counts}. ${diagnosis.cause}.`);
+      output.info(`  ${output.c.dim(diagnosis.hint)}`);
     } else {
       output.info(`${result.reason === 'interrupted' ? 'Stopped' : 'Done'}: ${counts}.`);
     }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { LanguageCode } from '../../client/create-verification.js';
-import { ENV_VARS, loadConfigSources, pick } from '../../config.js';
+import { ENV_VARS, loadConfigSources, pickSecret } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { renderTable } from '../../render/table.js';
@@ -73,12 +73,11 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
   const sources = loadConfigSources({ envFile: flags.envFile });
-  const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
+  const secret = pickSecret(flags.secret, sources).value;
   output.protect(secret);
   if (!flags.url) {
     throw new SendtalkVerifyError('usage', 'No webhook URL.', { hint: 'Pass --url with the URL registered in Verification Config, e.g. --url http://localhost:3000/webhook.' });
   }
-  if (secret === '') throw new SendtalkVerifyError('usage', 'The secret is empty.', { hint: `Pass --secret with a value, or set ${ENV_VARS.secret}.` });
   const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : positiveDuration(flags.requestTimeout, '--request-timeout');
   const target = { url: flags.url, secret, secretHeader: flags.secretHeader, requestTimeoutMs };
   // The trigger core loads on use, so `--help` stays fast.

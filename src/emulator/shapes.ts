@@ -1,0 +1,80 @@
+import { FIELD_ALIASES, isJsonObject, type JsonObject } from '../fields.js';
+import { HEADER_NAME } from '../http/header-name.js';
+import type { EmulatedVerification } from './types.js';
+
+/**
+ * How the emulator shapes what it sends. SendTalk has not published the names of its create
+ * answer's fields nor the webhook's form, and the client reads them tolerantly: these settings let
+ * a test drive every form the client accepts through the real HTTP path.
+ */
+export interface EmulatorShape {
+  /**
+   * Which alias names each field of the create answer: set 0 takes the first alias of every field
+   * (`verificationID`, `waLink`, `waMessage`, `qrCode`, `userPhone`, `expiredTime`), set n the n-th
+   * (or a field's last, when it has fewer). Odd sets send the expiry as an ISO date, even ones as
+   * epoch milliseconds. From 0 to `RESPONSE_ALIAS_SETS - 1`. @default 0
+   */
+  responseAliases: number;
+  /** Put the create answer's fields one level down, in `data.verification`. @default false */
+  responseNested: boolean;
+  /**
+   * `flat`: the webhook's fields at the top. `wrapped`: TapTalk's form for its webhooks,
+   * `{"type":"whatsapp_verification_status","whatsappVerificationStatus":{…,"status":…}}`. @default 'flat'
+   */
+  webhook: 'flat' | 'wrapped';
+  /** The `status` the webhook carries: `failed` tests a client's handling of an unsuccessful one. @default 'verified' */
+  webhookStatus: string;
+}
+
+export const DEFAULT_SHAPE: Readonly<EmulatorShape> = { responseAliases: 0, responseNested: false, webhook: 'flat', webhookStatus: 'verified' };
+
+/** The fields of the create answer, each named by one of its aliases in `FIELD_ALIASES`. */
+const RESPONSE_FIELDS = ['id', 'link', 'message', 'qr', 'phone', 'expiry'] as const;
+
+/** How many alias sets there are: as many as the field with the most aliases has. */
+export const RESPONSE_ALIAS_SETS = Math.max(...RESPONSE_FIELDS.map((field) => FIELD_ALIASES[field].length));
+
+/** The create answer's `data` for a verification, in the given shape. */
+export function createAnswerData(v: EmulatedVerification, shape: EmulatorShape): JsonObject {
+  const set = shape.responseAliases;
+  const name = (field: (typeof RESPONSE_FIELDS)[number]): string => {
+    const aliases = FIELD_ALIASES[field];
+    return aliases[Math.min(set, aliases.length - 1)]!;
+  };
+  const fields: JsonObject = {
+    [name('id')]: v.id,
+    [name('phone')]: v.phone,
+    [name('link')]: v.link,
+    [name('message')]: v.message,
+    [name('qr')]: v.link,
+    [name('expiry')]: set % 2 === 1 ? v.expiresAt : Date.parse(v.expiresAt),
+  };
+  return shape.responseNested ? { verification: fields } : fields;
+}
+
+/** Reads a shape change from the control API or the CLI; a string says what is wrong. */
+export function parseShape(body: unknown): Partial<EmulatorShape> | string {
+  if (!isJsonObject(body)) return 'the body must be a JSON object like {"responseAliases":2,"webhook":"wrapped","webhookStatus":"failed"}';
+  const out: Partial<EmulatorShape> = {};
+  const { responseAliases, responseNested, webhook, webhookStatus } = body;
+  if (responseAliases !== undefined) {
+    if (typeof responseAliases !== 'number' || !Number.isInteger(responseAliases) || responseAliases < 0 || responseAliases >= RESPONSE_ALIAS_SETS) {
+      return `"responseAliases" must be a whole number from 0 to ${RESPONSE_ALIAS_SETS - 1}`;
+    }
+    out.responseAliases = responseAliases;
+  }
+  if (responseNested !== undefined) {
+    if (typeof responseNested !== 'boolean') return '"responseNested" must be true or false';
+    out.responseNested = responseNested;
+  }
+  if (webhook !== undefined) {
+    if (webhook !== 'flat' && webhook !== 'wrapped') return '"webhook" must be "flat" or "wrapped"';
+    out.webhook = webhook;
+  }
+  if (webhookStatus !== undefined) {
+    // It travels in a JSON body, but keep it a short printable word: it is shown in logs.
+    if (typeof webhookStatus !== 'string' || !HEADER_NAME.test(webhookStatus) || webhookStatus.length > 40) return '"webhookStatus" must be a short word such as "verified" or "failed"';
+    out.webhookStatus = webhookStatus;
+  }
+  return out;
+}
