@@ -9,12 +9,13 @@ export { parseVerification, messageFromLink } from './client/parse-verification.
 export type { Verification } from './client/parse-verification.js';
 export { startListener, LISTENER_LIMITS, PROBE_HEADER } from './webhook/listener.js';
 export type { ListenerOptions, ListenerHandle, Delivery, RefusalReason } from './webhook/listener.js';
-export { checkSecret, DEFAULT_SECRET_HEADER } from './webhook/secret.js';
-export type { SecretVerdict } from './webhook/secret.js';
-export { extractDeliveryFacts, matchDelivery } from './webhook/match.js';
+export { checkSecret, configuredSecret, requestSecretChecker, locateSecret, ACCEPTED_SECRET_HEADERS, DEFAULT_SECRET_HEADER } from './webhook/secret.js';
+export type { SecretVerdict, SecretLocation } from './webhook/secret.js';
+export { extractDeliveryFacts, matchDelivery, eventVerdict } from './webhook/match.js';
+export type { DeliveryTally } from './webhook/delivery-tally.js';
 export type { DeliveryFacts } from './webhook/match.js';
-export { startEmulator, verifiedPayload, parseFault, FAULT_TYPES, CONTROL_PREFIX } from './emulator/index.js';
-export type { EmulatorOptions, EmulatorHandle, EmulatorEvent, EmulatedVerification, WebhookAttempt, WebhookDelivery, WebhookState, Fault, FaultType, QueuedFault } from './emulator/index.js';
+export { startEmulator, verifiedPayload, parseFault, FAULT_TYPES, CONTROL_PREFIX, RESPONSE_ALIAS_SETS, DEFAULT_SHAPE } from './emulator/index.js';
+export type { EmulatorOptions, EmulatorHandle, EmulatorEvent, EmulatedVerification, WebhookAttempt, WebhookDelivery, WebhookState, Fault, FaultType, QueuedFault, EmulatorShape } from './emulator/index.js';
 export { sendEvent, checkEndpoint, readDeliveryLog, parseDeliveryLog, replayDeliveries, builtInEvent, fileEvent, CHECK_CASE_NAMES } from './trigger/index.js';
 export type { SendReport, CheckReport, CaseResult, CheckCaseName, ReplayReport, ReplayResult, DeliveryLog, TriggerTarget, Outcome, VerifiedEvent } from './trigger/index.js';
 export { runCreateFlow, joinPublicUrl } from './flow/create-flow.js';

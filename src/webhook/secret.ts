@@ -36,9 +36,17 @@ export type SecretVerdict = 'ok' | 'missing' | 'mismatch';
  * Compares the secret a request carried with the expected one in constant time. Both sides are
  * hashed first so the comparison never depends on where they differ, nor leaks the length.
  * A repeated header (an array, or values joined by Node) is a mismatch, never a partial match.
+ *
+ * Given a request's whole headers (`req.headers`), it follows the listener's rule: the secret in
+ * `X-Secret-Key` or `Secret-Key`, or only in `secretHeader` when one is given.
  */
-export function checkSecret(received: string | readonly string[] | undefined, expected: string): SecretVerdict {
-  return secretChecker(expected)(received);
+export function checkSecret(received: string | readonly string[] | undefined, expected: string): SecretVerdict;
+export function checkSecret(headers: IncomingHttpHeaders, expected: string, secretHeader?: string): SecretVerdict;
+export function checkSecret(received: string | readonly string[] | IncomingHttpHeaders | undefined, expected: string, secretHeader?: string): SecretVerdict {
+  if (typeof received === 'object' && !Array.isArray(received)) {
+    return requestSecretChecker(expected, secretHeadersFor(secretHeader))(received as IncomingHttpHeaders);
+  }
+  return secretChecker(expected)(received as string | readonly string[] | undefined);
 }
 
 /** `checkSecret` with the expected secret hashed once, for a listener that checks every request. */

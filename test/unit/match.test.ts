@@ -22,3 +22,36 @@ describe('matching a delivery to the verification', () => {
     for (const payload of [null, 1, 'x', [1], true]) expect(extractDeliveryFacts(payload)).toEqual({});
   });
 });
+
+describe("the event's own status", async () => {
+  const { eventVerdict } = await import('../../src/webhook/match.js');
+  const verdict = (payload: unknown): string => eventVerdict(extractDeliveryFacts(payload));
+
+  it.each([
+    [{ verificationID: 'v-1' }, 'verified'],
+    [{ status: 'verified' }, 'verified'],
+    [{ status: 'VERIFIED' }, 'verified'],
+    [{ status: 'Success' }, 'verified'],
+    [{ status: 'VERIFICATION_SUCCESS' }, 'verified'],
+    [{ status: 200 }, 'verified'],
+    [{ status: 'failed' }, 'not-verified'],
+    [{ status: 'not_verified' }, 'not-verified'],
+    [{ status: 'delivered' }, 'not-verified'],
+    [{ status: 'pending' }, 'not-verified'],
+    [{ verificationStatus: 'expired' }, 'not-verified'],
+    // TapTalk's wrapping: the nested status decides, not the wrapper's type.
+    [{ type: 'integration_message_status', integrationMessageStatus: { status: 'delivered' } }, 'not-verified'],
+    [{ type: 'whatsapp_verification', data: { status: 'verified' } }, 'verified'],
+    // A type alone is the kind of event: it decides only when it carries a verdict word.
+    [{ type: 'whatsapp_verification', verificationID: 'v-1' }, 'verified'],
+    [{ event: 'verification.failed' }, 'not-verified'],
+    [{ event: 'verification.verified' }, 'verified'],
+  ])('%j → %s', (payload, expected) => {
+    expect(verdict(payload)).toBe(expected);
+  });
+
+  it('prefers a status field one level down to a type at the top', () => {
+    expect(extractDeliveryFacts({ type: 'x_status', wrap: { status: 'failed' } })).toMatchObject({ payloadStatus: 'failed', payloadStatusFrom: 'status' });
+    expect(extractDeliveryFacts({ type: 'x_status' })).toMatchObject({ payloadStatus: 'x_status', payloadStatusFrom: 'event-type' });
+  });
+});

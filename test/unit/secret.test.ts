@@ -32,3 +32,54 @@ describe('redactor', async () => {
     expect(redact(`plain ${secret}`, [secret])).not.toContain(secret);
   });
 });
+
+describe('the secret of a whole request', async () => {
+  const { requestSecretChecker, locateSecret, configuredSecret, secretHeadersFor, ACCEPTED_SECRET_HEADERS } = await import('../../src/webhook/secret.js');
+  const secret = 'whsec_request_rule_77';
+  const byDefault = requestSecretChecker(secret, secretHeadersFor(undefined));
+
+  it('accepts it in X-Secret-Key or Secret-Key by default, and nowhere else', () => {
+    expect(ACCEPTED_SECRET_HEADERS).toEqual(['X-Secret-Key', 'Secret-Key']);
+    expect(byDefault({ 'x-secret-key': secret })).toBe('ok');
+    expect(byDefault({ 'secret-key': secret })).toBe('ok');
+    expect(byDefault({ 'x-secret-key': 'wrong', 'secret-key': secret })).toBe('ok');
+    expect(byDefault({ 'x-secret-key': 'wrong' })).toBe('mismatch');
+    expect(byDefault({ 'x-foo': secret })).toBe('missing');
+    expect(byDefault({})).toBe('missing');
+  });
+
+  it('pinned, reads only that header; pinned to Authorization, a Bearer token', () => {
+    const pinned = requestSecretChecker(secret, secretHeadersFor('X-Foo'));
+    expect(pinned({ 'x-foo': secret })).toBe('ok');
+    expect(pinned({ 'x-secret-key': secret })).toBe('missing');
+    const bearer = requestSecretChecker(secret, ['Authorization']);
+    expect(bearer({ authorization: `Bearer ${secret}` })).toBe('ok');
+    expect(bearer({ authorization: secret })).toBe('ok');
+    expect(bearer({ authorization: 'Bearer nope' })).toBe('mismatch');
+  });
+
+  it('finds a misplaced secret by name only: a header, a Bearer token, a query parameter', () => {
+    expect(locateSecret(['Host', 'x', 'X-Webhook-Token', secret], '/webhook', secret)).toEqual({ in: 'header', name: 'X-Webhook-Token' });
+    expect(locateSecret(['Authorization', `Bearer ${secret}`], '/webhook', secret)).toEqual({ in: 'bearer', name: 'Authorization' });
+    expect(locateSecret(['Host', 'x'], `/webhook?a=1&token=${encodeURIComponent(secret)}`, secret)).toEqual({ in: 'query', name: 'token' });
+    expect(locateSecret(['X-Webhook-Token', `${secret}x`], '/webhook?token=no', secret)).toBeUndefined();
+  });
+
+  it('has one rule for "no secret": absent, empty or blank', () => {
+    expect(configuredSecret(undefined)).toBeUndefined();
+    expect(configuredSecret('')).toBeUndefined();
+    expect(configuredSecret('   ')).toBeUndefined();
+    expect(configuredSecret(secret)).toBe(secret);
+  });
+});
+
+describe('checkSecret given a request’s headers', () => {
+  it('follows the listener’s rule', () => {
+    const secret = 'whsec_headers_rule_31';
+    expect(checkSecret({ 'x-secret-key': secret }, secret)).toBe('ok');
+    expect(checkSecret({ 'secret-key': secret }, secret)).toBe('ok');
+    expect(checkSecret({ 'x-foo': secret }, secret)).toBe('missing');
+    expect(checkSecret({ 'x-foo': secret }, secret, 'X-Foo')).toBe('ok');
+    expect(checkSecret({ 'secret-key': secret }, secret, 'X-Foo')).toBe('missing');
+  });
+});

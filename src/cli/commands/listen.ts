@@ -3,7 +3,7 @@ import { loadConfigSources, pickSecret, ENV_VARS } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
 import { toLogRecord, type DeliveryLogRecord } from '../../webhook/delivery-log.js';
-import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
+import { describeSecretHeaders, describeSecretLocation, secretHeadersFor } from '../../webhook/secret.js';
 import { diagnoseWait } from '../wait-diagnosis.js';
 import type { JsonObject } from '../../fields.js';
 import type { Delivery, RefusalReason } from '../../webhook/listener.js';
@@ -217,8 +217,9 @@ class ListenView {
     if (!d.reason || this.hinted.has(d.reason)) return;
     const hint: Partial<Record<RefusalReason, string>> = {
       'secret-mismatch': `Is ${ENV_VARS.secret} (or --secret) the key the dashboard shows after saving Verification Config?`,
-      // When the secret came elsewhere, the refusal's detail already names the header and the fix.
-      'secret-missing': d.secretLocation ? undefined : 'Is the sender SendTalk, with a secret set in Verification Config? A sender using another header needs --secret-header.',
+      'secret-missing': d.secretLocation
+        ? `${describeSecretLocation(d.secretLocation).replace(/^t/, 'T')}.`
+        : 'Is the sender SendTalk, with a secret set in Verification Config? A sender using another header needs --secret-header.',
       'not-found': 'Check the path of the Webhook URL in the dashboard (or --path).',
     };
     const text = hint[d.reason];
