@@ -12,7 +12,7 @@ const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
-    const received = createHash('sha256').update(String(req.headers['secret-key'] ?? ''), 'utf8').digest();
+    const received = createHash('sha256').update(String(req.headers['x-secret-key'] ?? ''), 'utf8').digest();
     let payload;
     let status = timingSafeEqual(received, expected) ? 200 : 401;
     try {

@@ -153,7 +153,7 @@ function cpuTime(pid) {
 async function load(url, serverCpu) {
   const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 10_000 });
   const body = JSON.stringify({ verificationID: '00000000-0000-4000-8000-000000000000', userPhone: '6281234567890', status: 'verified', verifiedTime: Date.now(), languageCode: 'en' });
-  const headers = { 'content-type': 'application/json', 'secret-key': SECRET, 'user-agent': 'sendtalk-verify-bench' };
+  const headers = { 'content-type': 'application/json', 'x-secret-key': SECRET, 'user-agent': 'sendtalk-verify-bench' };
   const warmUpMs = quick ? 300 : 700;
   const t0 = performance.now();
   const end = t0 + warmUpMs + LOAD_SECONDS * 1000;
