@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { SendtalkVerifyError } from './errors.js';
 
 export interface PhoneNumber {
@@ -8,8 +8,11 @@ export interface PhoneNumber {
   e164: string;
   /** Human form, `+62 812-3456-7890`. */
   international: string;
-  /** ISO country, when the number belongs to one. */
-  country?: CountryCode;
+  /**
+   * ISO 3166-1 alpha-2 country (`ID`), when the number belongs to one. A plain string in the public
+   * type: the phone library is bundled, not installed, so its types must not leak into ours.
+   */
+  country?: string;
 }
 
 /** SendTalk is an Indonesian service: a number written the local way is most likely Indonesian. */

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,33 @@ describe('the published package', () => {
     }
     expect(foreign).toEqual([]);
   });
+
+  it("type-checks a consumer against the installed types, with the library's checks on (no skipLibCheck)", async () => {
+    const dir = join(app, 'consumer');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, noEmit: true, skipLibCheck: false, module: 'node16', moduleResolution: 'node16', target: 'es2022',
+        types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files: ['consumer.mts'],
+    }));
+    await writeFile(join(dir, 'consumer.mts'), `
+      import { parsePhone, checkSecret, startListener, eventVerdict, type PhoneNumber, type CreateResult, type Delivery } from 'sendtalk-verify';
+      const phone: PhoneNumber = parsePhone('+62 812-3456-7890');
+      const country: string | undefined = phone.country;
+      // @ts-expect-error a country is a string: were it any (a type that did not resolve), this line would pass.
+      const wrong: number = phone.country;
+      const verdict: 'ok' | 'missing' | 'mismatch' = checkSecret({ 'x-secret-key': 's' }, 's');
+      const listener = await startListener({ secret: 's' });
+      const onDelivery = (d: Delivery): string => eventVerdict(d);
+      const status: CreateResult['status'] = 'not-verified';
+      console.log(country, wrong, verdict, listener.url, onDelivery, status);
+    `);
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    const checked = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir }).catch((error: { stdout: string }) => error);
+    expect(checked.stdout).toBe('');
+  }, 60_000);
 
   it('runs the installed CLI and library with no other package installed', async () => {
     const env = cleanEnv();
