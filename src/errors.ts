@@ -40,7 +40,7 @@ export const EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
   { code: 0, meaning: 'success: verified, or created with --no-wait' },
   { code: 1, meaning: 'unexpected error, or the SendTalk API is unavailable' },
   { code: 2, meaning: 'usage or configuration error' },
-  { code: 3, meaning: 'timed out or expired before the verified webhook arrived' },
+  { code: 3, meaning: 'timed out or expired before the verified webhook arrived, or the webhook said not verified' },
   { code: 4, meaning: 'rejected by the SendTalk API (API key or parameters)' },
   { code: 5, meaning: 'a checked endpoint failed: trigger (a non-2xx, or a --check case), doctor' },
   { code: 6, meaning: 'the tunnel could not be opened' },

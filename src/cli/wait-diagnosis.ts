@@ -20,6 +20,8 @@ export interface WaitContext {
   secretHeader?: string;
   /** What would give more time: `--timeout` or `--expiry`. */
   moreTime?: string;
+  /** How many matched deliveries were waited for (`--max-events`). @default 1 */
+  wanted?: number;
 }
 
 const LABEL: Partial<Record<RefusalReason, string>> = {
@@ -78,7 +80,7 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   }
   const more = context.moreTime ? `; ${context.moreTime}` : '';
   if (t.matched > 0) {
-    return { cause: `Only ${deliveries(t.matched)} arrived, fewer than waited for`, hint: `Each verification sends one webhook: send one message per verification waited for${more}.` };
+    return { cause: `Only ${t.matched} of ${deliveries(context.wanted ?? 1)} arrived`, hint: `Each verification sends one webhook: send one message per verification waited for${more}.` };
   }
   if (context.local) {
     return { cause: 'No delivery arrived', hint: `The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url${more}.` };

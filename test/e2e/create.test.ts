@@ -128,6 +128,14 @@ describe('create against an API', () => {
     expect(r.stdout + r.stderr).not.toContain('whsec_the_old_one_99');
   });
 
+  it('sends the number normalised, without the trunk zero, whatever way it was typed', async () => {
+    const emu = await emulator({ apiKey: KEY, autoVerifyMs: false });
+    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--phone', '+62 (0)812-3456-7890', '--no-wait', '--json']);
+    expect(r.code).toBe(0);
+    expect([...emu.verifications.values()].map((v) => v.phone)).toEqual(['6281234567890']);
+    expect(JSON.parse(r.stdout).phone).toBe('6281234567890');
+  });
+
   it('exits 4 on an HTTP 200 error envelope and shows its message', async () => {
     const api = await fakeApi({ body: envelope(null, { code: '40002', message: 'Phone is required', field: 'phone' }, 400) });
     const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', PHONE, '--no-wait', '--json']);

@@ -106,6 +106,15 @@ describe('listen --tunnel none --json', () => {
     expect((await one.proc.done).code).toBe(0);
   });
 
+  it('exits 3 at --timeout with fewer than --max-events accepted, and says how many came', async () => {
+    const { proc, url } = await listenJson('--max-events', '2', '--timeout', '700ms');
+    expect((await send(url, { headers: good, body: '{"n":1}' })).status).toBe(200);
+    const r = await proc.done;
+    expect(r.code).toBe(3);
+    expect(proc.lines().at(-1)).toMatchObject({ type: 'done', reason: 'timeout', accepted: 1, exitCode: 3 });
+    expect(r.stderr).toMatch(/Only 1 of 2 deliveries arrived: no more within 700 ms \(1 accepted, 0 refused\)/);
+  });
+
   it('with --public-url opens no tunnel, announces that URL and probes it', async () => {
     const port = await freePort();
     // "Your own tunnel" here is the listener's own address: the probe must come back from it.

@@ -128,3 +128,22 @@ describe('webhook listener answers', () => {
     await again.close();
   });
 });
+
+describe('the default body limit', () => {
+  it('is 64 KiB: 65,536 bytes pass, 65,537 get 413', async () => {
+    const own = await startListener({ secret: SECRET });
+    try {
+      const body = (size: number): string => `{"p":"${'x'.repeat(size - 8)}"}`;
+      const post = (text: string): Promise<number> => new Promise((resolve, reject) => {
+        const req = request(own.url, { method: 'POST', headers: good }, (res) => { res.resume(); resolve(res.statusCode!); });
+        req.on('error', reject);
+        req.end(text);
+      });
+      expect(Buffer.byteLength(body(65_536))).toBe(65_536);
+      expect(await post(body(65_536))).toBe(200);
+      expect(await post(body(65_537))).toBe(413);
+    } finally {
+      await own.close();
+    }
+  });
+});

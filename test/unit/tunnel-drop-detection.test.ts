@@ -202,6 +202,16 @@ describe('drops and re-opening', () => {
     expect(ofType('down').map((e) => e.retryInMs)).toEqual([40, 80, 160, 160]);
   });
 
+  it('backs off further after each failed re-registration, up to the cap', async () => {
+    const pending = open();
+    const call = await server.up(1, 'quiet-fox');
+    handle = await pending;
+    call.listener.connections(0);
+    for (let n = 2; n <= 5; n++) (await server.call(n)).refuse(new Error('server said no'));
+    await until(() => ofType('error').length === 4, 'four failed re-registrations');
+    expect(ofType('error').map((e) => /next try in (.+)$/.exec(e.message)?.[1])).toEqual(['80 ms', '160 ms', '160 ms', '160 ms']);
+  });
+
   it('re-opens at once after a drop of a tunnel that had been up for a while', async () => {
     const pending = open({ stableAfterMs: 0 });
     const call = await server.up(1, 'quiet-fox');

@@ -242,6 +242,7 @@ class ListenView {
         path: new URL(result.localUrl).pathname,
         secretHeader: this.settings.secretHeader,
         moreTime: '--timeout waits longer',
+        wanted: maxEvents,
       })
       : undefined;
     if (output.json) {
@@ -253,7 +254,7 @@ class ListenView {
     const counts = `${result.accepted} accepted, ${result.refused} refused`;
     if (exitCode === 3) {
       const within = formatDuration(this.settings.timeoutMs ?? 0);
-      const short = result.accepted === 0 ? `no accepted delivery within ${within}` : `only ${result.accepted} of ${maxEvents} accepted deliveries within ${within}`;
+      const short = result.accepted === 0 ? `no accepted delivery within ${within}` : `no more within ${within}`;
       output.error(`${diagnosis!.cause}: ${short} (${counts}).`, diagnosis!.hint);
     } else if (diagnosis) {
       output.info(`${result.reason === 'interrupted' ? 'Stopped' : 'Done'}: ${counts}. ${diagnosis.cause}.`);
