@@ -50,7 +50,7 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   if (by['secret-mismatch']) {
     return {
       cause: refusedAs(by['secret-mismatch'], 'secret key is invalid'),
-      hint: `${ENV_VARS.secret} (or --secret) must be the secret shown after the *last* save of Verification Config: each save makes a new one.`,
+      hint: `${ENV_VARS.secret} (or --secret) must be the secret shown after the last save of Verification Config: each save makes a new one.`,
     };
   }
   if (by['secret-missing']) {
@@ -91,12 +91,12 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   };
 }
 
-/** `3 received: 1 for another verification, 2 refused (secret key is invalid)`, for a closing line. */
+/** `3 received; 1 for another verification; 2 refused: 2× secret key is invalid`, for a closing line. */
 export function describeTally(t: DeliveryTally): string {
   const parts = [
     t.matched ? `${t.matched} matched` : '',
     t.otherVerification ? `${t.otherVerification} for another verification` : '',
-    t.refused ? `${t.refused} refused (${Object.entries(t.refusedBy).map(([r, n]) => `${n} ${LABEL[r as RefusalReason] ?? r}`).join(', ')})` : '',
+    t.refused ? `${t.refused} refused: ${Object.entries(t.refusedBy).map(([r, n]) => `${n}× ${LABEL[r as RefusalReason] ?? r}`).join(', ')}` : '',
   ].filter(Boolean);
-  return `${t.received} received${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  return `${t.received} received${parts.length ? `; ${parts.join('; ')}` : ''}`;
 }

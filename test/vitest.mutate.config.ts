@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// The fast tests that import the core from src/ directly: what `npm run mutate` runs against each
+// mutant. End-to-end tests run the built dist/, which a mutant of src/ does not touch.
+export default defineConfig({
+  test: {
+    root: new URL('..', import.meta.url).pathname,
+    include: ['test/unit/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
