@@ -59,6 +59,7 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 main{max-width:42rem;margin:0 auto;padding:1rem}
 h1{font-size:1.25rem;margin:0}
 h2{font-size:1.05rem;margin:0 0 .5rem}
+h3{font-size:.9rem;margin:.5rem 0 0}
 .card{background:#fff;border:1px solid #d0d4da;border-radius:.5rem;padding:1rem;margin:1rem 0}
 .muted{color:#4a5260}
 .status{display:inline-block;font-weight:600;padding:.2rem .6rem;border-radius:1rem;background:#e8eaee;color:#1b1b1b;margin:0}
@@ -175,11 +176,16 @@ export const PAGE_JS = `'use strict';
     details.appendChild(make('h3', null, 'Headers'));
     details.appendChild(make('pre', 'headers', d.headers.map(function (h) { return h[0] + ': ' + h[1]; }).join('\\n')));
     details.appendChild(make('h3', null, 'Body'));
-    details.appendChild(make('pre', 'body', d.body + (d.bodyTruncated ? '\\n…' : '')));
+    details.appendChild(make('pre', 'body', readable(d.body) + (d.bodyTruncated ? '\\n…' : '')));
     item.appendChild(details);
     if (!d.accepted && d.detail) item.appendChild(make('p', 'reason-line', 'Why: ' + d.detail));
     var list = el('deliveries');
     list.insertBefore(item, list.firstChild);
+  }
+
+  // JSON bodies indented for reading; anything else as it came.
+  function readable(body) {
+    try { return JSON.stringify(JSON.parse(body), null, 2); } catch (e) { return body; }
   }
 
   var source = new EventSource('events');
