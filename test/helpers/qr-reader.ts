@@ -1,5 +1,8 @@
-import jsQR from 'jsqr';
+import { createRequire } from 'node:module';
 import { PNG } from 'pngjs';
+
+// jsqr is CommonJS whose types declare an ES default export: required, it is the function itself.
+const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
 
 /**
  * Reads QR codes back the way a phone would: from pixels, with a QR reader (jsqr) told NOT to try
