@@ -22,6 +22,7 @@ afterEach(async () => { for (const fn of stop.splice(0).reverse()) await fn(); }
 /** A new tab that records every request it makes. */
 async function newTab(): Promise<{ page: Page; requests: string[] }> {
   const page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000); // a missing element fails within the test's time, with the locator named
   const requests: string[] = [];
   page.on('request', (request) => requests.push(request.url()));
   stop.push(() => page.close());

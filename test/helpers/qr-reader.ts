@@ -22,10 +22,11 @@ export function terminalToCells(art: string, background: TerminalBackground, mar
   const defaultFgDark = background === 'light'; // dark text on a light background, and the reverse
   const defaultBgDark = background === 'dark';
   const rows: boolean[][] = [];
+  // As in a terminal, colours last until changed or reset, across line ends too.
+  let fgDark = defaultFgDark;
+  let bgDark = defaultBgDark;
   for (const line of art.split('\n')) {
     if (line === '') continue;
-    let fgDark = defaultFgDark;
-    let bgDark = defaultBgDark;
     const top: boolean[] = [];
     const bottom: boolean[] = [];
     for (let i = 0; i < line.length; i++) {
