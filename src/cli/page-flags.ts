@@ -26,6 +26,8 @@ export async function startPage(flags: PageFlags, output: Output, options: Inspe
   if (!flags.open && !flags.ui) return undefined;
   const { startInspector } = await import('../inspector/inspector.js');
   const page = await startInspector(options);
+  // Asked for explicitly, so shown even with --quiet (which keeps stderr for what was asked).
+  if (output.quiet) output.errorStream.write(`Page on ${page.url}\n`);
   output.success(`Page on ${page.url}`);
   output.info(output.c.dim('  Local to this machine: the token in the URL is its key; do not share it.'));
   if (flags.open) {

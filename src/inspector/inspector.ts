@@ -88,7 +88,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (route === undefined) return answer(res, 403, 'text/plain; charset=utf-8', 'Forbidden: open the URL the command printed, token included.\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { allow: 'GET, HEAD' });
     const file = FILES[route];
-    if (file) return answer(res, 200, file.type, req.method === 'HEAD' ? '' : file.body);
+    if (file) return answer(res, 200, file.type, file.body, {}, req.method === 'HEAD');
     if (route === 'qr.svg') {
       if (!qr) return answer(res, 404, 'text/plain; charset=utf-8', 'No verification yet.\n');
       qr.svg.then((svg) => answer(res, 200, 'image/svg+xml', svg), () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'));
@@ -182,7 +182,7 @@ function routeOf(req: IncomingMessage, port: number, token: Buffer): string | un
   return match[2]!;
 }
 
-function answer(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+function answer(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}, headOnly = false): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
-  res.end(body);
+  res.end(headOnly ? undefined : body);
 }

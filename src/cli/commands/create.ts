@@ -108,6 +108,9 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
     await checkQrFilePath(flags.qrFile);
   }
 
+  if ((flags.open || flags.ui) && !flags.wait) {
+    output.warn('With --no-wait the command ends once the verification is created, and the page with it: it will show only that.');
+  }
   const showQr = flags.qr ?? output.interactive;
   const page = await startPage(flags, output, { mode: 'create', secrets: [apiKey, secret] });
   const view = new CreateView(output, showQr && !output.json, tunnel, {
