@@ -99,8 +99,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
       // A page that lost the stream comes back soon; on reconnection it is sent everything again.
       res.write('retry: 1000\n\n');
-      send(res, 'state', stateNow());
+      // The deliveries before the state: a state that says "ended" makes the page stop listening.
       for (const d of deliveries) send(res, 'delivery', d);
+      send(res, 'state', stateNow());
       pages.add(res);
       req.on('close', () => pages.delete(res));
       return;

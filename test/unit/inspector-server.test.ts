@@ -71,7 +71,7 @@ describe('startInspector', () => {
     page.feed({ type: 'ready', localUrl: 'http://127.0.0.1:1/webhook', webhookUrl: 'https://x.example/webhook', public: true });
     page.feed({ type: 'waiting' });
     page.feed({ type: 'delivery', delivery: delivery({ body: Buffer.from(JSON.stringify({ leaked: SECRET, key: KEY })), headers: { 'x-api-key': KEY, 'x-echo': SECRET } }) });
-    const text = await readEvents(page.url, /event: delivery/);
+    const text = await readEvents(page.url, /event: state/);
     expect(text).toMatch(/event: state\ndata: \{[^\n]*"status":"listening"/);
     expect(text).toContain('"verdict":"refused: secret wrong"');
     expect(text).toContain('"detail":"secret key is invalid"');
