@@ -35,3 +35,6 @@ export { maskSecret } from './mask.js';
 export { SendtalkVerifyError, isSendtalkVerifyError, EXIT_CODES, EXIT_CODE_BY_CATEGORY } from './errors.js';
 export type { ErrorCategory } from './errors.js';
 export { VERSION } from './version.js';
+export { startInspector } from './inspector/inspector.js';
+export type { InspectorOptions, InspectorHandle } from './inspector/inspector.js';
+export type { PageState, PageDelivery, PageStatus } from './inspector/page-state.js';

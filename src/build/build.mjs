@@ -16,7 +16,7 @@
 // - Node's own modules are loaded on first use in the CLI (see `lazyBuiltins`): `--help` never
 //   needs node:crypto, node:http or node:child_process, and loading them at start-up was a third
 //   of what `--help` cost over a bare `node`.
-// - undici, localtunnel (with axios), ora, qrcode-terminal and libphonenumber-js are the bulk of the
+// - undici, localtunnel (with axios), ora, qrcode-terminal, open and libphonenumber-js are the bulk of the
 //   code and only some commands use them: each is a file of dist/vendor/ that both the CLI and the
 //   library require() when src/ first imports it, so neither parses it at start-up nor ships it twice.
 // Files an earlier build wrote and this one did not are removed at the end, not at the start, so
@@ -53,7 +53,9 @@ const VENDOR = {
   // Only its client class: src/tunnel registers by itself and hands the server's answer to it.
   'localtunnel/lib/Tunnel': { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel/lib/Tunnel');" },
   ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
-  'qrcode-terminal': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal');" },
+  // Only its QR model: src/render draws the modules itself (colours, quiet zone, width).
+  'qrcode-terminal/vendor/QRCode/index.js': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal/vendor/QRCode/index.js');" },
+  open: { file: 'open.cjs', entry: () => "module.exports = require('open').default;" },
   'libphonenumber-js/min': { file: 'libphonenumber-js-min.cjs', entry: () => `export { ${namedImports('libphonenumber-js/min').join(', ')} } from 'libphonenumber-js/min';` },
 };
 

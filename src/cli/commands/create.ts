@@ -13,11 +13,13 @@ import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
+import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
+import type { InspectorHandle } from '../../inspector/inspector.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
 
-interface CreateFlags extends TunnelFlags {
+interface CreateFlags extends TunnelFlags, PageFlags {
   phone?: string;
   language?: string;
   expiry?: string;
@@ -33,6 +35,8 @@ interface CreateFlags extends TunnelFlags {
   wait: boolean;
   json?: boolean;
   qr?: boolean;
+  qrFile?: string;
+  qrBackground?: 'dark' | 'light';
   sandbox?: boolean;
   sandboxDelay?: string;
   envFile?: string;
@@ -57,17 +61,21 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--qr', 'draw the QR code even when not on a terminal')
     .option('--no-qr', 'do not draw the QR code')
+    .option('--qr-file <path>', 'also write the QR code to this file: SVG, or PNG when the name ends in .png')
+    .addOption(new Option('--qr-background <shade>', 'your terminal\'s background, for the QR code drawn without colours (NO_COLOR): dark or light (default: dark)').choices(['dark', 'light']))
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
     .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)')
     .option('--env-file <path>', 'read configuration from this file instead of ./.env')
     .option('--debug', 'show HTTP traces and stack traces (secrets stay masked)')
-    .option('-q, --quiet', 'print only the result')
+    .option('-q, --quiet', 'print only the result');
+  addPageOptions(command, 'the QR code, the countdown and every delivery')
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
       ['sendtalk-verify create --phone 6281234567890 --subdomain acme-otp-dev', 'real use through localtunnel: set https://acme-otp-dev.loca.lt/webhook once as the Webhook URL in the dashboard'],
       ['sendtalk-verify create --phone 6281234567890 --public-url https://abc.ngrok.app', 'behind your own tunnel: set https://abc.ngrok.app/webhook as the Webhook URL'],
       ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
-    ]) + envHelp() + tunnelEnvHelp() + exitCodeHelp())
+      ['sendtalk-verify create --sandbox --open', 'the flow on a local page in the browser: QR code, countdown, deliveries'],
+    ]) + envHelp() + tunnelEnvHelp() + pageEnvHelp() + exitCodeHelp())
     .action((flags: CreateFlags) => runner(() => runCreate(flags, ctx)));
 }
 
@@ -96,9 +104,23 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
   }
   warnIfNotLoopback(output, flags.host, 'The webhook listener');
+  if (flags.qrFile !== undefined) {
+    // Before anything is created: a typo in the file name must not cost a verification.
+    const { checkQrFilePath } = await import('../../render/qr-file.js');
+    await checkQrFilePath(flags.qrFile);
+  }
 
+  if ((flags.open || flags.ui) && !flags.wait) {
+    output.warn('With --no-wait the command ends once the verification is created, and the page with it: it will show only that.');
+  }
   const showQr = flags.qr ?? output.interactive;
-  const view = new CreateView(output, showQr && !output.json, tunnel, { secretHeader: flags.secretHeader });
+  const page = await startPage(flags, output, { mode: 'create', secrets: [apiKey, secret] });
+  const view = new CreateView(output, showQr && !output.json, tunnel, {
+    colour: output.c.enabled,
+    background: flags.qrBackground,
+    file: flags.qrFile,
+    page,
+  }, { secretHeader: flags.secretHeader });
   const interrupt = interruptOnSignals(() => view.stop(), undefined, (name) => {
     view.stop();
     output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
@@ -124,14 +146,22 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
       sandbox,
       sandboxDelayMs,
       signal: interrupt.signal,
-      onEvent: (event) => view.onEvent(event),
+      onEvent: (event) => {
+        view.onEvent(event);
+        page?.feed(event);
+      },
       onTrace: (line) => output.trace(line),
     });
     view.stop();
-    return view.finish(result);
+    page?.end(result);
+    return await view.finish(result);
+  } catch (error) {
+    page?.fail((error as Error).message);
+    throw error;
   } finally {
     view.stop();
     interrupt.dispose();
+    await page?.close();
   }
 }
 
@@ -179,6 +209,19 @@ async function askForPhone(output: Output): Promise<string> {
   throw missing;
 }
 
+/**
+ * The terminal's size for the QR code: the stream's own, else COLUMNS and LINES (which a shell
+ * exports, and which tests and `script` set when stderr is not a terminal); unknown means no limit.
+ */
+function terminalSize(stream: NodeJS.WritableStream): { columns?: number; rows?: number } {
+  const tty = stream as { columns?: number; rows?: number };
+  const fromEnv = (name: string): number | undefined => {
+    const value = Number(process.env[name]);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  return { columns: tty.columns || fromEnv('COLUMNS'), rows: tty.rows || fromEnv('LINES') };
+}
+
 /** Draws the create flow's events: a block of facts on stdout, progress and QR on stderr. */
 class CreateView {
   private spinner?: { stop(): void; text: string };
@@ -193,6 +236,7 @@ class CreateView {
     private readonly output: Output,
     private readonly drawQr: boolean,
     private readonly tunnel: TunnelChoice,
+    private readonly qr: { colour: boolean; background?: 'dark' | 'light'; file?: string; page?: InspectorHandle },
     private readonly settings: { secretHeader?: string },
   ) {}
 
@@ -231,10 +275,8 @@ class CreateView {
         const v = event.verification;
         output.success('Verification created');
         output.result(keyValueRows([['ID', v.id], ['Phone', v.phone], ['Link', v.link], ['Message', v.message], ['Expires', v.expiresAt]]));
-        if (this.drawQr) {
-          const { renderQr } = await import('../../render/qr.js');
-          output.art(await renderQr(v.link));
-        }
+        if (this.drawQr) await this.drawTerminalQr(v.link);
+        if (this.qr.file !== undefined) await this.writeQrFile(v.link, this.qr.file);
         output.info(c.dim('  Open the link on the phone (or scan the QR code) and send the message unchanged.'));
         break;
       }
@@ -244,6 +286,29 @@ class CreateView {
       case 'delivery':
         this.onDelivery(event);
         break;
+    }
+  }
+
+  /** The QR code on stderr, or one line saying why not: a code wider than the terminal would wrap into noise. */
+  private async drawTerminalQr(link: string): Promise<void> {
+    const { renderTerminalQr } = await import('../../render/qr.js');
+    const size = terminalSize(this.output.errorStream);
+    const qr = await renderTerminalQr(link, { colour: this.qr.colour, background: this.qr.background, ...size });
+    if (qr.fits) this.output.art(qr.art);
+    else {
+      const elsewhere = this.qr.page ? 'scan it on the page above' : 'use --open to see it on a page';
+      this.output.warn(`The QR code needs ${qr.needed} columns and this terminal has ${qr.columns}: widen it, ${elsewhere}, or write it with --qr-file qr.png.`);
+    }
+  }
+
+  /** The path was checked before the verification was created; a write that still fails is reported, not fatal. */
+  private async writeQrFile(link: string, path: string): Promise<void> {
+    const { writeQrFile } = await import('../../render/qr-file.js');
+    try {
+      const written = await writeQrFile(path, link);
+      this.output.success(`QR code written to ${written.path} (${written.format.toUpperCase()})`);
+    } catch (error) {
+      this.output.warn(`${(error as Error).message} The link above still works.`);
     }
   }
 

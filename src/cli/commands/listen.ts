@@ -14,8 +14,9 @@ import { NdjsonOutput, type Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
+import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 
-interface ListenFlags extends TunnelFlags {
+interface ListenFlags extends TunnelFlags, PageFlags {
   host?: string;
   port?: string;
   path?: string;
@@ -44,12 +45,14 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('--json', 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change')
     .option('--env-file <path>', 'read configuration from this file instead of ./.env')
     .option('--debug', 'show tunnel traffic and stack traces (secrets stay masked)')
-    .option('-q, --quiet', 'print only the deliveries')
+    .option('-q, --quiet', 'print only the deliveries');
+  addPageOptions(command, 'every delivery (headers, body, verdict)')
     .addHelpText('after', examples([
       ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],
       ['sendtalk-verify listen --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel, passing deliveries on to your app'],
       ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
-    ]) + envHelp() + tunnelEnvHelp() + `
+      ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
+    ]) + envHelp() + tunnelEnvHelp() + pageEnvHelp() + `
 Ends with exit 0 after --max-events accepted deliveries, or at --timeout when at least one was
 accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl-C.
 ` + exitCodeHelp())
@@ -78,6 +81,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
     const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
     output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
   });
+  const page = await startPage(flags, output, { mode: 'listen', secrets: [secret] });
   const { runListenFlow } = await import('../../flow/listen-flow.js');
   try {
     const result = await runListenFlow({
@@ -93,11 +97,19 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
       forwardTo,
       logPath: flags.log,
       signal: interrupt.signal,
-      onEvent: (event) => view.onEvent(event),
+      onEvent: (event) => {
+        view.onEvent(event);
+        page?.feed(event);
+      },
     });
+    page?.end(result);
     return view.finish(result, maxEvents);
+  } catch (error) {
+    page?.fail((error as Error).message);
+    throw error;
   } finally {
     interrupt.dispose();
+    await page?.close();
   }
 }
 

@@ -1,0 +1,189 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
+import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
+import { redactor } from '../mask.js';
+import { qrSvg } from '../render/qr-image.js';
+import { qrMatrix } from '../render/qr-matrix.js';
+import { PAGE_CSS, PAGE_HTML, PAGE_ICON, PAGE_JS } from './page-assets.js';
+import { applyEvent, applyResult, type PageDelivery, type PageState } from './page-state.js';
+
+export interface InspectorOptions {
+  /** Which flow feeds it: `create` shows the QR code and the verification, `listen` only deliveries. */
+  mode: 'create' | 'listen';
+  /** Port on 127.0.0.1; 0 picks a free one. Never the listener's: nothing of the page goes through a tunnel. @default 0 */
+  port?: number;
+  /** Values that must never reach the page (API key, webhook secret): masked wherever they appear. */
+  secrets?: ReadonlyArray<string | undefined>;
+  /** Deliveries kept for a page opened (or reloaded) later. @default 100 */
+  keepDeliveries?: number;
+  /** Pages connected at once; more are answered 429. @default 16 */
+  maxPages?: number;
+}
+
+export interface InspectorHandle {
+  /** The page's address, token included: `http://127.0.0.1:PORT/TOKEN/`. Anything without the token is 403. */
+  readonly url: string;
+  readonly port: number;
+  /** Passes one event of `runCreateFlow` or `runListenFlow` to the page. */
+  feed(event: CreateFlowEvent | ListenFlowEvent): void;
+  /** Shows how the flow ended (verified, timed out, …) and tells the page to stop listening. */
+  end(result: CreateResult | ListenResult): void;
+  /** Shows that the command failed, with one sentence why, and tells the page to stop listening. */
+  fail(message: string): void;
+  /** Ends the page's connections and frees the port. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What every answer carries: nothing may load from elsewhere, be framed, or leak the token in a Referer. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+const FILES: Record<string, { type: string; body: string }> = {
+  '': { type: 'text/html; charset=utf-8', body: PAGE_HTML },
+  'app.js': { type: 'text/javascript; charset=utf-8', body: PAGE_JS },
+  'style.css': { type: 'text/css; charset=utf-8', body: PAGE_CSS },
+  'icon.svg': { type: 'image/svg+xml', body: PAGE_ICON },
+};
+
+/** A comment line every so often keeps proxies and the browser from giving up on a quiet stream. */
+const HEARTBEAT_MS = 20_000;
+
+/**
+ * Starts the local page that shows a flow live: the QR code, the link, the countdown and every
+ * delivery, pushed with Server-Sent Events. It listens on its own loopback port, answers only
+ * requests whose path starts with an unguessable token and whose Host is this address, and sends
+ * nothing that the flow was not asked to show, with the given secrets masked.
+ */
+export async function startInspector(options: InspectorOptions): Promise<InspectorHandle> {
+  const token = randomBytes(24).toString('base64url');
+  const tokenBytes = Buffer.from(token);
+  const clean = redactor(options.secrets ?? []);
+  const keep = options.keepDeliveries ?? 100;
+  const maxPages = options.maxPages ?? 16;
+  const state: PageState = { mode: options.mode, status: 'starting', accepted: 0, refused: 0, ended: false };
+  const deliveries: PageDelivery[] = [];
+  const pages = new Set<ServerResponse>();
+  let qr: { id: string; svg: Promise<string> } | undefined;
+  let port = 0;
+
+  const send = (res: ServerResponse, event: string, data: unknown): void => {
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const broadcast = (event: string, data: unknown): void => {
+    for (const res of pages) send(res, event, data);
+  };
+  const stateNow = (): PageState => ({ ...state, now: Date.now() });
+
+  const server = createServer((req, res) => {
+    const route = routeOf(req, port, tokenBytes);
+    if (route === undefined) return answer(res, 403, 'text/plain; charset=utf-8', 'Forbidden: open the URL the command printed, token included.\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { allow: 'GET, HEAD' });
+    const file = FILES[route];
+    if (file) return answer(res, 200, file.type, file.body, {}, req.method === 'HEAD');
+    if (route === 'qr.svg') {
+      if (!qr) return answer(res, 404, 'text/plain; charset=utf-8', 'No verification yet.\n');
+      qr.svg.then((svg) => answer(res, 200, 'image/svg+xml', svg), () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'));
+      return;
+    }
+    if (route === 'events') {
+      if (pages.size >= maxPages) return answer(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+      // A page that lost the stream comes back soon; on reconnection it is sent everything again.
+      res.write('retry: 1000\n\n');
+      // The deliveries before the state: a state that says "ended" makes the page stop listening.
+      for (const d of deliveries) send(res, 'delivery', d);
+      send(res, 'state', stateNow());
+      pages.add(res);
+      req.on('close', () => pages.delete(res));
+      return;
+    }
+    return answer(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  const heartbeat = setInterval(() => { for (const res of pages) res.write(': keep-alive\n\n'); }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}/${token}/`,
+    port,
+    feed(event) {
+      const delivery = applyEvent(state, event, clean);
+      if (event.type === 'created') {
+        const { id, link } = state.verification!;
+        qr = { id, svg: qrMatrix(event.verification.link).then((matrix) => qrSvg(matrix, { size: 296, title: link })) };
+        qr.svg.catch(() => {});
+      }
+      if (delivery) {
+        deliveries.push(delivery);
+        if (deliveries.length > keep) deliveries.shift();
+        broadcast('delivery', delivery);
+      }
+      broadcast('state', stateNow());
+    },
+    end(result) {
+      applyResult(state, result);
+      broadcast('state', stateNow());
+    },
+    fail(message) {
+      state.ended = true;
+      state.deadline = undefined;
+      state.status = 'failed';
+      state.note = clean(message);
+      broadcast('state', stateNow());
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(heartbeat);
+        for (const res of pages) res.end();
+        pages.clear();
+        server.close(() => resolve());
+        // The pages' connections go idle once their streams end; a browser that keeps one
+        // busy anyway is cut after a moment rather than holding the command open.
+        setImmediate(() => server.closeIdleConnections());
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+      return closing;
+    },
+  };
+}
+
+/**
+ * The file a request asks for, or undefined when it must be refused: a Host other than this
+ * address (a page of another site reaching 127.0.0.1 through DNS rebinding), or a path that does
+ * not start with the token (compared in constant time).
+ */
+function routeOf(req: IncomingMessage, port: number, token: Buffer): string | undefined {
+  const host = req.headers.host ?? '';
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return undefined;
+  const path = (req.url ?? '/').split('?')[0]!;
+  const match = /^\/([A-Za-z0-9_-]+)\/([a-z.]*)$/.exec(path);
+  if (!match) return undefined;
+  const given = Buffer.from(match[1]!);
+  if (given.length !== token.length || !timingSafeEqual(given, token)) return undefined;
+  return match[2]!;
+}
+
+function answer(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}, headOnly = false): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
+  res.end(headOnly ? undefined : body);
+}

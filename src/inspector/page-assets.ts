@@ -1,0 +1,199 @@
+/**
+ * The page's files, served as they are (no build step, no template): the HTML has no inline script
+ * or style, so the Content-Security-Policy can allow only files of the page's own origin. The
+ * script builds every element with textContent, never HTML, because delivery bodies and headers
+ * come from whoever can reach the webhook URL.
+ */
+
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="color-scheme" content="light">
+<title>sendtalk-verify</title>
+<link rel="icon" href="icon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="style.css">
+<script src="app.js" defer></script>
+</head>
+<body>
+<main>
+<header>
+<h1>sendtalk-verify</h1>
+<p id="mode" class="muted">Connecting…</p>
+</header>
+<section class="card" aria-labelledby="state-heading">
+<h2 id="state-heading">State</h2>
+<p id="status" class="status" data-status="starting" role="status" aria-live="polite">Starting…</p>
+<p id="note"></p>
+<p id="countdown"></p>
+<p id="connection" class="muted" role="alert"></p>
+</section>
+<section id="verification" class="card" aria-labelledby="verification-heading" hidden>
+<h2 id="verification-heading">Scan with the phone, or open the link on it</h2>
+<img id="qr" alt="QR code of the WhatsApp link below" width="296" height="296">
+<dl>
+<dt>Link</dt><dd><a id="link" rel="noreferrer noopener"></a></dd>
+<dt>Message</dt><dd id="message"></dd>
+<dt>ID</dt><dd id="verification-id"></dd>
+<dt>Phone</dt><dd id="phone"></dd>
+</dl>
+<p class="muted">Send the message unchanged: the verification code is in it.</p>
+</section>
+<section class="card" aria-labelledby="webhook-heading">
+<h2 id="webhook-heading">Webhook</h2>
+<dl>
+<dt>URL</dt><dd id="webhook-url">…</dd>
+<dt>Deliveries</dt><dd id="counts">none yet</dd>
+</dl>
+<ol id="deliveries" class="deliveries" aria-label="Deliveries, newest first"></ol>
+</section>
+</main>
+</body>
+</html>
+`;
+
+export const PAGE_CSS = `*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;background:#f4f5f7}
+main{max-width:42rem;margin:0 auto;padding:1rem}
+h1{font-size:1.25rem;margin:0}
+h2{font-size:1.05rem;margin:0 0 .5rem}
+h3{font-size:.9rem;margin:.5rem 0 0}
+.card{background:#fff;border:1px solid #d0d4da;border-radius:.5rem;padding:1rem;margin:1rem 0}
+.muted{color:#4a5260}
+.status{display:inline-block;font-weight:600;padding:.2rem .6rem;border-radius:1rem;background:#e8eaee;color:#1b1b1b;margin:0}
+.status[data-status=verified]{background:#dcf3e3;color:#0b5a26}
+.status[data-status=not-verified],.status[data-status=timeout],.status[data-status=expired],.status[data-status=failed]{background:#fbe3e3;color:#8a1111}
+.status[data-status=waiting],.status[data-status=listening]{background:#fff1c9;color:#5c4200}
+#qr{display:block;width:min(100%,296px);height:auto;margin:0 auto 1rem;image-rendering:pixelated;background:#fff}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .75rem;margin:0}
+dt{font-weight:600}
+dd{margin:0;overflow-wrap:anywhere}
+a{color:#0b4fa8}
+a:focus-visible,summary:focus-visible{outline:3px solid #0b4fa8;outline-offset:2px}
+.deliveries{list-style:none;padding:0;margin:1rem 0 0}
+.deliveries li{border-top:1px solid #d0d4da;padding:.5rem 0}
+summary{cursor:pointer}
+.verdict{font-weight:600}
+.accepted .verdict{color:#0b5a26}
+.refused .verdict{color:#8a1111}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f5f7;padding:.5rem;border-radius:.25rem;font-size:.875rem;margin:.25rem 0}
+@media (max-width:30rem){main{padding:.5rem}.card{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.25rem}}
+`;
+
+export const PAGE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b5a26"/><path d="M4 8.5l2.5 2.5L12 5.5" stroke="#fff" stroke-width="2" fill="none"/></svg>
+`;
+
+export const PAGE_JS = `'use strict';
+(function () {
+  var LABELS = {
+    starting: 'Starting…',
+    waiting: 'Waiting for the verified webhook',
+    created: 'Created (not waiting for the webhook)',
+    verified: 'Verified',
+    'not-verified': 'Not verified',
+    timeout: 'Timed out',
+    expired: 'Expired',
+    listening: 'Listening for deliveries',
+    stopped: 'Stopped',
+    failed: 'Failed'
+  };
+  var NOTES = {
+    timeout: 'No verified webhook came in time.',
+    expired: 'The verification expired before the verified webhook came.',
+    'not-verified': 'The webhook said the verification did not succeed.'
+  };
+  var state = null;
+  var skew = 0;
+  var timer = null;
+  var qrFor = null;
+
+  function el(id) { return document.getElementById(id); }
+  function text(id, value) { el(id).textContent = value == null ? '' : String(value); }
+  function make(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content != null) node.textContent = String(content);
+    return node;
+  }
+
+  function render(s) {
+    state = s;
+    skew = s.now ? s.now - Date.now() : 0;
+    text('mode', s.mode === 'create' ? 'create: a WhatsApp verification' + (s.sandbox ? ' (sandbox)' : '') : 'listen: webhook deliveries');
+    var status = el('status');
+    status.dataset.status = s.status;
+    status.textContent = LABELS[s.status] || s.status;
+    document.title = (LABELS[s.status] || s.status) + ' · sendtalk-verify';
+    text('note', s.note || NOTES[s.status] || '');
+    text('webhook-url', s.webhookUrl || '…');
+    text('counts', s.accepted + ' accepted, ' + s.refused + ' refused');
+    var v = s.verification;
+    el('verification').hidden = !v;
+    if (v) {
+      if (qrFor !== v.id) {
+        qrFor = v.id;
+        el('qr').src = 'qr.svg?id=' + encodeURIComponent(v.id);
+      }
+      var link = el('link');
+      link.textContent = v.link;
+      link.href = /^https:\\/\\//.test(v.link) ? v.link : '#';
+      text('message', v.message || '');
+      text('verification-id', v.id);
+      text('phone', v.phone);
+    }
+    if (timer) { clearInterval(timer); timer = null; }
+    if (s.deadline && !s.ended) { tick(); timer = setInterval(tick, 1000); }
+    else text('countdown', '');
+    if (s.ended) {
+      source.close();
+      text('connection', 'The command has ended: this page no longer updates.');
+    }
+  }
+
+  function tick() {
+    var left = Math.max(0, Math.round((state.deadline - (Date.now() + skew)) / 1000));
+    var m = Math.floor(left / 60);
+    var sec = left % 60;
+    text('countdown', 'Time left: ' + m + ':' + (sec < 10 ? '0' : '') + sec);
+  }
+
+  function addDelivery(d) {
+    var item = make('li', d.accepted ? 'accepted' : 'refused');
+    var details = make('details');
+    var summary = make('summary');
+    var time = new Date(d.receivedAt).toLocaleTimeString();
+    summary.appendChild(make('span', null, '#' + d.seq + ' ' + time + ' ' + d.method + ' ' + d.path + ' → ' + d.status + ' '));
+    summary.appendChild(make('span', 'verdict', d.verdict));
+    details.appendChild(summary);
+    if (d.detail) details.appendChild(make('p', 'reason', d.detail));
+    var facts = [];
+    if (d.verificationId) facts.push('id ' + d.verificationId);
+    if (d.phone) facts.push('phone ' + d.phone);
+    if (d.forward) facts.push(d.forward);
+    if (facts.length) details.appendChild(make('p', 'muted', facts.join(' · ')));
+    details.appendChild(make('h3', null, 'Headers'));
+    details.appendChild(make('pre', 'headers', d.headers.map(function (h) { return h[0] + ': ' + h[1]; }).join('\\n')));
+    details.appendChild(make('h3', null, 'Body'));
+    details.appendChild(make('pre', 'body', readable(d.body) + (d.bodyTruncated ? '\\n…' : '')));
+    item.appendChild(details);
+    if (!d.accepted && d.detail) item.appendChild(make('p', 'reason-line', 'Why: ' + d.detail));
+    var list = el('deliveries');
+    list.insertBefore(item, list.firstChild);
+  }
+
+  // JSON bodies indented for reading; anything else as it came.
+  function readable(body) {
+    try { return JSON.stringify(JSON.parse(body), null, 2); } catch (e) { return body; }
+  }
+
+  var source = new EventSource('events');
+  source.addEventListener('state', function (e) { render(JSON.parse(e.data)); });
+  source.addEventListener('delivery', function (e) { addDelivery(JSON.parse(e.data)); });
+  source.onopen = function () { if (!state || !state.ended) text('connection', ''); };
+  source.onerror = function () {
+    if (!state || !state.ended) text('connection', 'Not connected: is the command still running? Retrying…');
+  };
+})();
+`;

@@ -1,0 +1,151 @@
+import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
+import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
+import { REDACTED } from '../mask.js';
+import type { Delivery } from '../webhook/listener.js';
+
+/**
+ * What the page shows, built from the flows' events. Everything here is sent to the browser, so
+ * it is built from a short list of fields (never a whole options object) and every text passes
+ * through `clean`, which masks the secrets the inspector was given.
+ */
+export type PageStatus = 'starting' | 'waiting' | 'created' | 'verified' | 'not-verified' | 'timeout' | 'expired' | 'listening' | 'stopped' | 'failed';
+
+export interface PageState {
+  mode: 'create' | 'listen';
+  status: PageStatus;
+  /** One sentence under the status, e.g. why it timed out. */
+  note?: string;
+  webhookUrl?: string;
+  localUrl?: string;
+  sandbox?: boolean;
+  verification?: { id: string; phone: string; link: string; message?: string; expiresAt?: string };
+  /** When waiting ends (epoch ms), for the countdown. */
+  deadline?: number;
+  /** The server's clock when this state was sent, so the countdown does not depend on the browser's. */
+  now?: number;
+  accepted: number;
+  refused: number;
+  /** The command has ended: the page stops listening for updates. */
+  ended: boolean;
+}
+
+export interface PageDelivery {
+  seq: number;
+  receivedAt: string;
+  method: string;
+  path: string;
+  status: number;
+  accepted: boolean;
+  /** `accepted`, `refused: secret wrong`, `accepted: another verification`, … */
+  verdict: string;
+  detail?: string;
+  verificationId?: string;
+  phone?: string;
+  headers: Array<[string, string]>;
+  body: string;
+  bodyTruncated: boolean;
+  forward?: string;
+}
+
+/** Bodies are shown up to this many characters: the page is for reading, the log keeps them whole. */
+export const PAGE_BODY_LIMIT = 16 * 1024;
+
+/** Headers that carry credentials whatever they are called; masked even if the listener did not. */
+const CREDENTIAL_HEADER = /secret|api-key|apikey|authorization|cookie|token/i;
+
+const REFUSAL_WORDS: Record<string, string> = {
+  'secret-missing': 'secret missing',
+  'secret-mismatch': 'secret wrong',
+  'not-json': 'not JSON',
+  'not-object': 'not a JSON object',
+  'too-large': 'too large',
+  'too-deep': 'nested too deeply',
+  'too-many-headers': 'too many headers',
+  'unsupported-media-type': 'not JSON',
+  'method-not-allowed': 'wrong method',
+  'not-found': 'wrong path',
+  'acknowledge-failed': 'not recorded',
+};
+
+export function pageDelivery(d: Delivery, clean: (text: string) => string, extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string } } = {}): PageDelivery {
+  const verdict = !d.accepted ? `refused: ${REFUSAL_WORDS[d.reason ?? ''] ?? d.reason ?? 'refused'}`
+    : extra.matched === false ? 'accepted: another verification' : 'accepted';
+  const text = d.body.toString('utf8');
+  const forward = extra.forward === undefined ? undefined
+    : extra.forward.status !== undefined ? `forwarded to ${extra.forward.url}: ${extra.forward.status}` : `could not forward to ${extra.forward.url}: ${extra.forward.error}`;
+  return {
+    seq: d.seq,
+    receivedAt: d.receivedAt,
+    method: clean(d.method),
+    path: clean(d.path),
+    status: d.status,
+    accepted: d.accepted,
+    verdict,
+    detail: d.detail === undefined ? undefined : clean(d.detail),
+    verificationId: d.verificationId === undefined ? undefined : clean(d.verificationId),
+    phone: d.phone === undefined ? undefined : clean(d.phone),
+    headers: Object.entries(d.headers).map(([name, value]) => [name, CREDENTIAL_HEADER.test(name) ? REDACTED : clean(value)]),
+    body: clean(text.slice(0, PAGE_BODY_LIMIT)),
+    bodyTruncated: text.length > PAGE_BODY_LIMIT,
+    forward: forward === undefined ? undefined : clean(forward),
+  };
+}
+
+/** A flow event applied to the state; returns the delivery to add, if it was one. */
+export function applyEvent(state: PageState, event: CreateFlowEvent | ListenFlowEvent, clean: (text: string) => string): PageDelivery | undefined {
+  switch (event.type) {
+    case 'sandbox':
+      state.sandbox = true;
+      return undefined;
+    case 'listening':
+      state.webhookUrl = clean(event.webhookUrl);
+      state.localUrl = clean(event.localUrl);
+      return undefined;
+    case 'ready':
+      state.webhookUrl = clean(event.webhookUrl);
+      state.localUrl = clean(event.localUrl);
+      return undefined;
+    case 'created': {
+      const v = event.verification;
+      state.verification = {
+        id: clean(v.id),
+        phone: clean(v.phone),
+        link: clean(v.link),
+        message: v.message === undefined ? undefined : clean(v.message),
+        expiresAt: v.expiresAt,
+      };
+      state.status = 'created';
+      return undefined;
+    }
+    case 'waiting':
+      if ('deadline' in event) {
+        state.deadline = event.deadline;
+        state.status = 'waiting';
+      } else state.status = 'listening';
+      return undefined;
+    case 'tunnel':
+      if (event.webhookUrl) state.webhookUrl = clean(event.webhookUrl);
+      return undefined;
+    case 'delivery': {
+      if (event.delivery.accepted) state.accepted++;
+      else state.refused++;
+      return pageDelivery(event.delivery, clean, { matched: 'matched' in event ? event.matched : undefined, forward: 'forward' in event ? event.forward : undefined });
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** How the command ended. */
+export function applyResult(state: PageState, result: CreateResult | ListenResult): void {
+  state.ended = true;
+  state.deadline = undefined;
+  if ('status' in result) {
+    state.status = result.status === 'verified' || result.status === 'created' || result.status === 'timeout' || result.status === 'expired'
+      ? result.status
+      : 'not-verified';
+    return;
+  }
+  state.status = 'stopped';
+  state.note = `${result.accepted} accepted, ${result.refused} refused (${result.reason === 'max-events' ? 'enough deliveries' : result.reason === 'timeout' ? 'timed out' : 'interrupted'}).`;
+}

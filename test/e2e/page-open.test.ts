@@ -1,0 +1,39 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+let bin: string;
+beforeEach(async () => {
+  // A stand-in for the desktop's opener: it only records what it was asked to open.
+  bin = await mkdtemp(join(tmpdir(), 'fake-opener-'));
+  await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" >> "${join(bin, 'opened.txt')}"\n`);
+  await chmod(join(bin, 'xdg-open'), 0o755);
+});
+afterEach(async () => { await rm(bin, { recursive: true, force: true }); });
+
+const opened = (): Promise<string> => readFile(join(bin, 'opened.txt'), 'utf8').catch(() => '');
+const pageUrl = (stderr: string): string => /Page on (http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]+\/)/.exec(stderr)![1]!;
+
+describe('--open', () => {
+  it('hands the page URL, token included, to the system opener', async () => {
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'], { env: { PATH: bin, BROWSER: undefined } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/No browser opened/);
+    // The opener runs detached: wait for it to have written, bounded by the test's timeout.
+    let seen = '';
+    while (!(seen = await opened())) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.trim()).toBe(pageUrl(r.stderr));
+  });
+
+  it('with BROWSER=none prints the URL and launches nothing; --ui never launches; --quiet still shows the URL', async () => {
+    const none = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'], { env: { PATH: bin, BROWSER: 'none' } });
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/No browser opened \(BROWSER=none\): open the URL above yourself\./);
+    const ui = await runCli(['listen', '--ui', '--tunnel', 'none', '--timeout', '200ms', '--quiet'], { env: { PATH: bin, BROWSER: undefined } });
+    expect(ui.code).toBe(3);
+    expect(pageUrl(ui.stderr)).toMatch(/^http:\/\/127\.0\.0\.1:/);
+    expect(await opened()).toBe('');
+  });
+});

@@ -1,0 +1,99 @@
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startInspector, type Delivery, type InspectorHandle } from '../../src/index.js';
+import { isListening } from '../helpers/ports.js';
+
+const SECRET = 'whsec_PAGE_SECRET_never_shown_5521';
+const KEY = 'st_live_PAGE_KEY_never_shown_9034';
+let page: InspectorHandle | undefined;
+afterEach(async () => { await page?.close(); page = undefined; });
+
+function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+/** Reads the event stream until `until` matches what came, then disconnects. */
+function readEvents(url: string, until: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}events`, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        if (until.test(text)) { req.destroy(); resolve(text); }
+      });
+    });
+    req.on('error', (error) => (error.message === 'socket hang up' ? undefined : reject(error))).end();
+  });
+}
+
+function delivery(over: Partial<Delivery>): Delivery {
+  return {
+    seq: 1, receivedAt: new Date().toISOString(), method: 'POST', path: '/webhook', accepted: false, status: 401,
+    reason: 'secret-mismatch', detail: 'secret key is invalid', headers: { 'content-type': 'application/json', 'x-secret-key': '[redacted]' },
+    body: Buffer.from('{}'), ...over,
+  } as Delivery;
+}
+
+describe('startInspector', () => {
+  it('serves its page only with the token and this Host, with a CSP that allows nothing from elsewhere', async () => {
+    page = await startInspector({ mode: 'listen' });
+    expect(page.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{32}\/$/);
+    const ok = await get(page.url);
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    expect(ok.headers['referrer-policy']).toBe('no-referrer');
+    expect(ok.body).toContain('<script src="app.js" defer></script>');
+    expect(ok.body).not.toMatch(/<script>|<style|\sstyle=|\son[a-z]+=|https?:\/\//);
+    expect((await get(`${page.url}app.js`)).headers['content-type']).toMatch(/^text\/javascript/);
+
+    const origin = page.url.replace(/\/[^/]+\/$/, '');
+    const token = page.url.split('/')[3]!;
+    for (const url of [`${origin}/`, `${origin}/favicon.ico`, `${origin}/${token.slice(0, -1)}x/`, `${origin}/${token}`, `${origin}/${token.slice(1)}/app.js`]) {
+      const refused = await get(url);
+      expect(refused.status, url).toBe(403);
+      expect(refused.body).not.toContain(token);
+    }
+    // A page of another site that made its name resolve to 127.0.0.1 (DNS rebinding) has another Host.
+    expect((await get(page.url, { host: `evil.example:${page.port}` })).status).toBe(403);
+    expect((await get(page.url, { host: `localhost:${page.port}` })).status).toBe(200);
+    expect((await get(page.url, {}, 'POST')).status).toBe(405);
+    expect((await get(`${page.url}nothing.js`)).status).toBe(404);
+  });
+
+  it('pushes the state and every delivery, with secrets masked wherever they are', async () => {
+    page = await startInspector({ mode: 'listen', secrets: [SECRET, KEY] });
+    page.feed({ type: 'ready', localUrl: 'http://127.0.0.1:1/webhook', webhookUrl: 'https://x.example/webhook', public: true });
+    page.feed({ type: 'waiting' });
+    page.feed({ type: 'delivery', delivery: delivery({ body: Buffer.from(JSON.stringify({ leaked: SECRET, key: KEY })), headers: { 'x-api-key': KEY, 'x-echo': SECRET } }) });
+    const text = await readEvents(page.url, /event: state/);
+    expect(text).toMatch(/event: state\ndata: \{[^\n]*"status":"listening"/);
+    expect(text).toContain('"verdict":"refused: secret wrong"');
+    expect(text).toContain('"detail":"secret key is invalid"');
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain(KEY);
+    expect(text).toContain('whse…21');
+  });
+
+  it('serves the QR code as SVG once the verification exists, and closes twice without complaint', async () => {
+    page = await startInspector({ mode: 'create' });
+    expect((await get(`${page.url}qr.svg`)).status).toBe(404);
+    const link = 'https://wa.me/6281100000000?text=Hi';
+    page.feed({ type: 'created', verification: { id: 'v1', phone: '6281234567890', link, raw: {} } });
+    const svg = await get(`${page.url}qr.svg?id=v1`);
+    expect(svg.status).toBe(200);
+    expect(svg.headers['content-type']).toBe('image/svg+xml');
+    expect(svg.body).toContain(`<title>${link}</title>`);
+    page.end({ status: 'verified', verification: { id: 'v1', phone: '6281234567890', link, raw: {} }, createdAt: '', elapsedMs: 1, sandbox: true });
+    expect(await readEvents(page.url, /"ended":true/)).toMatch(/"status":"verified"/);
+    const port = page.port;
+    await page.close();
+    await page.close();
+    expect(await isListening(port)).toBe(false);
+  });
+});
