@@ -6,6 +6,7 @@ import { parsePhone } from '../phone.js';
 import { startEmulator, randomCredential, type EmulatorHandle } from '../emulator/emulator.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
 import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
+import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
 import { eventVerdict, matchDelivery } from '../webhook/match.js';
 import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
 import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
@@ -100,6 +101,8 @@ export interface CreateResult {
   eventStatus?: string;
   /** What arrived while waiting (absent with `wait: false`): says why a wait ended without success. */
   deliveries?: DeliveryTally;
+  /** With `timeout` and `expired`: the likeliest cause, read from `deliveries`, and what to do. */
+  diagnosis?: WaitDiagnosis;
   sandbox: boolean;
 }
 
@@ -160,6 +163,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     // The webhook URL now: read again at the end, because a re-opened tunnel may have another.
     let webhookUrl = (): string | undefined => undefined;
     let tunnelOpened = false;
+    let isPublic = false;
     if (wait) {
       // Only the probe knows this token, so a probe answer proves the URL reaches this listener.
       const probeToken = sandbox ? undefined : newProbeToken();
@@ -193,7 +197,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         const base = publicBase();
         return base ? joinPublicUrl(base, path) : localUrl;
       };
-      const isPublic = publicBase() !== undefined;
+      isPublic = publicBase() !== undefined;
       const url = webhookUrl()!;
       emulator?.setWebhook({ url });
       emit({ type: 'listening', localUrl, webhookUrl: url, public: isPublic });
@@ -244,7 +248,17 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       };
     } catch (error) {
       if (signal.aborted) throw interruptedBy(signal);
-      if (timer.aborted) return { ...base(), status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started };
+      if (timer.aborted) {
+        const ended = base();
+        const diagnosis = diagnoseWait(ended.deliveries!, {
+          local: !isPublic && !sandbox,
+          webhookUrl: ended.webhookUrl,
+          path: listener.path,
+          secretHeader: options.secretHeader,
+          moreTime: until === 'expiry' ? 'a longer --expiry gives the user more time' : '--timeout waits longer',
+        });
+        return { ...ended, status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started, diagnosis };
+      }
       throw error;
     }
   } catch (error) {

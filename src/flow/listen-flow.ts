@@ -4,6 +4,7 @@ import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe
 import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
 import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
+import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
 import { forwardDelivery, type ForwardResult } from '../webhook/forward-delivery.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
 
@@ -60,6 +61,11 @@ export interface ListenResult {
   refused: number;
   /** Every delivery counted, refusals by reason: says why a wait ended without an accepted one. */
   deliveries: DeliveryTally;
+  /**
+   * The likeliest cause when listening ended short (at the timeout with fewer accepted deliveries
+   * than waited for), or with refusals only, and what to do.
+   */
+  diagnosis?: WaitDiagnosis;
   /** The webhook URL when listening ended (a re-opened tunnel may have changed it). */
   webhookUrl: string;
   localUrl: string;
@@ -168,7 +174,17 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
     if (reason === 'max-events' && tunnel) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
-    return { reason, accepted, refused, deliveries: counter.snapshot(), webhookUrl: webhookUrl(), localUrl: listener.url };
+    const deliveries = counter.snapshot();
+    const short = accepted === 0 || (options.maxEvents !== undefined && accepted < options.maxEvents);
+    const diagnosis = (reason === 'timeout' && short) || (accepted === 0 && refused > 0) ? diagnoseWait(deliveries, {
+      local: base === undefined,
+      webhookUrl: webhookUrl(),
+      path: listener.path,
+      secretHeader: options.secretHeader,
+      moreTime: '--timeout waits longer',
+      wanted: options.maxEvents,
+    }) : undefined;
+    return { reason, accepted, refused, deliveries, ...(diagnosis ? { diagnosis } : {}), webhookUrl: webhookUrl(), localUrl: listener.url };
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) {
       throw interruptedBy(options.signal);

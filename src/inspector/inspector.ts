@@ -142,6 +142,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     },
     end(result) {
       applyResult(state, result);
+      // The note may quote the webhook's own status: a peer's text, masked like every other.
+      if (state.note !== undefined) state.note = clean(state.note);
       broadcast('state', stateNow());
     },
     fail(message) {

@@ -140,12 +140,16 @@ export function applyEvent(state: PageState, event: CreateFlowEvent | ListenFlow
 export function applyResult(state: PageState, result: CreateResult | ListenResult): void {
   state.ended = true;
   state.deadline = undefined;
+  // The flow's own reading of what arrived, so the page says what the terminal says.
+  const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${result.diagnosis.hint}` : '';
   if ('status' in result) {
     state.status = result.status === 'verified' || result.status === 'created' || result.status === 'timeout' || result.status === 'expired'
       ? result.status
       : 'not-verified';
+    if (result.status === 'not-verified') state.note = `The webhook's own status was "${result.eventStatus ?? ''}".`;
+    else if (why) state.note = why.trim();
     return;
   }
   state.status = 'stopped';
-  state.note = `${result.accepted} accepted, ${result.refused} refused (${result.reason === 'max-events' ? 'enough deliveries' : result.reason === 'timeout' ? 'timed out' : 'interrupted'}).`;
+  state.note = `${result.accepted} accepted, ${result.refused} refused (${result.reason === 'max-events' ? 'enough deliveries' : result.reason === 'timeout' ? 'timed out' : 'interrupted'}).${why}`;
 }

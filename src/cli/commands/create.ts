@@ -6,7 +6,7 @@ import type { CreateFlowEvent, CreateResult, PublicUrlProvider } from '../../flo
 import type { TunnelEvent } from '../../tunnel/types.js';
 import { keyValueRows } from '../../render/style.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
-import { describeTally, diagnoseWait } from '../wait-diagnosis.js';
+import { describeTally } from '../../flow/wait-diagnosis.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
 import { Output } from '../output.js';
@@ -120,7 +120,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
     background: flags.qrBackground,
     file: flags.qrFile,
     page,
-  }, { secretHeader: flags.secretHeader });
+  });
   const interrupt = interruptOnSignals(() => view.stop(), undefined, (name) => {
     view.stop();
     output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
@@ -229,15 +229,11 @@ class CreateView {
   private stopped = false;
   private pending: Promise<void> = Promise.resolve();
 
-  private until: 'timeout' | 'expiry' = 'timeout';
-  private listenerPath?: string;
-
   constructor(
     private readonly output: Output,
     private readonly drawQr: boolean,
     private readonly tunnel: TunnelChoice,
     private readonly qr: { colour: boolean; background?: 'dark' | 'light'; file?: string; page?: InspectorHandle },
-    private readonly settings: { secretHeader?: string },
   ) {}
 
   onTunnelEvent(event: TunnelEvent, webhookUrl: string | undefined, previousWebhookUrl: string | undefined): void {
@@ -258,7 +254,6 @@ class CreateView {
         output.success(`Sandbox: embedded SendTalk emulator at ${event.apiUrl} (no key, no network)`);
         break;
       case 'listening':
-        this.listenerPath = new URL(event.localUrl).pathname;
         output.success(`Webhook listener on ${event.localUrl}`);
         if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
         break;
@@ -313,7 +308,6 @@ class CreateView {
   }
 
   private startWaiting(deadline: number, until: 'timeout' | 'expiry'): void {
-    this.until = until;
     const what = until === 'expiry' ? 'expiry' : 'timeout';
     const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}`;
     if (!this.output.interactive || this.output.quiet) {
@@ -360,14 +354,7 @@ class CreateView {
     this.stop();
     const { output } = this;
     const v = result.verification;
-    const failed = result.status !== 'verified' && result.status !== 'created';
-    const diagnosis = failed && result.status !== 'not-verified' && result.deliveries ? diagnoseWait(result.deliveries, {
-      local: this.tunnel.kind === 'none' && !result.sandbox,
-      webhookUrl: result.webhookUrl,
-      path: this.listenerPath,
-      secretHeader: this.settings.secretHeader,
-      moreTime: this.until === 'expiry' ? 'a longer --expiry gives the user more time' : '--timeout waits longer',
-    }) : undefined;
+    const { diagnosis } = result;
     if (output.json) {
       output.document({
         status: result.status,

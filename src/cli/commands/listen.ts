@@ -4,7 +4,6 @@ import { formatDuration, parseDuration } from '../../duration.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
 import { toLogRecord, type DeliveryLogRecord } from '../../webhook/delivery-log.js';
 import { describeSecretHeaders, describeSecretLocation, secretHeadersFor } from '../../webhook/secret.js';
-import { diagnoseWait } from '../wait-diagnosis.js';
 import type { JsonObject } from '../../fields.js';
 import type { Delivery, RefusalReason } from '../../webhook/listener.js';
 import type { ForwardResult } from '../../webhook/forward-delivery.js';
@@ -76,7 +75,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   }
   warnIfNotLoopback(output, flags.host, 'The webhook listener');
 
-  const view = new ListenView(output, choice, { maxEvents, timeoutMs, secretHeader: flags.secretHeader });
+  const view = new ListenView(output, choice, { maxEvents, timeoutMs });
   const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
     const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
     output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
@@ -135,7 +134,7 @@ class ListenView {
   constructor(
     private readonly output: Output,
     private readonly choice: TunnelChoice,
-    private readonly settings: { maxEvents?: number; timeoutMs?: number; secretHeader?: string },
+    private readonly settings: { maxEvents?: number; timeoutMs?: number },
   ) {}
 
   onEvent(event: ListenFlowEvent): void {
@@ -247,16 +246,7 @@ class ListenView {
       : result.reason === 'max-events' ? 0
       : result.accepted > 0 && maxEvents === undefined ? 0 : 3;
     // Why it ended short, from what did arrive: a refusal that names a misconfiguration comes first.
-    const diagnosis = exitCode === 3 || (result.accepted === 0 && result.refused > 0)
-      ? diagnoseWait(result.deliveries, {
-        local: this.choice.kind === 'none',
-        webhookUrl: result.webhookUrl,
-        path: new URL(result.localUrl).pathname,
-        secretHeader: this.settings.secretHeader,
-        moreTime: '--timeout waits longer',
-        wanted: maxEvents,
-      })
-      : undefined;
+    const { diagnosis } = result;
     if (output.json) {
       output.document({
         type: 'done', reason: result.reason, accepted: result.accepted, refused: result.refused,
