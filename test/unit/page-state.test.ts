@@ -8,13 +8,13 @@ const tally = { received: 2, matched: 0, otherVerification: 0, others: [], refus
 describe('how the page tells the end', () => {
   it('quotes the webhook’s own status when it said not verified', () => {
     const state = fresh();
-    applyResult(state, { status: 'not-verified', eventStatus: 'failed' } as CreateResult);
+    applyResult(state, { status: 'not-verified', eventStatus: 'failed' } as unknown as CreateResult);
     expect(state).toMatchObject({ status: 'not-verified', ended: true, note: 'The webhook\'s own status was "failed".' });
   });
 
   it('leads with the likeliest cause when the wait ran out, as the terminal does', () => {
     const state = fresh();
-    applyResult(state, { status: 'timeout', deliveries: tally, diagnosis: { cause: '2 deliveries arrived and were refused: secret key is invalid', hint: 'Fix the secret.' } } as CreateResult);
+    applyResult(state, { status: 'timeout', deliveries: tally, diagnosis: { cause: '2 deliveries arrived and were refused: secret key is invalid', hint: 'Fix the secret.' } } as unknown as CreateResult);
     expect(state).toMatchObject({ status: 'timeout', note: '2 deliveries arrived and were refused: secret key is invalid. Fix the secret.' });
   });
 
