@@ -4,11 +4,13 @@ import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { exitCodeHelp } from './help.js';
 import { Output } from './output.js';
+import { stopSignal } from './signals.js';
 import { registerCreate } from './commands/create.js';
 import { registerListen } from './commands/listen.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerWait } from './commands/wait.js';
 
 /** What a command leaves for the top level: its Output (for --json and masking) and exit code. */
 export interface RunContext {
@@ -25,7 +27,12 @@ export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
 export async function main(argv: string[]): Promise<void> {
   const ctx: RunContext = {};
   process.on('unhandledRejection', (reason) => fail(ctx, reason));
-  process.on('uncaughtException', (error) => fail(ctx, error));
+  process.on('uncaughtException', (error) => {
+    // Stopping after the terminal or the reader went away (SIGHUP, `kill` of a pipeline): a message
+    // that cannot be shown must not turn the stop into a failure; the cleanup goes on.
+    if (stopSignal() !== undefined && isGoneOutput(error)) return;
+    fail(ctx, error);
+  });
   // NDJSON lines are written a turn at a time (Output.line): none may be left behind by an exit.
   process.on('exit', () => ctx.output?.flush());
 
@@ -60,6 +67,7 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
   registerTrigger(program, runner, ctx);
   registerEmulator(program, runner, ctx);
   registerDoctor(program, runner, ctx);
+  registerWait(program, runner, ctx);
   return program;
 }
 
@@ -73,6 +81,8 @@ function fail(ctx: RunContext, error: unknown): never {
     process.stderr.write('  Run with --help to see the commands and options.\n');
     process.exit(2);
   }
+  // `--help | head -1`: help and version are all there is to write, and the reader has what it wanted.
+  if (ctx.output === undefined && isClosedPipe(error)) process.exit(0);
   const output = ctx.output ?? new Output();
   const known = isSendtalkVerifyError(error) ? error
     : isClosedPipe(error) ? new SendtalkVerifyError('internal', 'Stopped: the program reading the output went away (broken pipe).', {
@@ -92,6 +102,12 @@ function fail(ctx: RunContext, error: unknown): never {
     });
   }
   process.exit(known.exitCode);
+}
+
+/** A write to a pipe or terminal that is gone: EPIPE for a pipe, EIO for a hung-up terminal. */
+function isGoneOutput(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  return (code === 'EPIPE' || code === 'EIO') && syscall === 'write';
 }
 
 /** A write to a pipe whose reader has gone: `listen --json | head -1` once head has its line. */
