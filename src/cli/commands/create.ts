@@ -7,9 +7,11 @@ import type { TunnelEvent } from '../../tunnel/types.js';
 import { keyValueRows } from '../../render/style.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
+import { checkApiUrl } from '../config-values.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
@@ -33,6 +35,7 @@ interface CreateFlags extends TunnelFlags {
   qr?: boolean;
   sandbox?: boolean;
   sandboxDelay?: string;
+  dotenv?: string;
   envFile?: string;
   debug?: boolean;
   quiet?: boolean;
@@ -57,7 +60,8 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--no-qr', 'do not draw the QR code')
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
     .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)')
-    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .addOption(dotenvOption())
+    .addOption(envFileOption())
     .option('--debug', 'show HTTP traces and stack traces (secrets stay masked)')
     .option('-q, --quiet', 'print only the result')
     .addHelpText('after', examples([
@@ -72,14 +76,15 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
 async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
-  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
   const sandbox = flags.sandbox ?? false;
   const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources).value;
-  const apiUrl = pick(flags.apiUrl, ENV_VARS.apiUrl, sources).value;
   const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
   output.protect(apiKey, secret);
 
   if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
+  // The sandbox runs its own API: a stale SENDTALK_API_URL in .env must not stop it.
+  const apiUrl = sandbox ? undefined : checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const phone = flags.phone ?? (sandbox ? SANDBOX_DEMO_PHONE : await askForPhone(output));
   // The sandbox's emulator delivers on loopback, so it never uses a tunnel.
   if (sandbox && (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {

@@ -9,6 +9,7 @@ import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import type { CaseResult, CheckReport, Outcome, ReplayReport, SendReport, VerifiedEvent } from '../../trigger/index.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { parseWholeNumber, parseHeaderName } from '../parse-flags.js';
@@ -29,6 +30,7 @@ interface TriggerFlags {
   requestTimeout?: string;
   oversizeBytes?: string;
   json?: boolean;
+  dotenv?: string;
   envFile?: string;
   debug?: boolean;
   quiet?: boolean;
@@ -50,7 +52,8 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
     .option('--request-timeout <duration>', 'bound on each request, from connecting to the last byte (default: 10s)')
     .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)')
     .option('--json', 'print one JSON document on stdout and nothing else there')
-    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .addOption(dotenvOption())
+    .addOption(envFileOption())
     .option('--debug', 'show each request as it is answered (secrets stay hidden)')
     .option('-q, --quiet', 'print only the result')
     .addHelpText('after', examples([
@@ -72,7 +75,7 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
 async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number> {
   const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
-  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
   const secret = pick(flags.secret, ENV_VARS.secret, sources).value;
   output.protect(secret);
   if (!flags.url) {
