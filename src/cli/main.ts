@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { exitCodeHelp } from './help.js';
-import { Output } from './output.js';
+import { NdjsonOutput, Output } from './output.js';
 import { stopSignal } from './signals.js';
 import { registerCreate } from './commands/create.js';
 import { registerListen } from './commands/listen.js';
@@ -15,7 +15,12 @@ import { registerWait } from './commands/wait.js';
 /** What a command leaves for the top level: its Output (for --json and masking) and exit code. */
 export interface RunContext {
   output?: Output;
+  /** `--json` was given: a usage error found by the argument parser is a JSON document too. */
+  json?: 'document' | 'ndjson';
 }
+
+/** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
+const NDJSON_COMMANDS = new Set(['listen', 'emulator']);
 
 /** Runs a command's body and records its exit code; commands set `ctx.output` as soon as they have one. */
 export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
@@ -25,7 +30,7 @@ export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
  * `SendtalkVerifyError`; this function prints the error once, with its hint, and exits.
  */
 export async function main(argv: string[]): Promise<void> {
-  const ctx: RunContext = {};
+  const ctx: RunContext = { json: jsonRequested(argv.slice(2)) };
   process.on('unhandledRejection', (reason) => fail(ctx, reason));
   process.on('uncaughtException', (error) => {
     // Stopping after the terminal or the reader went away (SIGHUP, `kill` of a pipeline): a message
@@ -78,12 +83,20 @@ function fail(ctx: RunContext, error: unknown): never {
     // No command at all: commander has just shown the help, which says everything.
     if (error.code === 'commander.help') process.exit(2);
     // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
-    process.stderr.write('  Run with --help to see the commands and options.\n');
+    const hint = 'Run with --help to see the commands and options.';
+    process.stderr.write(`  ${hint}\n`);
+    if (ctx.json) {
+      const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: true });
+      const message = error.message.replace(/^error: /, '');
+      output.document({ status: 'error', error: { category: 'usage', message: message.charAt(0).toUpperCase() + message.slice(1), hint, code: error.code, exitCode: 2 } });
+      output.flush();
+    }
     process.exit(2);
   }
   // `--help | head -1`: help and version are all there is to write, and the reader has what it wanted.
   if (ctx.output === undefined && isClosedPipe(error)) process.exit(0);
-  const output = ctx.output ?? new Output();
+  // An error before the command made its Output (a flag's own parser threw) still honours --json.
+  const output = ctx.output ?? (ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined }));
   const known = isSendtalkVerifyError(error) ? error
     : isClosedPipe(error) ? new SendtalkVerifyError('internal', 'Stopped: the program reading the output went away (broken pipe).', {
         hint: 'Send the output to a file, or keep its reader running; `listen --max-events N` stops by itself.',
@@ -102,6 +115,15 @@ function fail(ctx: RunContext, error: unknown): never {
     });
   }
   process.exit(known.exitCode);
+}
+
+/** Whether the command line asks for `--json` (before any `--`), and which kind of output that is. */
+function jsonRequested(args: string[]): RunContext['json'] {
+  const end = args.indexOf('--');
+  const given = end === -1 ? args : args.slice(0, end);
+  if (!given.includes('--json')) return undefined;
+  const command = given.find((arg) => !arg.startsWith('-'));
+  return command !== undefined && NDJSON_COMMANDS.has(command) ? 'ndjson' : 'document';
 }
 
 /** A write to a pipe or terminal that is gone: EPIPE for a pipe, EIO for a hung-up terminal. */
