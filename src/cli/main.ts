@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { exitCodeHelp } from './help.js';
 import { NdjsonOutput, Output } from './output.js';
 import { stopSignal } from './signals.js';
+import { githubActions } from './github-actions.js';
 import { registerCreate } from './commands/create.js';
 import { registerListen } from './commands/listen.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -17,6 +18,8 @@ export interface RunContext {
   output?: Output;
   /** `--json` was given: a usage error found by the argument parser is a JSON document too. */
   json?: 'document' | 'ndjson';
+  /** The command's name, as given (for titles of CI annotations). */
+  command?: string;
 }
 
 /** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
@@ -30,7 +33,7 @@ export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
  * `SendtalkVerifyError`; this function prints the error once, with its hint, and exits.
  */
 export async function main(argv: string[]): Promise<void> {
-  const ctx: RunContext = { json: jsonRequested(argv.slice(2)) };
+  const ctx: RunContext = { json: jsonRequested(argv.slice(2)), command: argv.slice(2).find((arg) => !arg.startsWith('-')) };
   process.on('unhandledRejection', (reason) => fail(ctx, reason));
   process.on('uncaughtException', (error) => {
     // Stopping after the terminal or the reader went away (SIGHUP, `kill` of a pipeline): a message
@@ -107,6 +110,12 @@ function fail(ctx: RunContext, error: unknown): never {
         cause: error,
       });
   output.error(known.message, known.hint);
+  const actions = githubActions(output);
+  if (actions) {
+    const title = `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`;
+    actions.error(known.hint ? `${known.message} ${known.hint}` : known.message, title);
+    actions.summary([`### ${title}`, '', `❌ ${known.message}`, ...(known.hint ? ['', known.hint] : []), '', `Exit code ${known.exitCode}.`].join('\n'));
+  }
   if (output.debug && error instanceof Error && error.stack) output.trace(error.stack);
   if (output.json) {
     output.document({

@@ -43,6 +43,11 @@ export class Output {
     this.clean = redactor(this.secrets);
   }
 
+  /** `text` with every protected value masked: for what is written elsewhere (a CI step summary). */
+  mask(text: string): string {
+    return this.clean(text);
+  }
+
   /** A result line on stdout (suppressed under --json, where the document is the result). */
   result(text: string): void {
     if (!this.json) this.out(`${this.clean(text)}\n`);

@@ -7,6 +7,7 @@ import type { TunnelEvent } from '../../tunnel/types.js';
 import { keyValueRows } from '../../render/style.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { code, githubActions, markdownTable } from '../github-actions.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
@@ -282,6 +283,34 @@ class CreateView {
     this.spinner = undefined;
   }
 
+  /** On GitHub Actions: the result in the step summary, and an annotation when nothing was verified. */
+  private summarise(result: CreateResult): void {
+    const actions = githubActions(this.output);
+    if (!actions) return;
+    const v = result.verification;
+    const outcome = {
+      verified: `✅ Verified in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`,
+      created: '✅ Created (not waiting for the webhook: --no-wait).',
+      timeout: `❌ No verified webhook within ${formatDuration(result.elapsedMs)}.`,
+      expired: `❌ The verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook.`,
+    }[result.status];
+    actions.summary([
+      `### sendtalk-verify create${result.sandbox ? ' --sandbox' : ''}`,
+      '',
+      markdownTable(['', ''], [
+        ['status', result.status],
+        ['ID', code(v.id)],
+        ['phone', v.phone],
+        ['link', v.link],
+        ...(v.expiresAt ? [['expires', v.expiresAt]] : []),
+        ...(result.webhookUrl ? [['webhook URL', result.webhookUrl]] : []),
+      ]),
+      '',
+      outcome,
+    ].join('\n'));
+    if (result.status === 'timeout' || result.status === 'expired') actions.error(outcome.replace(/^❌ /, ''), 'sendtalk-verify create');
+  }
+
   /** Prints the result and returns the exit code. */
   async finish(result: CreateResult): Promise<number> {
     await this.pending;
@@ -307,6 +336,7 @@ class CreateView {
         data: v.raw,
       });
     }
+    this.summarise(result);
     switch (result.status) {
       case 'verified':
         output.result(`${output.c.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);

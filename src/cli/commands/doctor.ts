@@ -3,6 +3,7 @@ import { ENV_VARS, loadConfigSources, pick } from '../../config.js';
 import type { DoctorCheck } from '../../doctor/run-doctor.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { githubActions, markdownTable } from '../github-actions.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
@@ -71,6 +72,18 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
       onCheck: (check) => { if (!output.quiet || check.status === 'fail') output.result(row(output, check)); },
     });
     const ok = checks.every((check) => check.status !== 'fail');
+    const actions = githubActions(output);
+    if (actions) {
+      const failed = checks.filter((c) => c.status === 'fail');
+      actions.summary([
+        '### sendtalk-verify doctor',
+        '',
+        markdownTable(['', 'check', 'detail', 'what to do'], checks.map((c) => [{ pass: '✅', fail: '❌', skip: '➖' }[c.status], c.title, c.detail, c.status === 'pass' ? '' : c.fix ?? ''])),
+        '',
+        ok ? '✅ All checks passed.' : `❌ ${failed.length} check(s) failed.`,
+      ].join('\n'));
+      for (const c of failed) actions.error(`${c.title}: ${c.detail}${c.fix ? `. ${c.fix}` : ''}`, 'sendtalk-verify doctor');
+    }
     if (output.json) output.document({ ok, checks });
     else output.result(ok ? `${output.c.green('✔')} All checks passed.` : `${output.c.red('✖')} ${checks.filter((c) => c.status === 'fail').length} check(s) failed.`);
     return ok ? 0 : 5;
