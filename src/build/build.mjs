@@ -55,7 +55,7 @@ const VENDOR = {
   'localtunnel/lib/Tunnel': { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel/lib/Tunnel');" },
   ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
   'qrcode-terminal': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal');" },
-  'libphonenumber-js/min': { file: 'libphonenumber-js-min.cjs', entry: () => `export { ${namedImports('libphonenumber-js/min').join(', ')} } from 'libphonenumber-js/min';` },
+  'libphonenumber-js/max': { file: 'libphonenumber-js-max.cjs', entry: () => `export { ${namedImports('libphonenumber-js/max').join(', ')} } from 'libphonenumber-js/max';` },
 };
 
 /**

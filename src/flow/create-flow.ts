@@ -205,7 +205,8 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     const base = (): Omit<CreateResult, 'status' | 'elapsedMs'> => ({ verification, createdAt, webhookUrl: webhookUrl(), sandbox });
     if (!listener) return { ...base(), status: 'created', elapsedMs: Date.now() - started };
 
-    const { deadline, until } = waitDeadline(started, verification, options);
+    // The wait starts once the verification exists: the request's own time is not taken from --timeout.
+    const { deadline, until } = waitDeadline(Date.now(), verification, options);
     emit({ type: 'waiting', deadline, until });
     const timer = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
     const waitSignal = AbortSignal.any([signal, timer]);
@@ -235,7 +236,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
   }
 }
 
-/** Deadline = the earlier of `--timeout` and the verification's expiry; `until` says which. */
+/** Deadline = the earlier of `--timeout` and the verification's expiry, from its creation; `until` says which. */
 function waitDeadline(started: number, v: Verification, options: CreateFlowOptions): { deadline: number; until: 'timeout' | 'expiry' } {
   const expiry = v.expiresAt ? Date.parse(v.expiresAt)
     : options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;

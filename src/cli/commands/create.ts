@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
 import { parseDuration, formatDuration } from '../../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../../errors.js';
@@ -13,7 +13,8 @@ import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
 import { checkApiUrl } from '../config-values.js';
-import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
+import { parseHttpUrl } from '../../http/parse-url.js';
+import { languageOption, parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -47,7 +48,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .command('create')
     .description('create a WhatsApp verification, show its link and QR code, and wait for the verified webhook')
     .option('-p, --phone <number>', 'phone number with country code, e.g. 6281234567890 or "+62 812-3456-7890"')
-    .addOption(new Option('-l, --language <code>', 'language of the WhatsApp message (default: en)').choices(['en', 'id']))
+    .addOption(languageOption('language of the WhatsApp message (default: en)'))
     .option('--expiry <minutes>', 'minutes until the verification expires (SendTalk default when omitted)')
     .option('--app-url <url>', 'a link SendTalk puts in the message, back to your app')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
@@ -95,6 +96,13 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, '--expiry', { min: 1, max: 1440 }, 'Pass the minutes until expiry, e.g. --expiry 10.');
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  if (timeoutMs === 0) {
+    throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {
+      hint: 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.',
+    });
+  }
+  // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
+  if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   if (!sandbox && flags.wait && !secret) {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret.`);
@@ -102,7 +110,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   warnIfNotLoopback(output, flags.host, 'The webhook listener');
 
   const showQr = flags.qr ?? output.interactive;
-  const view = new CreateView(output, showQr && !output.json, tunnel);
+  const view = new CreateView(output, showQr && !output.json, tunnel, sandbox);
   const interrupt = interruptOnSignals(() => view.stop(), undefined, (name) => {
     view.stop();
     output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
@@ -190,7 +198,7 @@ class CreateView {
   private stopped = false;
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly output: Output, private readonly drawQr: boolean, private readonly tunnel: TunnelChoice) {}
+  constructor(private readonly output: Output, private readonly drawQr: boolean, private readonly tunnel: TunnelChoice, private readonly sandbox: boolean) {}
 
   onTunnelEvent(event: TunnelEvent, webhookUrl: string | undefined, previousWebhookUrl: string | undefined): void {
     // Through the same queue as the flow's events, so a tunnel warning never lands inside the QR block.
@@ -212,6 +220,10 @@ class CreateView {
       case 'listening':
         output.success(`Webhook listener on ${event.localUrl}`);
         if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
+        else if (this.tunnel.kind === 'none' && !this.sandbox) {
+          output.warn('Local only (--tunnel none): SendTalk cannot reach this listener, so its webhook will not arrive here.');
+          output.info(c.dim('  Drop --tunnel none, pass --public-url, or send the event yourself with trigger or curl.'));
+        }
         break;
       case 'probe':
         if (event.result.ok) output.success(`The webhook URL reaches this listener (${formatDuration(event.result.ms)}).`);
@@ -230,7 +242,7 @@ class CreateView {
           const { renderQr } = await import('../../render/qr.js');
           output.art(await renderQr(v.link));
         }
-        output.info(c.dim('  Open the link on the phone (or scan the QR code) and send the message unchanged.'));
+        output.info(c.dim(`  Open the link on the phone${this.drawQr ? ' (or scan the QR code)' : ''} and send the message unchanged.`));
         break;
       }
       case 'waiting':
@@ -246,7 +258,7 @@ class CreateView {
     const what = until === 'expiry' ? 'expiry' : 'timeout';
     const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}`;
     if (!this.output.interactive || this.output.quiet) {
-      this.output.info(`Waiting for the verified webhook (${formatDuration(deadline - Date.now())} until ${what})…`);
+      this.output.info(`Waiting for the verified webhook (${formatDuration(Math.max(0, deadline - Date.now()))} until ${what})…`);
       return;
     }
     void import('ora').then(({ default: ora }) => {
@@ -349,7 +361,9 @@ class CreateView {
         output.error(result.status === 'expired'
           ? `The verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook.`
           : `No verified webhook within ${formatDuration(result.elapsedMs)}.`,
-        'Check that the Webhook URL in Verification Config points at this listener, and that the message was sent unchanged; --timeout waits longer.');
+        result.status === 'expired'
+          ? 'Check that the Webhook URL in Verification Config points at this listener, and that the message was sent unchanged; --expiry gives a verification longer to live (up to 1440 minutes).'
+          : 'Check that the Webhook URL in Verification Config points at this listener, and that the message was sent unchanged; --timeout waits longer.');
         return 3;
     }
   }

@@ -156,7 +156,12 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
 
 function parseAutoVerify(text: string): number | false {
   if (/^(off|false|never|no)$/i.test(text.trim())) return false;
-  return parseDuration(text, '--auto-verify');
+  try {
+    return parseDuration(text, '--auto-verify');
+  } catch (error) {
+    if (!(error instanceof SendtalkVerifyError)) throw error;
+    throw new SendtalkVerifyError('usage', error.message, { hint: 'Write a delay such as 2s, 500ms or 1m, or "off" to deliver only on a control call.' });
+  }
 }
 
 /** Draws the emulator's life: the ready line and one line per request and webhook attempt, on stdout. */
