@@ -38,11 +38,13 @@ describe('messages that point at the right thing', () => {
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/--timeout 0 would stop waiting/);
 
-    // The API takes 400 ms to answer; a 300 ms timeout still gets its 300 ms of waiting.
-    const api = await start(new FakeApi().answer({ body: expiringIn(60_000), delayMs: 400 }));
-    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--timeout', '300ms']);
+    // The API takes 1.5 s to answer; a 2 s timeout still has (nearly) all of its 2 s to wait, not 0.5 s.
+    const api = await start(new FakeApi().answer({ body: expiringIn(60_000), delayMs: 1500 }));
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--timeout', '2s']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/Waiting for the verified webhook \(300 ms until timeout\)/);
+    const left = /Waiting for the verified webhook \((\d+(?:\.\d)?) (s|ms) until timeout\)/.exec(r.stderr);
+    expect(left, r.stderr).not.toBeNull();
+    expect(left![2] === 's' ? Number(left![1]) : 0, 'counted from the creation, not from before the request').toBeGreaterThan(1.5);
     expect(r.stderr).not.toMatch(/-\d+ ms/);
   });
 
@@ -97,6 +99,17 @@ describe('messages that point at the right thing', () => {
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/--url "notaurl" is not an http\(s\) URL/);
     expect(badUrl.stderr).not.toMatch(/Sending/);
+  });
+
+  it('a tunnel host that does not resolve fails at once with exit 6, not after --tunnel-timeout', async () => {
+    // A 64-character label: the resolver refuses it locally (ENOTFOUND), no DNS server is asked.
+    const host = `http://${'a'.repeat(64)}.test`;
+    // With a 60 s time-out, only failing at once ends this within the test's own time limit.
+    const r = await runCli(['listen', '--secret', 's', '--tunnel-host', host, '--tunnel-timeout', '60s'], { killAfterMs: 25_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain(`The tunnel server ${host} cannot be reached: host name not found (ENOTFOUND).`);
+    expect(r.stderr).toMatch(/Check the network connection and DNS, and the --tunnel-host name/);
   });
 
   it('a closed pipe after --help or --version is a quiet exit 0', async () => {
