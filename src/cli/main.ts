@@ -6,6 +6,7 @@ import { exitCodeHelp } from './help.js';
 import { NdjsonOutput, Output } from './output.js';
 import { stopSignal } from './signals.js';
 import { githubActions } from './github-actions.js';
+import { loadColours } from '../render/style.js';
 import { registerCreate } from './commands/create.js';
 import { registerListen } from './commands/listen.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<void> {
     // command makes. Set here, in the CLI only (the library must not change its host's V8 flags), and
     // only once a command runs: node:v8 costs `--help` 2 ms to load.
     setFlagsFromString('--liftoff-only');
+    await loadColours();
     exitCode = await run();
   };
   const program = buildProgram(runner, ctx);

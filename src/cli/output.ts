@@ -34,7 +34,7 @@ export class Output {
     // forever: treat it as not interactive.
     const columns = (stderr as { columns?: number }).columns ?? 0;
     this.interactive = Boolean(stderr.isTTY) && process.env.TERM !== 'dumb' && columns > 0;
-    this.c = stderrColours(process.env, Boolean(stderr.isTTY));
+    this.c = stderr === process.stderr ? stderrColours(process.env) : stderrColours({ NO_COLOR: '1' });
   }
 
   /** Registers values that must never be shown (API key, webhook secret). */

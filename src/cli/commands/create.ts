@@ -263,7 +263,8 @@ class CreateView {
     }
     void import('ora').then(({ default: ora }) => {
       if (this.stopped) return; // the result came before the spinner module loaded
-      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false }).start();
+      // ora colours its glyph by stdout's colour support; ours follow stderr's, and NO_COLOR.
+      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false, color: this.output.c.enabled ? 'cyan' : false }).start();
       this.ticker = setInterval(() => { if (this.spinner) this.spinner.text = label(); }, 1000);
       this.ticker.unref();
     });
