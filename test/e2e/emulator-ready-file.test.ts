@@ -26,6 +26,7 @@ describe('emulator --ready-file and wait, as a script uses them', () => {
       sv() { "${process.execPath}" "${BIN}" "$@"; }
       "${process.execPath}" "${BIN}" emulator --port 0 --ready-file emulator.ready > emulator.out 2> emulator.err &
       PID=$!
+      trap 'kill $PID 2>/dev/null || true' EXIT
       URL=$(sv wait emulator.ready --timeout 20s)
       echo "url=$URL"
       "${process.execPath}" -e 'fetch(process.argv[1] + "/_emulator").then((r) => process.exit(r.status === 200 ? 0 : 1))' "$URL"
