@@ -49,7 +49,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .description('create a WhatsApp verification, show its link and QR code, and wait for the verified webhook')
     .option('-p, --phone <number>', 'phone number with country code, e.g. 6281234567890 or "+62 812-3456-7890"')
     .addOption(languageOption('language of the WhatsApp message (default: en)'))
-    .option('--expiry <minutes>', 'minutes until the verification expires (SendTalk default when omitted)')
+    .option('--expiry <minutes>', 'minutes until the verification expires, 1-1440 (SendTalk default when omitted)')
     .option('--app-url <url>', 'a link SendTalk puts in the message, back to your app')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
@@ -69,7 +69,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
       ['sendtalk-verify create --phone 6281234567890 --subdomain acme-otp-dev', 'real use through localtunnel: set https://acme-otp-dev.loca.lt/webhook once as the Webhook URL in the dashboard'],
-      ['sendtalk-verify create --phone 6281234567890 --public-url https://abc.ngrok.app', 'behind your own tunnel: set https://abc.ngrok.app/webhook as the Webhook URL'],
+      ['sendtalk-verify create --phone 6281234567890 --port 8787 --public-url https://abc.ngrok.app', 'behind your own tunnel (ngrok http 8787): set https://abc.ngrok.app/webhook as the Webhook URL'],
       ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
     ]) + envHelp() + tunnelEnvHelp() + exitCodeHelp())
     .action((flags: CreateFlags) => runner(() => runCreate(flags, ctx)));

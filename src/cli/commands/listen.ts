@@ -49,7 +49,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('-q, --quiet', 'print only the deliveries')
     .addHelpText('after', examples([
       ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],
-      ['sendtalk-verify listen --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel, passing deliveries on to your app'],
+      ['sendtalk-verify listen --port 8787 --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel (ngrok http 8787), passing deliveries on to your app'],
       ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
     ]) + envHelp() + tunnelEnvHelp() + `
 Ends with exit 0 after --max-events accepted deliveries, or at --timeout when at least one was
