@@ -90,10 +90,12 @@ function fail(ctx: RunContext, error: unknown): never {
     // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
     const hint = 'Run with --help to see the commands and options.';
     process.stderr.write(`  ${hint}\n`);
+    const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined });
+    const message = error.message.replace(/^error: /, '');
+    const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+    githubActions(output)?.error(`${sentence} ${hint}`, `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`);
     if (ctx.json) {
-      const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: true });
-      const message = error.message.replace(/^error: /, '');
-      output.document({ status: 'error', error: { category: 'usage', message: message.charAt(0).toUpperCase() + message.slice(1), hint, code: error.code, exitCode: 2 } });
+      output.document({ status: 'error', error: { category: 'usage', message: sentence, hint, code: error.code, exitCode: 2 } });
       output.flush();
     }
     process.exit(2);

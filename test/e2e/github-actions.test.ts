@@ -90,6 +90,12 @@ describe('on GitHub Actions', () => {
     expect(r.summary).toMatch(/### sendtalk-verify create\n\n❌ --api-url "notaurl"[\s\S]*Exit code 2\./);
   });
 
+  it('a usage error found by the argument parser is annotated too', async () => {
+    const r = await inActions(['trigger', '--url', 'http://127.0.0.1:9/', '--chek']);
+    expect(r.code).toBe(2);
+    expect(r.annotations).toEqual([expect.stringMatching(/^::error title=sendtalk-verify trigger::Unknown option '--chek'/)]);
+  });
+
   it('writes nothing of the kind elsewhere', async () => {
     const summary = join(dir, 'untouched.md');
     const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '1s'], { env: { GITHUB_STEP_SUMMARY: summary } });
