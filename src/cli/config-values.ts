@@ -40,3 +40,16 @@ export function checkApiUrl(picked: { value: string | undefined; source: ConfigS
   }
   return picked.value;
 }
+
+/**
+ * Runs a check of a configured value and, when it fails, says where the value came from: a stale
+ * line in `.env` or a forgotten variable is otherwise hard to find.
+ */
+export function fromSource<T>(check: () => T, picked: { source: ConfigSource }, flag: string, envName: string, sources: ConfigSources): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof SendtalkVerifyError) || picked.source === 'flag' || picked.source === 'default') throw error;
+    throw new SendtalkVerifyError(error.category, `${sourceOf(picked.source, flag, envName, sources)}: ${error.message}`, { hint: error.hint, code: error.code, field: error.field, cause: error });
+  }
+}

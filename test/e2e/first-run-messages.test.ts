@@ -70,6 +70,14 @@ describe('messages that point at the right thing', () => {
 
     const fromEnv = await runCli(['create', '--phone', '6281234567890', '--tunnel', 'none', '--no-wait'], { cwd, env: { SENDTALK_API_URL: 'ftp://x' } });
     expect(fromEnv.stderr).toContain('SENDTALK_API_URL (environment) "ftp://x" is not an http(s) URL.');
+
+    await writeFile(join(cwd, '.env'), 'SENDTALK_TUNNEL_HOST=ftp://tunnel.example\n');
+    const tunnelHost = await runCli(['listen', '--secret', 's'], { cwd });
+    expect(tunnelHost.code).toBe(2);
+    expect(tunnelHost.stderr).toContain(`SENDTALK_TUNNEL_HOST (in ${join(cwd, '.env')}): Tunnel host "ftp://tunnel.example" is not an http(s) URL.`);
+    const subdomain = await runCli(['listen', '--secret', 's', '--tunnel-host', 'http://127.0.0.1:9'], { cwd, env: { SENDTALK_SUBDOMAIN: 'A_B' } });
+    expect(subdomain.code).toBe(2);
+    expect(subdomain.stderr).toMatch(/SENDTALK_SUBDOMAIN \(environment\): Subdomain "A_B"/);
   });
 
   it.for(['notaurl', 'javascript:alert(1)'])('--app-url %s is refused before anything is sent', async (appUrl) => {
