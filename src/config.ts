@@ -31,7 +31,7 @@ export function loadConfigSources(options: { cwd?: string; envFile?: string; env
   const path = resolve(options.cwd ?? process.cwd(), options.envFile ?? '.env');
   if (!existsSync(path)) {
     if (options.envFile) {
-      throw new SendtalkVerifyError('usage', `The env file ${options.envFile} does not exist.`, { hint: 'Check the path given to --env-file.' });
+      throw new SendtalkVerifyError('usage', `The env file ${options.envFile} does not exist.`, { hint: 'Check the path given to --dotenv.' });
     }
     return { env, dotenv: {} };
   }
@@ -40,9 +40,11 @@ export function loadConfigSources(options: { cwd?: string; envFile?: string; env
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new SendtalkVerifyError('usage', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
-      hint: 'Fix its permissions, or pass another file with --env-file.',
+      hint: 'Fix its permissions, or pass another file with --dotenv.',
     });
   }
+  // Editors on Windows save a UTF-8 byte-order mark, which would become part of the first name.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   return { env, dotenv: parseEnv(text) as Record<string, string>, dotenvPath: path };
 }
 

@@ -37,14 +37,14 @@ export const EXIT_CODE_BY_CATEGORY: Record<ErrorCategory, number> = {
 
 /** The documented exit codes, in the order they are shown to users. */
 export const EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
-  { code: 0, meaning: 'success: verified, or created with --no-wait' },
+  { code: 0, meaning: 'success: verified, created with --no-wait, or a server (emulator, listen with no\n       --max-events or --timeout) stopped by SIGTERM' },
   { code: 1, meaning: 'unexpected error, or the SendTalk API is unavailable' },
   { code: 2, meaning: 'usage or configuration error' },
   { code: 3, meaning: 'timed out or expired before the verified webhook arrived, or the webhook said not verified' },
   { code: 4, meaning: 'rejected by the SendTalk API (API key or parameters)' },
   { code: 5, meaning: 'a checked endpoint failed: trigger (a non-2xx, or a --check case), doctor' },
   { code: 6, meaning: 'the tunnel could not be opened' },
-  { code: 130, meaning: 'interrupted (Ctrl-C, SIGTERM or SIGHUP)' },
+  { code: 130, meaning: 'interrupted (Ctrl-C or SIGHUP; SIGTERM while creating or checking)' },
 ];
 
 export interface SendtalkErrorOptions {

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { SendtalkVerifyError } from './errors.js';
 
 export interface PhoneNumber {
@@ -52,6 +52,11 @@ export function parsePhone(input: string): PhoneNumber {
     const digits = international.slice(1);
     throw usage(`"${input}" is not a possible phone number (${digits.length} digits${parsed?.country ? ` for ${parsed.country}` : ''}).`,
       `Type the full number with its country code, e.g. --phone ${EXAMPLE}.`);
+  }
+  // Possible is only a length check: `+62 000 0000 0000` has the length, but no real number starts so.
+  if (!parsed.isValid()) {
+    throw usage(`"${input}" is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ` with country code +${parsed.countryCallingCode}`}.`,
+      `Check the digits and the country code, e.g. --phone ${EXAMPLE}.`);
   }
   return {
     digits: parsed.number.slice(1),

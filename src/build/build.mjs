@@ -1,7 +1,8 @@
 // Builds dist/. Run by `npm run build`, and so by `prepare` on `npm ci`; a plain Node script, not
 // compiled by tsc and not shipped.
 //
-//   dist/**/*.d.ts              tsc --emitDeclarationOnly (which also type-checks src/)
+//   dist/**/*.d.ts              tsc --emitDeclarationOnly (which also type-checks src/), only those
+//                               the public API (dist/index.d.ts) reaches
 //   dist/index.js               the library (ES module): src/ bundled, for `import … from 'sendtalk-verify'`
 //   dist/cli.cjs                the CLI (CommonJS, loaded by bin/sendtalk-verify.js)
 //   dist/vendor/*.cjs           the large dependencies, one self-contained file each, loaded on first use
@@ -24,7 +25,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeMetafile, build } from 'esbuild';
 
@@ -56,7 +57,7 @@ const VENDOR = {
   // Only its QR model: src/render draws the modules itself (colours, quiet zone, width).
   'qrcode-terminal/vendor/QRCode/index.js': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal/vendor/QRCode/index.js');" },
   open: { file: 'open.cjs', entry: () => "module.exports = require('open').default;" },
-  'libphonenumber-js/min': { file: 'libphonenumber-js-min.cjs', entry: () => `export { ${namedImports('libphonenumber-js/min').join(', ')} } from 'libphonenumber-js/min';` },
+  'libphonenumber-js/max': { file: 'libphonenumber-js-max.cjs', entry: () => `export { ${namedImports('libphonenumber-js/max').join(', ')} } from 'libphonenumber-js/max';` },
 };
 
 /**
@@ -107,7 +108,7 @@ mkdirSync(dist, { recursive: true });
 const before = listFiles(dist);
 
 // 1. Declarations (and the type check).
-const written = new Set(emitDeclarations());
+const written = new Set(publicDeclarations(emitDeclarations()));
 
 // 2. JavaScript.
 const builds = await Promise.all([
@@ -157,6 +158,28 @@ removeEmptyDirs(dist);
 
 const size = [...written].reduce((sum, file) => sum + statSync(file).size, 0);
 console.error(`build: dist/ ${(size / 1024).toFixed(0)} KiB in ${written.size} files, ${packages.length} bundled packages, ${Date.now() - started} ms`);
+
+/**
+ * The declarations the public API needs: dist/index.d.ts and what it imports, file by file. tsc
+ * writes one for every module of src/ (it type-checks them all); the command layer's and other
+ * internal ones are left out of dist/, so that a user's editor offers only what `exports` exposes.
+ */
+function publicDeclarations(files) {
+  const emitted = new Set(files.map((file) => join(file)));
+  const keep = new Set();
+  const queue = [join(dist, 'index.d.ts')];
+  while (queue.length > 0) {
+    const file = queue.pop();
+    if (keep.has(file) || !emitted.has(file)) continue;
+    keep.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\()["'](\.{1,2}\/[^"']+)\.js["']/g)) {
+      queue.push(join(dirname(file), `${specifier}.d.ts`));
+    }
+  }
+  for (const file of emitted) if (!keep.has(file)) rmSync(file, { force: true });
+  return [...keep];
+}
 
 /** Runs tsc for the .d.ts files; returns the files it wrote. */
 function emitDeclarations() {

@@ -3,17 +3,28 @@ import { setFlagsFromString } from 'node:v8';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { exitCodeHelp } from './help.js';
-import { Output } from './output.js';
+import { NdjsonOutput, Output } from './output.js';
+import { stopSignal } from './signals.js';
+import { githubActions } from './github-actions.js';
+import { loadColours } from '../render/style.js';
 import { registerCreate } from './commands/create.js';
 import { registerListen } from './commands/listen.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerWait } from './commands/wait.js';
 
 /** What a command leaves for the top level: its Output (for --json and masking) and exit code. */
 export interface RunContext {
   output?: Output;
+  /** `--json` was given: a usage error found by the argument parser is a JSON document too. */
+  json?: 'document' | 'ndjson';
+  /** The command's name, as given (for titles of CI annotations). */
+  command?: string;
 }
+
+/** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
+const NDJSON_COMMANDS = new Set(['listen', 'emulator']);
 
 /** Runs a command's body and records its exit code; commands set `ctx.output` as soon as they have one. */
 export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
@@ -23,9 +34,14 @@ export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
  * `SendtalkVerifyError`; this function prints the error once, with its hint, and exits.
  */
 export async function main(argv: string[]): Promise<void> {
-  const ctx: RunContext = {};
+  const ctx: RunContext = { json: jsonRequested(argv.slice(2)), command: argv.slice(2).find((arg) => !arg.startsWith('-')) };
   process.on('unhandledRejection', (reason) => fail(ctx, reason));
-  process.on('uncaughtException', (error) => fail(ctx, error));
+  process.on('uncaughtException', (error) => {
+    // Stopping after the terminal or the reader went away (SIGHUP, `kill` of a pipeline): a message
+    // that cannot be shown must not turn the stop into a failure; the cleanup goes on.
+    if (stopSignal() !== undefined && isGoneOutput(error)) return;
+    fail(ctx, error);
+  });
   // NDJSON lines are written a turn at a time (Output.line): none may be left behind by an exit.
   process.on('exit', () => ctx.output?.flush());
 
@@ -36,6 +52,7 @@ export async function main(argv: string[]): Promise<void> {
     // command makes. Set here, in the CLI only (the library must not change its host's V8 flags), and
     // only once a command runs: node:v8 costs `--help` 2 ms to load.
     setFlagsFromString('--liftoff-only');
+    await loadColours();
     exitCode = await run();
   };
   const program = buildProgram(runner, ctx);
@@ -60,6 +77,7 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
   registerTrigger(program, runner, ctx);
   registerEmulator(program, runner, ctx);
   registerDoctor(program, runner, ctx);
+  registerWait(program, runner, ctx);
   return program;
 }
 
@@ -70,10 +88,22 @@ function fail(ctx: RunContext, error: unknown): never {
     // No command at all: commander has just shown the help, which says everything.
     if (error.code === 'commander.help') process.exit(2);
     // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
-    process.stderr.write('  Run with --help to see the commands and options.\n');
+    const hint = 'Run with --help to see the commands and options.';
+    process.stderr.write(`  ${hint}\n`);
+    const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined });
+    const message = error.message.replace(/^error: /, '');
+    const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+    githubActions(output)?.error(`${sentence} ${hint}`, `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`);
+    if (ctx.json) {
+      output.document({ status: 'error', error: { category: 'usage', message: sentence, hint, code: error.code, exitCode: 2 } });
+      output.flush();
+    }
     process.exit(2);
   }
-  const output = ctx.output ?? new Output();
+  // `--help | head -1`: help and version are all there is to write, and the reader has what it wanted.
+  if (ctx.output === undefined && isClosedPipe(error)) process.exit(0);
+  // An error before the command made its Output (a flag's own parser threw) still honours --json.
+  const output = ctx.output ?? (ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined }));
   const known = isSendtalkVerifyError(error) ? error
     : isClosedPipe(error) ? new SendtalkVerifyError('internal', 'Stopped: the program reading the output went away (broken pipe).', {
         hint: 'Send the output to a file, or keep its reader running; `listen --max-events N` stops by itself.',
@@ -84,6 +114,12 @@ function fail(ctx: RunContext, error: unknown): never {
         cause: error,
       });
   output.error(known.message, known.hint);
+  const actions = githubActions(output);
+  if (actions) {
+    const title = `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`;
+    actions.error(known.hint ? `${known.message} ${known.hint}` : known.message, title);
+    actions.summary([`### ${title}`, '', `❌ ${known.message}`, ...(known.hint ? ['', known.hint] : []), '', `Exit code ${known.exitCode}.`].join('\n'));
+  }
   if (output.debug && error instanceof Error && error.stack) output.trace(error.stack);
   if (output.json) {
     output.document({
@@ -92,6 +128,21 @@ function fail(ctx: RunContext, error: unknown): never {
     });
   }
   process.exit(known.exitCode);
+}
+
+/** Whether the command line asks for `--json` (before any `--`), and which kind of output that is. */
+function jsonRequested(args: string[]): RunContext['json'] {
+  const end = args.indexOf('--');
+  const given = end === -1 ? args : args.slice(0, end);
+  if (!given.includes('--json')) return undefined;
+  const command = given.find((arg) => !arg.startsWith('-'));
+  return command !== undefined && NDJSON_COMMANDS.has(command) ? 'ndjson' : 'document';
+}
+
+/** A write to a pipe or terminal that is gone: EPIPE for a pipe, EIO for a hung-up terminal. */
+function isGoneOutput(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  return (code === 'EPIPE' || code === 'EIO') && syscall === 'write';
 }
 
 /** A write to a pipe whose reader has gone: `listen --json | head -1` once head has its line. */

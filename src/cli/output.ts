@@ -34,13 +34,18 @@ export class Output {
     // forever: treat it as not interactive.
     const columns = (stderr as { columns?: number }).columns ?? 0;
     this.interactive = Boolean(stderr.isTTY) && process.env.TERM !== 'dumb' && columns > 0;
-    this.c = stderrColours(process.env, Boolean(stderr.isTTY));
+    this.c = stderr === process.stderr ? stderrColours(process.env) : stderrColours({ NO_COLOR: '1' });
   }
 
   /** Registers values that must never be shown (API key, webhook secret). */
   protect(...secrets: Array<string | undefined>): void {
     for (const secret of secrets) if (secret) this.secrets.push(secret);
     this.clean = redactor(this.secrets);
+  }
+
+  /** `text` with every protected value masked: for what is written elsewhere (a CI step summary). */
+  mask(text: string): string {
+    return this.clean(text);
   }
 
   /** A result line on stdout (suppressed under --json, where the document is the result). */

@@ -1,3 +1,4 @@
+import { InvalidArgumentError, Option } from 'commander';
 import { SendtalkVerifyError } from '../errors.js';
 import { HEADER_NAME } from '../http/header-name.js';
 import type { Output } from './output.js';
@@ -31,4 +32,14 @@ export function parseHeaderName(text: string | undefined): string | undefined {
 /** Warns when a server is told to bind beyond loopback: other machines can then reach it. */
 export function warnIfNotLoopback(output: Output, host: string | undefined, what: string): void {
   if (host && !/^(127\.|::1$|localhost$)/.test(host)) output.warn(`${what} binds to ${host}, not loopback: other machines can reach it.`);
+}
+
+/** `-l, --language en|id`, in either case (`-l ID` is what a person types after reading "id"). */
+export function languageOption(description: string): Option {
+  const choices = ['en', 'id'];
+  return new Option('-l, --language <code>', description).choices(choices).argParser((value: string) => {
+    const code = value.trim().toLowerCase();
+    if (!choices.includes(code)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+    return code;
+  });
 }

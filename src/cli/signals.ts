@@ -2,6 +2,19 @@ import { SendtalkVerifyError } from '../errors.js';
 
 /** Exit code for an interruption. Ctrl-C, SIGTERM and SIGHUP all mean "stop now, cleanly". */
 export const INTERRUPTED_EXIT = 130;
+/**
+ * Exit code for a server (`emulator`, an open-ended `listen`) stopped by SIGTERM: that is how
+ * scripts and service managers end a server, so it is not a failure (`wait $PID` under `set -e`).
+ */
+export const TERMINATED_SERVER_EXIT = 0;
+
+/** The first stop signal this process received, if any (see `interruptOnSignals`). */
+let receivedSignal: NodeJS.Signals | undefined;
+
+/** The stop signal being handled, or undefined while none has arrived. */
+export function stopSignal(): NodeJS.Signals | undefined {
+  return receivedSignal;
+}
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
@@ -26,6 +39,7 @@ export function interruptOnSignals(
     process.exit(INTERRUPTED_EXIT);
   };
   const handler = (name: NodeJS.Signals): void => {
+    receivedSignal ??= name;
     if (controller.signal.aborted) {
       forcedExit(`Interrupted again (${name}): exiting now, without finishing the cleanup.`);
     }

@@ -7,6 +7,7 @@ import { DEFAULT_TUNNEL_HOST, type TunnelEvent } from '../tunnel/types.js';
 import type { Output } from './output.js';
 import { parseHttpUrl } from '../http/parse-url.js';
 import { parseHeaderName } from './parse-flags.js';
+import { fromSource } from './config-values.js';
 
 /** The tunnel flags `create` and `listen` share. */
 export interface TunnelFlags {
@@ -65,13 +66,15 @@ export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaul
     }
     return { kind: 'none' };
   }
-  const host = normaliseTunnelHost(pick(flags.tunnelHost, ENV_VARS.tunnelHost, sources, DEFAULT_TUNNEL_HOST).value);
-  const subdomain = pick(flags.subdomain, ENV_VARS.subdomain, sources).value;
+  const hostPick = pick(flags.tunnelHost, ENV_VARS.tunnelHost, sources, DEFAULT_TUNNEL_HOST);
+  const host = fromSource(() => normaliseTunnelHost(hostPick.value), hostPick, '--tunnel-host', ENV_VARS.tunnelHost, sources);
+  const subdomainPick = pick(flags.subdomain, ENV_VARS.subdomain, sources);
+  const subdomain = subdomainPick.value;
   const timeoutMs = parseDuration(flags.tunnelTimeout ?? DEFAULT_TUNNEL_TIMEOUT, '--tunnel-timeout');
   if (timeoutMs <= 0) {
     throw new SendtalkVerifyError('usage', '--tunnel-timeout must be longer than 0.', { hint: 'Pass e.g. --tunnel-timeout 30s.' });
   }
-  return { kind: 'localtunnel', host, subdomain: subdomain === undefined ? undefined : checkSubdomain(subdomain), timeoutMs };
+  return { kind: 'localtunnel', host, subdomain: subdomain === undefined ? undefined : fromSource(() => checkSubdomain(subdomain), subdomainPick, '--subdomain', ENV_VARS.subdomain, sources), timeoutMs };
 }
 
 function checkPublicUrl(url: string): void {

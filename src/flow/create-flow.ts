@@ -228,7 +228,8 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     });
     if (!listener) return { ...base(), status: 'created', elapsedMs: Date.now() - started };
 
-    const { deadline, until } = waitDeadline(started, verification, options);
+    // The wait starts once the verification exists: the request's own time is not taken from --timeout.
+    const { deadline, until } = waitDeadline(Date.now(), verification, options);
     emit({ type: 'waiting', deadline, until });
     const timer = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
     const waitSignal = AbortSignal.any([signal, timer]);
@@ -255,7 +256,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
           webhookUrl: ended.webhookUrl,
           path: listener.path,
           secretHeader: options.secretHeader,
-          moreTime: until === 'expiry' ? 'a longer --expiry gives the user more time' : '--timeout waits longer',
+          moreTime: until === 'expiry' ? '--expiry gives a verification longer to live (up to 1440 minutes)' : '--timeout waits longer',
         });
         return { ...ended, status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started, diagnosis };
       }
@@ -271,7 +272,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
   }
 }
 
-/** Deadline = the earlier of `--timeout` and the verification's expiry; `until` says which. */
+/** Deadline = the earlier of `--timeout` and the verification's expiry, from its creation; `until` says which. */
 function waitDeadline(started: number, v: Verification, options: CreateFlowOptions): { deadline: number; until: 'timeout' | 'expiry' } {
   const expiry = v.expiresAt ? Date.parse(v.expiresAt)
     : options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;

@@ -8,39 +8,41 @@ export interface Colours {
   bold(text: string): string;
 }
 
+type ChalkModule = typeof import('chalk');
+
+/** chalk, once `loadColours` has run: never before a command runs, so `--help` does not load it. */
+let chalkModule: ChalkModule | undefined;
+
+/** Loads chalk. The command layer awaits it before a command runs; until then there are no colours. */
+export async function loadColours(): Promise<void> {
+  chalkModule ??= await import('chalk');
+}
+
 /**
- * Colours for stderr: off when NO_COLOR is set (https://no-color.org); FORCE_COLOR turns them on
- * (`0` or `false` off) even off a terminal; otherwise on when stderr is a terminal other than
- * TERM=dumb. Only the 16 basic ANSI colours are used, so there is no colour depth to detect — and
- * no colour library to load before the first line is printed.
+ * Colours for stderr, through chalk: it reads FORCE_COLOR and its levels, TERM, CI services that
+ * show colour and Windows terminals. NO_COLOR (https://no-color.org), which chalk does not read,
+ * turns them off whatever else says. Plain text until `loadColours` has run.
  */
-export function stderrColours(env: Record<string, string | undefined> = process.env, isTTY = Boolean(process.stderr.isTTY)): Colours {
-  return colours(coloursWanted(env, isTTY));
-}
-
-function coloursWanted(env: Record<string, string | undefined>, isTTY: boolean): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  return isTTY && env.TERM !== 'dumb';
-}
-
-/** ANSI SGR open/close pairs; closing with the specific code (not a reset) lets styles nest. */
-function colours(enabled: boolean): Colours {
-  const style = (open: number, close: number) => (text: string): string => {
-    if (!enabled || text === '') return text;
-    const end = `\u001b[${close}m`;
-    // Re-open after any inner close of the same kind, so `dim(\`a ${dim('b')} c\`)` stays dim.
-    return `\u001b[${open}m${text.replaceAll(end, `${end}\u001b[${open}m`)}${end}`;
-  };
+export function stderrColours(env: Record<string, string | undefined> = process.env): Colours {
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const detected = chalkModule?.supportsColorStderr ? chalkModule.supportsColorStderr.level : 0;
+  // chalk knows that GitHub Actions renders colour, but only believes it on a terminal; its log is a
+  // pipe. FORCE_COLOR, when set, still decides.
+  const level = noColor ? 0 : env.GITHUB_ACTIONS === 'true' && env.FORCE_COLOR === undefined ? 3 : detected;
+  if (!chalkModule || level === 0) return PLAIN;
+  const chalk = new chalkModule.Chalk({ level });
   return {
-    enabled,
-    green: style(32, 39),
-    red: style(31, 39),
-    yellow: style(33, 39),
-    dim: style(2, 22),
-    bold: style(1, 22),
+    enabled: true,
+    green: (text) => chalk.green(text),
+    red: (text) => chalk.red(text),
+    yellow: (text) => chalk.yellow(text),
+    dim: (text) => chalk.dim(text),
+    bold: (text) => chalk.bold(text),
   };
 }
+
+const same = (text: string): string => text;
+const PLAIN: Colours = { enabled: false, green: same, red: same, yellow: same, dim: same, bold: same };
 
 /** Aligns `label  value` rows for the human output blocks. */
 export function keyValueRows(rows: ReadonlyArray<[string, string | undefined]>, indent = 2): string {

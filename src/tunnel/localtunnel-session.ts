@@ -92,6 +92,9 @@ async function register(request: SessionRequest, signal: AbortSignal): Promise<R
       }
     } catch (error) {
       if (!(error instanceof SendFailure)) throw error;
+      // A host name the resolver does not know, or a certificate that does not match, stays so for
+      // the next 20 s: say so now instead of retrying until the time-out.
+      if (CANNOT_IMPROVE.test(error.code)) throw unreachableError(request, error);
     }
     await sleep(RETRY_MS, undefined, { signal });
   }
@@ -136,6 +139,19 @@ function sessionOf(client: import('localtunnel/lib/Tunnel')): TunnelSession {
       if (!client.closed) client.close();
     },
   };
+}
+
+/** Failures that retrying within the registration time-out will not fix: DNS and certificates. */
+const CANNOT_IMPROVE = /^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$|CERT|SELF_SIGNED/;
+
+function unreachableError(request: SessionRequest, failure: SendFailure): SendtalkVerifyError {
+  const dns = /^E(NOTFOUND|AI_)/.test(failure.code);
+  return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} cannot be reached: ${failure.message}${failure.message.includes(failure.code) ? '' : ` (${failure.code})`}.`, {
+    hint: dns
+      ? 'Check the network connection and DNS, and the --tunnel-host name; or use your own tunnel with --public-url.'
+      : 'The server\'s certificate is not valid for it: check --tunnel-host, or use your own tunnel with --public-url.',
+    cause: failure,
+  });
 }
 
 /** The server answered the registration with a 2xx other than 200: it refuses, and says why. */

@@ -211,7 +211,7 @@ describe('create usage errors', () => {
     [['create', '--sandbx'], /Did you mean --sandbox\?/],
     [['create', '--sandbox', '--secret-header', 'X Secret'], /--secret-header "X Secret" is not a valid header name/],
     [['create', '--sandbox', '--timeout', '9999h'], /longer than the 20 days/],
-    [['create', '--api-url', 'sendtalk.example', '--api-key', 'k', '--phone', '6281234567890', '--tunnel', 'none'], /API URL "sendtalk.example" is not an http\(s\) URL/],
+    [['create', '--api-url', 'sendtalk.example', '--api-key', 'k', '--phone', '6281234567890', '--tunnel', 'none'], /--api-url "sendtalk.example" is not an http\(s\) URL/],
   ])('exits 2 for %j', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);

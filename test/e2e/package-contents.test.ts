@@ -25,13 +25,16 @@ describe('the published package', () => {
   let work: string;
   let packed: PackResult;
   let app: string;
+  let installLog: string;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'sendtalk-pack-'));
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root });
     packed = (JSON.parse(stdout) as PackResult[])[0]!;
     app = join(work, 'app');
-    await run('npm', ['install', '--prefix', app, join(work, packed.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: work });
+    // Installed the way a user installs it, scripts allowed: npm has nothing to warn about.
+    const install = await run('npm', ['install', '--prefix', app, join(work, packed.filename), '--offline', '--no-audit', '--no-fund'], { cwd: work, env: cleanEnv() });
+    installLog = install.stdout + install.stderr;
   }, 60_000);
 
   afterAll(async () => {
@@ -48,12 +51,51 @@ describe('the published package', () => {
       'dist/index.js',
       'dist/index.d.ts',
       'dist/THIRD-PARTY-LICENSES',
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
     ]));
     expect(paths.filter((p) => p.startsWith('dist/vendor/'))).not.toHaveLength(0);
     expect(paths.filter((p) => /^(src|test|\.ci)\//.test(p) || p.endsWith('.map') || p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     // Only what the build writes: no JavaScript left over from a plain `tsc` run.
     expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p))).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/index.js']));
     expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p) && !/^dist\/(cli\.cjs|index\.js|vendor\/[^/]+\.cjs)$/.test(p))).toEqual([]);
+  });
+
+  it('ships the declarations the public API reaches, and no internal ones', () => {
+    const declarations = packed.files.map((f) => f.path).filter((p) => p.endsWith('.d.ts'));
+    expect(declarations).toEqual(expect.arrayContaining(['dist/index.d.ts', 'dist/emulator/types.d.ts', 'dist/webhook/listener.d.ts', 'dist/errors.d.ts']));
+    expect(declarations.filter((p) => /^dist\/(cli|build|doctor|render)\//.test(p))).toEqual([]);
+  });
+
+  it('ships the MIT licence that package.json names', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { license: string; scripts: Record<string, string> };
+    expect(pkg.license).toBe('MIT');
+    const licence = await readFile(join(app, 'node_modules/sendtalk-verify/LICENSE'), 'utf8');
+    expect(licence).toMatch(/^MIT License/);
+    expect(licence).toContain('Permission is hereby granted');
+  });
+
+  it('installs without a warning: no install-time script', async () => {
+    expect(installLog).not.toMatch(/warn/i);
+    const pkg = JSON.parse(await readFile(join(app, 'node_modules/sendtalk-verify/package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    expect(Object.keys(pkg.scripts ?? {}).filter((name) => /^(pre|post)?install$|^prepare$/.test(name))).toEqual([]);
+  });
+
+  it('takes --dotenv (and --env-file where Node leaves it alone) through the installed bin', async () => {
+    const bin = join(app, 'node_modules/.bin/sendtalk-verify');
+    const missing = await run(bin, ['create', '--sandbox', '--dotenv', join(work, 'nowhere.env')], { cwd: work, env: cleanEnv() }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect(missing).toMatchObject({ code: 2 });
+    expect((missing as { stderr: string }).stderr).toContain(`The env file ${join(work, 'nowhere.env')} does not exist.`);
+    const file = join(work, 'ci.env');
+    await writeFile(file, '\uFEFFSENDTALK_WEBHOOK_SECRET=from-the-file\n');
+    for (const flag of ['--dotenv', '--env-file', '--env-file=']) {
+      const args = flag.endsWith('=') ? [`${flag}${file}`] : [flag, file];
+      const doctor = await run(bin, ['doctor', '--api-url', 'http://127.0.0.1:9', '--tunnel', 'none', '--json', ...args], { cwd: work, env: cleanEnv() }).catch((error: { stdout: string }) => error);
+      const secretRow = (JSON.parse((doctor as { stdout: string }).stdout) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.find((c) => c.id === 'secret');
+      expect(secretRow, flag).toMatchObject({ status: 'pass' });
+      expect(secretRow!.detail, flag).toContain('.env');
+    }
   });
 
   it('declares no runtime dependency, and installs as one package', async () => {

@@ -73,6 +73,8 @@ interface Running {
 
 interface Scenario {
   name: string;
+  /** A server asked to run until stopped (`emulator`, `listen` without a stop condition): SIGTERM is its normal end, exit 0. */
+  server?: boolean;
   /** Starts the CLI and resolves once it is in the phase under test. */
   start(t: TestContext): Promise<Running>;
 }
@@ -132,6 +134,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'listen, opening the tunnel',
+    server: true,
     async start(t) {
       const server = await tunnelServer(t, 'hang');
       const port = await freePort();
@@ -142,6 +145,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'listen, waiting for deliveries through a tunnel',
+    server: true,
     async start(t) {
       const server = await tunnelServer(t);
       const port = await freePort();
@@ -154,6 +158,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'emulator, with a request left hanging',
+    server: true,
     async start(t) {
       const port = await freePort();
       const c = cli(t, ['emulator', '--port', String(port)]);
@@ -169,13 +174,13 @@ const scenarios: Scenario[] = [
 
 describe.concurrent('a signal in each phase', () => {
   it.for(scenarios.flatMap((s) => SIGNALS.map((signal) => [s, signal] as [Scenario, Signal])).map(([s, signal]) => ({ name: `${s.name}: ${signal}`, s, signal })))(
-    '$name → exit 130, everything closed',
+    '$name → exit 130 (0 for SIGTERM on a server), everything closed',
     async ({ s, signal }, t) => {
       const running = await s.start(t);
       running.cli.child.kill(signal);
       const r: CliResult = await running.cli.done;
       expect(r.signal, 'it ended by itself, not by the default action of the signal').toBeNull();
-      expect(r.code, r.stderr).toBe(130);
+      expect(r.code, r.stderr).toBe(signal === 'SIGTERM' && s.server ? 0 : 130);
       expect(r.stderr).toMatch(new RegExp(`(Interrupted|Stopping) \\(${signal}\\)`));
       expect(r.stderr).not.toMatch(/Interrupted again|did not finish within/);
       expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
@@ -186,6 +191,27 @@ describe.concurrent('a signal in each phase', () => {
       expect(r.stdout + r.stderr).not.toContain(SECRET);
     },
   );
+});
+
+describe.concurrent('a stop signal once the terminal or the pipes are gone', () => {
+  const cases = [
+    { args: ['emulator', '--port', '0'], ready: /Press Ctrl-C/, signal: 'SIGTERM', code: 0 },
+    { args: ['emulator', '--port', '0'], ready: /Press Ctrl-C/, signal: 'SIGHUP', code: 130 },
+    { args: ['listen', '--tunnel', 'none', '--secret', SECRET], ready: /Waiting for deliveries/, signal: 'SIGTERM', code: 0 },
+    { args: ['listen', '--tunnel', 'none', '--secret', SECRET], ready: /Waiting for deliveries/, signal: 'SIGHUP', code: 130 },
+    { args: ['create', '--sandbox', '--sandbox-delay', '1m'], ready: /Waiting for the verified webhook/, signal: 'SIGTERM', code: 130 },
+  ] as const;
+  it.for(cases.map((c) => ({ ...c, name: `${c.args[0]}: ${c.signal}` })))('$name → exit $code, not 1 for the "Stopping…" line that cannot be written', async (c, t) => {
+    const running = cli(t, [...c.args]);
+    await waitForOutput(() => running.stdout() + running.stderr(), c.ready);
+    // What a closed terminal or a killed pipeline leaves: nobody reads stdout or stderr any more.
+    running.child.stdout!.destroy();
+    running.child.stderr!.destroy();
+    running.child.kill(c.signal);
+    const r = await running.done;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(c.code);
+  });
 });
 
 /** A client that sends headers and part of a body, then stalls: it holds the listener's close for a while. */
@@ -223,7 +249,7 @@ describe.concurrent('a second signal', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     c.child.kill('SIGTERM');
     const r = await c.done;
-    expect(r.code).toBe(130);
+    expect(r.code, 'SIGTERM is the normal end of an open-ended listen').toBe(0);
     expect(r.stderr).toMatch(/Stopping \(SIGTERM\)/);
     expect(r.stderr).not.toMatch(/Interrupted again|did not finish within/);
     expect(r.stderr).toMatch(/Stopped: 0 accepted, 0 refused\./);

@@ -8,7 +8,7 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type FakeAnswer = { status?: number; headers?: Record<string, string>; body?: string | object; hang?: boolean; destroy?: boolean };
+export type FakeAnswer = { status?: number; headers?: Record<string, string>; body?: string | object; hang?: boolean; destroy?: boolean; /** Answer this much later. */ delayMs?: number };
 
 /**
  * A scripted HTTP server standing in for the SendTalk API when a test needs an answer the
@@ -42,8 +42,12 @@ export class FakeApi extends LoopbackServer {
         if (a.hang) return;
         if (a.destroy) return req.socket.destroy();
         const body = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {});
-        res.writeHead(a.status ?? 200, { 'content-type': typeof a.body === 'string' ? 'text/html' : 'application/json', ...a.headers });
-        res.end(body);
+        const send = (): void => {
+          res.writeHead(a.status ?? 200, { 'content-type': typeof a.body === 'string' ? 'text/html' : 'application/json', ...a.headers });
+          res.end(body);
+        };
+        if (a.delayMs) setTimeout(send, a.delayMs);
+        else send();
       });
     });
     return this;

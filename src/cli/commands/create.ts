@@ -9,12 +9,16 @@ import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js
 import { describeTally } from '../../flow/wait-diagnosis.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { code, githubActions, markdownTable } from '../github-actions.js';
+import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 import type { InspectorHandle } from '../../inspector/inspector.js';
+import { checkApiUrl } from '../config-values.js';
+import { parseHttpUrl } from '../../http/parse-url.js';
+import { languageOption, parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -39,6 +43,7 @@ interface CreateFlags extends TunnelFlags, PageFlags {
   qrBackground?: 'dark' | 'light';
   sandbox?: boolean;
   sandboxDelay?: string;
+  dotenv?: string;
   envFile?: string;
   debug?: boolean;
   quiet?: boolean;
@@ -49,8 +54,8 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .command('create')
     .description('create a WhatsApp verification, show its link and QR code, and wait for the verified webhook')
     .option('-p, --phone <number>', 'phone number with country code, e.g. 6281234567890 or "+62 812-3456-7890"')
-    .addOption(new Option('-l, --language <code>', 'language of the WhatsApp message (default: en)').choices(['en', 'id']))
-    .option('--expiry <minutes>', 'minutes until the verification expires (SendTalk default when omitted)')
+    .addOption(languageOption('language of the WhatsApp message (default: en)'))
+    .option('--expiry <minutes>', 'minutes until the verification expires, 1-1440 (SendTalk default when omitted)')
     .option('--app-url <url>', 'a link SendTalk puts in the message, back to your app')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
@@ -65,14 +70,15 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .addOption(new Option('--qr-background <shade>', 'your terminal\'s background, for the QR code drawn without colours (NO_COLOR): dark or light (default: dark)').choices(['dark', 'light']))
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
     .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)')
-    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .addOption(dotenvOption())
+    .addOption(envFileOption())
     .option('--debug', 'show HTTP traces and stack traces (secrets stay masked)')
     .option('-q, --quiet', 'print only the result');
   addPageOptions(command, 'the QR code, the countdown and every delivery')
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
       ['sendtalk-verify create --phone 6281234567890 --subdomain acme-otp-dev', 'real use through localtunnel: set https://acme-otp-dev.loca.lt/webhook once as the Webhook URL in the dashboard'],
-      ['sendtalk-verify create --phone 6281234567890 --public-url https://abc.ngrok.app', 'behind your own tunnel: set https://abc.ngrok.app/webhook as the Webhook URL'],
+      ['sendtalk-verify create --phone 6281234567890 --port 8787 --public-url https://abc.ngrok.app', 'behind your own tunnel (ngrok http 8787): set https://abc.ngrok.app/webhook as the Webhook URL'],
       ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
       ['sendtalk-verify create --sandbox --open', 'the flow on a local page in the browser: QR code, countdown, deliveries'],
     ]) + envHelp() + tunnelEnvHelp() + pageEnvHelp() + exitCodeHelp())
@@ -82,14 +88,15 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
 async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
-  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
   const sandbox = flags.sandbox ?? false;
   const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources).value;
-  const apiUrl = pick(flags.apiUrl, ENV_VARS.apiUrl, sources).value;
   const secret = pickSecret(flags.secret, sources).value;
   output.protect(apiKey, secret);
 
   if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
+  // The sandbox runs its own API: a stale SENDTALK_API_URL in .env must not stop it.
+  const apiUrl = sandbox ? undefined : checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const phone = flags.phone ?? (sandbox ? SANDBOX_DEMO_PHONE : await askForPhone(output));
   // The sandbox's emulator delivers on loopback, so it never uses a tunnel.
   if (sandbox && (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
@@ -99,6 +106,13 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, '--expiry', { min: 1, max: 1440 }, 'Pass the minutes until expiry, e.g. --expiry 10.');
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  if (timeoutMs === 0) {
+    throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {
+      hint: 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.',
+    });
+  }
+  // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
+  if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   if (!sandbox && flags.wait && !secret) {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
@@ -115,7 +129,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   }
   const showQr = flags.qr ?? output.interactive;
   const page = await startPage(flags, output, { mode: 'create', secrets: [apiKey, secret] });
-  const view = new CreateView(output, showQr && !output.json, tunnel, {
+  const view = new CreateView(output, showQr && !output.json, tunnel, sandbox, {
     colour: output.c.enabled,
     background: flags.qrBackground,
     file: flags.qrFile,
@@ -233,6 +247,7 @@ class CreateView {
     private readonly output: Output,
     private readonly drawQr: boolean,
     private readonly tunnel: TunnelChoice,
+    private readonly sandbox: boolean,
     private readonly qr: { colour: boolean; background?: 'dark' | 'light'; file?: string; page?: InspectorHandle },
   ) {}
 
@@ -256,6 +271,10 @@ class CreateView {
       case 'listening':
         output.success(`Webhook listener on ${event.localUrl}`);
         if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
+        else if (this.tunnel.kind === 'none' && !this.sandbox) {
+          output.warn('Local only (--tunnel none): SendTalk cannot reach this listener, so its webhook will not arrive here.');
+          output.info(c.dim('  Drop --tunnel none, pass --public-url, or send the event yourself with trigger or curl.'));
+        }
         break;
       case 'probe':
         if (event.result.ok) output.success(`The webhook URL reaches this listener (${formatDuration(event.result.ms)}).`);
@@ -270,9 +289,9 @@ class CreateView {
         const v = event.verification;
         output.success('Verification created');
         output.result(keyValueRows([['ID', v.id], ['Phone', v.phone], ['Link', v.link], ['Message', v.message], ['Expires', v.expiresAt]]));
-        if (this.drawQr) await this.drawTerminalQr(v.link);
+        const drawn = this.drawQr && await this.drawTerminalQr(v.link);
         if (this.qr.file !== undefined) await this.writeQrFile(v.link, this.qr.file);
-        output.info(c.dim('  Open the link on the phone (or scan the QR code) and send the message unchanged.'));
+        output.info(c.dim(`  Open the link on the phone${drawn ? ' (or scan the QR code)' : ''} and send the message unchanged.`));
         break;
       }
       case 'waiting':
@@ -285,7 +304,8 @@ class CreateView {
   }
 
   /** The QR code on stderr, or one line saying why not: a code wider than the terminal would wrap into noise. */
-  private async drawTerminalQr(link: string): Promise<void> {
+  /** Returns whether it was drawn. */
+  private async drawTerminalQr(link: string): Promise<boolean> {
     const { renderTerminalQr } = await import('../../render/qr.js');
     const size = terminalSize(this.output.errorStream);
     const qr = await renderTerminalQr(link, { colour: this.qr.colour, background: this.qr.background, ...size });
@@ -294,6 +314,7 @@ class CreateView {
       const elsewhere = this.qr.page ? 'scan it on the page above' : 'use --open to see it on a page';
       this.output.warn(`The QR code needs ${qr.needed} columns and this terminal has ${qr.columns}: widen it, ${elsewhere}, or write it with --qr-file qr.png.`);
     }
+    return qr.fits;
   }
 
   /** The path was checked before the verification was created; a write that still fails is reported, not fatal. */
@@ -311,12 +332,13 @@ class CreateView {
     const what = until === 'expiry' ? 'expiry' : 'timeout';
     const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}`;
     if (!this.output.interactive || this.output.quiet) {
-      this.output.info(`Waiting for the verified webhook (${formatDuration(deadline - Date.now())} until ${what})…`);
+      this.output.info(`Waiting for the verified webhook (${formatDuration(Math.max(0, deadline - Date.now()))} until ${what})…`);
       return;
     }
     void import('ora').then(({ default: ora }) => {
       if (this.stopped) return; // the result came before the spinner module loaded
-      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false }).start();
+      // ora colours its glyph by stdout's colour support; ours follow stderr's, and NO_COLOR.
+      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false, color: this.output.c.enabled ? 'cyan' : false }).start();
       this.ticker = setInterval(() => { if (this.spinner) this.spinner.text = label(); }, 1000);
       this.ticker.unref();
     });
@@ -348,6 +370,37 @@ class CreateView {
     this.spinner = undefined;
   }
 
+  /** On GitHub Actions: the result in the step summary, and an annotation when nothing was verified. */
+  private summarise(result: CreateResult): void {
+    const actions = githubActions(this.output);
+    if (!actions) return;
+    const v = result.verification;
+    // The likeliest cause leads, as on the terminal.
+    const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${result.diagnosis.hint}` : '';
+    const outcome = {
+      verified: `✅ Verified in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`,
+      created: '✅ Created (not waiting for the webhook: --no-wait).',
+      'not-verified': `❌ The webhook said it was not verified: status "${result.eventStatus ?? ''}".`,
+      timeout: `❌ No verified webhook within ${formatDuration(result.elapsedMs)}.${why}`,
+      expired: `❌ The verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook.${why}`,
+    }[result.status];
+    actions.summary([
+      `### sendtalk-verify create${result.sandbox ? ' --sandbox' : ''}`,
+      '',
+      markdownTable(['', ''], [
+        ['status', result.status],
+        ['ID', code(v.id)],
+        ['phone', v.phone],
+        ['link', v.link],
+        ...(v.expiresAt ? [['expires', v.expiresAt]] : []),
+        ...(result.webhookUrl ? [['webhook URL', result.webhookUrl]] : []),
+      ]),
+      '',
+      outcome,
+    ].join('\n'));
+    if (result.status !== 'verified' && result.status !== 'created') actions.error(outcome.replace(/^❌ /, ''), 'sendtalk-verify create');
+  }
+
   /** Prints the result and returns the exit code. */
   async finish(result: CreateResult): Promise<number> {
     await this.pending;
@@ -377,6 +430,7 @@ class CreateView {
         data: v.raw,
       });
     }
+    this.summarise(result);
     switch (result.status) {
       case 'verified':
         output.result(`${output.c.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);

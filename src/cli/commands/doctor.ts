@@ -3,16 +3,20 @@ import { ENV_VARS, loadConfigSources, pick, pickSecret } from '../../config.js';
 import type { DoctorCheck } from '../../doctor/run-doctor.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { githubActions, markdownTable } from '../github-actions.js';
+import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
 import { parseHeaderName } from '../parse-flags.js';
+import { checkApiUrl } from '../config-values.js';
 
 interface DoctorFlags extends TunnelFlags {
   apiKey?: string;
   apiUrl?: string;
   secret?: string;
   secretHeader?: string;
+  dotenv?: string;
   envFile?: string;
   json?: boolean;
   debug?: boolean;
@@ -28,7 +32,8 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
     .option('--secret-header <name>', 'header the test delivery carries the secret in (default: X-Secret-Key)', parseHeaderName);
   addTunnelOptions(command, 'localtunnel')
-    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .addOption(dotenvOption())
+    .addOption(envFileOption())
     .option('--json', 'print one JSON document with every check')
     .option('--debug', 'show stack traces (secrets stay masked)')
     .option('-q, --quiet', 'print only the failed checks and the summary')
@@ -48,17 +53,18 @@ ${examples([
 async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
   const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
-  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
   const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources);
   const secret = pickSecret(flags.secret, sources);
   output.protect(apiKey.value, secret.value);
   const tunnel = resolveTunnel(flags, sources, 'localtunnel', output);
+  const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const interrupt = interruptOnSignals(() => {});
   const { runDoctor } = await import('../../doctor/run-doctor.js');
   try {
     const checks = await runDoctor({
       apiKey: apiKey.value ? { value: apiKey.value, source: apiKey.source } : undefined,
-      apiUrl: pick(flags.apiUrl, ENV_VARS.apiUrl, sources).value,
+      apiUrl,
       secret: secret.value ? { value: secret.value, source: secret.source } : undefined,
       secretHeader: flags.secretHeader,
       tunnel,
@@ -66,6 +72,18 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
       onCheck: (check) => { if (!output.quiet || check.status === 'fail') output.result(row(output, check)); },
     });
     const ok = checks.every((check) => check.status !== 'fail');
+    const actions = githubActions(output);
+    if (actions) {
+      const failed = checks.filter((c) => c.status === 'fail');
+      actions.summary([
+        '### sendtalk-verify doctor',
+        '',
+        markdownTable(['', 'check', 'detail', 'what to do'], checks.map((c) => [{ pass: '✅', fail: '❌', skip: '➖' }[c.status], c.title, c.detail, c.status === 'pass' ? '' : c.fix ?? ''])),
+        '',
+        ok ? '✅ All checks passed.' : `❌ ${failed.length} check(s) failed.`,
+      ].join('\n'));
+      for (const c of failed) actions.error(`${c.title}: ${c.detail}${c.fix ? `. ${c.fix}` : ''}`, 'sendtalk-verify doctor');
+    }
     if (output.json) output.document({ ok, checks });
     else output.result(ok ? `${output.c.green('✔')} All checks passed.` : `${output.c.red('✖')} ${checks.filter((c) => c.status === 'fail').length} check(s) failed.`);
     return ok ? 0 : 5;

@@ -8,8 +8,9 @@ import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { parseShape, RESPONSE_ALIAS_SETS, type EmulatorShape } from '../../emulator/shapes.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { NdjsonOutput, type Output } from '../output.js';
-import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
+import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { parsePort, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
 
@@ -29,7 +30,9 @@ interface EmulatorFlags {
   responseNested?: boolean;
   webhookShape?: 'flat' | 'wrapped';
   webhookStatus?: string;
+  readyFile?: string;
   json?: boolean;
+  dotenv?: string;
   envFile?: string;
   debug?: boolean;
   quiet?: boolean;
@@ -63,14 +66,17 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     .option('--response-nested', "put the create answer's fields one level down, in data.verification")
     .addOption(new Option('--webhook-shape <shape>', "the webhook's form: flat, or wrapped as TapTalk's webhooks are (default: flat)").choices(['flat', 'wrapped']))
     .option('--webhook-status <status>', 'the status the webhook carries, e.g. failed (default: verified)')
+    .option('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command')
     .option('--json', 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt')
-    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .addOption(dotenvOption())
+    .addOption(envFileOption())
     .option('--debug', 'show stack traces on errors')
     .option('-q, --quiet', 'print only the request and webhook lines')
     .addHelpText('after', examples([
       ['sendtalk-verify emulator', `SendTalk on http://127.0.0.1:${DEFAULT_EMULATOR_PORT}: point your app's API URL at it`],
       ['sendtalk-verify emulator --api-key test_key --webhook-url http://localhost:3000/webhook --secret test_secret', 'the whole loop: your app creates, the emulator calls its webhook 2 s later'],
       ['sendtalk-verify emulator --port 0 --auto-verify off --json', 'for test suites: a free port, the URL in the first NDJSON line, verify via the control API'],
+      ['sendtalk-verify emulator --ready-file emulator.ready & sendtalk-verify wait emulator.ready', 'in a script: go on once it is listening (wait prints the URL); kill (SIGTERM) stops it with exit 0'],
     ]) + `\nControl API (plain JSON, for tests):
   GET    /_emulator/verifications              list (GET /_emulator/verifications/:id for one)
   POST   /_emulator/verifications/:id/verify   deliver the verified webhook now (?wait=false: don't wait)
@@ -91,7 +97,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   // Under --json stdout is NDJSON, an error included.
   const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
-  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
   const secret = pickSecret(flags.secret, sources).value;
   output.protect(flags.apiKey, secret);
   if (flags.apiKey === '') throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
@@ -115,6 +121,9 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
     latencyMs,
   };
 
+  // A ready file left by an earlier run would tell a waiting script "ready" before this one is.
+  const readyFile = flags.readyFile === undefined ? undefined : await import('../../ready-file.js');
+  if (flags.readyFile !== undefined) await readyFile!.removeReadyFile(flags.readyFile);
   const view = new EmulatorView(output);
   const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
     output.info(`Stopping (${name}): closing the emulator… (Ctrl-C again quits at once)`);
@@ -133,14 +142,24 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
       onEvent: (event) => view.onEvent(event),
     });
     view.ready(emulator, settings);
+    if (flags.readyFile !== undefined) {
+      try {
+        await readyFile!.writeReadyFile(flags.readyFile, emulator.url);
+      } catch (error) {
+        await emulator.close();
+        throw error;
+      }
+    }
     await new Promise<void>((resolve) => {
       if (interrupt.signal.aborted) resolve();
       interrupt.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     view.closing();
+    // Gone before the port closes: a script that sees the file can still connect.
+    if (flags.readyFile !== undefined) await readyFile!.removeReadyFile(flags.readyFile);
     await emulator.close();
     view.stopped(interrupt.signal.reason);
-    return INTERRUPTED_EXIT;
+    return stopSignal() === 'SIGTERM' ? TERMINATED_SERVER_EXIT : INTERRUPTED_EXIT;
   } finally {
     interrupt.dispose();
   }
@@ -175,7 +194,12 @@ function emulatorShape(flags: EmulatorFlags): Partial<EmulatorShape> {
 
 function parseAutoVerify(text: string): number | false {
   if (/^(off|false|never|no)$/i.test(text.trim())) return false;
-  return parseDuration(text, '--auto-verify');
+  try {
+    return parseDuration(text, '--auto-verify');
+  } catch (error) {
+    if (!(error instanceof SendtalkVerifyError)) throw error;
+    throw new SendtalkVerifyError('usage', error.message, { hint: 'Write a delay such as 2s, 500ms or 1m, or "off" to deliver only on a control call.' });
+  }
 }
 
 /** Draws the emulator's life: the ready line and one line per request and webhook attempt, on stdout. */
@@ -218,7 +242,7 @@ class EmulatorView {
       ['Control', `${emulator.url}/_emulator (verifications, verify, webhooks, faults, shape)`],
       ...shapeRow(emulator.shape),
     ]));
-    output.info(output.c.dim('  Press Ctrl-C to stop.'));
+    output.info(output.c.dim('  Press Ctrl-C to stop (SIGTERM stops it with exit 0).'));
   }
 
   onEvent(event: EmulatorEvent): void {

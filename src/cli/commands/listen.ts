@@ -9,8 +9,10 @@ import type { Delivery, RefusalReason } from '../../webhook/listener.js';
 import type { ForwardResult } from '../../webhook/forward-delivery.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { NdjsonOutput, type Output } from '../output.js';
-import { INTERRUPTED_EXIT, interruptOnSignals } from '../signals.js';
+import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
+import { isSendtalkVerifyError } from '../../errors.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, showTunnelEvent, tunnelEnvHelp, webhookUrlAdvice, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
@@ -26,6 +28,7 @@ interface ListenFlags extends TunnelFlags, PageFlags {
   forwardTo?: string;
   log?: string;
   json?: boolean;
+  dotenv?: string;
   envFile?: string;
   debug?: boolean;
   quiet?: boolean;
@@ -42,18 +45,20 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
     .option('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)')
     .option('--json', 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change')
-    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .addOption(dotenvOption())
+    .addOption(envFileOption())
     .option('--debug', 'show tunnel traffic and stack traces (secrets stay masked)')
     .option('-q, --quiet', 'print only the deliveries');
   addPageOptions(command, 'every delivery (headers, body, verdict)')
     .addHelpText('after', examples([
       ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],
-      ['sendtalk-verify listen --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel, passing deliveries on to your app'],
+      ['sendtalk-verify listen --port 8787 --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel (ngrok http 8787), passing deliveries on to your app'],
       ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
       ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
     ]) + envHelp() + tunnelEnvHelp() + pageEnvHelp() + `
 Ends with exit 0 after --max-events accepted deliveries, or at --timeout when at least one was
-accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl-C.
+accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl-C or SIGHUP.
+SIGTERM ends a listen with neither --max-events nor --timeout with 0 (it runs until stopped).
 ` + exitCodeHelp())
     .action((flags: ListenFlags) => runner(() => runListen(flags, ctx)));
 }
@@ -61,7 +66,7 @@ accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl
 async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
-  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
   const secret = pickSecret(flags.secret, sources).value;
   output.protect(secret);
   const choice = resolveTunnel(flags, sources, 'localtunnel', output);
@@ -75,7 +80,9 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   }
   warnIfNotLoopback(output, flags.host, 'The webhook listener');
 
-  const view = new ListenView(output, choice, { maxEvents, timeoutMs });
+  // With no stop condition, listen runs until stopped: SIGTERM is its normal end (exit 0).
+  const openEnded = maxEvents === undefined && timeoutMs === undefined;
+  const view = new ListenView(output, choice, { maxEvents, timeoutMs, openEnded });
   const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
     const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
     output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
@@ -105,6 +112,8 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
     return view.finish(result, maxEvents);
   } catch (error) {
     page?.fail((error as Error).message);
+    // SIGTERM while the tunnel opens still stops a server that was asked to run until stopped.
+    if (openEnded && stopSignal() === 'SIGTERM' && isSendtalkVerifyError(error) && error.category === 'interrupted') return TERMINATED_SERVER_EXIT;
     throw error;
   } finally {
     interrupt.dispose();
@@ -134,7 +143,7 @@ class ListenView {
   constructor(
     private readonly output: Output,
     private readonly choice: TunnelChoice,
-    private readonly settings: { maxEvents?: number; timeoutMs?: number },
+    private readonly settings: { maxEvents?: number; timeoutMs?: number; openEnded: boolean },
   ) {}
 
   onEvent(event: ListenFlowEvent): void {
@@ -242,7 +251,7 @@ class ListenView {
   /** Prints how listening ended and returns the exit code. */
   finish(result: ListenResult, maxEvents: number | undefined): number {
     const { output } = this;
-    const exitCode = result.reason === 'interrupted' ? INTERRUPTED_EXIT
+    const exitCode = result.reason === 'interrupted' ? (this.settings.openEnded && stopSignal() === 'SIGTERM' ? TERMINATED_SERVER_EXIT : INTERRUPTED_EXIT)
       : result.reason === 'max-events' ? 0
       : result.accepted > 0 && maxEvents === undefined ? 0 : 3;
     // Why it ended short, from what did arrive: a refusal that names a misconfiguration comes first.

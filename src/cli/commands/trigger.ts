@@ -9,9 +9,11 @@ import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import type { CaseResult, CheckReport, Outcome, ReplayReport, SendReport, VerifiedEvent } from '../../trigger/index.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../main.js';
+import { code, githubActions, markdownTable, type GithubActions } from '../github-actions.js';
+import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
-import { parseWholeNumber, parseHeaderName } from '../parse-flags.js';
+import { languageOption, parseWholeNumber, parseHeaderName } from '../parse-flags.js';
 
 /** Exit code when the endpoint answered wrong (or not at all). */
 const CHECK_FAILED_EXIT = 5;
@@ -29,6 +31,7 @@ interface TriggerFlags {
   requestTimeout?: string;
   oversizeBytes?: string;
   json?: boolean;
+  dotenv?: string;
   envFile?: string;
   debug?: boolean;
   quiet?: boolean;
@@ -43,14 +46,15 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
     .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
     .addOption(new Option('--phone <number>', 'phone number in the event (default: 6281234567890)').conflicts(['payload', 'replay']))
     .addOption(new Option('--id <id>', 'verification id in the event (default: a random UUID)').conflicts(['payload', 'replay']))
-    .addOption(new Option('-l, --language <code>', 'language code in the event (default: en)').choices(['en', 'id']).conflicts(['payload', 'replay']))
+    .addOption(languageOption('language code in the event (default: en)').conflicts(['payload', 'replay']))
     .addOption(new Option('--payload <file>', 'send this file\'s bytes as the event instead of the built-in one').conflicts('replay'))
     .addOption(new Option('--check', 'also send the cases a correct endpoint must refuse, and grade it in a table').conflicts('replay'))
     .option('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged')
     .option('--request-timeout <duration>', 'bound on each request, from connecting to the last byte (default: 10s)')
     .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)')
     .option('--json', 'print one JSON document on stdout and nothing else there')
-    .option('--env-file <path>', 'read configuration from this file instead of ./.env')
+    .addOption(dotenvOption())
+    .addOption(envFileOption())
     .option('--debug', 'show each request as it is answered (secrets stay hidden)')
     .option('-q, --quiet', 'print only the result')
     .addHelpText('after', examples([
@@ -72,7 +76,7 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
 async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number> {
   const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
   ctx.output = output;
-  const sources = loadConfigSources({ envFile: flags.envFile });
+  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
   const secret = pickSecret(flags.secret, sources).value;
   output.protect(secret);
   if (!flags.url) {
@@ -80,10 +84,18 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   }
   const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : positiveDuration(flags.requestTimeout, '--request-timeout');
   const target = { url: flags.url, secret, secretHeader: flags.secretHeader, requestTimeoutMs };
+  const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
   // The trigger core loads on use, so `--help` stays fast.
   const core = await import('../../trigger/index.js');
   const interrupt = interruptOnSignals(() => {});
-  const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS);
+  const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS, githubActions(output));
+  // Validate, then announce: a usage error must not follow a line saying the work has started.
+  core.checkWebhookUrl(flags.url);
+  if (flags.check && flags.replay === undefined && !secret) {
+    throw new SendtalkVerifyError('usage', 'A check needs the webhook secret: half of its cases are about it.', {
+      hint: `Pass --secret (or set ${ENV_VARS.secret}) to the secret shown in Verification Config.`,
+    });
+  }
   try {
     if (flags.replay !== undefined) {
       const log = await core.readDeliveryLog(flags.replay);
@@ -95,7 +107,6 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
       ? core.fileEvent(await readPayload(flags.payload))
       : core.builtInEvent({ id: flags.id, phone: flags.phone, language: flags.language });
     if (flags.check) {
-      const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
       view.starting(`Checking ${flags.url} with ${core.CHECK_CASE_NAMES.length} cases`);
       const report = await core.checkEndpoint({ ...target, secret: secret ?? '', event, oversizeBytes, signal: interrupt.signal, onCase: (c) => output.trace(`${c.name}: ${c.got.summary} → ${c.verdict}`) });
       return view.check(report);
@@ -133,7 +144,7 @@ const parseOversize = (text: string): number =>
 
 /** Draws trigger's reports: the result on stdout (table, or one JSON document), progress on stderr. */
 class TriggerView {
-  constructor(private readonly output: Output, private readonly timeoutMs: number) {}
+  constructor(private readonly output: Output, private readonly timeoutMs: number, private readonly actions?: GithubActions) {}
 
   starting(what: string): void {
     this.output.info(`${what} (at most ${formatDuration(this.timeoutMs)} per request)…`);
@@ -163,6 +174,19 @@ class TriggerView {
     output.result(renderTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), verdict(c.verdict)])));
     output.result('');
     const { passed, total } = report.summary;
+    if (this.actions) {
+      this.actions.summary([
+        `### sendtalk-verify trigger --check ${code(report.url)}`,
+        '',
+        markdownTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), c.verdict === 'pass' ? '✅ pass' : '❌ FAIL'])),
+        '',
+        report.passed ? `✅ All ${total} checks passed.` : `❌ ${total - passed} of ${total} checks failed:`,
+        ...report.cases.filter((c) => c.advice !== null).map((c) => `- **${c.name}**: ${c.advice}`),
+      ].join('\n'));
+      for (const c of report.cases.filter((x) => x.verdict === 'fail')) {
+        this.actions.error(`${c.name}: expected ${c.expected}, got ${gotText(c.got)}. ${c.advice ?? ''}`.trim(), `Webhook check failed: ${report.url}`);
+      }
+    }
     if (report.passed) {
       output.result(`✔ All ${total} checks passed for ${report.url}.`);
       return 0;

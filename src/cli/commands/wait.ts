@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../duration.js';
+import { examples, exitCodeHelp } from '../help.js';
+import type { CommandRunner, RunContext } from '../main.js';
+import { Output } from '../output.js';
+import { interruptOnSignals } from '../signals.js';
+
+interface WaitFlags {
+  timeout?: string;
+  quiet?: boolean;
+}
+
+/** `wait FILE`: the other half of `emulator --ready-file`, so a script needs no polling loop. */
+export function registerWait(program: Command, runner: CommandRunner, ctx: RunContext): void {
+  program
+    .command('wait')
+    .description('wait until a server started with --ready-file FILE is listening, then print its URL')
+    .argument('<file>', 'the ready file given to emulator --ready-file')
+    .option('--timeout <duration>', 'give up after this long, exit 3 (default: 30s)')
+    .option('-q, --quiet', 'print nothing on stderr')
+    .addHelpText('after', examples([
+      ['sendtalk-verify emulator --port 4010 --ready-file emulator.ready &\n    $ export SENDTALK_API_URL=$(sendtalk-verify wait emulator.ready)', 'start the emulator in the background and go on once it answers'],
+    ]) + exitCodeHelp())
+    .action((file: string, flags: WaitFlags) => runner(() => runWait(file, flags, ctx)));
+}
+
+async function runWait(file: string, flags: WaitFlags, ctx: RunContext): Promise<number> {
+  const output = new Output({ quiet: flags.quiet });
+  ctx.output = output;
+  const timeoutMs = parseDuration(flags.timeout ?? '30s', '--timeout');
+  const interrupt = interruptOnSignals();
+  const { waitForReadyFile } = await import('../../ready-file.js');
+  try {
+    const url = await waitForReadyFile(file, timeoutMs, interrupt.signal);
+    output.result(url);
+    return 0;
+  } finally {
+    interrupt.dispose();
+  }
+}

@@ -1,0 +1,55 @@
+import type { ConfigSource, ConfigSources } from '../config.js';
+import { SendtalkVerifyError } from '../errors.js';
+
+/** Where a configured value came from, in the words an error shows: the flag, the variable, or the file. */
+export function sourceOf(source: ConfigSource, flag: string, envName: string, sources: ConfigSources): string {
+  switch (source) {
+    case 'flag': return flag;
+    case 'env': return `${envName} (environment)`;
+    case 'dotenv': return `${envName} (in ${sources.dotenvPath ?? '.env'})`;
+    default: return flag;
+  }
+}
+
+/**
+ * The SendTalk API base URL, checked before anything starts. The error names where a bad value came
+ * from, so a stale line in `.env` is found; the whole endpoint URL (what the docs show) gets advice
+ * to pass the base URL, rather than a "Not found" from the API later.
+ */
+export function checkApiUrl(picked: { value: string | undefined; source: ConfigSource }, sources: ConfigSources, envName: string): string | undefined {
+  if (picked.value === undefined) return undefined;
+  const where = sourceOf(picked.source, '--api-url', envName, sources);
+  const fix = picked.source === 'flag' ? '--api-url' : envName;
+  let url: URL | undefined;
+  try {
+    url = new URL(picked.value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new SendtalkVerifyError('usage', `${where} "${picked.value}" is not an http(s) URL.`, {
+      hint: `Set ${fix} to the API base URL, e.g. https://sendtalk-api.taptalk.io (or http://127.0.0.1:4010 for the emulator).`,
+    });
+  }
+  const endpoint = /\/api\/v\d+(\/.*)?$/.exec(url.pathname);
+  if (endpoint) {
+    const base = `${url.origin}${url.pathname.slice(0, endpoint.index)}`;
+    throw new SendtalkVerifyError('usage', `${where} "${picked.value}" is an endpoint's URL, not the API base URL.`, {
+      hint: `Set ${fix} to the base URL only: ${base} (the tool adds /api/v1/…).`,
+    });
+  }
+  return picked.value;
+}
+
+/**
+ * Runs a check of a configured value and, when it fails, says where the value came from: a stale
+ * line in `.env` or a forgotten variable is otherwise hard to find.
+ */
+export function fromSource<T>(check: () => T, picked: { source: ConfigSource }, flag: string, envName: string, sources: ConfigSources): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof SendtalkVerifyError) || picked.source === 'flag' || picked.source === 'default') throw error;
+    throw new SendtalkVerifyError(error.category, `${sourceOf(picked.source, flag, envName, sources)}: ${error.message}`, { hint: error.hint, code: error.code, field: error.field, cause: error });
+  }
+}

@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+
+/** SGR colour sequences (not cursor movement): what NO_COLOR must leave out. */
+const COLOUR = /\u001b\[(3[0-9]|9[0-7]|1|2)m/;
+const GREEN_TICK = '\u001b[32m✔\u001b[39m';
+
+/** `script` (util-linux) gives the CLI a terminal, so the spinner runs as it does for a person. */
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+function onTerminal(env: Record<string, string | undefined>): string {
+  const command = `stty cols 80 rows 24; exec "${process.execPath}" "${BIN}" create --sandbox --sandbox-delay 500ms --no-qr`;
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: cleanEnv(env), encoding: 'utf8', timeout: 20_000 });
+  return r.stdout;
+}
+
+describe('colours, through chalk', () => {
+  it.for([
+    { env: {}, coloured: false, why: 'a pipe, no colour asked' },
+    { env: { NO_COLOR: undefined, FORCE_COLOR: '1' }, coloured: true, why: 'FORCE_COLOR=1 off a terminal' },
+    { env: { FORCE_COLOR: '1' }, coloured: false, why: 'NO_COLOR wins over FORCE_COLOR' },
+    { env: { NO_COLOR: undefined, GITHUB_ACTIONS: 'true', CI: 'true' }, coloured: true, why: 'GitHub Actions renders colour in its log' },
+    { env: { NO_COLOR: undefined, GITHUB_ACTIONS: 'true', FORCE_COLOR: '0' }, coloured: false, why: 'FORCE_COLOR=0 on GitHub Actions' },
+  ])('$why', async ({ env, coloured }) => {
+    const r = await runCli(['create', '--sandbox', '--no-wait'], { env });
+    expect(r.code).toBe(0);
+    if (coloured) expect(r.stderr).toContain(GREEN_TICK);
+    else expect(r.stderr).not.toMatch(COLOUR);
+  });
+
+  it.skipIf(!hasScript)('the spinner glyph is cyan on a terminal, and plain with NO_COLOR', () => {
+    const coloured = onTerminal({ NO_COLOR: undefined });
+    expect(coloured).toContain('Waiting for the verified webhook');
+    expect(coloured).toMatch(/\u001b\[36m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏|/\\-]\u001b\[39m/);
+    const plain = onTerminal({ NO_COLOR: '1' });
+    expect(plain).toContain('Waiting for the verified webhook');
+    expect(plain).not.toMatch(COLOUR);
+  });
+
+  it('--help does not load chalk (start-up budget): no colour code in help, whatever FORCE_COLOR says', async () => {
+    const r = await runCli(['--help'], { env: { NO_COLOR: undefined, FORCE_COLOR: '3' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(COLOUR);
+  });
+});

@@ -1,0 +1,151 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { serversStoppedAfterEach } from '../helpers/cleanup.js';
+import { envelope, FakeApi } from '../helpers/fake-api.js';
+
+const KEY = 'st_first_run_key_never_shown';
+const start = serversStoppedAfterEach();
+
+/** A create answer whose verification expires in `ms`. */
+function expiringIn(ms: number): object {
+  return envelope({ verificationID: 'v-exp', userPhone: '6281234567890', waLink: 'https://wa.me/6281100000000?text=hi', waMessage: 'hi', expiredTime: Date.now() + ms });
+}
+
+/** Messages that must point at the right thing: the flag that helps, where a bad value came from. */
+describe('messages that point at the right thing', () => {
+  let dir: string;
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'sendtalk-first-run-')); });
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('an expired verification points at --expiry, a timeout at --timeout', async () => {
+    const api = await start(new FakeApi().answer({ body: expiringIn(800) }));
+    const expired = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none']);
+    expect(expired.code).toBe(3);
+    expect(expired.stderr).toMatch(/expired after/);
+    expect(expired.stderr).toMatch(/--expiry gives a verification longer/);
+    expect(expired.stderr).not.toMatch(/--timeout waits longer/);
+
+    const late = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+    expect(late.code).toBe(3);
+    expect(late.stderr).toMatch(/--timeout waits longer/);
+  });
+
+  it('--timeout 0 is refused; the wait starts once the verification exists, so no negative time is shown', async () => {
+    const zero = await runCli(['create', '--sandbox', '--timeout', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--timeout 0 would stop waiting/);
+
+    // The API takes 1.5 s to answer; a 2 s timeout still has (nearly) all of its 2 s to wait, not 0.5 s.
+    const api = await start(new FakeApi().answer({ body: expiringIn(60_000), delayMs: 1500 }));
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--timeout', '2s']);
+    expect(r.code).toBe(3);
+    const left = /Waiting for the verified webhook \((\d+(?:\.\d)?) (s|ms) until timeout\)/.exec(r.stderr);
+    expect(left, r.stderr).not.toBeNull();
+    expect(left![2] === 's' ? Number(left![1]) : 0, 'counted from the creation, not from before the request').toBeGreaterThan(1.5);
+    expect(r.stderr).not.toMatch(/-\d+ ms/);
+  });
+
+  it('--api-url given the endpoint URL says to pass the base URL', async () => {
+    const r = await runCli(['create', '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--api-url', 'https://sendtalk-api.taptalk.io/api/v1/verification/create_whatsapp_verification']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is an endpoint's URL, not the API base URL");
+    expect(r.stderr).toContain('Set --api-url to the base URL only: https://sendtalk-api.taptalk.io');
+  });
+
+  it('a bad value from .env is blamed on .env; the sandbox ignores SENDTALK_API_URL; a BOM keeps the first variable', async () => {
+    const cwd = join(dir, 'dotenv');
+    await rm(cwd, { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(cwd));
+    await writeFile(join(cwd, '.env'), `\uFEFFSENDTALK_API_URL=notaurl\nSENDTALK_API_KEY=${KEY}\n`);
+    const real = await runCli(['create', '--phone', '6281234567890', '--tunnel', 'none', '--no-wait'], { cwd });
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain(`SENDTALK_API_URL (in ${join(cwd, '.env')}) "notaurl" is not an http(s) URL.`);
+    expect(real.stderr).toContain('Set SENDTALK_API_URL to the API base URL');
+
+    const sandbox = await runCli(['create', '--sandbox', '--no-wait'], { cwd });
+    expect(sandbox.code, sandbox.stderr).toBe(0);
+
+    const fromEnv = await runCli(['create', '--phone', '6281234567890', '--tunnel', 'none', '--no-wait'], { cwd, env: { SENDTALK_API_URL: 'ftp://x' } });
+    expect(fromEnv.stderr).toContain('SENDTALK_API_URL (environment) "ftp://x" is not an http(s) URL.');
+
+    await writeFile(join(cwd, '.env'), 'SENDTALK_TUNNEL_HOST=ftp://tunnel.example\n');
+    const tunnelHost = await runCli(['listen', '--secret', 's'], { cwd });
+    expect(tunnelHost.code).toBe(2);
+    expect(tunnelHost.stderr).toContain(`SENDTALK_TUNNEL_HOST (in ${join(cwd, '.env')}): Tunnel host "ftp://tunnel.example" is not an http(s) URL.`);
+    const subdomain = await runCli(['listen', '--secret', 's', '--tunnel-host', 'http://127.0.0.1:9'], { cwd, env: { SENDTALK_SUBDOMAIN: 'A_B' } });
+    expect(subdomain.code).toBe(2);
+    expect(subdomain.stderr).toMatch(/SENDTALK_SUBDOMAIN \(environment\): Subdomain "A_B"/);
+  });
+
+  it.for(['notaurl', 'javascript:alert(1)'])('--app-url %s is refused before anything is sent', async (appUrl) => {
+    const api = await start(new FakeApi());
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait', '--app-url', appUrl]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--app-url "${appUrl}" is not an http(s) URL.`);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it('create --tunnel none says SendTalk cannot reach the listener; no QR code, no "(or scan the QR code)"', async () => {
+    const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--timeout', '200ms']);
+    expect(r.stderr).toMatch(/Local only \(--tunnel none\): SendTalk cannot reach this listener/);
+    expect(r.stderr).toContain('Open the link on the phone and send the message unchanged.');
+    const qr = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr']);
+    expect(qr.stderr).toContain('Open the link on the phone (or scan the QR code) and send the message unchanged.');
+    expect(qr.stderr).not.toMatch(/Local only/);
+  });
+
+  it('trigger validates, then announces', async () => {
+    const noSecret = await runCli(['trigger', '--url', 'http://127.0.0.1:9/webhook', '--check']);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toMatch(/A check needs the webhook secret/);
+    expect(noSecret.stderr).not.toMatch(/Checking/);
+    const badUrl = await runCli(['trigger', '--url', 'notaurl']);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/--url "notaurl" is not an http\(s\) URL/);
+    expect(badUrl.stderr).not.toMatch(/Sending/);
+  });
+
+  it('a tunnel host that does not resolve fails at once with exit 6, not after --tunnel-timeout', async () => {
+    // A 64-character label: the resolver refuses it locally (ENOTFOUND), no DNS server is asked.
+    const host = `http://${'a'.repeat(64)}.test`;
+    // With a 60 s time-out, only failing at once ends this within the test's own time limit.
+    const r = await runCli(['listen', '--secret', 's', '--tunnel-host', host, '--tunnel-timeout', '60s'], { killAfterMs: 25_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain(`The tunnel server ${host} cannot be reached: host name not found (ENOTFOUND).`);
+    expect(r.stderr).toMatch(/Check the network connection and DNS, and the --tunnel-host name/);
+  });
+
+  it('a closed pipe after --help or --version is a quiet exit 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN, cleanEnv } = await import('../helpers/cli.js');
+    for (const args of [['--help'], ['create', '--help'], ['--version']]) {
+      const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader went away before the first byte, like `| head -c0`
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => { stderr += d; });
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(code, args.join(' ')).toBe(0);
+      expect(stderr).toBe('');
+    }
+  });
+
+  it('-l ID is taken as id; an impossible number and a bad --auto-verify are refused with the right hint', async () => {
+    const upper = await runCli(['create', '--sandbox', '--no-wait', '--json', '-l', 'ID']);
+    expect(upper.code, upper.stderr).toBe(0);
+    expect(JSON.parse(upper.stdout).message).toMatch(/^Halo SendTalk/);
+
+    const zeros = await runCli(['create', '--sandbox', '--no-wait', '--phone', '+62 000 0000 0000']);
+    expect(zeros.code).toBe(2);
+    expect(zeros.stderr).toMatch(/"\+62 000 0000 0000" is not a valid phone number for ID/);
+
+    const auto = await runCli(['emulator', '--port', '0', '--auto-verify', 'abc']);
+    expect(auto.code).toBe(2);
+    expect(auto.stderr).toMatch(/--auto-verify "abc" is not a duration/);
+    expect(auto.stderr).toMatch(/"off"/);
+  });
+});
