@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { setFlagsFromString } from 'node:v8';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { exitWhenWritten } from './exit-when-written.js';
 import { exitCodeHelp } from './help.js';
 import { Output } from './output.js';
 import { registerCreate } from './commands/create.js';
@@ -44,7 +45,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     return fail(ctx, error);
   }
-  process.exit(exitCode);
+  ctx.output?.flush();
+  exitWhenWritten(exitCode);
 }
 
 export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
@@ -63,15 +65,23 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
   return program;
 }
 
-function fail(ctx: RunContext, error: unknown): never {
+/** Set once the process is on its way out: a failure while waiting for output must not report twice. */
+let exiting = false;
+
+function fail(ctx: RunContext, error: unknown): void {
+  if (exiting) {
+    // A second failure while the output drains (its reader went away): nothing more can be shown.
+    process.exit(process.exitCode ?? 1);
+  }
+  exiting = true;
   if (error instanceof CommanderError) {
     // --help and --version end the parse with a "success" error.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) process.exit(0);
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return exitWhenWritten(0);
     // No command at all: commander has just shown the help, which says everything.
-    if (error.code === 'commander.help') process.exit(2);
+    if (error.code === 'commander.help') return exitWhenWritten(2);
     // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
     process.stderr.write('  Run with --help to see the commands and options.\n');
-    process.exit(2);
+    return exitWhenWritten(2);
   }
   const output = ctx.output ?? new Output();
   const known = isSendtalkVerifyError(error) ? error
@@ -91,7 +101,8 @@ function fail(ctx: RunContext, error: unknown): never {
       error: { category: known.category, message: known.message, hint: known.hint, code: known.code, field: known.field, exitCode: known.exitCode },
     });
   }
-  process.exit(known.exitCode);
+  ctx.output?.flush();
+  exitWhenWritten(known.exitCode);
 }
 
 /** A write to a pipe whose reader has gone: `listen --json | head -1` once head has its line. */
