@@ -49,7 +49,9 @@ export type ListenFlowEvent =
   /** `webhookUrl` is the current public webhook URL; `previousWebhookUrl` comes with `reopened`. */
   | { type: 'tunnel'; event: TunnelEvent; webhookUrl?: string; previousWebhookUrl?: string }
   | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult }
-  | { type: 'log-error'; delivery: Delivery; message: string };
+  | { type: 'log-error'; delivery: Delivery; message: string }
+  /** The existing `--log` file can be read or written by others (`mode`, e.g. 0o644). */
+  | { type: 'log-loose-mode'; path: string; mode: number };
 
 export type ListenEnd = 'max-events' | 'timeout' | 'interrupted';
 
@@ -81,6 +83,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     if (options.logPath) {
       log = await openDeliveryLog(options.logPath);
       cleanups.push(() => log!.close());
+      if (log.looseMode !== undefined) emit({ type: 'log-loose-mode', path: log.path, mode: log.looseMode });
     }
     const probeToken = newProbeToken();
 

@@ -23,7 +23,7 @@ export interface ListenerOptions {
   /**
    * Awaited before an accepted delivery is answered 200, so that whatever it does (writing a log,
    * forwarding) is done before SendTalk is told the delivery arrived. If it throws, the delivery is
-   * answered 500 and SendTalk may retry.
+   * answered 503 (try again later) and SendTalk may retry.
    */
   beforeAcknowledge?: (delivery: Delivery) => Promise<void> | void;
   /** Called for every request, accepted or refused, after it has been answered. */
@@ -282,7 +282,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     if (!before) return acknowledge();
     new Promise<void>((resolve) => resolve(before(delivery))).then(acknowledge, (error: Error) => {
       delivery.accepted = false;
-      refuse(undefined, res, delivery, [500, 'acknowledge-failed', `could not record it: ${error?.message ?? String(error)}`]);
+      refuse(undefined, res, delivery, [503, 'acknowledge-failed', `could not record it: ${error?.message ?? String(error)}`]);
     }).catch(() => internalError(res));
   }
 

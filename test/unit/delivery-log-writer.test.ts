@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLogLine } from '../../src/webhook/delivery-log.js';
-import { openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
+import { deliveryLogWriter, openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
 import type { Delivery } from '../../src/webhook/listener.js';
 
 const delivery = (seq: number, body: string): Delivery => ({
@@ -53,5 +53,33 @@ describe('a log left torn by an earlier run', () => {
     await log.write(delivery(1, '{}'));
     await log.close();
     expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
+  });
+});
+
+describe('a --log whose writes stall', () => {
+  it('fails each write after the bound instead of queueing it forever, and skips records given up on', async () => {
+    const appended: string[] = [];
+    let release: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => { release = resolve; });
+    const target = {
+      appendFile: async (line: string) => { appended.push(line); if (appended.length === 1) await stalled; },
+      close: async () => {},
+    };
+    const log = deliveryLogWriter('stalled.ndjson', target, { writeTimeoutMs: 50 });
+    const first = log.write(delivery(1, '{}'));
+    const second = log.write(delivery(2, '{}'));
+    await expect(first).rejects.toThrow(/did not finish within 50 ms/);
+    await expect(second).rejects.toThrow(/did not finish within 50 ms/);
+    release();
+    await expect(log.write(delivery(3, '{}'))).resolves.toBeUndefined();
+    // #2 was answered "not recorded" (503): writing it once the disk woke up would log a delivery twice.
+    expect(appended.map((line) => JSON.parse(line).seq)).toEqual([1, 3]);
+    await log.close();
+  });
+
+  it('closes even when a write never finishes', async () => {
+    const log = deliveryLogWriter('stuck.ndjson', { appendFile: () => new Promise<void>(() => {}), close: async () => {} }, { writeTimeoutMs: 30 });
+    await expect(log.write(delivery(1, '{}'))).rejects.toThrow(/did not finish/);
+    await expect(log.close()).resolves.toBeUndefined();
   });
 });

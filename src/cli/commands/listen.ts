@@ -146,6 +146,10 @@ class ListenView {
         return showTunnelEvent(output, event.event, event.webhookUrl, event.previousWebhookUrl);
       case 'delivery':
         return this.delivery(event.delivery, event.forward);
+      case 'log-loose-mode':
+        output.warn(`The log file ${event.path} can be read by others (mode ${event.mode.toString(8).padStart(4, '0')}) and it holds phone numbers and payloads.`);
+        output.info(`  Make it private with: chmod 600 '${event.path.replace(/'/g, `'\\''`)}'`);
+        return;
       case 'log-error':
         output.warn(`Could not write delivery #${event.delivery.seq} to the log: ${event.message}`);
         return;
