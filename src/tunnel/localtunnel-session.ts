@@ -4,6 +4,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject } from '../fields.js';
 import { SendFailure, sendRequest, type SendAnswer } from '../http/send-request.js';
 import { USER_AGENT } from '../version.js';
+import { checkRegistrationAnswer } from './registration-answer.js';
 import type { SessionRequest, TunnelConnector, TunnelSession } from './types.js';
 
 /** How long one registration request may take before it counts as unanswered and is sent again. */
@@ -85,11 +86,13 @@ async function register(request: SessionRequest, signal: AbortSignal): Promise<R
     try {
       const answer = await followRedirects(start, signal);
       const body = parseObject(answer.body);
-      if (answer.status === 200 && body) return body;
-      if (answer.status >= 200 && answer.status < 300) {
-        const message = typeof body?.message === 'string' && body.message !== '' ? body.message : `HTTP ${answer.status}`;
-        throw registrationError(request, message);
+      const message = typeof body?.message === 'string' && body.message !== '' ? body.message : undefined;
+      if (answer.status === 200 && body) {
+        const checked = checkRegistrationAnswer(body);
+        if ('problem' in checked) throw unusableAnswerError(request, checked.problem, message);
+        return { ...checked };
       }
+      if (answer.status >= 200 && answer.status < 300) throw registrationError(request, message ?? `HTTP ${answer.status}`);
     } catch (error) {
       if (!(error instanceof SendFailure)) throw error;
     }
@@ -142,5 +145,12 @@ function sessionOf(client: import('localtunnel/lib/Tunnel')): TunnelSession {
 function registrationError(request: SessionRequest, message: string): SendtalkVerifyError {
   return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} refused the tunnel: ${message}.`, {
     hint: 'Try again, point --tunnel-host at another localtunnel server, or use your own tunnel with --public-url.',
+  });
+}
+
+/** The server said yes, but with an answer that cannot be used safely; its own message, if any, is quoted. */
+function unusableAnswerError(request: SessionRequest, problem: string, message: string | undefined): SendtalkVerifyError {
+  return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} answered the registration with ${problem}${message ? `; it said: ${message}` : ''}.`, {
+    hint: 'Is --tunnel-host a localtunnel server? Point it at another one, or use your own tunnel with --public-url.',
   });
 }
