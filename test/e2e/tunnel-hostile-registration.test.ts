@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { serversStoppedAfterEach } from '../helpers/cleanup.js';
 import { runCli } from '../helpers/cli.js';
+import { killAll, startListen } from '../helpers/listen-process.js';
 import { LoopbackServer } from '../helpers/loopback-server.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { checkRegistrationAnswer, MAX_TUNNEL_CONNECTIONS } from '../../src/tunnel/registration-answer.js';
@@ -26,6 +27,9 @@ class HostileRegistrar extends LoopbackServer {
 }
 
 const started = serversStoppedAfterEach();
+afterEach(async () => {
+  await killAll();
+});
 
 describe('a tunnel server whose registration answer cannot be used', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -72,5 +76,22 @@ describe('checkRegistrationAnswer', () => {
     expect(checkRegistrationAnswer({ id: 'a1', port: 80, url: 'https://a1.x', ip: 'evil.example' })).toHaveProperty('problem');
     expect(checkRegistrationAnswer({ id: '\u001b[2J', port: 80, url: 'https://a1.x' })).toHaveProperty('problem');
     expect(checkRegistrationAnswer({ id: 'a1', port: 1.5, url: 'https://a1.x' })).toHaveProperty('problem');
+  });
+});
+
+describe('a tunnel server that accepts connections and closes them at once', () => {
+  it('is reported as a drop and retried with backoff, not a reconnect loop', async () => {
+    const server = new LocaltunnelServer({ maxConnCount: 10 });
+    server.closeOnConnect = true;
+    await started(server);
+    const listen = startListen(['--tunnel-host', server.url, '--tunnel-timeout', '5s', '--json']);
+    await listen.line('ready');
+    const down = await listen.line('tunnel-down', 2);
+    expect(down).toMatchObject({ reason: 'the tunnel server closes every connection as soon as it opens' });
+    expect(down.retryInMs).toBeGreaterThan(0);
+    listen.child.kill('SIGINT');
+    await listen.done;
+    // Two drops of at most CHURN_LIMIT (40) connections and a pool each: a bounded count, not thousands a second.
+    expect(server.totalConnections).toBeLessThan(200);
   });
 });
