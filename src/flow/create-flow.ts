@@ -33,6 +33,8 @@ export interface CreateFlowOptions {
   /** Required unless `sandbox`. */
   apiKey?: string;
   apiUrl?: string;
+  /** Bound on the whole create call to the API, retries included. @default 25_000 */
+  apiTimeoutMs?: number;
   /** Webhook secret from Verification Config; generated in the sandbox. Without it deliveries are not checked. */
   secret?: string;
   secretHeader?: string;
@@ -196,6 +198,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       language: options.language,
       expiryMinutes: options.expiryMinutes,
       appUrl: options.appUrl,
+      timeoutMs: options.apiTimeoutMs,
       signal,
       onTrace: options.onTrace,
     });

@@ -22,6 +22,7 @@ interface CreateFlags extends TunnelFlags {
   appUrl?: string;
   apiKey?: string;
   apiUrl?: string;
+  apiTimeout?: string;
   secret?: string;
   secretHeader?: string;
   host?: string;
@@ -48,6 +49,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--app-url <url>', 'a link SendTalk puts in the message, back to your app')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
+    .option('--api-timeout <duration>', 'give up on the API call after this long, retries included (default: 25s)')
 ;
   addTunnelOptions(addListenerOptions(command), 'localtunnel; never with --sandbox')
     .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
@@ -89,6 +91,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, '--expiry', { min: 1, max: 1440 }, 'Pass the minutes until expiry, e.g. --expiry 10.');
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseDuration(flags.apiTimeout, '--api-timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   if (!sandbox && flags.wait && !secret) {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret.`);
@@ -110,6 +113,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
       appUrl: flags.appUrl,
       apiKey,
       apiUrl,
+      apiTimeoutMs,
       secret,
       secretHeader: flags.secretHeader,
       host: flags.host,
