@@ -128,8 +128,13 @@ export interface ListenerLimits {
   maxHeaderBytes: number;
   /** Nesting of arrays and objects in the body; deeper is refused with 400 before parsing. */
   maxJsonDepth: number;
-  /** Above this declared length a refused body is not drained: the connection is closed instead. */
+  /**
+   * Most of a refused body that is drained: above this declared length the connection is closed at
+   * once, and a body without a declared length (chunked) is read up to it, then the connection is cut.
+   */
   maxDrainBytes: number;
+  /** Refusals one connection may collect; the one that reaches it closes the connection. */
+  maxRefusalsPerConnection: number;
 }
 
 /** Server limits, set on purpose: slow, stuck or abusive clients must not hold the listener. */
@@ -143,6 +148,7 @@ export const LISTENER_LIMITS: Readonly<ListenerLimits> = {
   maxHeaderBytes: 16 * 1024,
   maxJsonDepth: 64,
   maxDrainBytes: 16 * 1024 * 1024,
+  maxRefusalsPerConnection: 3,
 };
 
 /** Starts the webhook listener. Resolves once it is bound; the handle's `url` is the local one. */
@@ -174,7 +180,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       internalError(res);
     }
   });
-  server.maxConnections = limits.maxConnections;
+  makeRoomAtTheCap(server, limits.maxConnections);
   // One more than the limit, so that a request over it can be seen and refused rather than cut.
   server.maxHeadersCount = limits.maxHeadersCount + 1;
   // CONNECT is never a webhook; without this handler Node would just drop the socket.
@@ -295,9 +301,16 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     // requestTimeoutMs) and the client reads the 4xx; only absurd declared lengths are cut.
     const declared = Number(req?.headers['content-length']);
     const cut = req !== undefined && !req.complete && Number.isFinite(declared) && declared > limits.maxDrainBytes;
-    respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut, extraHeaders);
+    // A connection that keeps sending what is refused (a scanner, a flood) is not kept alive for it.
+    const socket = res.socket;
+    const refusals = socket ? (refusalsOn.get(socket) ?? 0) + 1 : 0;
+    if (socket) refusalsOn.set(socket, refusals);
+    respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut || refusals >= limits.maxRefusalsPerConnection, extraHeaders);
+    if (req !== undefined && !req.complete && !cut) capDrain(req, limits.maxDrainBytes);
     options.onDelivery?.(delivery);
   }
+
+  const refusalsOn = new WeakMap<object, number>();
 
   function remember(delivery: Delivery): void {
     if (keepAccepted > 0) {
@@ -433,6 +446,60 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'to
   req.on('end', () => settle(Buffer.concat(chunks, size)));
   req.on('error', () => settle('aborted'));
   req.on('close', () => settle(req.complete ? Buffer.concat(chunks, size) : 'aborted'));
+}
+
+/**
+ * Reads and drops the rest of a refused body, up to `max` bytes, then cuts the connection. The
+ * declared-length check catches big uploads up front; this catches the ones that declare nothing
+ * (chunked), which Node would otherwise drain for as long as they keep coming.
+ */
+function capDrain(req: IncomingMessage, max: number): void {
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > max) req.socket.destroy();
+  });
+}
+
+/**
+ * Node's `maxConnections` drops every new connection once the cap is reached, so idle keep-alive
+ * connections (a flood of them, each sending a request now and then) could lock a real delivery
+ * out for good. Instead, at the cap, the oldest idle connections (between requests) are closed —
+ * an eighth of the cap at a time, so a flood does not cost a scan per connection — and the new one
+ * is kept; a real sender whose idle connection is closed just opens another. Only when every
+ * connection is busy with a request is the new one dropped.
+ */
+function makeRoomAtTheCap(server: Server, max: number): void {
+  /** Open connections, oldest first. */
+  const open = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    if (open.size <= max) return;
+    let freed = 0;
+    const batch = Math.max(1, Math.floor(max / 8));
+    for (const other of open) {
+      if (freed >= batch) break;
+      if (other === socket || other.destroyed || inRequest(other)) continue;
+      other.destroy();
+      open.delete(other);
+      freed++;
+    }
+    if (freed === 0) {
+      open.delete(socket);
+      socket.destroy();
+    }
+  });
+}
+
+/**
+ * True while the connection is in the middle of a request: node:http sets the answer being
+ * written as the socket's `_httpMessage` (its own closeIdleConnections reads it the same way),
+ * which costs nothing per request, unlike a listener of our own.
+ */
+function inRequest(socket: Duplex): boolean {
+  const answer = (socket as Duplex & { _httpMessage?: { finished?: boolean } | null })._httpMessage;
+  return Boolean(answer) && !answer!.finished;
 }
 
 /** The last resort of a request that threw: a 500 if nothing was answered yet. */
