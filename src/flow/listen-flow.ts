@@ -5,6 +5,7 @@ import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
 import { forwardDelivery, type ForwardResult } from '../webhook/forward-delivery.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
+import { RefusalThrottle, type RefusalSummary } from './refusal-throttle.js';
 
 export interface ListenFlowOptions {
   /** Listener interface. @default '127.0.0.1' */
@@ -36,6 +37,11 @@ export interface ListenFlowOptions {
    * back through the tunnel (closing at once would cut it, and SendTalk would retry). @default 300
    */
   drainMs?: number;
+  /**
+   * Refused requests reported one by one per reason and window; the rest are summarised (event
+   * `refusals-summary`, and a `refusals-summary` line in the log). @default { perWindow: 20, windowMs: 10_000 }
+   */
+  refusalReports?: { perWindow: number; windowMs: number };
   /** Aborting stops listening: the result's reason is `interrupted` (or the opening rejects). */
   signal?: AbortSignal;
   onEvent?: (event: ListenFlowEvent) => void;
@@ -51,7 +57,9 @@ export type ListenFlowEvent =
   | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult }
   | { type: 'log-error'; delivery: Delivery; message: string }
   /** The existing `--log` file can be read or written by others (`mode`, e.g. 0o644). */
-  | { type: 'log-loose-mode'; path: string; mode: number };
+  | { type: 'log-loose-mode'; path: string; mode: number }
+  /** Refusals counted but not reported one by one since the last summary (a flood). */
+  | { type: 'refusals-summary'; summaries: RefusalSummary[]; windowMs: number };
 
 export type ListenEnd = 'max-events' | 'timeout' | 'interrupted';
 
@@ -76,6 +84,8 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   let accepted = 0;
   let refused = 0;
   let finish: (reason: ListenEnd) => void = () => {};
+  const reports = options.refusalReports ?? { perWindow: 20, windowMs: 10_000 };
+  const throttle = new RefusalThrottle(reports.perWindow, reports.windowMs);
   const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
 
   try {
@@ -85,6 +95,19 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       cleanups.push(() => log!.close());
       if (log.looseMode !== undefined) emit({ type: 'log-loose-mode', path: log.path, mode: log.looseMode });
     }
+    // Summaries of the refusals held back, once per window and at the end (before the log closes).
+    const summarise = (): void => {
+      const summaries = throttle.drain();
+      if (summaries.length === 0) return;
+      for (const summary of summaries) log?.append({ type: 'refusals-summary', ...summary }).catch(() => {});
+      emit({ type: 'refusals-summary', summaries, windowMs: reports.windowMs });
+    };
+    const summaryTimer = setInterval(summarise, reports.windowMs);
+    summaryTimer.unref();
+    cleanups.push(async () => {
+      clearInterval(summaryTimer);
+      summarise();
+    });
     const probeToken = newProbeToken();
 
     const listener: ListenerHandle = await startListener({
@@ -107,6 +130,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       onDelivery: (delivery) => {
         if (delivery.accepted) accepted++;
         else refused++;
+        if (!delivery.accepted && !throttle.admit(delivery)) return; // counted, and summarised later
         // Accepted deliveries were logged before their 200; refused ones are logged now.
         if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
           log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));

@@ -14,6 +14,8 @@ export interface DeliveryLogWriter {
   readonly looseMode?: number;
   /** Appends one NDJSON record; resolves once the line is handed to the operating system. */
   write(delivery: Delivery): Promise<void>;
+  /** Appends another kind of record (a summary), in the same queue and with the same bound. */
+  append(record: { type: string }): Promise<void>;
   /** Waits for pending writes (each bounded by the write time-out), then closes the file. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -73,11 +75,14 @@ export function deliveryLogWriter(path: string, file: AppendTarget, options: Del
   const timeoutMs = options.writeTimeoutMs ?? 5000;
   let queue: Promise<void> = Promise.resolve();
   let closing: Promise<void> | undefined;
-  return {
+  const writer: DeliveryLogWriter = {
     path,
     write(delivery) {
+      return writer.append(toLogRecord(delivery));
+    },
+    append(record) {
       if (closing) return Promise.reject(new Error('the log file is closed'));
-      const line = `${JSON.stringify(toLogRecord(delivery))}\n`;
+      const line = `${JSON.stringify(record)}\n`;
       let gaveUp = false;
       // Chained so lines never interleave and keep the order deliveries were answered in. A record
       // whose caller gave up before its turn is not written: it was answered "not recorded".
@@ -102,6 +107,7 @@ export function deliveryLogWriter(path: string, file: AppendTarget, options: Del
       return closing;
     },
   };
+  return writer;
 }
 
 function kindOf(stats: Stats): string {

@@ -146,6 +146,15 @@ class ListenView {
         return showTunnelEvent(output, event.event, event.webhookUrl, event.previousWebhookUrl);
       case 'delivery':
         return this.delivery(event.delivery, event.forward);
+      case 'refusals-summary':
+        for (const summary of event.summaries) {
+          if (output.json) output.line({ type: 'refusals-summary', ...summary });
+          else {
+            const time = (iso: string): string => new Date(iso).toLocaleTimeString('en-GB', { hour12: false });
+            output.result(`${time(summary.to)}  ${summary.suppressed} more refused (${REFUSAL_LABEL[summary.reason] ?? summary.reason}) since ${time(summary.from)}, not shown one by one`);
+          }
+        }
+        return;
       case 'log-loose-mode':
         output.warn(`The log file ${event.path} can be read by others (mode ${event.mode.toString(8).padStart(4, '0')}) and it holds phone numbers and payloads.`);
         output.info(`  Make it private with: chmod 600 '${event.path.replace(/'/g, `'\\''`)}'`);
