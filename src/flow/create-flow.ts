@@ -1,5 +1,6 @@
 import { CREATE_PATH, createVerification, joinUrl, type LanguageCode } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
+import { longTimeoutSignal } from '../long-timeout.js';
 import { interruptedBy, noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
 import { parsePhone } from '../phone.js';
@@ -78,7 +79,8 @@ export type CreateFlowEvent =
   | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   | { type: 'created'; verification: Verification }
-  | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry' }
+  /** `ignoredExpiry`: the answer's expiry was in the past or implausibly far, and why it was not used. */
+  | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry'; ignoredExpiry?: { expiresAt: string; why: 'past' | 'far' } }
   /** `matched` is undefined for a delivery that arrived before the create answered: it is matched then. */
   | { type: 'delivery'; delivery: Delivery; matched: boolean | undefined };
 
@@ -208,9 +210,9 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     const base = (): Omit<CreateResult, 'status' | 'elapsedMs'> => ({ verification, createdAt, webhookUrl: webhookUrl(), sandbox });
     if (!listener) return { ...base(), status: 'created', elapsedMs: Date.now() - started };
 
-    const { deadline, until } = waitDeadline(started, verification, options);
-    emit({ type: 'waiting', deadline, until });
-    const timer = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+    const { deadline, until, ignoredExpiry } = waitDeadline(started, verification, options);
+    emit({ type: 'waiting', deadline, until, ...(ignoredExpiry ? { ignoredExpiry } : {}) });
+    const timer = longTimeoutSignal(deadline - Date.now());
     const waitSignal = AbortSignal.any([signal, timer]);
     try {
       const delivery = await listener.waitFor(matches, waitSignal);
@@ -238,11 +240,31 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
   }
 }
 
-/** Deadline = the earlier of `--timeout` and the verification's expiry; `until` says which. */
-function waitDeadline(started: number, v: Verification, options: CreateFlowOptions): { deadline: number; until: 'timeout' | 'expiry' } {
-  const expiry = v.expiresAt ? Date.parse(v.expiresAt)
+/** An expiry further away than this is not believed (SendTalk's expiries are minutes). */
+export const FAR_EXPIRY_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * Deadline = the earlier of `--timeout` and the verification's expiry; `until` says which. An
+ * expiry in the past (a clock off, a field misread) or implausibly far is set aside, and said so.
+ */
+export function waitDeadline(started: number, v: Verification, options: Pick<CreateFlowOptions, 'expiryMinutes' | 'timeoutMs'>): {
+  deadline: number;
+  until: 'timeout' | 'expiry';
+  ignoredExpiry?: { expiresAt: string; why: 'past' | 'far' };
+} {
+  let expiry = v.expiresAt ? Date.parse(v.expiresAt)
     : options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;
-  const timeout = options.timeoutMs !== undefined ? started + options.timeoutMs : undefined;
+  let ignoredExpiry: { expiresAt: string; why: 'past' | 'far' } | undefined;
+  if (expiry !== undefined && (!Number.isFinite(expiry) || expiry <= started || expiry - started > FAR_EXPIRY_MS)) {
+    ignoredExpiry = { expiresAt: v.expiresAt ?? String(expiry), why: Number.isFinite(expiry) && expiry <= started ? 'past' : 'far' };
+    expiry = options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;
+  }
+  const chosen = pickDeadline(started, expiry, options.timeoutMs);
+  return ignoredExpiry ? { ...chosen, ignoredExpiry } : chosen;
+}
+
+function pickDeadline(started: number, expiry: number | undefined, timeoutMs: number | undefined): { deadline: number; until: 'timeout' | 'expiry' } {
+  const timeout = timeoutMs !== undefined ? started + timeoutMs : undefined;
   if (timeout !== undefined && (expiry === undefined || timeout < expiry)) return { deadline: timeout, until: 'timeout' };
   if (expiry !== undefined) return { deadline: expiry, until: 'expiry' };
   return { deadline: started + DEFAULT_WAIT_MS, until: 'timeout' };
