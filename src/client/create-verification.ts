@@ -2,6 +2,7 @@ import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { maskSecret } from '../mask.js';
 import { formatDuration } from '../duration.js';
+import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
 import { parsePhone } from '../phone.js';
 import { USER_AGENT } from '../version.js';
 import { parseVerification, type Verification } from './parse-verification.js';
@@ -241,7 +242,7 @@ function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unk
   }
   let json: unknown;
   try {
-    json = JSON.parse(answer.text);
+    json = parseJsonKeepingBigIntegers(answer.text);
   } catch {
     const kind = /^\s*</.test(answer.text) ? 'an HTML page' : answer.text.trim() === '' ? 'an empty body' : 'a body that is not JSON';
     const title = /<title>([^<]{1,80})<\/title>/i.exec(answer.text)?.[1]?.trim();
@@ -249,6 +250,13 @@ function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unk
     throw new SendtalkVerifyError(isServerSide ? 'api-unavailable' : 'api-rejected',
       `SendTalk API answered HTTP ${answer.status} with ${kind}${title ? ` ("${title}")` : ''} instead of JSON${tries}.`,
       { hint: hintForHttpStatus(answer.status, url, kind === 'an HTML page'), details });
+  }
+  if (answer.status >= 300 && answer.status < 400) {
+    // A redirect is not an answer (undici does not follow it, and must not: the key would go along).
+    const location = answer.headers.location;
+    throw new SendtalkVerifyError('api-unavailable',
+      `SendTalk API answered HTTP ${answer.status}, a redirect${typeof location === 'string' ? ` to ${location.slice(0, 200)}` : ''}, not a result${tries}.`,
+      { hint: 'Point --api-url (or SENDTALK_API_URL) at the address it redirects to, if you trust it (https:// instead of http://?).', details });
   }
   if (answer.status >= 400 && !(isJsonObject(json) && isJsonObject(json.error) && json.error.message)) {
     throw new SendtalkVerifyError(answer.status >= 500 ? 'api-unavailable' : 'api-rejected',

@@ -87,6 +87,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   const reports = options.refusalReports ?? { perWindow: 20, windowMs: 10_000 };
   const throttle = new RefusalThrottle(reports.perWindow, reports.windowMs);
   const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
+  let result: ListenResult | undefined;
 
   try {
     let log: DeliveryLogWriter | undefined;
@@ -190,7 +191,8 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
     if (reason === 'max-events' && tunnel) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
-    return { reason, accepted, refused, webhookUrl: webhookUrl(), localUrl: listener.url };
+    result = { reason, accepted, refused, webhookUrl: webhookUrl(), localUrl: listener.url };
+    return result;
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) {
       throw interruptedBy(options.signal);
@@ -199,5 +201,10 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   } finally {
     // Reverse order of opening: the tunnel before the listener it points at, the log file last.
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    // Deliveries in flight when listening ended are answered while the listener closes: count them.
+    if (result) {
+      result.accepted = accepted;
+      result.refused = refused;
+    }
   }
 }

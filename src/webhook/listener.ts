@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
+import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
 import { REDACTED } from '../mask.js';
 import { extractDeliveryFacts, type DeliveryFacts } from './match.js';
 import { DEFAULT_SECRET_HEADER, secretChecker } from './secret.js';
@@ -262,7 +263,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(text);
+      payload = parseJsonKeepingBigIntegers(text);
     } catch {
       return [400, 'not-json', body.length === 0 ? 'the body is empty' : 'the body is not valid JSON'];
     }
