@@ -5,6 +5,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
 import { REDACTED } from '../mask.js';
+import { requestMasker, type RequestMasker } from './mask-request.js';
 import { extractDeliveryFacts, type DeliveryFacts } from './match.js';
 import { DEFAULT_SECRET_HEADER, secretChecker } from './secret.js';
 
@@ -167,6 +168,8 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   const keepAccepted = options.keepAccepted ?? 100;
   // Hashed once: each request then costs one hash, not two.
   const matchesSecret = options.secret === undefined ? undefined : secretChecker(options.secret);
+  // The secret by value, in every form it may take, wherever the request is recorded.
+  const masker = requestMasker(options.secret);
 
   const server = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -202,10 +205,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       seq: ++seq,
       receivedAt: nowIso(),
       method: req.method ?? 'GET',
-      path: req.url ?? '/',
+      path: masker ? masker.path(req.url ?? '/') : req.url ?? '/',
       accepted: false,
       status: 0,
-      headers: maskedHeaders(req, secretHeader, options.secret),
+      headers: maskedHeaders(req, secretHeader, masker),
       body: EMPTY_BODY,
     };
     const refusal = checkHead(req);
@@ -230,7 +233,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       return [431, 'too-many-headers', `more than ${limits.maxHeadersCount} headers`];
     }
     const requestPath = (req.url ?? '/').split('?')[0]!;
-    if (requestPath !== path) return [404, 'not-found', `nothing listens at ${truncate(requestPath, 80)}; deliveries go to ${path}`];
+    if (requestPath !== path) return [404, 'not-found', `nothing listens at ${truncate(masker ? masker.path(requestPath) : requestPath, 80)}; deliveries go to ${path}`];
     if (req.method !== 'POST') return [405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' }];
     if (matchesSecret) {
       const verdict = matchesSecret(req.headers[secretHeader]);
@@ -545,14 +548,14 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'coo
  * may be the right one with a typo), and so is any other header that carries the configured secret
  * (a sender using another header name) or a credential.
  */
-function maskedHeaders(req: IncomingMessage, secretHeader: string, secret: string | undefined): Record<string, string> {
+function maskedHeaders(req: IncomingMessage, secretHeader: string, masker: RequestMasker | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   const headers = req.headers;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
-    const sensitive = name === secretHeader || CREDENTIAL_HEADERS.has(name) || (secret !== undefined && secret !== '' && text.includes(secret));
+    const sensitive = name === secretHeader || CREDENTIAL_HEADERS.has(name) || (masker !== undefined && masker.carriesSecret(text));
     out[name] = sensitive ? REDACTED : truncate(text, 512);
   }
   return out;
