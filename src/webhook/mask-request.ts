@@ -23,16 +23,24 @@ const NEAR_LENGTH = 3;
 export function requestMasker(secret: string | undefined): RequestMasker | undefined {
   if (secret === undefined || secret.length < 4) return undefined;
   const forms = secretForms(secret);
-  const lowerForms = forms.map((f) => f.toLowerCase());
+  // Percent-encodings may come in lower-case hex: those forms are also compared case-blind.
+  const lowerForms = forms.filter((f) => f.includes('%')).map((f) => f.toLowerCase());
   const runs = nearRuns(secret);
+  // Nothing shorter than this can hold any form of the secret, or a near miss of it: most header
+  // values (host, content type and length, connection) are, and cost one comparison.
+  const shortest = secret.length - NEAR_LENGTH;
   const carries = (value: string): boolean => {
+    if (value.length < shortest) return false;
     for (const form of forms) if (value.includes(form)) return true;
-    const lower = value.toLowerCase();
-    for (const form of lowerForms) if (lower.includes(form)) return true;
+    if (lowerForms.length > 0 && value.includes('%')) {
+      const lower = value.toLowerCase();
+      for (const form of lowerForms) if (lower.includes(form)) return true;
+    }
     return isNearMiss(value, secret, runs);
   };
   return {
     path(url) {
+      if (url.length < shortest) return url;
       let out = url;
       for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
       const query = out.indexOf('?');
