@@ -3,7 +3,7 @@ import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
 import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
 import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
-import { forwardDelivery, type ForwardResult } from '../webhook/forward-delivery.js';
+import { forwardDelivery, pointsAtListener, type ForwardResult } from '../webhook/forward-delivery.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
 import { RefusalThrottle, type RefusalSummary } from './refusal-throttle.js';
 
@@ -141,6 +141,11 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       },
     });
     cleanups.push(() => listener.close());
+    if (options.forwardTo && pointsAtListener(options.forwardTo, listener)) {
+      throw new SendtalkVerifyError('usage', `--forward-to ${options.forwardTo} points at this listener itself: each delivery would be forwarded to itself, again and again.`, {
+        hint: "Pass your app's webhook URL (another port), e.g. --forward-to http://localhost:3000/webhooks/sendtalk.",
+      });
+    }
 
     let tunnel: TunnelHandle | undefined;
     let base: string | undefined = options.publicUrl;
