@@ -22,6 +22,8 @@ export type PublicUrlProvider = (local: { host: string; port: number; path: stri
 /** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
 export interface PublicUrl {
   readonly url: string;
+  /** Resolves once answers already written have been passed on through it (a tunnel); see TunnelHandle.flush. */
+  flush?(boundMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,8 +58,9 @@ export interface CreateFlowOptions {
    */
   probe?: boolean;
   /**
-   * Once verified through a tunnel this flow opened, wait this long before closing it so the 200
-   * can travel back through it; closing at once cuts it and SendTalk would retry. @default 300
+   * Once verified through a tunnel this flow opened, the tunnel closes only after the 200 has been
+   * passed on through it (closing at once would cut it, and SendTalk would retry), waiting at most
+   * this long for that. @default 1000
    */
   drainMs?: number;
   /** Wait for the verified webhook. @default true */
@@ -150,7 +153,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     let listener: ListenerHandle | undefined;
     // The webhook URL now: read again at the end, because a re-opened tunnel may have another.
     let webhookUrl = (): string | undefined => undefined;
-    let tunnelOpened = false;
+    let tunnelOpened: PublicUrl | undefined;
     if (wait) {
       // Only the probe knows this token, so a probe answer proves the URL reaches this listener.
       const probeToken = sandbox ? undefined : newProbeToken();
@@ -174,7 +177,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         const host = tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host);
         const tunnel = await openPublicUrl({ host, port: listener.port, path }, signal);
         cleanups.push(() => tunnel.close());
-        tunnelOpened = true;
+        tunnelOpened = tunnel;
         publicBase = () => tunnel.url;
       }
       webhookUrl = () => {
@@ -216,7 +219,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     const waitSignal = AbortSignal.any([signal, timer]);
     try {
       const delivery = await listener.waitFor(matches, waitSignal);
-      if (tunnelOpened) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
+      if (tunnelOpened) await answerPassedOn(listener, delivery, tunnelOpened, options.drainMs ?? 1000);
       return {
         ...base(),
         status: 'verified',
@@ -271,3 +274,12 @@ function pickDeadline(started: number, expiry: number | undefined, timeoutMs: nu
 }
 
 
+
+/** Waits (at most `boundMs`) until the answer to `delivery` has left the listener and then the tunnel. */
+async function answerPassedOn(listener: ListenerHandle, delivery: Delivery, tunnel: PublicUrl, boundMs: number): Promise<void> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([listener.answered(delivery), new Promise<void>((resolve) => { timer = setTimeout(resolve, boundMs); })]);
+  clearTimeout(timer);
+  await tunnel.flush?.(Math.max(0, boundMs - (Date.now() - started)));
+}

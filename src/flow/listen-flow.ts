@@ -33,8 +33,8 @@ export interface ListenFlowOptions {
   /** Append every delivery to this NDJSON file; accepted ones are written before they are acknowledged. */
   logPath?: string;
   /**
-   * After the last delivery, wait this long before closing the tunnel so that its 200 can travel
-   * back through the tunnel (closing at once would cut it, and SendTalk would retry). @default 300
+   * After the last delivery, the tunnel closes only once its 200 has been passed on through it
+   * (closing at once would cut it, and SendTalk would retry), waiting at most this long. @default 1000
    */
   drainMs?: number;
   /**
@@ -88,6 +88,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   const throttle = new RefusalThrottle(reports.perWindow, reports.windowMs);
   const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
   let result: ListenResult | undefined;
+  let lastAccepted: Delivery | undefined;
 
   try {
     let log: DeliveryLogWriter | undefined;
@@ -129,8 +130,10 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
         }
       } : undefined,
       onDelivery: (delivery) => {
-        if (delivery.accepted) accepted++;
-        else refused++;
+        if (delivery.accepted) {
+          accepted++;
+          lastAccepted = delivery;
+        } else refused++;
         if (!delivery.accepted && !throttle.admit(delivery)) return; // counted, and summarised later
         // Accepted deliveries were logged before their 200; refused ones are logged now.
         if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
@@ -195,7 +198,14 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     const reason = await finished;
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    if (reason === 'max-events' && tunnel) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
+    if (reason === 'max-events' && tunnel && lastAccepted) {
+      const bound = options.drainMs ?? 1000;
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([listener.answered(lastAccepted), new Promise<void>((resolve) => { timer = setTimeout(resolve, bound); })]);
+      clearTimeout(timer);
+      await tunnel.flush(Math.max(0, bound - (Date.now() - started)));
+    }
     result = { reason, accepted, refused, webhookUrl: webhookUrl(), localUrl: listener.url };
     return result;
   } catch (error) {

@@ -28,6 +28,8 @@ const RETRY_MS = 1_000;
 export const connectLocaltunnel: TunnelConnector = (request, listener) => {
   const abandoned = new AbortController();
   let client: import('localtunnel/lib/Tunnel') | undefined;
+  /** The connections to the tunnel server, for `flush`. */
+  const remotes = new Set<Socket>();
   const session = (async (): Promise<TunnelSession> => {
     const [{ default: Tunnel }, body] = await Promise.all([import('localtunnel/lib/Tunnel'), register(request, abandoned.signal)]);
     if (abandoned.signal.aborted) throw new Error('abandoned');
@@ -53,6 +55,8 @@ export const connectLocaltunnel: TunnelConnector = (request, listener) => {
     }
     let live = 0;
     cluster.on('open', (remote: Socket) => {
+      remotes.add(remote);
+      remote.once('close', () => remotes.delete(remote));
       live++;
       listener.connections(live);
       remote.once('close', () => {
@@ -60,7 +64,7 @@ export const connectLocaltunnel: TunnelConnector = (request, listener) => {
         listener.connections(live);
       });
     });
-    return sessionOf(client);
+    return sessionOf(client, remotes);
   })();
   // An abandoned registration rejects when nobody waits for it any more: never let that be unhandled.
   session.catch(() => {});
@@ -131,10 +135,29 @@ function parseObject(body: Buffer): Record<string, unknown> | undefined {
   }
 }
 
-function sessionOf(client: import('localtunnel/lib/Tunnel')): TunnelSession {
+function sessionOf(client: import('localtunnel/lib/Tunnel'), remotes: ReadonlySet<Socket>): TunnelSession {
   return {
     url: client.url ?? '',
     clientId: client.clientId ?? '',
+    async flush(boundMs) {
+      // An answer the listener has written crosses loopback to localtunnel's local socket, which
+      // sees it on the next turn of the event loop and pipes it to its connection to the server:
+      // two turns, then every such connection's queue must be written out.
+      const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+      await turn();
+      await turn();
+      const pending = [...remotes].filter((remote) => !remote.destroyed && remote.writableLength > 0);
+      if (pending.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(pending.map((remote) => new Promise<void>((resolve) => {
+          remote.once('drain', () => resolve());
+          remote.once('close', () => resolve());
+        }))),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, boundMs); }),
+      ]);
+      clearTimeout(timer);
+    },
     close() {
       if (!client.closed) client.close();
     },

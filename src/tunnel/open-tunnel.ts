@@ -88,6 +88,7 @@ class TunnelSupervisor {
     return {
       get url() { return self.url; },
       get subdomain() { return self.clientId; },
+      flush: async (boundMs = 1000) => this.current?.session?.flush?.(boundMs),
       close: async () => this.close(),
     };
   }

@@ -95,6 +95,11 @@ export interface ListenerHandle {
    * Rejects when `signal` aborts.
    */
   waitFor(predicate: (delivery: Delivery) => boolean, signal?: AbortSignal): Promise<Delivery>;
+  /**
+   * Resolves once the answer to an accepted delivery has been handed to the operating system (or
+   * its connection has ended): what a tunnel must pass on before it may close.
+   */
+  answered(delivery: Delivery): Promise<void>;
   /** Stops accepting, ends idle connections and resolves when the port is free. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -285,6 +290,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     if (facts.phone !== undefined) delivery.phone = facts.phone;
     if (facts.payloadStatus !== undefined) delivery.payloadStatus = facts.payloadStatus;
     const acknowledge = (): void => {
+      answers.set(delivery, res);
       respond(res, 200, ACCEPTED_BODY, false);
       remember(delivery);
       options.onDelivery?.(delivery);
@@ -316,6 +322,8 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   }
 
   const refusalsOn = new WeakMap<object, number>();
+  /** The answer of each accepted delivery, for `answered`; gone with the delivery. */
+  const answers = new WeakMap<Delivery, ServerResponse>();
 
   function remember(delivery: Delivery): void {
     if (keepAccepted > 0) {
@@ -361,6 +369,14 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
         if (signal?.aborted) return onAbort();
         signal?.addEventListener('abort', onAbort, { once: true });
         waiters.add(waiter);
+      });
+    },
+    answered(delivery) {
+      const res = answers.get(delivery);
+      if (!res || res.writableFinished || res.destroyed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        res.once('finish', () => resolve());
+        res.once('close', () => resolve());
       });
     },
     close() {
