@@ -164,6 +164,8 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         path: options.path,
         secret,
         secretHeader: options.secretHeader,
+        // A tunnel this flow opens closes once the verified delivery's 200 has left (see drainMs).
+        trackAnswers: !sandbox && !options.publicUrl && options.openPublicUrl !== undefined,
         onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: target === undefined ? undefined : matches(delivery) }),
       });
       cleanups.push(() => listener!.close());

@@ -32,6 +32,8 @@ export interface ListenFlowOptions {
   forwardTo?: string;
   /** Append every delivery to this NDJSON file; accepted ones are written before they are acknowledged. */
   logPath?: string;
+  /** With `logPath`: fdatasync each record (group commit) before acknowledging it. @default false */
+  logFsync?: boolean;
   /**
    * After the last delivery, the tunnel closes only once its 200 has been passed on through it
    * (closing at once would cut it, and SendTalk would retry), waiting at most this long. @default 1000
@@ -93,7 +95,7 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   try {
     let log: DeliveryLogWriter | undefined;
     if (options.logPath) {
-      log = await openDeliveryLog(options.logPath);
+      log = await openDeliveryLog(options.logPath, { fsync: options.logFsync });
       cleanups.push(() => log!.close());
       if (log.looseMode !== undefined) emit({ type: 'log-loose-mode', path: log.path, mode: log.looseMode });
     }
@@ -121,6 +123,8 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       probeToken,
       // `listen` reports deliveries as they come and never looks back: keep no history.
       keepAccepted: 0,
+      // Only a tunnel needs to know when the last 200 has left (see drainMs).
+      trackAnswers: Boolean(options.tunnel) && !options.publicUrl,
       // Only when there is something to do before the 200: otherwise every delivery would pay for it.
       beforeAcknowledge: log || options.forwardTo ? async (delivery) => {
         // The record first: a delivery that is acknowledged is one that is on disk.

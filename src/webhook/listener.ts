@@ -36,6 +36,12 @@ export interface ListenerOptions {
    * the public URL really reaches this listener (and not someone else's) before waiting on it.
    */
   probeToken?: string;
+  /**
+   * Keep track of each accepted delivery's answer, for `answered` (a tunnel that must pass the 200
+   * on before it closes). Off, `answered` resolves at once: under load the bookkeeping would cost
+   * every delivery. @default false
+   */
+  trackAnswers?: boolean;
   /** How many accepted deliveries `accepted` and `waitFor` remember. @default 100 */
   keepAccepted?: number;
   /** Overrides of the server limits (tests use short timeouts). @default LISTENER_LIMITS */
@@ -97,7 +103,7 @@ export interface ListenerHandle {
   waitFor(predicate: (delivery: Delivery) => boolean, signal?: AbortSignal): Promise<Delivery>;
   /**
    * Resolves once the answer to an accepted delivery has been handed to the operating system (or
-   * its connection has ended): what a tunnel must pass on before it may close.
+   * its connection has ended): what a tunnel must pass on before it may close. Needs `trackAnswers`.
    */
   answered(delivery: Delivery): Promise<void>;
   /** Stops accepting, ends idle connections and resolves when the port is free. Safe to call twice. */
@@ -290,7 +296,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     if (facts.phone !== undefined) delivery.phone = facts.phone;
     if (facts.payloadStatus !== undefined) delivery.payloadStatus = facts.payloadStatus;
     const acknowledge = (): void => {
-      answers.set(delivery, res);
+      if (answers) answers.set(delivery, res);
       respond(res, 200, ACCEPTED_BODY, false);
       remember(delivery);
       options.onDelivery?.(delivery);
@@ -323,7 +329,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
 
   const refusalsOn = new WeakMap<object, number>();
   /** The answer of each accepted delivery, for `answered`; gone with the delivery. */
-  const answers = new WeakMap<Delivery, ServerResponse>();
+  const answers = options.trackAnswers ? new WeakMap<Delivery, ServerResponse>() : undefined;
 
   function remember(delivery: Delivery): void {
     if (keepAccepted > 0) {
@@ -372,7 +378,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       });
     },
     answered(delivery) {
-      const res = answers.get(delivery);
+      const res = answers?.get(delivery);
       if (!res || res.writableFinished || res.destroyed) return Promise.resolve();
       return new Promise<void>((resolve) => {
         res.once('finish', () => resolve());

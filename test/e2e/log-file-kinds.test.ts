@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,5 +47,22 @@ describe('listen --log on what is not a private regular file', () => {
     await listen.line('ready');
     listen.child.kill('SIGINT');
     expect((await listen.done).stderr).not.toContain('chmod');
+  });
+});
+
+describe('listen --log-fsync', () => {
+  it('needs --log (exit 2)', async () => {
+    const r = await runCli(['listen', '--tunnel', 'none', '--log-fsync', '--max-events', '1']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--log-fsync needs --log');
+  });
+
+  it('acknowledges a delivery once it is in the log', async () => {
+    const file = join(dir(), 'durable.ndjson');
+    const listen = startListen(['--tunnel', 'none', '--json', '--log', file, '--log-fsync', '--max-events', '1']);
+    const url = (await listen.line('ready')).localUrl as string;
+    expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"verificationID":"v-durable"}' })).status).toBe(200);
+    expect((await listen.done).code).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8').trim())).toMatchObject({ type: 'delivery', verificationId: 'v-durable', accepted: true });
   });
 });

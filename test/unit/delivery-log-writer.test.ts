@@ -83,3 +83,54 @@ describe('a --log whose writes stall', () => {
     await expect(log.close()).resolves.toBeUndefined();
   });
 });
+
+describe('--log-fsync', () => {
+  /** A file whose appends and syncs are recorded in order, each sync taking a moment. */
+  function recordingFile() {
+    const events: string[] = [];
+    return {
+      events,
+      target: {
+        appendFile: async (line: string) => { events.push(`append ${JSON.parse(line).seq}`); },
+        datasync: async () => {
+          events.push('sync start');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          events.push('sync end');
+        },
+        close: async () => {},
+      },
+    };
+  }
+
+  it('resolves each write only after a sync that began after its line, one sync covering a burst', async () => {
+    const { events, target } = recordingFile();
+    const log = deliveryLogWriter('durable.ndjson', target, { fsync: true });
+    const resolvedAt = new Map<number, number>();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => log.write(delivery(i + 1, '{}')).then(() => { resolvedAt.set(i + 1, events.length); })));
+    const syncs = events.filter((e) => e === 'sync start').length;
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThanOrEqual(3); // group commit: not one per delivery
+    for (let seq = 1; seq <= 40; seq++) {
+      const appended = events.indexOf(`append ${seq}`);
+      const syncedAfter = events.findIndex((e, i) => i > appended && e === 'sync start');
+      const endOfThatSync = events.indexOf('sync end', syncedAfter);
+      expect(syncedAfter, `#${seq} was never synced`).toBeGreaterThan(appended);
+      expect(resolvedAt.get(seq)!, `#${seq} resolved before its sync ended`).toBeGreaterThan(endOfThatSync);
+    }
+  });
+
+  it('does not sync without the option', async () => {
+    const { events, target } = recordingFile();
+    const log = deliveryLogWriter('plain.ndjson', target);
+    await Promise.all([1, 2, 3].map((n) => log.write(delivery(n, '{}'))));
+    expect(events).toEqual(['append 1', 'append 2', 'append 3']);
+  });
+
+  it('syncs a real file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sendtalk-log-')), 'log.ndjson');
+    const log = await openDeliveryLog(file, { fsync: true });
+    await Promise.all([1, 2, 3].map((n) => log.write(delivery(n, '{}'))));
+    await log.close();
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(3);
+  });
+});

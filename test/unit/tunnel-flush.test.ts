@@ -23,6 +23,7 @@ describe('closing the tunnel right after the answer', () => {
     await server.start();
     let closedAfter: Promise<void> | undefined;
     listener = await startListener({
+      trackAnswers: true,
       onDelivery: (d: Delivery) => {
         // The verified delivery: close the tunnel the moment its answer has been passed on.
         closedAfter = (async () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigSources, pick, ENV_VARS } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
+import { SendtalkVerifyError } from '../../errors.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
 import { toLogRecord, type DeliveryLogRecord } from '../../webhook/delivery-log.js';
 import type { JsonObject } from '../../fields.js';
@@ -23,6 +24,7 @@ interface ListenFlags extends TunnelFlags {
   maxEvents?: string;
   forwardTo?: string;
   log?: string;
+  logFsync?: boolean;
   json?: boolean;
   envFile?: string;
   debug?: boolean;
@@ -39,6 +41,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('--max-events <n>', 'stop after this many accepted deliveries')
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
     .option('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)')
+    .option('--log-fsync', 'with --log: make each record durable (fdatasync, one per batch) before acknowledging it: survives a power cut')
     .option('--json', 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change')
     .option('--env-file <path>', 'read configuration from this file instead of ./.env')
     .option('--debug', 'show tunnel traffic and stack traces (secrets stay masked)')
@@ -66,6 +69,9 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, '--max-events', { min: 1, max: Number.MAX_SAFE_INTEGER }, 'Pass e.g. --max-events 1.');
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
+  if (flags.logFsync && !flags.log) {
+    throw new SendtalkVerifyError('usage', '--log-fsync needs --log: there is no log file to sync.', { hint: 'Add --log deliveries.ndjson, or drop --log-fsync.' });
+  }
   if (!secret) {
     output.warn(`No webhook secret: deliveries are accepted without checking ${flags.secretHeader ?? 'Secret-Key'}. Set ${ENV_VARS.secret} or --secret to check it too.`);
   }
@@ -90,6 +96,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
       timeoutMs,
       forwardTo,
       logPath: flags.log,
+      logFsync: flags.logFsync,
       signal: interrupt.signal,
       onEvent: (event) => view.onEvent(event),
     });
