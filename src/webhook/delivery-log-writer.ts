@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { SendtalkVerifyError } from '../errors.js';
+import { markStuckIo } from '../stuck-io.js';
 import { toLogRecord } from './delivery-log.js';
 import type { Delivery } from './listener.js';
 
@@ -92,16 +93,19 @@ export function deliveryLogWriter(path: string, file: AppendTarget, options: Del
       if (closing) return Promise.reject(new Error('the log file is closed'));
       const line = `${JSON.stringify(record)}\n`;
       let gaveUp = false;
+      let unstuck: (() => void) | undefined;
       // Chained so lines never interleave and keep the order deliveries were answered in. A record
       // whose caller gave up before its turn is not written: it was answered "not recorded".
       const written = queue.then(async () => {
         if (!gaveUp) await file.appendFile(line);
-      });
+      }).finally(() => unstuck?.());
       // With fsync, the line counts as written once a sync that started after it has finished.
       const durable = sync ? written.then(() => sync()) : written;
       const answered = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           gaveUp = true;
+          // Still running (not merely queued) means a thread may be blocked in the write.
+          unstuck = markStuckIo();
           reject(new Error(`the log write did not finish within ${timeoutMs} ms (is the disk stalled?)`));
         }, timeoutMs);
         durable.then(() => { clearTimeout(timer); resolve(); }, (error: unknown) => { clearTimeout(timer); reject(error); });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ioIsStuck } from '../../src/stuck-io.js';
 import { parseLogLine } from '../../src/webhook/delivery-log.js';
 import { deliveryLogWriter, openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
 import type { Delivery } from '../../src/webhook/listener.js';
@@ -70,10 +71,13 @@ describe('a --log whose writes stall', () => {
     const second = log.write(delivery(2, '{}'));
     await expect(first).rejects.toThrow(/did not finish within 50 ms/);
     await expect(second).rejects.toThrow(/did not finish within 50 ms/);
+    // #1 is still in its write: a forced exit must not wait for it (see stuck-io.ts).
+    expect(ioIsStuck()).toBe(true);
     release();
     await expect(log.write(delivery(3, '{}'))).resolves.toBeUndefined();
     // #2 was answered "not recorded" (503): writing it once the disk woke up would log a delivery twice.
     expect(appended.map((line) => JSON.parse(line).seq)).toEqual([1, 3]);
+    expect(ioIsStuck()).toBe(false);
     await log.close();
   });
 
