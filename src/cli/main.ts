@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { setFlagsFromString } from 'node:v8';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { exitWhenWritten } from './exit-when-written.js';
 import { exitCodeHelp } from './help.js';
 import { NdjsonOutput, Output } from './output.js';
 import { stopSignal } from './signals.js';
@@ -61,7 +62,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     return fail(ctx, error);
   }
-  process.exit(exitCode);
+  ctx.output?.flush();
+  exitWhenWritten(exitCode);
 }
 
 export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
@@ -81,12 +83,20 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
   return program;
 }
 
-function fail(ctx: RunContext, error: unknown): never {
+/** Set once the process is on its way out: a failure while waiting for output must not report twice. */
+let exiting = false;
+
+function fail(ctx: RunContext, error: unknown): void {
+  if (exiting) {
+    // A second failure while the output drains (its reader went away): nothing more can be shown.
+    process.exit(process.exitCode ?? 1);
+  }
+  exiting = true;
   if (error instanceof CommanderError) {
     // --help and --version end the parse with a "success" error.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) process.exit(0);
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return exitWhenWritten(0);
     // No command at all: commander has just shown the help, which says everything.
-    if (error.code === 'commander.help') process.exit(2);
+    if (error.code === 'commander.help') return exitWhenWritten(2);
     // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
     const hint = 'Run with --help to see the commands and options.';
     process.stderr.write(`  ${hint}\n`);
@@ -98,7 +108,7 @@ function fail(ctx: RunContext, error: unknown): never {
       output.document({ status: 'error', error: { category: 'usage', message: sentence, hint, code: error.code, exitCode: 2 } });
       output.flush();
     }
-    process.exit(2);
+    return exitWhenWritten(2);
   }
   // `--help | head -1`: help and version are all there is to write, and the reader has what it wanted.
   if (ctx.output === undefined && isClosedPipe(error)) process.exit(0);
@@ -127,7 +137,8 @@ function fail(ctx: RunContext, error: unknown): never {
       error: { category: known.category, message: known.message, hint: known.hint, code: known.code, field: known.field, exitCode: known.exitCode },
     });
   }
-  process.exit(known.exitCode);
+  ctx.output?.flush();
+  exitWhenWritten(known.exitCode);
 }
 
 /** Whether the command line asks for `--json` (before any `--`), and which kind of output that is. */

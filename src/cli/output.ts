@@ -1,4 +1,5 @@
 import { redactor } from '../mask.js';
+import { escapeControls } from '../render/escape-controls.js';
 import { stderrColours, type Colours } from '../render/style.js';
 
 export interface OutputOptions {
@@ -10,7 +11,8 @@ export interface OutputOptions {
 /**
  * The one writer of the CLI. Results go to stdout, progress and logs to stderr; with `--json`
  * nothing but JSON reaches stdout. Every line passes through `redactor` so that a secret that
- * slipped into a foreign message (an error body, a trace) is masked before it is shown.
+ * slipped into a foreign message (an error body, a trace) is masked before it is shown, and
+ * through `escapeControls`, so that text a peer chose cannot drive the terminal.
  */
 export class Output {
   readonly json: boolean;
@@ -21,7 +23,7 @@ export class Output {
   /** Colours for stderr (off without a terminal, with NO_COLOR, …). */
   readonly c: Colours;
   private readonly secrets: string[] = [];
-  private clean: (text: string) => string = (text) => text;
+  private masked: (text: string) => string = (text) => text;
   /** NDJSON lines not yet written; see `line`. */
   private pending: string[] = [];
   private flushScheduled = false;
@@ -40,7 +42,12 @@ export class Output {
   /** Registers values that must never be shown (API key, webhook secret). */
   protect(...secrets: Array<string | undefined>): void {
     for (const secret of secrets) if (secret) this.secrets.push(secret);
-    this.clean = redactor(this.secrets);
+    this.masked = redactor(this.secrets);
+  }
+
+  /** Masked, and its control characters shown rather than obeyed (the CLI's own colours kept). */
+  private clean(text: string): string {
+    return escapeControls(this.masked(text), this.c.enabled);
   }
 
   /** `text` with every protected value masked: for what is written elsewhere (a CI step summary). */
@@ -55,7 +62,7 @@ export class Output {
 
   /** One JSON document (or NDJSON line) on stdout. */
   document(value: unknown, pretty = true): void {
-    this.out(`${this.clean(JSON.stringify(value, null, pretty ? 2 : 0))}\n`);
+    this.out(`${this.masked(JSON.stringify(value, null, pretty ? 2 : 0))}\n`);
   }
 
   /**
@@ -65,7 +72,7 @@ export class Output {
    * writes the waiting lines first, so the order of all output is kept.
    */
   line(value: unknown): void {
-    this.pending.push(`${this.clean(JSON.stringify(value))}\n`);
+    this.pending.push(`${this.masked(JSON.stringify(value))}\n`);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

@@ -1,4 +1,5 @@
 import { SendtalkVerifyError } from '../errors.js';
+import { ioIsStuck } from '../stuck-io.js';
 
 /** Exit code for an interruption. Ctrl-C, SIGTERM and SIGHUP all mean "stop now, cleanly". */
 export const INTERRUPTED_EXIT = 130;
@@ -36,10 +37,21 @@ export function interruptOnSignals(
       // exiting anyway
     }
     process.stderr.write(`\n✖ ${why}\n`);
+    // With a file write blocked in a thread (a stalled disk), process.exit would wait for it
+    // forever: end by the signal's default action instead, which nothing can hold up (a shell
+    // reports 128 + the signal number, 130 for Ctrl-C).
+    if (ioIsStuck()) {
+      const name = lastSignal ?? 'SIGINT';
+      process.removeAllListeners(name);
+      process.kill(process.pid, name);
+      return undefined as never;
+    }
     process.exit(INTERRUPTED_EXIT);
   };
+  let lastSignal: NodeJS.Signals | undefined;
   const handler = (name: NodeJS.Signals): void => {
     receivedSignal ??= name;
+    lastSignal = name;
     if (controller.signal.aborted) {
       forcedExit(`Interrupted again (${name}): exiting now, without finishing the cleanup.`);
     }

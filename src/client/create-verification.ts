@@ -1,6 +1,8 @@
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { maskSecret } from '../mask.js';
+import { formatDuration } from '../duration.js';
+import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
 import { parsePhone } from '../phone.js';
 import { USER_AGENT } from '../version.js';
 import { parseVerification, type Verification } from './parse-verification.js';
@@ -27,6 +29,11 @@ export interface CreateVerificationOptions {
   connectTimeoutMs?: number;
   /** Bound on waiting for the response headers and then its body. @default 15_000 */
   responseTimeoutMs?: number;
+  /**
+   * Bound on the whole call, every attempt and wait between them included: past it the call fails
+   * saying what it waited for. @default 25_000
+   */
+  timeoutMs?: number;
   /** Extra attempts for failures that are safe to retry (connection refused, 429, 502/503/504). @default 2 */
   retries?: number;
   /** Cancels the request (Ctrl-C). */
@@ -78,7 +85,7 @@ export async function createVerification(options: CreateVerificationOptions): Pr
 }
 
 /** Connection settings shared by every call to the create endpoint. */
-export type EndpointOptions = Pick<CreateVerificationOptions, 'apiKey' | 'apiUrl' | 'connectTimeoutMs' | 'responseTimeoutMs' | 'retries' | 'signal' | 'onTrace'>;
+export type EndpointOptions = Pick<CreateVerificationOptions, 'apiKey' | 'apiUrl' | 'connectTimeoutMs' | 'responseTimeoutMs' | 'timeoutMs' | 'retries' | 'signal' | 'onTrace'>;
 
 /**
  * POSTs `body` to the create endpoint as given and returns the parsed JSON answer (the envelope),
@@ -97,8 +104,19 @@ export function joinUrl(base: string, path: string): string {
 interface HttpAnswer { status: number; headers: Record<string, string | string[] | undefined>; text: string }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-/** Connection errors raised before any byte of the request was accepted: safe to send again. */
-const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+/**
+ * Connection errors raised before any byte of the request was accepted: safe to send again, and
+ * quick to fail. A connect time-out is not among them: an address that swallows packets would
+ * swallow the next attempts too, and three of them took half a minute.
+ */
+const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** Default of `timeoutMs`: the whole call, retries included. */
+export const DEFAULT_API_TIMEOUT_MS = 25_000;
+/**
+ * Most of an answer's body that is read. A create answer is a few KB (a QR code as a data URL
+ * included); a server streaming without end must fail with a message, not fill the memory.
+ */
+export const MAX_API_BODY_BYTES = 1024 * 1024;
 /**
  * Longest wait before a retry, Retry-After included. A server asking for more is not retried at
  * once: the error says when to try again instead (a CLI should not sit silent for minutes).
@@ -114,13 +132,19 @@ async function postJson(url: string, body: JsonObject, options: EndpointOptions)
   const trace = options.onTrace;
   const retries = Math.max(0, options.retries ?? 2);
   const payload = JSON.stringify(body);
+  const overallMs = options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
+  const deadline = Date.now() + overallMs;
   try {
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
-      const canRetry = attempt <= retries;
+      const remaining = deadline - started;
       trace?.(`→ POST ${url} (API-Key: ${maskSecret(options.apiKey)}) ${payload}${attempt > 1 ? ` [attempt ${attempt} of ${retries + 1}]` : ''}`);
-      // One bound on the whole attempt, so that an answer trickling in byte by byte cannot stretch it.
-      const bound = AbortSignal.timeout(connectTimeout + responseTimeout);
+      // One bound on the whole attempt, so that an answer trickling in byte by byte cannot stretch
+      // it, and never past the bound of the whole call.
+      const cutByDeadline = remaining < connectTimeout + responseTimeout;
+      const bound = AbortSignal.timeout(Math.max(1, Math.min(connectTimeout + responseTimeout, remaining)));
+      // Retried only while a wait and another try fit before the deadline (checked where it waits).
+      const canRetry = attempt <= retries;
       const signal = options.signal ? AbortSignal.any([options.signal, bound]) : bound;
       let stage: Stage = 'request';
       let answer: HttpAnswer;
@@ -135,13 +159,15 @@ async function postJson(url: string, body: JsonObject, options: EndpointOptions)
           body: payload,
         });
         stage = 'body';
-        answer = { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+        answer = { status: res.statusCode, headers: res.headers, text: await readCapped(res.body, res.headers['content-length'], url) };
       } catch (error) {
-        const failure = networkFailure(error, url, stage, { connectMs: connectTimeout, responseMs: responseTimeout, attempt, bound, signal: options.signal });
+        if (error instanceof SendtalkVerifyError) throw error;
+        const failure = networkFailure(error, url, stage, { connectMs: connectTimeout, responseMs: responseTimeout, overallMs: cutByDeadline ? overallMs : undefined, attempt, bound, signal: options.signal });
         trace?.(`← ${failure.message} after ${Date.now() - started} ms`);
         const code = errorCode(error);
-        if (canRetry && stage === 'request' && RETRYABLE_CONNECT.has(code) && failure.category !== 'interrupted') {
-          const wait = jitteredBackoff(attempt);
+        const backoff = jitteredBackoff(attempt);
+        if (canRetry && stage === 'request' && RETRYABLE_CONNECT.has(code) && failure.category !== 'interrupted' && Date.now() + backoff < deadline) {
+          const wait = backoff;
           trace?.(`↻ ${code}: nothing was sent, retrying in ${wait} ms`);
           await sleep(wait, options.signal);
           continue;
@@ -152,7 +178,7 @@ async function postJson(url: string, body: JsonObject, options: EndpointOptions)
       if (RETRYABLE_STATUS.has(answer.status)) {
         const asked = retryAfterMs(answer.headers['retry-after']);
         const wait = asked ?? jitteredBackoff(attempt);
-        if (canRetry && wait <= MAX_RETRY_WAIT_MS) {
+        if (canRetry && wait <= MAX_RETRY_WAIT_MS && Date.now() + wait < deadline) {
           trace?.(`↻ HTTP ${answer.status}: retrying in ${wait} ms${asked !== undefined ? ' (Retry-After)' : ''}`);
           await sleep(wait, options.signal);
           continue;
@@ -166,6 +192,26 @@ async function postJson(url: string, body: JsonObject, options: EndpointOptions)
 }
 
 type Stage = 'request' | 'body';
+
+/** The answer's body as text, failing past MAX_API_BODY_BYTES (declared or streamed) without reading on. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }, declared: string | string[] | undefined, url: string): Promise<string> {
+  const tooLarge = (): SendtalkVerifyError => {
+    body.destroy();
+    return new SendtalkVerifyError('api-unavailable', `${hostOf(url)} answered with a body over ${MAX_API_BODY_BYTES / 1024} KiB (a create answer is a few KB); stopped reading it.`, {
+      hint: 'Check --api-url (or SENDTALK_API_URL) points at the SendTalk API; --debug shows the exchange.',
+    });
+  };
+  const length = Number(Array.isArray(declared) ? declared[0] : declared);
+  if (Number.isFinite(length) && length > MAX_API_BODY_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_API_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
 
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -206,7 +252,7 @@ function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unk
   }
   let json: unknown;
   try {
-    json = JSON.parse(answer.text);
+    json = parseJsonKeepingBigIntegers(answer.text);
   } catch {
     const kind = /^\s*</.test(answer.text) ? 'an HTML page' : answer.text.trim() === '' ? 'an empty body' : 'a body that is not JSON';
     const title = /<title>([^<]{1,80})<\/title>/i.exec(answer.text)?.[1]?.trim();
@@ -214,6 +260,13 @@ function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unk
     throw new SendtalkVerifyError(isServerSide ? 'api-unavailable' : 'api-rejected',
       `SendTalk API answered HTTP ${answer.status} with ${kind}${title ? ` ("${title}")` : ''} instead of JSON${tries}.`,
       { hint: hintForHttpStatus(answer.status, url, kind === 'an HTML page'), details });
+  }
+  if (answer.status >= 300 && answer.status < 400) {
+    // A redirect is not an answer (undici does not follow it, and must not: the key would go along).
+    const location = answer.headers.location;
+    throw new SendtalkVerifyError('api-unavailable',
+      `SendTalk API answered HTTP ${answer.status}, a redirect${typeof location === 'string' ? ` to ${location.slice(0, 200)}` : ''}, not a result${tries}.`,
+      { hint: 'Point --api-url (or SENDTALK_API_URL) at the address it redirects to, if you trust it (https:// instead of http://?).', details });
   }
   if (answer.status >= 400 && !(isJsonObject(json) && isJsonObject(json.error) && json.error.message)) {
     throw new SendtalkVerifyError(answer.status >= 500 ? 'api-unavailable' : 'api-rejected',
@@ -269,7 +322,15 @@ export function readEnvelope(json: unknown): unknown {
     { hint, code: code || undefined, field: field || undefined, details: { status: Number.isFinite(status) ? status : undefined, keyProblem: headerProblem } });
 }
 
-interface FailureContext { connectMs: number; responseMs: number; attempt: number; bound: AbortSignal; signal?: AbortSignal }
+interface FailureContext {
+  connectMs: number;
+  responseMs: number;
+  /** Set when this attempt was cut by the bound of the whole call. */
+  overallMs?: number;
+  attempt: number;
+  bound: AbortSignal;
+  signal?: AbortSignal;
+}
 
 function networkFailure(error: unknown, url: string, stage: Stage, ctx: FailureContext): SendtalkVerifyError {
   if (ctx.signal?.aborted) {
@@ -282,6 +343,11 @@ function networkFailure(error: unknown, url: string, stage: Stage, ctx: FailureC
   // Once the request may have reached SendTalk, it is not sent again: a second create would send a second message.
   const maybeCreated = 'SendTalk may have created the verification anyway (it was not sent twice, to avoid a duplicate); try again in a minute, --debug shows the exchange.';
   const [message, hint] = ((): [string, string] => {
+    if (ctx.bound.aborted && ctx.overallMs !== undefined) {
+      const what = stage === 'body' ? 'finish its answer' : code === 'UND_ERR_CONNECT_TIMEOUT' ? 'accept a connection' : 'answer';
+      return [`${host} did not ${what} within ${formatDuration(ctx.overallMs)}, the time allowed for the whole API call${tries}.`,
+        `${stage === 'request' ? offline : maybeCreated} --api-timeout allows longer.`];
+    }
     if (ctx.bound.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return stage === 'body'
         ? [`${host} started answering but did not finish within ${ctx.responseMs / 1000} s.`, maybeCreated]

@@ -26,14 +26,20 @@ export interface Verification {
 export function parseVerification(data: unknown, sentPhone: string): Verification {
   if (!isJsonObject(data)) {
     throw new SendtalkVerifyError('api-unavailable',
-      `SendTalk answered success but its "data" is ${data === null ? 'null' : typeof data}, not an object.`,
+      `SendTalk answered success but its "data" is ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}, not an object.`,
       { hint: 'Run again with --debug to see the raw answer, and report it if it persists.' });
   }
   const id = findString(data, 'id', 1);
-  const link = findString(data, 'link', 1);
+  const foundLink = findString(data, 'link', 1);
+  // The link is shown, drawn as a QR code and opened: only a web address will do (not `42`, not `javascript:`).
+  const link = foundLink !== undefined && isHttpUrl(foundLink) ? foundLink : undefined;
   const missing: string[] = [];
   if (!id) missing.push(`verification id (looked for ${FIELD_ALIASES.id.join(', ')})`);
-  if (!link) missing.push(`WhatsApp link (looked for ${FIELD_ALIASES.link.join(', ')})`);
+  if (!link) {
+    missing.push(foundLink === undefined
+      ? `WhatsApp link (looked for ${FIELD_ALIASES.link.join(', ')})`
+      : `usable WhatsApp link (${JSON.stringify(foundLink.slice(0, 60))} is not an http(s) URL)`);
+  }
   if (missing.length > 0 || !id || !link) {
     const keys = Object.keys(data);
     throw new SendtalkVerifyError('api-unavailable',
@@ -60,5 +66,14 @@ export function messageFromLink(link: string): string | undefined {
     return new URL(link).searchParams.get('text') ?? undefined;
   } catch {
     return undefined;
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+  } catch {
+    return false;
   }
 }

@@ -5,6 +5,7 @@ import { CREATE_PATH } from '../client/create-verification.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
 import { CONTROL_PREFIX, handleControl, type ControlContext } from './control-api.js';
+import { controlRefusal } from './control-guard.js';
 import { deliverWithRetries, isDelivered, type WebhookAttempt, type WebhookTarget } from './deliver-webhook.js';
 import { errorEnvelope, successEnvelope, type Envelope } from './envelope.js';
 import { answerWithFault, type Answered } from './fault-response.js';
@@ -243,7 +244,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const log = (outcome: RequestOutcome): void => emit({ type: 'request', method, path, ...outcome, ms: Date.now() - started });
     (async () => {
       if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
-        const answer = await handleControl(req, path, url.searchParams, control);
+        const answer = controlRefusal(req, host) ?? await handleControl(req, path, url.searchParams, control);
         sendJson(response, answer.status, answer.body);
         const error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
         return log({ httpStatus: answer.status, error });

@@ -1,5 +1,6 @@
 import { CREATE_PATH, createVerification, joinUrl, type LanguageCode } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
+import { longTimeoutSignal } from '../long-timeout.js';
 import { interruptedBy, noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
 import { parsePhone } from '../phone.js';
@@ -23,6 +24,8 @@ export type PublicUrlProvider = (local: { host: string; port: number; path: stri
 /** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
 export interface PublicUrl {
   readonly url: string;
+  /** Resolves once answers already written have been passed on through it (a tunnel); see TunnelHandle.flush. */
+  flush?(boundMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,8 @@ export interface CreateFlowOptions {
   /** Required unless `sandbox`. */
   apiKey?: string;
   apiUrl?: string;
+  /** Bound on the whole create call to the API, retries included. @default 25_000 */
+  apiTimeoutMs?: number;
   /** Webhook secret from Verification Config; generated in the sandbox. Without it deliveries are not checked. */
   secret?: string;
   secretHeader?: string;
@@ -55,8 +60,9 @@ export interface CreateFlowOptions {
    */
   probe?: boolean;
   /**
-   * Once verified through a tunnel this flow opened, wait this long before closing it so the 200
-   * can travel back through it; closing at once cuts it and SendTalk would retry. @default 300
+   * Once verified through a tunnel this flow opened, the tunnel closes only after the 200 has been
+   * passed on through it (closing at once would cut it, and SendTalk would retry), waiting at most
+   * this long for that. @default 1000
    */
   drainMs?: number;
   /** Wait for the verified webhook. @default true */
@@ -78,7 +84,8 @@ export type CreateFlowEvent =
   | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   | { type: 'created'; verification: Verification }
-  | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry' }
+  /** `ignoredExpiry`: the answer's expiry was in the past or implausibly far, and why it was not used. */
+  | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry'; ignoredExpiry?: { expiresAt: string; why: 'past' | 'far' } }
   /** `matched` is undefined for a delivery that arrived before the create answered: it is matched then. */
   | { type: 'delivery'; delivery: Delivery; matched: boolean | undefined };
 
@@ -162,7 +169,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     let listener: ListenerHandle | undefined;
     // The webhook URL now: read again at the end, because a re-opened tunnel may have another.
     let webhookUrl = (): string | undefined => undefined;
-    let tunnelOpened = false;
+    let tunnelOpened: PublicUrl | undefined;
     let isPublic = false;
     if (wait) {
       // Only the probe knows this token, so a probe answer proves the URL reaches this listener.
@@ -174,6 +181,8 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         path: options.path,
         secret,
         secretHeader: options.secretHeader,
+        // A tunnel this flow opens closes once the verified delivery's 200 has left (see drainMs).
+        trackAnswers: !sandbox && !options.publicUrl && options.openPublicUrl !== undefined,
         onDelivery: (delivery) => {
           count(delivery);
           emit({ type: 'delivery', delivery, matched: target === undefined ? undefined : matches(delivery) });
@@ -190,7 +199,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
         const host = tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host);
         const tunnel = await openPublicUrl({ host, port: listener.port, path }, signal);
         cleanups.push(() => tunnel.close());
-        tunnelOpened = true;
+        tunnelOpened = tunnel;
         publicBase = () => tunnel.url;
       }
       webhookUrl = () => {
@@ -216,6 +225,7 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
       language: options.language,
       expiryMinutes: options.expiryMinutes,
       appUrl: options.appUrl,
+      timeoutMs: options.apiTimeoutMs,
       signal,
       onTrace: options.onTrace,
     });
@@ -229,13 +239,13 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     if (!listener) return { ...base(), status: 'created', elapsedMs: Date.now() - started };
 
     // The wait starts once the verification exists: the request's own time is not taken from --timeout.
-    const { deadline, until } = waitDeadline(Date.now(), verification, options);
-    emit({ type: 'waiting', deadline, until });
-    const timer = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+    const { deadline, until, ignoredExpiry } = waitDeadline(Date.now(), verification, options);
+    emit({ type: 'waiting', deadline, until, ...(ignoredExpiry ? { ignoredExpiry } : {}) });
+    const timer = longTimeoutSignal(deadline - Date.now());
     const waitSignal = AbortSignal.any([signal, timer]);
     try {
       const delivery = await listener.waitFor(matches, waitSignal);
-      if (tunnelOpened) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
+      if (tunnelOpened) await answerPassedOn(listener, delivery, tunnelOpened, options.drainMs ?? 1000);
       // Accepted and for this verification, but its own status may say it did not succeed.
       const status = eventVerdict(delivery);
       return {
@@ -272,14 +282,43 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
   }
 }
 
-/** Deadline = the earlier of `--timeout` and the verification's expiry, from its creation; `until` says which. */
-function waitDeadline(started: number, v: Verification, options: CreateFlowOptions): { deadline: number; until: 'timeout' | 'expiry' } {
-  const expiry = v.expiresAt ? Date.parse(v.expiresAt)
+/** An expiry further away than this is not believed (SendTalk's expiries are minutes). */
+export const FAR_EXPIRY_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * Deadline = the earlier of `--timeout` and the verification's expiry; `until` says which. An
+ * expiry in the past (a clock off, a field misread) or implausibly far is set aside, and said so.
+ */
+export function waitDeadline(started: number, v: Verification, options: Pick<CreateFlowOptions, 'expiryMinutes' | 'timeoutMs'>): {
+  deadline: number;
+  until: 'timeout' | 'expiry';
+  ignoredExpiry?: { expiresAt: string; why: 'past' | 'far' };
+} {
+  let expiry = v.expiresAt ? Date.parse(v.expiresAt)
     : options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;
-  const timeout = options.timeoutMs !== undefined ? started + options.timeoutMs : undefined;
+  let ignoredExpiry: { expiresAt: string; why: 'past' | 'far' } | undefined;
+  if (expiry !== undefined && (!Number.isFinite(expiry) || expiry <= started || expiry - started > FAR_EXPIRY_MS)) {
+    ignoredExpiry = { expiresAt: v.expiresAt ?? String(expiry), why: Number.isFinite(expiry) && expiry <= started ? 'past' : 'far' };
+    expiry = options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;
+  }
+  const chosen = pickDeadline(started, expiry, options.timeoutMs);
+  return ignoredExpiry ? { ...chosen, ignoredExpiry } : chosen;
+}
+
+function pickDeadline(started: number, expiry: number | undefined, timeoutMs: number | undefined): { deadline: number; until: 'timeout' | 'expiry' } {
+  const timeout = timeoutMs !== undefined ? started + timeoutMs : undefined;
   if (timeout !== undefined && (expiry === undefined || timeout < expiry)) return { deadline: timeout, until: 'timeout' };
   if (expiry !== undefined) return { deadline: expiry, until: 'expiry' };
   return { deadline: started + DEFAULT_WAIT_MS, until: 'timeout' };
 }
 
 
+
+/** Waits (at most `boundMs`) until the answer to `delivery` has left the listener and then the tunnel. */
+async function answerPassedOn(listener: ListenerHandle, delivery: Delivery, tunnel: PublicUrl, boundMs: number): Promise<void> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([listener.answered(delivery), new Promise<void>((resolve) => { timer = setTimeout(resolve, boundMs); })]);
+  clearTimeout(timer);
+  await tunnel.flush?.(Math.max(0, boundMs - (Date.now() - started)));
+}

@@ -5,8 +5,9 @@ import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
 import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
 import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
-import { forwardDelivery, type ForwardResult } from '../webhook/forward-delivery.js';
+import { forwardDelivery, pointsAtListener, type ForwardResult } from '../webhook/forward-delivery.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
+import { RefusalThrottle, type RefusalSummary } from './refusal-throttle.js';
 
 export interface ListenFlowOptions {
   /** Listener interface. @default '127.0.0.1' */
@@ -33,11 +34,18 @@ export interface ListenFlowOptions {
   forwardTo?: string;
   /** Append every delivery to this NDJSON file; accepted ones are written before they are acknowledged. */
   logPath?: string;
+  /** With `logPath`: fdatasync each record (group commit) before acknowledging it. @default false */
+  logFsync?: boolean;
   /**
-   * After the last delivery, wait this long before closing the tunnel so that its 200 can travel
-   * back through the tunnel (closing at once would cut it, and SendTalk would retry). @default 300
+   * After the last delivery, the tunnel closes only once its 200 has been passed on through it
+   * (closing at once would cut it, and SendTalk would retry), waiting at most this long. @default 1000
    */
   drainMs?: number;
+  /**
+   * Refused requests reported one by one per reason and window; the rest are summarised (event
+   * `refusals-summary`, and a `refusals-summary` line in the log). @default { perWindow: 20, windowMs: 10_000 }
+   */
+  refusalReports?: { perWindow: number; windowMs: number };
   /** Aborting stops listening: the result's reason is `interrupted` (or the opening rejects). */
   signal?: AbortSignal;
   onEvent?: (event: ListenFlowEvent) => void;
@@ -51,7 +59,11 @@ export type ListenFlowEvent =
   /** `webhookUrl` is the current public webhook URL; `previousWebhookUrl` comes with `reopened`. */
   | { type: 'tunnel'; event: TunnelEvent; webhookUrl?: string; previousWebhookUrl?: string }
   | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult }
-  | { type: 'log-error'; delivery: Delivery; message: string };
+  | { type: 'log-error'; delivery: Delivery; message: string }
+  /** The existing `--log` file can be read or written by others (`mode`, e.g. 0o644). */
+  | { type: 'log-loose-mode'; path: string; mode: number }
+  /** Refusals counted but not reported one by one since the last summary (a flood). */
+  | { type: 'refusals-summary'; summaries: RefusalSummary[]; windowMs: number };
 
 export type ListenEnd = 'max-events' | 'timeout' | 'interrupted';
 
@@ -84,14 +96,32 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   let refused = 0;
   const counter = new DeliveryCounter();
   let finish: (reason: ListenEnd) => void = () => {};
+  const reports = options.refusalReports ?? { perWindow: 20, windowMs: 10_000 };
+  const throttle = new RefusalThrottle(reports.perWindow, reports.windowMs);
   const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
+  let result: ListenResult | undefined;
+  let lastAccepted: Delivery | undefined;
 
   try {
     let log: DeliveryLogWriter | undefined;
     if (options.logPath) {
-      log = await openDeliveryLog(options.logPath);
+      log = await openDeliveryLog(options.logPath, { fsync: options.logFsync });
       cleanups.push(() => log!.close());
+      if (log.looseMode !== undefined) emit({ type: 'log-loose-mode', path: log.path, mode: log.looseMode });
     }
+    // Summaries of the refusals held back, once per window and at the end (before the log closes).
+    const summarise = (): void => {
+      const summaries = throttle.drain();
+      if (summaries.length === 0) return;
+      for (const summary of summaries) log?.append({ type: 'refusals-summary', ...summary }).catch(() => {});
+      emit({ type: 'refusals-summary', summaries, windowMs: reports.windowMs });
+    };
+    const summaryTimer = setInterval(summarise, reports.windowMs);
+    summaryTimer.unref();
+    cleanups.push(async () => {
+      clearInterval(summaryTimer);
+      summarise();
+    });
     const probeToken = newProbeToken();
 
     const listener: ListenerHandle = await startListener({
@@ -103,6 +133,8 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       probeToken,
       // `listen` reports deliveries as they come and never looks back: keep no history.
       keepAccepted: 0,
+      // Only a tunnel needs to know when the last 200 has left (see drainMs).
+      trackAnswers: Boolean(options.tunnel) && !options.publicUrl,
       // Only when there is something to do before the 200: otherwise every delivery would pay for it.
       beforeAcknowledge: log || options.forwardTo ? async (delivery) => {
         // The record first: a delivery that is acknowledged is one that is on disk.
@@ -112,9 +144,12 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
         }
       } : undefined,
       onDelivery: (delivery) => {
-        if (delivery.accepted) accepted++;
-        else refused++;
+        if (delivery.accepted) {
+          accepted++;
+          lastAccepted = delivery;
+        } else refused++;
         counter.add(delivery, true);
+        if (!delivery.accepted && !throttle.admit(delivery)) return; // counted, and summarised later
         // Accepted deliveries were logged before their 200; refused ones are logged now.
         if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
           log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));
@@ -124,6 +159,11 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       },
     });
     cleanups.push(() => listener.close());
+    if (options.forwardTo && pointsAtListener(options.forwardTo, listener)) {
+      throw new SendtalkVerifyError('usage', `--forward-to ${options.forwardTo} points at this listener itself: each delivery would be forwarded to itself, again and again.`, {
+        hint: "Pass your app's webhook URL (another port), e.g. --forward-to http://localhost:3000/webhooks/sendtalk.",
+      });
+    }
 
     let tunnel: TunnelHandle | undefined;
     let base: string | undefined = options.publicUrl;
@@ -173,7 +213,14 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     const reason = await finished;
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    if (reason === 'max-events' && tunnel) await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? 300));
+    if (reason === 'max-events' && tunnel && lastAccepted) {
+      const bound = options.drainMs ?? 1000;
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([listener.answered(lastAccepted), new Promise<void>((resolve) => { timer = setTimeout(resolve, bound); })]);
+      clearTimeout(timer);
+      await tunnel.flush(Math.max(0, bound - (Date.now() - started)));
+    }
     const deliveries = counter.snapshot();
     const short = accepted === 0 || (options.maxEvents !== undefined && accepted < options.maxEvents);
     const diagnosis = (reason === 'timeout' && short) || (accepted === 0 && refused > 0) ? diagnoseWait(deliveries, {
@@ -184,7 +231,8 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
       moreTime: '--timeout waits longer',
       wanted: options.maxEvents,
     }) : undefined;
-    return { reason, accepted, refused, deliveries, ...(diagnosis ? { diagnosis } : {}), webhookUrl: webhookUrl(), localUrl: listener.url };
+    result = { reason, accepted, refused, deliveries, ...(diagnosis ? { diagnosis } : {}), webhookUrl: webhookUrl(), localUrl: listener.url };
+    return result;
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) {
       throw interruptedBy(options.signal);
@@ -193,5 +241,11 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
   } finally {
     // Reverse order of opening: the tunnel before the listener it points at, the log file last.
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    // Deliveries in flight when listening ended are answered while the listener closes: count them.
+    if (result) {
+      result.accepted = accepted;
+      result.refused = refused;
+      result.deliveries = counter.snapshot();
+    }
   }
 }

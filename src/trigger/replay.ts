@@ -8,8 +8,8 @@ import { resolveTarget, type TriggerTarget } from './target.js';
 /** The deliveries of a `listen --log` file worth replaying, and those that are not. */
 export interface DeliveryLog {
   records: DeliveryLogRecord[];
-  /** Delivery records that cannot be replayed, and why. */
-  skipped: Array<{ seq: number; reason: string }>;
+  /** Delivery records that cannot be replayed, and why (`line`: the line of a record with no usable `seq`). */
+  skipped: Array<{ seq: number; reason: string; line?: number }>;
   /** Lines that are not delivery records: blank, another type, or torn by a crash mid-write. */
   ignoredLines: number;
 }
@@ -30,10 +30,18 @@ export async function readDeliveryLog(path: string): Promise<DeliveryLog> {
 
 export function parseDeliveryLog(text: string): DeliveryLog {
   const log: DeliveryLog = { records: [], skipped: [], ignoredLines: 0 };
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!;
     if (line.trim() === '') continue;
     const record = parseLogLine(line);
+    const problem = record && recordProblem(record);
     if (!record) log.ignoredLines += 1;
+    // A record written by hand or by another tool: say what is wrong with it rather than crash on it.
+    else if (problem) {
+      const seq = record.seq;
+      log.skipped.push(typeof seq === 'number' && Number.isFinite(seq) ? { seq, reason: problem } : { seq: 0, line: n + 1, reason: problem });
+    }
     // SendTalk only ever POSTs; a GET in the log is someone's browser or a scanner.
     else if (record.method.toUpperCase() !== 'POST') log.skipped.push({ seq: record.seq, reason: `a ${record.method}, not a delivery` });
     // The listener refuses a bad secret before reading the body, so such records carry none.
@@ -41,6 +49,16 @@ export function parseDeliveryLog(text: string): DeliveryLog {
     else log.records.push(record);
   }
   return log;
+}
+
+/** Why a `delivery` record cannot be replayed as it is, or undefined when it can. */
+function recordProblem(record: DeliveryLogRecord): string | undefined {
+  const r = record as unknown as Record<string, unknown>;
+  if (typeof r.method !== 'string') return 'not a usable record: its method is not a string';
+  if (typeof r.receivedAt !== 'string') return 'not a usable record: no receivedAt time';
+  if (typeof r.headers !== 'object' || r.headers === null || Array.isArray(r.headers)) return 'not a usable record: no headers object';
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(record.bodyBase64)) return 'not a usable record: its body is not base64';
+  return undefined;
 }
 
 export interface ReplayOptions extends TriggerTarget {
@@ -84,8 +102,8 @@ export async function replayDeliveries(options: ReplayOptions): Promise<ReplayRe
   for (const record of options.log.records) {
     const body = Buffer.from(record.bodyBase64, 'base64');
     const headers: Record<string, string> = {
-      'content-type': record.headers['content-type'] ?? 'application/json',
-      'user-agent': record.headers['user-agent'] ?? USER_AGENT,
+      'content-type': stringOr(record.headers['content-type'], 'application/json'),
+      'user-agent': stringOr(record.headers['user-agent'], USER_AGENT),
     };
     if (target.secret) headers[target.secretHeader] = target.secret;
     const got = await sendForOutcome(target, { url: target.url, method: 'POST', headers, body }, [target.secret]);
@@ -104,4 +122,8 @@ export async function replayDeliveries(options: ReplayOptions): Promise<ReplayRe
     skipped: options.log.skipped,
     ignoredLines: options.log.ignoredLines,
   };
+}
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
 }

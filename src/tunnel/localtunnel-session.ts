@@ -4,6 +4,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject } from '../fields.js';
 import { SendFailure, sendRequest, type SendAnswer } from '../http/send-request.js';
 import { USER_AGENT } from '../version.js';
+import { checkRegistrationAnswer } from './registration-answer.js';
 import type { SessionRequest, TunnelConnector, TunnelSession } from './types.js';
 
 /** How long one registration request may take before it counts as unanswered and is sent again. */
@@ -27,6 +28,8 @@ const RETRY_MS = 1_000;
 export const connectLocaltunnel: TunnelConnector = (request, listener) => {
   const abandoned = new AbortController();
   let client: import('localtunnel/lib/Tunnel') | undefined;
+  /** The connections to the tunnel server, for `flush`. */
+  const remotes = new Set<Socket>();
   const session = (async (): Promise<TunnelSession> => {
     const [{ default: Tunnel }, body] = await Promise.all([import('localtunnel/lib/Tunnel'), register(request, abandoned.signal)]);
     if (abandoned.signal.aborted) throw new Error('abandoned');
@@ -52,6 +55,8 @@ export const connectLocaltunnel: TunnelConnector = (request, listener) => {
     }
     let live = 0;
     cluster.on('open', (remote: Socket) => {
+      remotes.add(remote);
+      remote.once('close', () => remotes.delete(remote));
       live++;
       listener.connections(live);
       remote.once('close', () => {
@@ -59,7 +64,7 @@ export const connectLocaltunnel: TunnelConnector = (request, listener) => {
         listener.connections(live);
       });
     });
-    return sessionOf(client);
+    return sessionOf(client, remotes);
   })();
   // An abandoned registration rejects when nobody waits for it any more: never let that be unhandled.
   session.catch(() => {});
@@ -85,11 +90,13 @@ async function register(request: SessionRequest, signal: AbortSignal): Promise<R
     try {
       const answer = await followRedirects(start, signal);
       const body = parseObject(answer.body);
-      if (answer.status === 200 && body) return body;
-      if (answer.status >= 200 && answer.status < 300) {
-        const message = typeof body?.message === 'string' && body.message !== '' ? body.message : `HTTP ${answer.status}`;
-        throw registrationError(request, message);
+      const message = typeof body?.message === 'string' && body.message !== '' ? body.message : undefined;
+      if (answer.status === 200 && body) {
+        const checked = checkRegistrationAnswer(body);
+        if ('problem' in checked) throw unusableAnswerError(request, checked.problem, message);
+        return { ...checked };
       }
+      if (answer.status >= 200 && answer.status < 300) throw registrationError(request, message ?? `HTTP ${answer.status}`);
     } catch (error) {
       if (!(error instanceof SendFailure)) throw error;
       // A host name the resolver does not know, or a certificate that does not match, stays so for
@@ -131,10 +138,29 @@ function parseObject(body: Buffer): Record<string, unknown> | undefined {
   }
 }
 
-function sessionOf(client: import('localtunnel/lib/Tunnel')): TunnelSession {
+function sessionOf(client: import('localtunnel/lib/Tunnel'), remotes: ReadonlySet<Socket>): TunnelSession {
   return {
     url: client.url ?? '',
     clientId: client.clientId ?? '',
+    async flush(boundMs) {
+      // An answer the listener has written crosses loopback to localtunnel's local socket, which
+      // sees it on the next turn of the event loop and pipes it to its connection to the server:
+      // two turns, then every such connection's queue must be written out.
+      const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+      await turn();
+      await turn();
+      const pending = [...remotes].filter((remote) => !remote.destroyed && remote.writableLength > 0);
+      if (pending.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(pending.map((remote) => new Promise<void>((resolve) => {
+          remote.once('drain', () => resolve());
+          remote.once('close', () => resolve());
+        }))),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, boundMs); }),
+      ]);
+      clearTimeout(timer);
+    },
     close() {
       if (!client.closed) client.close();
     },
@@ -158,5 +184,12 @@ function unreachableError(request: SessionRequest, failure: SendFailure): Sendta
 function registrationError(request: SessionRequest, message: string): SendtalkVerifyError {
   return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} refused the tunnel: ${message}.`, {
     hint: 'Try again, point --tunnel-host at another localtunnel server, or use your own tunnel with --public-url.',
+  });
+}
+
+/** The server said yes, but with an answer that cannot be used safely; its own message, if any, is quoted. */
+function unusableAnswerError(request: SessionRequest, problem: string, message: string | undefined): SendtalkVerifyError {
+  return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} answered the registration with ${problem}${message ? `; it said: ${message}` : ''}.`, {
+    hint: 'Is --tunnel-host a localtunnel server? Point it at another one, or use your own tunnel with --public-url.',
   });
 }

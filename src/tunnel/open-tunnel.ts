@@ -45,8 +45,20 @@ interface Attempt {
   /** True once `ready` has settled. */
   settled: boolean;
   dropTimer?: NodeJS.Timeout;
+  /** Connections opened and requests carried since `churnSince`: see CHURN_LIMIT. */
+  opened: number;
+  requests: number;
+  churnSince: number;
   abandon(): void;
 }
+
+/**
+ * Connections a registration may open beyond the requests they carried, within one drop grace
+ * period, before it counts as dropped. localtunnel replaces a closed connection at once, so a
+ * server that accepts connections and closes them straight away would otherwise make a reconnect
+ * loop of thousands a second that never looks like a drop (there is always one "live").
+ */
+const CHURN_LIMIT = 40;
 
 class TunnelSupervisor {
   private current?: Attempt;
@@ -76,6 +88,7 @@ class TunnelSupervisor {
     return {
       get url() { return self.url; },
       get subdomain() { return self.clientId; },
+      flush: async (boundMs = 1000) => this.current?.session?.flush?.(boundMs),
       close: async () => this.close(),
     };
   }
@@ -119,6 +132,9 @@ class TunnelSupervisor {
     let rejectReady!: (error: unknown) => void;
     const attempt: Attempt = {
       live: 0,
+      opened: 0,
+      requests: 0,
+      churnSince: Date.now(),
       settled: false,
       ready: new Promise<TunnelSession>((resolve, reject) => { resolveReady = resolve; rejectReady = reject; }),
       abandon: () => {},
@@ -139,7 +155,9 @@ class TunnelSupervisor {
 
     const pending = this.connect({ ...this.request, subdomain }, {
       connections: (live) => {
+        const openedOne = live > attempt.live;
         attempt.live = live;
+        if (openedOne && this.churning(attempt)) return;
         if (live > 0) {
           clearTimeout(attempt.dropTimer);
           attempt.dropTimer = undefined;
@@ -158,7 +176,10 @@ class TunnelSupervisor {
           }));
         }
       },
-      request: (method, path) => this.emit({ type: 'request', method, path }),
+      request: (method, path) => {
+        attempt.requests++;
+        this.emit({ type: 'request', method, path });
+      },
     });
     attempt.abandon = () => {
       clearTimeout(connectTimer);
@@ -177,9 +198,27 @@ class TunnelSupervisor {
     return attempt;
   }
 
+  /**
+   * Counts a new connection; true (and the registration dropped) when connections keep closing as
+   * soon as they open, carrying nothing.
+   */
+  private churning(attempt: Attempt): boolean {
+    const now = Date.now();
+    if (now - attempt.churnSince > this.graceMs) {
+      attempt.churnSince = now;
+      attempt.opened = 0;
+      attempt.requests = 0;
+    }
+    attempt.opened++;
+    if (attempt.opened - attempt.requests <= CHURN_LIMIT || attempt !== this.current) return false;
+    this.dropped(attempt, 'the tunnel server closes every connection as soon as it opens');
+    return true;
+  }
+
   /** Every connection is gone: close this registration and register again. */
   private dropped(attempt: Attempt, reason: string): void {
     if (this.closed || attempt !== this.current) return;
+    clearTimeout(attempt.dropTimer);
     const lived = Date.now() - (attempt.readyAt ?? Date.now());
     this.failures = lived >= (this.options.stableAfterMs ?? 60_000) ? 0 : this.failures + 1;
     attempt.session?.close();

@@ -55,6 +55,12 @@ export interface TunnelHandle {
   readonly url: string;
   /** The current subdomain (localtunnel's client id). */
   readonly subdomain: string;
+  /**
+   * Resolves once what the local listener has answered so far has been passed on to the tunnel
+   * server (each connection's queue written out), or after `boundMs`. Closing right after it
+   * does not cut an answer on its way back.
+   */
+  flush(boundMs?: number): Promise<void>;
   /** Closes the tunnel and stops re-opening it. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -80,6 +86,8 @@ export interface TunnelSession {
   readonly url: string;
   /** The subdomain the server assigned. */
   readonly clientId: string;
+  /** See `TunnelHandle.flush`; a session that cannot tell resolves at once. */
+  flush?(boundMs: number): Promise<void>;
   /** Ends the registration's connections. Safe to call twice. */
   close(): void;
 }

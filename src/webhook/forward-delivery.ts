@@ -22,6 +22,28 @@ export type ForwardResult =
   | { url: string; status: number; ms: number }
   | { url: string; error: string; ms: number };
 
+/** The header a forwarded delivery carries: the listener that sees it again does not pass it on. */
+export const FORWARDED_HEADER = 'x-sendtalk-verify-forwarded';
+
+/**
+ * True when `url` reaches the listener itself (a loopback or unspecified host on its port):
+ * forwarding there would pass each delivery to itself again and again.
+ */
+export function pointsAtListener(url: string, listener: { host: string; port: number }): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const port = parsed.port === '' ? (parsed.protocol === 'https:' ? 443 : 80) : Number(parsed.port);
+  if (port !== listener.port) return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const bound = listener.host.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === bound || host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1'
+    || host === '0.0.0.0' || host === '::' || bound === '0.0.0.0' || bound === '::';
+}
+
 /** Checks `--forward-to` before anything starts. */
 export function checkForwardUrl(url: string): string {
   const parsed = parseHttpUrl(url, '--forward-to', "Pass your app's webhook URL, e.g. --forward-to http://localhost:3000/webhooks/sendtalk.");
@@ -34,11 +56,15 @@ export function checkForwardUrl(url: string): string {
  * and the secret header set to the configured secret (the listener only kept a masked copy).
  */
 export async function forwardDelivery(delivery: Delivery, target: ForwardTarget): Promise<ForwardResult> {
+  // Forwarded once already (by this tool, here or elsewhere): passing it on again could loop forever.
+  if (delivery.headers[FORWARDED_HEADER] !== undefined) {
+    return { url: target.url, error: `not forwarded: it carries ${FORWARDED_HEADER}, so sendtalk-verify forwarded it already (a loop?)`, ms: 0 };
+  }
   const headers: Record<string, string | number> = {
     'content-type': delivery.headers['content-type'] ?? 'application/json',
     'content-length': delivery.body.length,
     'user-agent': delivery.headers['user-agent'] ?? 'sendtalk-verify',
-    'x-sendtalk-verify-forwarded': String(delivery.seq),
+    [FORWARDED_HEADER]: String(delivery.seq),
   };
   const secret = configuredSecret(target.secret);
   if (secret !== undefined) {

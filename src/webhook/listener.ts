@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
+import { quoteBigIntegers } from '../json-big-integers.js';
 import { REDACTED } from '../mask.js';
+import { requestMasker, type RequestMasker } from './mask-request.js';
 import { extractDeliveryFacts, type DeliveryFacts } from './match.js';
 import { configuredSecret, describeSecretHeaders, describeSecretLocation, locateSecret, requestSecretChecker, secretHeadersFor, type SecretLocation } from './secret.js';
 
@@ -29,7 +31,7 @@ export interface ListenerOptions {
   /**
    * Awaited before an accepted delivery is answered 200, so that whatever it does (writing a log,
    * forwarding) is done before SendTalk is told the delivery arrived. If it throws, the delivery is
-   * answered 500 and SendTalk may retry.
+   * answered 503 (try again later) and SendTalk may retry.
    */
   beforeAcknowledge?: (delivery: Delivery) => Promise<void> | void;
   /** Called for every request, accepted or refused, after it has been answered. */
@@ -40,6 +42,12 @@ export interface ListenerOptions {
    * the public URL really reaches this listener (and not someone else's) before waiting on it.
    */
   probeToken?: string;
+  /**
+   * Keep track of each accepted delivery's answer, for `answered` (a tunnel that must pass the 200
+   * on before it closes). Off, `answered` resolves at once: under load the bookkeeping would cost
+   * every delivery. @default false
+   */
+  trackAnswers?: boolean;
   /** How many accepted deliveries `accepted` and `waitFor` remember. @default 100 */
   keepAccepted?: number;
   /** Overrides of the server limits (tests use short timeouts). @default LISTENER_LIMITS */
@@ -104,6 +112,11 @@ export interface ListenerHandle {
    * Rejects when `signal` aborts.
    */
   waitFor(predicate: (delivery: Delivery) => boolean, signal?: AbortSignal): Promise<Delivery>;
+  /**
+   * Resolves once the answer to an accepted delivery has been handed to the operating system (or
+   * its connection has ended): what a tunnel must pass on before it may close. Needs `trackAnswers`.
+   */
+  answered(delivery: Delivery): Promise<void>;
   /** Stops accepting, ends idle connections and resolves when the port is free. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -139,8 +152,13 @@ export interface ListenerLimits {
   maxHeaderBytes: number;
   /** Nesting of arrays and objects in the body; deeper is refused with 400 before parsing. */
   maxJsonDepth: number;
-  /** Above this declared length a refused body is not drained: the connection is closed instead. */
+  /**
+   * Most of a refused body that is drained: above this declared length the connection is closed at
+   * once, and a body without a declared length (chunked) is read up to it, then the connection is cut.
+   */
   maxDrainBytes: number;
+  /** Refusals one connection may collect; the one that reaches it closes the connection. */
+  maxRefusalsPerConnection: number;
 }
 
 /** Server limits, set on purpose: slow, stuck or abusive clients must not hold the listener. */
@@ -154,6 +172,7 @@ export const LISTENER_LIMITS: Readonly<ListenerLimits> = {
   maxHeaderBytes: 16 * 1024,
   maxJsonDepth: 64,
   maxDrainBytes: 16 * 1024 * 1024,
+  maxRefusalsPerConnection: 3,
 };
 
 /** Starts the webhook listener. Resolves once it is bound; the handle's `url` is the local one. */
@@ -173,6 +192,8 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   // Hashed once: each request then costs one hash, not two.
   const matchesSecret = secret === undefined ? undefined : requestSecretChecker(secret, secretHeaders);
   const expectedHeaders = describeSecretHeaders(secretHeaders);
+  // The secret by value, in every form it may take, wherever the request is recorded.
+  const masker = requestMasker(secret);
 
   const server = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -187,7 +208,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       internalError(res);
     }
   });
-  server.maxConnections = limits.maxConnections;
+  makeRoomAtTheCap(server, limits.maxConnections);
   // One more than the limit, so that a request over it can be seen and refused rather than cut.
   server.maxHeadersCount = limits.maxHeadersCount + 1;
   // CONNECT is never a webhook; without this handler Node would just drop the socket.
@@ -208,10 +229,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       seq: ++seq,
       receivedAt: nowIso(),
       method: req.method ?? 'GET',
-      path: req.url ?? '/',
+      path: masker ? masker.path(req.url ?? '/') : req.url ?? '/',
       accepted: false,
       status: 0,
-      headers: maskedHeaders(req, maskAlways, secret),
+      headers: maskedHeaders(req, maskAlways, masker),
       body: EMPTY_BODY,
     };
     const refusal = checkHead(req, delivery);
@@ -236,7 +257,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       return [431, 'too-many-headers', `more than ${limits.maxHeadersCount} headers`];
     }
     const requestPath = (req.url ?? '/').split('?')[0]!;
-    if (requestPath !== path) return [404, 'not-found', `nothing listens at ${truncate(requestPath, 80)}; deliveries go to ${path}`];
+    if (requestPath !== path) return [404, 'not-found', `nothing listens at ${truncate(masker ? masker.path(requestPath) : requestPath, 80)}; deliveries go to ${path}`];
     if (req.method !== 'POST') return [405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' }];
     if (matchesSecret) {
       const verdict = matchesSecret(req.headers);
@@ -280,12 +301,13 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     } catch {
       return [400, 'not-json', 'the body is not valid UTF-8'];
     }
-    if (jsonDepthExceeds(text, limits.maxJsonDepth)) {
+    const scan = scanJson(text, limits.maxJsonDepth);
+    if (scan & TOO_DEEP) {
       return [400, 'too-deep', `the body nests more than ${limits.maxJsonDepth} levels`];
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(text);
+      payload = scan & LONG_INTEGER ? JSON.parse(quoteBigIntegers(text)) : JSON.parse(text);
     } catch {
       return [400, 'not-json', body.length === 0 ? 'the body is empty' : 'the body is not valid JSON'];
     }
@@ -306,6 +328,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       delivery.payloadStatusFrom = facts.payloadStatusFrom;
     }
     const acknowledge = (): void => {
+      if (answers) answers.set(delivery, res);
       respond(res, 200, ACCEPTED_BODY, false);
       remember(delivery);
       options.onDelivery?.(delivery);
@@ -314,7 +337,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     if (!before) return acknowledge();
     new Promise<void>((resolve) => resolve(before(delivery))).then(acknowledge, (error: Error) => {
       delivery.accepted = false;
-      refuse(undefined, res, delivery, [500, 'acknowledge-failed', `could not record it: ${error?.message ?? String(error)}`]);
+      refuse(undefined, res, delivery, [503, 'acknowledge-failed', `could not record it: ${error?.message ?? String(error)}`]);
     }).catch(() => internalError(res));
   }
 
@@ -327,9 +350,18 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     // requestTimeoutMs) and the client reads the 4xx; only absurd declared lengths are cut.
     const declared = Number(req?.headers['content-length']);
     const cut = req !== undefined && !req.complete && Number.isFinite(declared) && declared > limits.maxDrainBytes;
-    respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut, extraHeaders);
+    // A connection that keeps sending what is refused (a scanner, a flood) is not kept alive for it.
+    const socket = res.socket;
+    const refusals = socket ? (refusalsOn.get(socket) ?? 0) + 1 : 0;
+    if (socket) refusalsOn.set(socket, refusals);
+    respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut || refusals >= limits.maxRefusalsPerConnection, extraHeaders);
+    if (req !== undefined && !req.complete && !cut) capDrain(req, limits.maxDrainBytes);
     options.onDelivery?.(delivery);
   }
+
+  const refusalsOn = new WeakMap<object, number>();
+  /** The answer of each accepted delivery, for `answered`; gone with the delivery. */
+  const answers = options.trackAnswers ? new WeakMap<Delivery, ServerResponse>() : undefined;
 
   function remember(delivery: Delivery): void {
     if (keepAccepted > 0) {
@@ -375,6 +407,14 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
         if (signal?.aborted) return onAbort();
         signal?.addEventListener('abort', onAbort, { once: true });
         waiters.add(waiter);
+      });
+    },
+    answered(delivery) {
+      const res = answers?.get(delivery);
+      if (!res || res.writableFinished || res.destroyed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        res.once('finish', () => resolve());
+        res.once('close', () => resolve());
       });
     },
     close() {
@@ -423,19 +463,39 @@ function isJsonContentType(contentType: string): boolean {
  * 60 KB of brackets costs microseconds and never reaches a recursive consumer.
  */
 export function jsonDepthExceeds(text: string, max: number): boolean {
+  return (scanJson(text, max) & TOO_DEEP) !== 0;
+}
+
+/** `scanJson` flags: nested deeper than allowed; an integer of 16 digits or more outside strings. */
+const TOO_DEEP = 1;
+const LONG_INTEGER = 2;
+
+/**
+ * One linear pass over the body before it is parsed: how deep it nests (stops at `max`), and
+ * whether it holds an integer too long to stay exact as a number (then parsed keeping it as a
+ * string, see json-big-integers.ts) — one pass, so a delivery pays for one scan, not two.
+ */
+function scanJson(text: string, max: number): number {
   let depth = 0;
   let inString = false;
+  let digits = 0;
+  let found = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
       if (ch === 0x5c) i++; // backslash: skip the escaped character
       else if (ch === 0x22) inString = false;
-    } else if (ch === 0x22) inString = true;
-    else if (ch === 0x5b || ch === 0x7b) {
-      if (++depth > max) return true;
-    } else if (ch === 0x5d || ch === 0x7d) depth--;
+    } else if (ch >= 0x30 && ch <= 0x39) {
+      if (++digits >= 16) found = LONG_INTEGER;
+    } else {
+      digits = 0;
+      if (ch === 0x22) inString = true;
+      else if (ch === 0x5b || ch === 0x7b) {
+        if (++depth > max) return found | TOO_DEEP;
+      } else if (ch === 0x5d || ch === 0x7d) depth--;
+    }
   }
-  return false;
+  return found;
 }
 
 function normalisePath(path: string): string {
@@ -465,6 +525,60 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'to
   req.on('end', () => settle(Buffer.concat(chunks, size)));
   req.on('error', () => settle('aborted'));
   req.on('close', () => settle(req.complete ? Buffer.concat(chunks, size) : 'aborted'));
+}
+
+/**
+ * Reads and drops the rest of a refused body, up to `max` bytes, then cuts the connection. The
+ * declared-length check catches big uploads up front; this catches the ones that declare nothing
+ * (chunked), which Node would otherwise drain for as long as they keep coming.
+ */
+function capDrain(req: IncomingMessage, max: number): void {
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > max) req.socket.destroy();
+  });
+}
+
+/**
+ * Node's `maxConnections` drops every new connection once the cap is reached, so idle keep-alive
+ * connections (a flood of them, each sending a request now and then) could lock a real delivery
+ * out for good. Instead, at the cap, the oldest idle connections (between requests) are closed —
+ * an eighth of the cap at a time, so a flood does not cost a scan per connection — and the new one
+ * is kept; a real sender whose idle connection is closed just opens another. Only when every
+ * connection is busy with a request is the new one dropped.
+ */
+function makeRoomAtTheCap(server: Server, max: number): void {
+  /** Open connections, oldest first. */
+  const open = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    if (open.size <= max) return;
+    let freed = 0;
+    const batch = Math.max(1, Math.floor(max / 8));
+    for (const other of open) {
+      if (freed >= batch) break;
+      if (other === socket || other.destroyed || inRequest(other)) continue;
+      other.destroy();
+      open.delete(other);
+      freed++;
+    }
+    if (freed === 0) {
+      open.delete(socket);
+      socket.destroy();
+    }
+  });
+}
+
+/**
+ * True while the connection is in the middle of a request: node:http sets the answer being
+ * written as the socket's `_httpMessage` (its own closeIdleConnections reads it the same way),
+ * which costs nothing per request, unlike a listener of our own.
+ */
+function inRequest(socket: Duplex): boolean {
+  const answer = (socket as Duplex & { _httpMessage?: { finished?: boolean } | null })._httpMessage;
+  return Boolean(answer) && !answer!.finished;
 }
 
 /** The last resort of a request that threw: a 500 if nothing was answered yet. */
@@ -509,14 +623,14 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'coo
  * may be the right one with a typo), and so is any other header that carries the configured secret
  * (a sender using another header name) or a credential.
  */
-function maskedHeaders(req: IncomingMessage, secretHeaders: ReadonlySet<string>, secret: string | undefined): Record<string, string> {
+function maskedHeaders(req: IncomingMessage, secretHeaders: ReadonlySet<string>, masker: RequestMasker | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   const headers = req.headers;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
-    const sensitive = secretHeaders.has(name) || CREDENTIAL_HEADERS.has(name) || (secret !== undefined && text.includes(secret));
+    const sensitive = secretHeaders.has(name) || CREDENTIAL_HEADERS.has(name) || (masker !== undefined && masker.carriesSecret(text));
     out[name] = sensitive ? REDACTED : truncate(text, 512);
   }
   return out;

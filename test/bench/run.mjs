@@ -107,6 +107,19 @@ async function listener() {
   rows.push({ what: 'listen deliveries lost', ours: `${lost} of ${accepted}`, baseline: `${errors} errors`, ratio: '', target: '0', ok: lost === 0 && errors === 0 });
   const rss = (list) => Math.max(...list.map((r) => r.rss));
   rows.push({ what: 'peak RSS of listen under that load', ours: mib(rss(results.ours)), baseline: `${mib(rss(results.bare))} bare, ${mib(rss(results.minimal))} minimal`, ratio: ratio(rss(results.ours) / rss(results.bare)), target: '< 80 MiB', ok: rss(results.ours) < 80 * MiB });
+
+  // The cost of durability: the same load with --log (each record written before its 200), and with
+  // --log --log-fsync (each record also fdatasync'd before its 200, one sync per batch).
+  const logged = { log: [], fsync: [] };
+  for (let round = 0; round < LOAD_ROUNDS; round++) {
+    logged.log.push(await loadServer('log'));
+    logged.fsync.push(await loadServer('fsync'));
+  }
+  const [log, fsync] = [best(logged.log), best(logged.fsync)];
+  rows.push({ what: '  with --log', ours: `${Math.round(log.rps)}/s`, baseline: `${Math.round(ours.rps)}/s without --log`, ratio: ratio(log.rps / ours.rps), target: '', ok: undefined });
+  rows.push({ what: '  with --log --log-fsync (group commit)', ours: `${Math.round(fsync.rps)}/s`, baseline: `${Math.round(log.rps)}/s with --log`, ratio: ratio(fsync.rps / log.rps), target: '', ok: undefined });
+  const loggedLost = [...logged.log, ...logged.fsync].reduce((sum, r) => sum + r.lost + r.errors, 0);
+  rows.push({ what: '  deliveries lost or failed with --log / --log-fsync', ours: `${loggedLost}`, baseline: '', ratio: '', target: '0', ok: loggedLost === 0 });
 }
 
 async function loadServer(kind) {
@@ -117,6 +130,8 @@ async function loadServer(kind) {
     minimal: [MINIMAL_LISTENER],
     library: [LIBRARY_LISTENER],
     ours: [BIN, 'listen', '--tunnel', 'none', '--json', '--secret', SECRET],
+    log: [BIN, 'listen', '--tunnel', 'none', '--json', '--secret', SECRET, '--log', `${out}.log`],
+    fsync: [BIN, 'listen', '--tunnel', 'none', '--json', '--secret', SECRET, '--log', `${out}.log`, '--log-fsync'],
   }[kind];
   const fd = openSync(out, 'w');
   const child = spawn(process.execPath, ['--require', RSS_PROBE, ...args], { stdio: ['ignore', fd, 'ignore'], env: { ...env, BENCH_RSS_FILE: rssFile, BENCH_SECRET: SECRET }, cwd: work });

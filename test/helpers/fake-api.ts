@@ -8,7 +8,17 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type FakeAnswer = { status?: number; headers?: Record<string, string>; body?: string | object; hang?: boolean; destroy?: boolean; /** Answer this much later. */ delayMs?: number };
+export type FakeAnswer = {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string | object;
+  hang?: boolean;
+  destroy?: boolean;
+  /** Answer this much later. */
+  delayMs?: number;
+  /** Stream a JSON-looking body without end (chunked), until the client goes or 256 MiB are sent. */
+  endless?: boolean;
+};
 
 /**
  * A scripted HTTP server standing in for the SendTalk API when a test needs an answer the
@@ -16,6 +26,8 @@ export type FakeAnswer = { status?: number; headers?: Record<string, string>; bo
  */
 export class FakeApi extends LoopbackServer {
   readonly requests: RecordedRequest[] = [];
+  /** Bytes of body written by `endless` answers. */
+  streamed = 0;
   private answers: FakeAnswer[] = [];
 
   constructor(private readonly fallback: FakeAnswer = { status: 200, body: {} }) {
@@ -41,6 +53,7 @@ export class FakeApi extends LoopbackServer {
         const a = this.answers.shift() ?? this.fallback;
         if (a.hang) return;
         if (a.destroy) return req.socket.destroy();
+        if (a.endless) return this.stream(res);
         const body = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {});
         const send = (): void => {
           res.writeHead(a.status ?? 200, { 'content-type': typeof a.body === 'string' ? 'text/html' : 'application/json', ...a.headers });
@@ -51,6 +64,21 @@ export class FakeApi extends LoopbackServer {
       });
     });
     return this;
+  }
+
+  private stream(res: import('node:http').ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    res.write('{"status":200,"data":{"pad":"');
+    const more = (): void => {
+      while (!res.destroyed && this.streamed < 256 * 1024 * 1024) {
+        this.streamed += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    res.on('close', () => res.removeAllListeners('drain'));
+    more();
   }
 }
 

@@ -34,6 +34,10 @@ interface TunnelClient {
  */
 export class LocaltunnelServer {
   mode: RegistrationMode = 'normal';
+  /** Accept each client connection and close it at once (a broken or hostile server). */
+  closeOnConnect = false;
+  /** Client connections accepted so far, over every client (forgotten ones included). */
+  totalConnections = 0;
   /** Every registration request seen, in order (path as requested, id given, if any). */
   readonly registrations: Array<{ path: string; id?: string }> = [];
   private readonly clients = new Map<string, TunnelClient>();
@@ -152,6 +156,8 @@ export class LocaltunnelServer {
       else client.waiting.push(give);
     });
     tcp.on('connection', (socket) => {
+      this.totalConnections++;
+      if (this.closeOnConnect) return socket.destroy();
       if (client.sockets.size >= this.maxConn) return socket.destroy();
       clearTimeout(client.graceTimer);
       client.sockets.add(socket);

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ioIsStuck } from '../../src/stuck-io.js';
 import { parseLogLine } from '../../src/webhook/delivery-log.js';
-import { openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
+import { deliveryLogWriter, openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
 import type { Delivery } from '../../src/webhook/listener.js';
 
 const delivery = (seq: number, body: string): Delivery => ({
@@ -53,5 +54,87 @@ describe('a log left torn by an earlier run', () => {
     await log.write(delivery(1, '{}'));
     await log.close();
     expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
+  });
+});
+
+describe('a --log whose writes stall', () => {
+  it('fails each write after the bound instead of queueing it forever, and skips records given up on', async () => {
+    const appended: string[] = [];
+    let release: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => { release = resolve; });
+    const target = {
+      appendFile: async (line: string) => { appended.push(line); if (appended.length === 1) await stalled; },
+      close: async () => {},
+    };
+    const log = deliveryLogWriter('stalled.ndjson', target, { writeTimeoutMs: 50 });
+    const first = log.write(delivery(1, '{}'));
+    const second = log.write(delivery(2, '{}'));
+    await expect(first).rejects.toThrow(/did not finish within 50 ms/);
+    await expect(second).rejects.toThrow(/did not finish within 50 ms/);
+    // #1 is still in its write: a forced exit must not wait for it (see stuck-io.ts).
+    expect(ioIsStuck()).toBe(true);
+    release();
+    await expect(log.write(delivery(3, '{}'))).resolves.toBeUndefined();
+    // #2 was answered "not recorded" (503): writing it once the disk woke up would log a delivery twice.
+    expect(appended.map((line) => JSON.parse(line).seq)).toEqual([1, 3]);
+    expect(ioIsStuck()).toBe(false);
+    await log.close();
+  });
+
+  it('closes even when a write never finishes', async () => {
+    const log = deliveryLogWriter('stuck.ndjson', { appendFile: () => new Promise<void>(() => {}), close: async () => {} }, { writeTimeoutMs: 30 });
+    await expect(log.write(delivery(1, '{}'))).rejects.toThrow(/did not finish/);
+    await expect(log.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('--log-fsync', () => {
+  /** A file whose appends and syncs are recorded in order, each sync taking a moment. */
+  function recordingFile() {
+    const events: string[] = [];
+    return {
+      events,
+      target: {
+        appendFile: async (line: string) => { events.push(`append ${JSON.parse(line).seq}`); },
+        datasync: async () => {
+          events.push('sync start');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          events.push('sync end');
+        },
+        close: async () => {},
+      },
+    };
+  }
+
+  it('resolves each write only after a sync that began after its line, one sync covering a burst', async () => {
+    const { events, target } = recordingFile();
+    const log = deliveryLogWriter('durable.ndjson', target, { fsync: true });
+    const resolvedAt = new Map<number, number>();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => log.write(delivery(i + 1, '{}')).then(() => { resolvedAt.set(i + 1, events.length); })));
+    const syncs = events.filter((e) => e === 'sync start').length;
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThanOrEqual(3); // group commit: not one per delivery
+    for (let seq = 1; seq <= 40; seq++) {
+      const appended = events.indexOf(`append ${seq}`);
+      const syncedAfter = events.findIndex((e, i) => i > appended && e === 'sync start');
+      const endOfThatSync = events.indexOf('sync end', syncedAfter);
+      expect(syncedAfter, `#${seq} was never synced`).toBeGreaterThan(appended);
+      expect(resolvedAt.get(seq)!, `#${seq} resolved before its sync ended`).toBeGreaterThan(endOfThatSync);
+    }
+  });
+
+  it('does not sync without the option', async () => {
+    const { events, target } = recordingFile();
+    const log = deliveryLogWriter('plain.ndjson', target);
+    await Promise.all([1, 2, 3].map((n) => log.write(delivery(n, '{}'))));
+    expect(events).toEqual(['append 1', 'append 2', 'append 3']);
+  });
+
+  it('syncs a real file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sendtalk-log-')), 'log.ndjson');
+    const log = await openDeliveryLog(file, { fsync: true });
+    await Promise.all([1, 2, 3].map((n) => log.write(delivery(n, '{}'))));
+    await log.close();
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(3);
   });
 });

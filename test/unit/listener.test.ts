@@ -99,11 +99,11 @@ describe('webhook listener answers', () => {
     expect(listener.accepted.map((d) => d.verificationId)).toEqual(['dup', 'dup']);
   });
 
-  it('answers 500 and does not count a delivery it could not record', async () => {
+  it('answers 503 and does not count a delivery it could not record', async () => {
     await listener.close();
     listener = await startListener({ secret: SECRET, beforeAcknowledge: () => { throw new Error('disk full'); } });
     const res = await send({ headers: good, body: '{"verificationID":"v1"}' });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     expect(listener.accepted).toHaveLength(0);
   });
 

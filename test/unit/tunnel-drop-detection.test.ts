@@ -269,3 +269,37 @@ describe('reopenDelayMs', () => {
     expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => reopenDelayMs(n, backoff))).toEqual([0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
   });
 });
+
+describe('a server that closes every connection as soon as it opens', () => {
+  it('is a drop, re-registered with growing backoff, not a reconnect loop', async () => {
+    const pending = open();
+    const first = await server.up(1, 'quiet-fox');
+    handle = await pending;
+    // localtunnel replaces each closed connection at once: open, close, open, close…
+    for (let i = 0; i < 200 && ofType('down').length === 0; i++) {
+      first.listener.connections(0);
+      first.listener.connections(1);
+    }
+    expect(ofType('down')).toEqual([{ type: 'down', reason: 'the tunnel server closes every connection as soon as it opens', url: 'https://quiet-fox.tunnel.test', retryInMs: 40 }]);
+    expect(first.closed).toBe(true);
+    // The same again after re-registering: the wait before the next try doubles.
+    const second = await server.up(2, 'quiet-fox');
+    for (let i = 0; i < 200 && ofType('down').length === 1; i++) {
+      second.listener.connections(0);
+      second.listener.connections(1);
+    }
+    expect(ofType('down').map((e) => e.retryInMs)).toEqual([40, 80]);
+  });
+
+  it('leaves alone a connection replaced after each request it carried', async () => {
+    const pending = open();
+    const call = await server.up(1, 'quiet-fox');
+    handle = await pending;
+    for (let i = 0; i < 200; i++) {
+      call.listener.request('POST', '/webhook');
+      call.listener.connections(0);
+      call.listener.connections(1);
+    }
+    expect(ofType('down')).toEqual([]);
+  });
+});

@@ -30,6 +30,7 @@ interface CreateFlags extends TunnelFlags, PageFlags {
   appUrl?: string;
   apiKey?: string;
   apiUrl?: string;
+  apiTimeout?: string;
   secret?: string;
   secretHeader?: string;
   host?: string;
@@ -59,6 +60,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--app-url <url>', 'a link SendTalk puts in the message, back to your app')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
+    .option('--api-timeout <duration>', 'give up on the API call after this long, retries included (default: 25s)')
 ;
   addTunnelOptions(addListenerOptions(command), 'localtunnel; never with --sandbox')
     .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
@@ -113,6 +115,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   }
   // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
   if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
+  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseDuration(flags.apiTimeout, '--api-timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   if (!sandbox && flags.wait && !secret) {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
@@ -148,6 +151,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
       appUrl: flags.appUrl,
       apiKey,
       apiUrl,
+      apiTimeoutMs,
       secret,
       secretHeader: flags.secretHeader,
       host: flags.host,
@@ -295,6 +299,13 @@ class CreateView {
         break;
       }
       case 'waiting':
+        if (event.ignoredExpiry) {
+          const { expiresAt, why } = event.ignoredExpiry;
+          this.output.warn(why === 'past'
+            ? `SendTalk's answer says the verification expires at ${expiresAt}, which is already past (is this machine's clock right?): not used as the deadline.`
+            : `SendTalk's answer says the verification expires at ${expiresAt}, more than 7 days away: not used as the deadline.`);
+          this.output.info(this.output.c.dim(`  Waiting ${event.until === 'timeout' ? 'until the time-out' : 'until --expiry'} instead; --timeout sets how long.`));
+        }
         this.startWaiting(event.deadline, event.until);
         break;
       case 'delivery':

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigSources, pickSecret, ENV_VARS } from '../../config.js';
 import { formatDuration, parseDuration } from '../../duration.js';
+import { SendtalkVerifyError } from '../../errors.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
 import { toLogRecord, type DeliveryLogRecord } from '../../webhook/delivery-log.js';
 import { describeSecretHeaders, describeSecretLocation, secretHeadersFor } from '../../webhook/secret.js';
@@ -27,6 +28,7 @@ interface ListenFlags extends TunnelFlags, PageFlags {
   maxEvents?: string;
   forwardTo?: string;
   log?: string;
+  logFsync?: boolean;
   json?: boolean;
   dotenv?: string;
   envFile?: string;
@@ -44,6 +46,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('--max-events <n>', 'stop after this many accepted deliveries')
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
     .option('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)')
+    .option('--log-fsync', 'with --log: make each record durable (fdatasync, one per batch) before acknowledging it: survives a power cut')
     .option('--json', 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change')
     .addOption(dotenvOption())
     .addOption(envFileOption())
@@ -75,6 +78,9 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, '--max-events', { min: 1, max: Number.MAX_SAFE_INTEGER }, 'Pass e.g. --max-events 1.');
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
+  if (flags.logFsync && !flags.log) {
+    throw new SendtalkVerifyError('usage', '--log-fsync needs --log: there is no log file to sync.', { hint: 'Add --log deliveries.ndjson, or drop --log-fsync.' });
+  }
   if (!secret) {
     output.warn(`No webhook secret: deliveries are accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret to check it too.`);
   }
@@ -102,6 +108,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
       timeoutMs,
       forwardTo,
       logPath: flags.log,
+      logFsync: flags.logFsync,
       signal: interrupt.signal,
       onEvent: (event) => {
         view.onEvent(event);
@@ -168,6 +175,19 @@ class ListenView {
         return showTunnelEvent(output, event.event, event.webhookUrl, event.previousWebhookUrl);
       case 'delivery':
         return this.delivery(event.delivery, event.forward);
+      case 'refusals-summary':
+        for (const summary of event.summaries) {
+          if (output.json) output.line({ type: 'refusals-summary', ...summary });
+          else {
+            const time = (iso: string): string => new Date(iso).toLocaleTimeString('en-GB', { hour12: false });
+            output.result(`${time(summary.to)}  ${summary.suppressed} more refused (${REFUSAL_LABEL[summary.reason] ?? summary.reason}) since ${time(summary.from)}, not shown one by one`);
+          }
+        }
+        return;
+      case 'log-loose-mode':
+        output.warn(`The log file ${event.path} can be read by others (mode ${event.mode.toString(8).padStart(4, '0')}) and it holds phone numbers and payloads.`);
+        output.info(`  Make it private with: chmod 600 '${event.path.replace(/'/g, `'\\''`)}'`);
+        return;
       case 'log-error':
         output.warn(`Could not write delivery #${event.delivery.seq} to the log: ${event.message}`);
         return;

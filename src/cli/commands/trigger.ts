@@ -205,7 +205,7 @@ class TriggerView {
     output.result(report.passed
       ? `✔ Replayed ${replayed} deliver${replayed === 1 ? 'y' : 'ies'} to ${report.url}: all answered 2xx.`
       : `✖ ${failed} of ${replayed} replayed deliveries were not answered 2xx by ${report.url}.`);
-    for (const s of report.skipped) output.result(`  skipped #${s.seq}: ${s.reason}`);
+    for (const s of report.skipped) output.result(`  skipped ${s.line === undefined ? `#${s.seq}` : `line ${s.line}`}: ${s.reason}`);
     if (!report.secretSent) output.info(`No secret was sent: pass --secret (or set ${ENV_VARS.secret}) if the endpoint checks ${report.secretHeader}.`);
     return report.passed ? 0 : CHECK_FAILED_EXIT;
   }

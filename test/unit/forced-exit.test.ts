@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { interruptOnSignals } from '../../src/cli/signals.js';
+import { markStuckIo } from '../../src/stuck-io.js';
+
+/**
+ * A second Ctrl-C must end the process even when a file write is blocked in a thread: then
+ * process.exit would wait for that thread forever, so the signal's default action ends it instead.
+ * The process functions are stubbed: the signals are emitted, not sent.
+ */
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function interruptTwice() {
+  const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+  const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
+  vi.spyOn(process, 'removeAllListeners').mockImplementation(() => process);
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const interrupt = interruptOnSignals(() => {}, 60_000);
+  try {
+    process.emit('SIGINT', 'SIGINT');
+    process.emit('SIGINT', 'SIGINT');
+  } finally {
+    interrupt.dispose();
+  }
+  return { exit, kill };
+}
+
+describe('the second Ctrl-C', () => {
+  it('exits 130 when nothing is stuck', () => {
+    const { exit, kill } = interruptTwice();
+    expect(exit).toHaveBeenCalledWith(130);
+    expect(kill).not.toHaveBeenCalled();
+  });
+
+  it('ends by the signal itself while a file write is stuck in a thread', () => {
+    const unstuck = markStuckIo();
+    try {
+      const { exit, kill } = interruptTwice();
+      expect(kill).toHaveBeenCalledWith(process.pid, 'SIGINT');
+      expect(exit).not.toHaveBeenCalled();
+    } finally {
+      unstuck();
+    }
+  });
+});
