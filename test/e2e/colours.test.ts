@@ -11,7 +11,8 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 
 function onTerminal(env: Record<string, string | undefined>): string {
   const command = `stty cols 80 rows 24; exec "${process.execPath}" "${BIN}" create --sandbox --sandbox-delay 500ms --no-qr`;
-  const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: cleanEnv(env), encoding: 'utf8', timeout: 20_000 });
+  // A person's terminal: not a CI job (under CI, chalk and ora rightly draw no colour nor spinner).
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: cleanEnv({ CI: undefined, GITHUB_ACTIONS: undefined, ...env }), encoding: 'utf8', timeout: 20_000 });
   return r.stdout;
 }
 
