@@ -8,7 +8,7 @@ import { keyValueRows } from '../../render/style.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
 import { describeTally } from '../../flow/wait-diagnosis.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
 import { code, githubActions, markdownTable } from '../github-actions.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';

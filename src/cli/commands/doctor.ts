@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ENV_VARS, loadConfigSources, pick, pickSecret } from '../../config.js';
 import type { DoctorCheck } from '../../doctor/run-doctor.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
 import { githubActions, markdownTable } from '../github-actions.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';

@@ -7,7 +7,7 @@ import { keyValueRows } from '../../render/style.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { parseShape, RESPONSE_ALIAS_SETS, type EmulatorShape } from '../../emulator/shapes.js';
 import { examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { NdjsonOutput, type Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';

@@ -9,7 +9,7 @@ import type { JsonObject } from '../../fields.js';
 import type { Delivery, RefusalReason } from '../../webhook/listener.js';
 import type { ForwardResult } from '../../webhook/forward-delivery.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { NdjsonOutput, type Output } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';

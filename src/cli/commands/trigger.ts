@@ -8,7 +8,7 @@ import { renderTable } from '../../render/table.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import type { CaseResult, CheckReport, Outcome, ReplayReport, SendReport, VerifiedEvent } from '../../trigger/index.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
 import { code, githubActions, markdownTable, type GithubActions } from '../github-actions.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../duration.js';
 import { examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 
