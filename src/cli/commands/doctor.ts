@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
 import { ENV_VARS, loadConfigSources, pick, pickSecret } from '../../config.js';
-import type { DoctorCheck } from '../../doctor/run-doctor.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { githubActions, markdownTable } from '../github-actions.js';
 import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
 import { parseHeaderName } from '../parse-flags.js';
 import { checkApiUrl } from '../config-values.js';
+import { reportDoctor, showCheck } from '../views/doctor-view.js';
 
 interface DoctorFlags extends TunnelFlags {
   apiKey?: string;
@@ -69,33 +68,10 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
       secretHeader: flags.secretHeader,
       tunnel,
       signal: interrupt.signal,
-      onCheck: (check) => { if (!output.quiet || check.status === 'fail') output.result(row(output, check)); },
+      onCheck: (check) => showCheck(output, check),
     });
-    const ok = checks.every((check) => check.status !== 'fail');
-    const actions = githubActions(output);
-    if (actions) {
-      const failed = checks.filter((c) => c.status === 'fail');
-      actions.summary([
-        '### sendtalk-verify doctor',
-        '',
-        markdownTable(['', 'check', 'detail', 'what to do'], checks.map((c) => [{ pass: '✅', fail: '❌', skip: '➖' }[c.status], c.title, c.detail, c.status === 'pass' ? '' : c.fix ?? ''])),
-        '',
-        ok ? '✅ All checks passed.' : `❌ ${failed.length} check(s) failed.`,
-      ].join('\n'));
-      for (const c of failed) actions.error(`${c.title}: ${c.detail}${c.fix ? `. ${c.fix}` : ''}`, 'sendtalk-verify doctor');
-    }
-    if (output.json) output.document({ ok, checks });
-    else output.result(ok ? `${output.c.green('✔')} All checks passed.` : `${output.c.red('✖')} ${checks.filter((c) => c.status === 'fail').length} check(s) failed.`);
-    return ok ? 0 : 5;
+    return reportDoctor(output, checks);
   } finally {
     interrupt.dispose();
   }
-}
-
-const MARK = { pass: '✔', fail: '✖', skip: '–' } as const;
-
-function row(output: Output, check: DoctorCheck): string {
-  const colour = { pass: output.c.green, fail: output.c.red, skip: output.c.dim }[check.status];
-  const line = `${colour(MARK[check.status])} ${check.title.padEnd(38)} ${check.detail}`;
-  return check.fix && check.status !== 'pass' ? `${line}\n  ${output.c.dim(`→ ${check.fix}`)}` : line;
 }
