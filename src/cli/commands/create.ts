@@ -102,7 +102,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   }
   const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
-  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, '--expiry', { min: 1, max: 1440 }, 'Pass the minutes until expiry, e.g. --expiry 10.');
+  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   if (timeoutMs === 0) {
     throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {
@@ -134,9 +134,12 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
     file: flags.qrFile,
     page,
   });
-  const interrupt = interruptOnSignals(() => view.stop(), undefined, (name) => {
-    view.stop();
-    output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
+  const interrupt = interruptOnSignals({
+    onForcedExit: () => view.stop(),
+    onInterrupt: (name) => {
+      view.stop();
+      output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
+    },
   });
   const { runCreateFlow } = await import('../../flow/create-flow.js');
   try {

@@ -58,7 +58,7 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
   output.protect(apiKey.value, secret.value);
   const tunnel = resolveTunnel(flags, sources, 'localtunnel', output);
   const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
-  const interrupt = interruptOnSignals(() => {});
+  const interrupt = interruptOnSignals();
   const { runDoctor } = await import('../../doctor/run-doctor.js');
   try {
     const checks = await runDoctor({

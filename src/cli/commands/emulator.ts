@@ -112,8 +112,10 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   const readyFile = flags.readyFile === undefined ? undefined : await import('../../ready-file.js');
   if (flags.readyFile !== undefined) await readyFile!.removeReadyFile(flags.readyFile);
   const view = new EmulatorView(output);
-  const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
-    output.info(`Stopping (${name}): closing the emulator… (Ctrl-C again quits at once)`);
+  const interrupt = interruptOnSignals({
+    onInterrupt: (name) => {
+      output.info(`Stopping (${name}): closing the emulator… (Ctrl-C again quits at once)`);
+    },
   });
   try {
     const emulator = await startEmulator({

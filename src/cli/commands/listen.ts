@@ -71,7 +71,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const choice = resolveTunnel(flags, sources, 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-  const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, '--max-events', { min: 1, max: Number.MAX_SAFE_INTEGER }, 'Pass e.g. --max-events 1.');
+  const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, { flag: '--max-events', min: 1, max: Number.MAX_SAFE_INTEGER, hint: 'Pass e.g. --max-events 1.' });
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
   if (flags.logFsync && !flags.log) {
@@ -85,9 +85,11 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   // With no stop condition, listen runs until stopped: SIGTERM is its normal end (exit 0).
   const openEnded = maxEvents === undefined && timeoutMs === undefined;
   const view = new ListenView(output, choice, { maxEvents, timeoutMs, openEnded });
-  const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
-    const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
-    output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
+  const interrupt = interruptOnSignals({
+    onInterrupt: (name) => {
+      const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
+      output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
+    },
   });
   const page = await startPage(flags, output, { mode: 'listen', secrets: [secret] });
   const { runListenFlow } = await import('../../flow/listen-flow.js');

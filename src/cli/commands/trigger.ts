@@ -83,7 +83,7 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
   // The trigger core loads on use, so `--help` stays fast.
   const core = await import('../../trigger/index.js');
-  const interrupt = interruptOnSignals(() => {});
+  const interrupt = interruptOnSignals();
   const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS, githubActions(output));
   // Validate, then announce: a usage error must not follow a line saying the work has started.
   core.checkWebhookUrl(flags.url);
@@ -136,4 +136,4 @@ function positiveDuration(text: string, flag: string): number {
 }
 
 const parseOversize = (text: string): number =>
-  parseWholeNumber(text, '--oversize-bytes', { min: 1024, max: 256 * 1024 * 1024 }, 'Pass e.g. --oversize-bytes 2097152 (2 MiB).');
+  parseWholeNumber(text, { flag: '--oversize-bytes', min: 1024, max: 256 * 1024 * 1024, hint: 'Pass e.g. --oversize-bytes 2097152 (2 MiB).' });
