@@ -6,7 +6,7 @@ import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js'
 import { DEFAULT_TUNNEL_HOST } from '../tunnel/types.js';
 import type { Output } from './output.js';
 import { parseHttpUrl } from '../http/parse-url.js';
-import { parseHeaderName } from './parse-flags.js';
+import { secretHeaderOption, secretOption } from './common-flags.js';
 import { fromSource } from './config-values.js';
 
 /** The tunnel flags `create` and `listen` share. */
@@ -28,8 +28,8 @@ export const DEFAULT_TUNNEL_TIMEOUT = '20s';
 /** The webhook listener's flags, shared by `create` and `listen`. */
 export function addListenerOptions(command: Command): Command {
   return command
-    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'the one header that carries the webhook secret (default: X-Secret-Key or Secret-Key)', parseHeaderName)
+    .addOption(secretOption())
+    .addOption(secretHeaderOption('the one header that carries the webhook secret (default: X-Secret-Key or Secret-Key)'))
     .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
     .option('--port <port>', 'port of the webhook listener (default: a free one)')
     .option('--path <path>', 'path of the webhook listener (default: /webhook)');

@@ -6,7 +6,8 @@ import type { PublicUrlProvider } from '../../flow/create-flow.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
+import { dotenvPath } from '../dotenv-flag.js';
+import { addDotenvOptions, addVerbosityOptions, jsonOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
@@ -19,7 +20,7 @@ import { languageOption, parsePort, parseWholeNumber, warnIfNotLoopback } from '
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
 
-interface CreateFlags extends TunnelFlags, PageFlags {
+interface CreateFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
   phone?: string;
   language?: string;
   expiry?: string;
@@ -27,23 +28,16 @@ interface CreateFlags extends TunnelFlags, PageFlags {
   apiKey?: string;
   apiUrl?: string;
   apiTimeout?: string;
-  secret?: string;
-  secretHeader?: string;
   host?: string;
   port?: string;
   path?: string;
   timeout?: string;
   wait: boolean;
-  json?: boolean;
   qr?: boolean;
   qrFile?: string;
   qrBackground?: 'dark' | 'light';
   sandbox?: boolean;
   sandboxDelay?: string;
-  dotenv?: string;
-  envFile?: string;
-  debug?: boolean;
-  quiet?: boolean;
 }
 
 export function registerCreate(program: Command, runner: CommandRunner, ctx: RunContext): void {
@@ -61,17 +55,14 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
   addTunnelOptions(addListenerOptions(command), 'localtunnel; never with --sandbox')
     .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
     .option('--no-wait', 'create the verification and exit without waiting for the webhook')
-    .option('--json', 'print one JSON document on stdout and nothing else there')
+    .addOption(jsonOption('print one JSON document on stdout and nothing else there'))
     .option('--qr', 'draw the QR code even when not on a terminal')
     .option('--no-qr', 'do not draw the QR code')
     .option('--qr-file <path>', 'also write the QR code to this file: SVG, or PNG when the name ends in .png')
     .addOption(new Option('--qr-background <shade>', 'your terminal\'s background, for the QR code drawn without colours (NO_COLOR): dark or light (default: dark)').choices(['dark', 'light']))
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
-    .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)')
-    .addOption(dotenvOption())
-    .addOption(envFileOption())
-    .option('--debug', 'show HTTP traces and stack traces (secrets stay masked)')
-    .option('-q, --quiet', 'print only the result');
+    .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)');
+  addVerbosityOptions(addDotenvOptions(command), { debug: 'show HTTP traces and stack traces (secrets stay masked)', quiet: 'print only the result' });
   addPageOptions(command, 'the QR code, the countdown and every delivery')
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],

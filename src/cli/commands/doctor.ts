@@ -2,24 +2,17 @@ import type { Command } from 'commander';
 import { ENV_VARS, loadConfigSources, pick, pickSecret } from '../../config.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
+import { dotenvPath } from '../dotenv-flag.js';
+import { addDotenvOptions, addVerbosityOptions, jsonOption, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
-import { parseHeaderName } from '../parse-flags.js';
 import { checkApiUrl } from '../config-values.js';
 import { reportDoctor, showCheck } from '../views/doctor-view.js';
 
-interface DoctorFlags extends TunnelFlags {
+interface DoctorFlags extends TunnelFlags, OutputFlags, SecretFlags {
   apiKey?: string;
   apiUrl?: string;
-  secret?: string;
-  secretHeader?: string;
-  dotenv?: string;
-  envFile?: string;
-  json?: boolean;
-  debug?: boolean;
-  quiet?: boolean;
 }
 
 export function registerDoctor(program: Command, runner: CommandRunner, ctx: RunContext): void {
@@ -28,14 +21,11 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .description('check the set-up end to end: Node.js, API key, API, webhook secret, tunnel, and a signed delivery through it')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
-    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'header the test delivery carries the secret in (default: X-Secret-Key)', parseHeaderName);
-  addTunnelOptions(command, 'localtunnel')
-    .addOption(dotenvOption())
-    .addOption(envFileOption())
-    .option('--json', 'print one JSON document with every check')
-    .option('--debug', 'show stack traces (secrets stay masked)')
-    .option('-q, --quiet', 'print only the failed checks and the summary')
+    .addOption(secretOption())
+    .addOption(secretHeaderOption('header the test delivery carries the secret in (default: X-Secret-Key)'));
+  addDotenvOptions(addTunnelOptions(command, 'localtunnel'))
+    .addOption(jsonOption('print one JSON document with every check'));
+  addVerbosityOptions(command, { debug: 'show stack traces (secrets stay masked)', quiet: 'print only the failed checks and the summary' })
     .addHelpText('after', `
 What it sends: to check the key without creating a verification, it POSTs one create request
 with an empty userPhone. SendTalk refuses it either for the phone (the key was accepted) or for

@@ -6,23 +6,22 @@ import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { parseShape, RESPONSE_ALIAS_SETS, type EmulatorShape } from '../../emulator/shapes.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
+import { dotenvPath } from '../dotenv-flag.js';
+import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { NdjsonOutput } from '../output.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
-import { parsePort, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
+import { parsePort, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
 import { EmulatorView, type EmulatorSettings } from '../views/emulator-view.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
 export const DEFAULT_EMULATOR_PORT = 4010;
 
-interface EmulatorFlags {
+interface EmulatorFlags extends OutputFlags, SecretFlags {
   port?: string;
   host?: string;
   apiKey?: string;
   webhookUrl?: string;
-  secret?: string;
-  secretHeader?: string;
   autoVerify?: string;
   latency?: string;
   responseAliases?: string;
@@ -30,35 +29,30 @@ interface EmulatorFlags {
   webhookShape?: 'flat' | 'wrapped';
   webhookStatus?: string;
   readyFile?: string;
-  json?: boolean;
-  dotenv?: string;
-  envFile?: string;
-  debug?: boolean;
-  quiet?: boolean;
 }
 
 export function registerEmulator(program: Command, runner: CommandRunner, ctx: RunContext): void {
-  program
+  const command = program
     .command('emulator')
     .description('run a SendTalk-compatible API on this machine: the create endpoint, the verified webhook, a control API and fault injection')
     .option('--port <port>', `port to listen on; 0 picks a free one (default: ${DEFAULT_EMULATOR_PORT})`)
     .option('--host <address>', 'address to bind (default: 127.0.0.1)')
     .option('--api-key <key>', 'accept only this API-Key (default: any non-empty key)')
     .option('--webhook-url <url>', 'where to deliver the verified webhook (default: nowhere)')
-    .option('--secret <secret>', `secret sent with each webhook (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
+    .addOption(secretOption(`secret sent with each webhook (env ${ENV_VARS.secret})`))
+    .addOption(secretHeaderOption())
     .option('--auto-verify <duration>', 'deliver the verified webhook this long after each create, or "off" to wait for the control API (default: 2s)')
     .option('--latency <duration>', 'delay every API answer by this long (default: 0)')
     .option('--response-aliases <n>', `name the create answer's fields with alias set n, 0 to ${RESPONSE_ALIAS_SETS - 1}, as a client must accept them (default: 0: verificationID, waLink, …)`)
     .option('--response-nested', "put the create answer's fields one level down, in data.verification")
     .addOption(new Option('--webhook-shape <shape>', "the webhook's form: flat, or wrapped as TapTalk's webhooks are (default: flat)").choices(['flat', 'wrapped']))
     .option('--webhook-status <status>', 'the status the webhook carries, e.g. failed (default: verified)')
-    .option('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command')
-    .option('--json', 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt')
-    .addOption(dotenvOption())
-    .addOption(envFileOption())
-    .option('--debug', 'show stack traces on errors')
-    .option('-q, --quiet', 'print only the request and webhook lines')
+    .option('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command');
+  addOutputOptions(command, {
+    json: 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt',
+    debug: 'show stack traces on errors',
+    quiet: 'print only the request and webhook lines',
+  })
     .addHelpText('after', examples([
       ['sendtalk-verify emulator', `SendTalk on http://127.0.0.1:${DEFAULT_EMULATOR_PORT}: point your app's API URL at it`],
       ['sendtalk-verify emulator --api-key test_key --webhook-url http://localhost:3000/webhook --secret test_secret', 'the whole loop: your app creates, the emulator calls its webhook 2 s later'],

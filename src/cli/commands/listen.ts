@@ -5,7 +5,8 @@ import { SendtalkVerifyError } from '../../errors.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
+import { dotenvPath } from '../dotenv-flag.js';
+import { addOutputOptions, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { NdjsonOutput } from '../output.js';
 import { interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { isSendtalkVerifyError } from '../../errors.js';
@@ -14,22 +15,15 @@ import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.j
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 import { ListenView } from '../views/listen-view.js';
 
-interface ListenFlags extends TunnelFlags, PageFlags {
+interface ListenFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
   host?: string;
   port?: string;
   path?: string;
-  secret?: string;
-  secretHeader?: string;
   timeout?: string;
   maxEvents?: string;
   forwardTo?: string;
   log?: string;
   logFsync?: boolean;
-  json?: boolean;
-  dotenv?: string;
-  envFile?: string;
-  debug?: boolean;
-  quiet?: boolean;
 }
 
 export function registerListen(program: Command, runner: CommandRunner, ctx: RunContext): void {
@@ -42,12 +36,12 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('--max-events <n>', 'stop after this many accepted deliveries')
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
     .option('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)')
-    .option('--log-fsync', 'with --log: make each record durable (fdatasync, one per batch) before acknowledging it: survives a power cut')
-    .option('--json', 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change')
-    .addOption(dotenvOption())
-    .addOption(envFileOption())
-    .option('--debug', 'show tunnel traffic and stack traces (secrets stay masked)')
-    .option('-q, --quiet', 'print only the deliveries');
+    .option('--log-fsync', 'with --log: make each record durable (fdatasync, one per batch) before acknowledging it: survives a power cut');
+  addOutputOptions(command, {
+    json: 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change',
+    debug: 'show tunnel traffic and stack traces (secrets stay masked)',
+    quiet: 'print only the deliveries',
+  });
   addPageOptions(command, 'every delivery (headers, body, verdict)')
     .addHelpText('after', examples([
       ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],

@@ -8,16 +8,15 @@ import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
 import { githubActions } from '../github-actions.js';
-import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
+import { dotenvPath } from '../dotenv-flag.js';
+import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { Output } from '../output.js';
 import { interruptOnSignals } from '../signals.js';
-import { languageOption, parseWholeNumber, parseHeaderName } from '../parse-flags.js';
+import { languageOption, parseWholeNumber } from '../parse-flags.js';
 import { TriggerView } from '../views/trigger-view.js';
 
-interface TriggerFlags {
+interface TriggerFlags extends OutputFlags, SecretFlags {
   url?: string;
-  secret?: string;
-  secretHeader?: string;
   phone?: string;
   id?: string;
   language?: LanguageCode;
@@ -26,20 +25,15 @@ interface TriggerFlags {
   replay?: string;
   requestTimeout?: string;
   oversizeBytes?: string;
-  json?: boolean;
-  dotenv?: string;
-  envFile?: string;
-  debug?: boolean;
-  quiet?: boolean;
 }
 
 export function registerTrigger(program: Command, runner: CommandRunner, ctx: RunContext): void {
-  program
+  const command = program
     .command('trigger')
     .description('send a signed "verified" event to a webhook URL; --check grades the endpoint, --replay re-sends a listen --log file')
     .option('--url <url>', 'the webhook URL to send to (required)')
-    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
+    .addOption(secretOption())
+    .addOption(secretHeaderOption())
     .addOption(new Option('--phone <number>', 'phone number in the event (default: 6281234567890)').conflicts(['payload', 'replay']))
     .addOption(new Option('--id <id>', 'verification id in the event (default: a random UUID)').conflicts(['payload', 'replay']))
     .addOption(languageOption('language code in the event (default: en)').conflicts(['payload', 'replay']))
@@ -47,12 +41,12 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
     .addOption(new Option('--check', 'also send the cases a correct endpoint must refuse, and grade it in a table').conflicts('replay'))
     .option('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged')
     .option('--request-timeout <duration>', 'bound on each request, from connecting to the last byte (default: 10s)')
-    .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)')
-    .option('--json', 'print one JSON document on stdout and nothing else there')
-    .addOption(dotenvOption())
-    .addOption(envFileOption())
-    .option('--debug', 'show each request as it is answered (secrets stay hidden)')
-    .option('-q, --quiet', 'print only the result')
+    .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)');
+  addOutputOptions(command, {
+    json: 'print one JSON document on stdout and nothing else there',
+    debug: 'show each request as it is answered (secrets stay hidden)',
+    quiet: 'print only the result',
+  })
     .addHelpText('after', examples([
       ['sendtalk-verify trigger --url http://localhost:3000/webhooks/sendtalk --secret "$SECRET"', 'send one verified event, as SendTalk would'],
       ['sendtalk-verify trigger --url https://staging.example.com/webhooks/sendtalk --check --json', 'CI smoke test: grade the endpoint, exit 5 if a case fails'],
