@@ -1,14 +1,14 @@
 import { Command, Option } from 'commander';
-import { loadConfigSources, pick, pickSecret, ENV_VARS } from '../../config.js';
+import { pick, ENV_VARS } from '../../config.js';
 import { parseDuration } from '../../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../../errors.js';
 import type { PublicUrlProvider } from '../../flow/create-flow.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvPath } from '../dotenv-flag.js';
 import { addDotenvOptions, addVerbosityOptions, jsonOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { Output } from '../output.js';
+import type { Output } from '../output.js';
+import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
@@ -75,13 +75,11 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
 }
 
 async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
-  ctx.output = output;
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
+  const start = startCommand(flags, ctx, { apiKeyFromEnv: true });
+  const { output, sources } = start;
   const sandbox = flags.sandbox ?? false;
-  const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources).value;
-  const secret = pickSecret(flags.secret, sources).value;
-  output.protect(apiKey, secret);
+  const apiKey = start.apiKey.value;
+  const secret = start.secret.value;
 
   if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
   // The sandbox runs its own API: a stale SENDTALK_API_URL in .env must not stop it.

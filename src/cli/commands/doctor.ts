@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { ENV_VARS, loadConfigSources, pick, pickSecret } from '../../config.js';
+import { ENV_VARS, pick } from '../../config.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvPath } from '../dotenv-flag.js';
 import { addDotenvOptions, addVerbosityOptions, jsonOption, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { Output } from '../output.js';
+import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
 import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
 import { checkApiUrl } from '../config-values.js';
@@ -40,12 +39,7 @@ ${examples([
 }
 
 async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
-  ctx.output = output;
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
-  const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources);
-  const secret = pickSecret(flags.secret, sources);
-  output.protect(apiKey.value, secret.value);
+  const { output, sources, apiKey, secret } = startCommand(flags, ctx, { apiKeyFromEnv: true });
   const tunnel = resolveTunnel(flags, sources, 'localtunnel', output);
   const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const interrupt = interruptOnSignals();

@@ -1,14 +1,13 @@
 import { Command, Option } from 'commander';
-import { ENV_VARS, loadConfigSources, pickSecret } from '../../config.js';
+import { ENV_VARS } from '../../config.js';
 import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { parseShape, RESPONSE_ALIAS_SETS, type EmulatorShape } from '../../emulator/shapes.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvPath } from '../dotenv-flag.js';
 import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { NdjsonOutput } from '../output.js';
+import { startCommand } from '../start-command.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { parsePort, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
@@ -75,12 +74,7 @@ missing-fields {fields}; each for the next "count" API requests (default 1).
 }
 
 async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<number> {
-  // Under --json stdout is NDJSON, an error included.
-  const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
-  ctx.output = output;
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
-  const secret = pickSecret(flags.secret, sources).value;
-  output.protect(flags.apiKey, secret);
+  const { output, secret: { value: secret } } = startCommand(flags, ctx, { ndjson: true });
   if (flags.apiKey === '') throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
   const port = parsePort(flags.port ?? String(DEFAULT_EMULATOR_PORT));
   const autoVerifyMs = parseAutoVerify(flags.autoVerify ?? '2s');

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { loadConfigSources, pickSecret, ENV_VARS } from '../../config.js';
+import { ENV_VARS } from '../../config.js';
 import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { dotenvPath } from '../dotenv-flag.js';
 import { addOutputOptions, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { NdjsonOutput } from '../output.js';
+import { startCommand } from '../start-command.js';
 import { interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { isSendtalkVerifyError } from '../../errors.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
@@ -57,11 +56,9 @@ SIGTERM ends a listen with neither --max-events nor --timeout with 0 (it runs un
 }
 
 async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
-  const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
-  ctx.output = output;
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
-  const secret = pickSecret(flags.secret, sources).value;
-  output.protect(secret);
+  const start = startCommand(flags, ctx, { ndjson: true });
+  const { output, sources } = start;
+  const secret = start.secret.value;
   const choice = resolveTunnel(flags, sources, 'localtunnel', output);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');

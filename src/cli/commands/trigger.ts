@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { LanguageCode } from '../../client/create-verification.js';
-import { ENV_VARS, loadConfigSources, pickSecret } from '../../config.js';
+import { ENV_VARS } from '../../config.js';
 import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
 import { githubActions } from '../github-actions.js';
-import { dotenvPath } from '../dotenv-flag.js';
 import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { Output } from '../output.js';
+import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
 import { languageOption, parseWholeNumber } from '../parse-flags.js';
 import { TriggerView } from '../views/trigger-view.js';
@@ -64,11 +63,7 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
 }
 
 async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
-  ctx.output = output;
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
-  const secret = pickSecret(flags.secret, sources).value;
-  output.protect(secret);
+  const { output, secret: { value: secret } } = startCommand(flags, ctx);
   if (!flags.url) {
     throw new SendtalkVerifyError('usage', 'No webhook URL.', { hint: 'Pass --url with the URL registered in Verification Config, e.g. --url http://localhost:3000/webhook.' });
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../duration.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
-import { Output } from '../output.js';
+import { openOutput } from '../start-command.js';
 import { quietOption } from '../common-flags.js';
 import { interruptOnSignals } from '../signals.js';
 
@@ -26,8 +26,7 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
 }
 
 async function runWait(file: string, flags: WaitFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ quiet: flags.quiet });
-  ctx.output = output;
+  const output = openOutput(flags, ctx);
   const timeoutMs = parseDuration(flags.timeout ?? '30s', '--timeout');
   const interrupt = interruptOnSignals();
   const { waitForReadyFile } = await import('../../ready-file.js');
