@@ -15,6 +15,7 @@ import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerWait } from './commands/wait.js';
 import type { CommandRunner, RunContext } from './run-context.js';
+import { sentence } from '../render/sentence.js';
 
 /** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
 const NDJSON_COMMANDS = new Set(['listen', 'emulator']);
@@ -91,10 +92,10 @@ function fail(ctx: RunContext, error: unknown): void {
     process.stderr.write(`  ${hint}\n`);
     const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined });
     const message = error.message.replace(/^error: /, '');
-    const sentence = message.charAt(0).toUpperCase() + message.slice(1);
-    githubActions(output)?.error(`${sentence} ${hint}`, `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`);
+    const text = sentence(message);
+    githubActions(output)?.error(`${text} ${hint}`, `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`);
     if (ctx.json) {
-      output.document({ status: 'error', error: { category: 'usage', message: sentence, hint, code: error.code, exitCode: 2 } });
+      output.document({ status: 'error', error: { category: 'usage', message: text, hint, code: error.code, exitCode: 2 } });
       output.flush();
     }
     return exitWhenWritten(2);

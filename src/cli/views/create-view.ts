@@ -9,6 +9,7 @@ import { code, githubActions, markdownTable } from '../github-actions.js';
 import type { Output } from '../output.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
+import { sentence } from '../../render/sentence.js';
 
 /**
  * The terminal's size for the QR code: the stream's own, else COLUMNS and LINES (which a shell
@@ -243,7 +244,8 @@ export class CreateView {
           ? `the verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook`
           : `no verified webhook within ${formatDuration(result.elapsedMs)}`;
         const tally = result.deliveries && result.deliveries.received > 0 ? ` (${describeTally(result.deliveries)})` : '';
-        output.error(diagnosis ? `${diagnosis.cause}: ${ended}${tally}.` : `${ended[0]!.toUpperCase()}${ended.slice(1)}.`, diagnosis?.hint);
+        // Two sentences: the cause, then how the wait ended (a cause may itself hold a colon).
+        output.error(`${diagnosis ? `${diagnosis.cause}. ` : ''}${sentence(ended)}${tally}.`, diagnosis?.hint);
         return 3;
       }
     }

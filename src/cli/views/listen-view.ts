@@ -10,6 +10,7 @@ import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
+import { sentence } from '../../render/sentence.js';
 
 /** Why a delivery was refused, in the words a person scanning the stream looks for. */
 const REFUSAL_LABEL: Record<RefusalReason, string> = {
@@ -169,7 +170,7 @@ export class ListenView {
     if (exitCode === 3) {
       const within = formatDuration(this.settings.timeoutMs ?? 0);
       const short = result.accepted === 0 ? `no accepted delivery within ${within}` : `no more within ${within}`;
-      output.error(`${diagnosis!.cause}: ${short} (${counts}).`, diagnosis!.hint);
+      output.error(`${diagnosis!.cause}. ${sentence(short)} (${counts}).`, diagnosis!.hint);
     } else if (diagnosis) {
       output.info(`${result.reason === 'interrupted' ? 'Stopped' : 'Done'}: ${counts}. ${diagnosis.cause}.`);
       output.info(`  ${output.c.dim(diagnosis.hint)}`);
