@@ -126,7 +126,7 @@ function forgeryCases(input: CaseInput, kit: CaseKit): CheckCase[] {
 
 /** Requests no webhook sends: a broken body, another method, a huge body. */
 function badRequestCases(input: CaseInput, kit: CaseKit): CheckCase[] {
-  const { signed, post, noAnswer, header } = kit;
+  const { signed, post, noAnswer } = kit;
   return [
     {
       name: 'malformed-json',
@@ -142,7 +142,7 @@ function badRequestCases(input: CaseInput, kit: CaseKit): CheckCase[] {
       name: 'wrong-method',
       description: 'a GET with the right secret',
       expected: '4xx',
-      request: { url: input.url, method: 'GET', headers: { 'user-agent': USER_AGENT, [header]: input.secret } },
+      request: { url: input.url, method: 'GET', headers: { 'user-agent': USER_AGENT, [kit.header]: input.secret } },
       grade: (o) => statusIn(o, 400, 499) ? undefined : noAnswer(o)
         ?? `A GET got ${o.summary}: SendTalk delivers with POST only; answer anything else with 405.`,
     },
