@@ -71,45 +71,18 @@ export async function handleControl(req: IncomingMessage, path: string, query: U
   }
 
   const one = /^\/verifications\/([^/]+)(\/verify)?$/.exec(rest);
-  if (one) {
-    const id = decodeURIComponent(one[1]!);
-    const v = ctx.getVerification(id);
-    if (!v) return notFound(`no verification ${id}`);
-    if (!one[2]) return method === 'GET' ? { status: 200, body: { verification: v } } : methodNotAllowed(method, path);
-    if (method !== 'POST') return methodNotAllowed(method, path);
-    const delivery = ctx.verify(id);
-    if (query.get('wait') === 'false') {
-      delivery.catch(() => {});
-      return { status: 202, body: { verification: ctx.getVerification(id) } };
-    }
-    const attempt = await delivery;
-    return { status: 200, body: { verification: ctx.getVerification(id), attempt: attempt ?? null, delivered: v.webhookState === 'delivered' } };
-  }
+  if (one) return verificationRoute(decodeURIComponent(one[1]!), one[2] !== undefined, method, path, query, ctx);
 
   if (rest === '/webhooks') {
     return method === 'GET' ? { status: 200, body: { webhooks: ctx.webhooks() } } : methodNotAllowed(method, path);
   }
 
-  if (rest === '/faults') {
-    if (method === 'GET') return { status: 200, body: { faults: ctx.faults() } };
-    if (method === 'DELETE') {
-      ctx.clearFaults();
-      return { status: 200, body: { faults: [] } };
-    }
-    if (method !== 'POST') return methodNotAllowed(method, path);
-    const text = await readBody(req);
-    const parsed = parseFault(text === 'too-large' ? undefined : parseJson(text));
-    if ('error' in parsed) return { status: 400, body: { error: parsed.error } };
-    const queued = ctx.injectFault(parsed.fault, parsed.count);
-    return { status: 201, body: { queued, faults: ctx.faults() } };
-  }
+  if (rest === '/faults') return faultsRoute(req, method, path, ctx);
 
   if (rest === '/webhook') {
     if (method === 'GET') return { status: 200, body: ctx.webhookTarget() };
     if (method !== 'PUT' && method !== 'POST') return methodNotAllowed(method, path);
-    const text = await readBody(req);
-    const body = text === 'too-large' ? undefined : parseJson(text);
-    const target = readWebhookTarget(body);
+    const target = readWebhookTarget(await readJsonBody(req));
     if (typeof target === 'string') return { status: 400, body: { error: target } };
     ctx.setWebhook(target);
     return { status: 200, body: ctx.webhookTarget() };
@@ -118,25 +91,13 @@ export async function handleControl(req: IncomingMessage, path: string, query: U
   if (rest === '/shape') {
     if (method === 'GET') return { status: 200, body: { ...ctx.shape() } };
     if (method !== 'PUT' && method !== 'POST') return methodNotAllowed(method, path);
-    const text = await readBody(req);
-    const shape = parseShape(text === 'too-large' ? undefined : parseJson(text));
+    const shape = parseShape(await readJsonBody(req));
     if (typeof shape === 'string') return { status: 400, body: { error: shape } };
     ctx.setShape(shape);
     return { status: 200, body: { ...ctx.shape() } };
   }
 
-  if (rest === '/offline') {
-    if (method !== 'POST') return methodNotAllowed(method, path);
-    const text = await readBody(req);
-    const body = text === 'too-large' ? undefined : parseJson(text);
-    const ms = isJsonObject(body) ? body.ms : undefined;
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_OFFLINE_MS) {
-      return { status: 400, body: { error: `the body must be {"ms": n}, n a whole number of milliseconds from 1 to ${MAX_OFFLINE_MS}` } };
-    }
-    // After this answer has gone out: closing the port does not touch this connection, but wait anyway.
-    setImmediate(() => void ctx.goOffline(ms));
-    return { status: 202, body: { offlineForMs: ms } };
-  }
+  if (rest === '/offline') return offlineRoute(req, method, path, ctx);
 
   if (rest === '/reset') {
     if (method !== 'POST') return methodNotAllowed(method, path);
@@ -145,6 +106,54 @@ export async function handleControl(req: IncomingMessage, path: string, query: U
   }
 
   return notFound(`nothing at ${path}`);
+}
+
+/** `/verifications/:id` (GET) and `/verifications/:id/verify` (POST, `?wait=false` answers at once). */
+async function verificationRoute(id: string, toVerify: boolean, method: string, path: string, query: URLSearchParams, ctx: ControlContext): Promise<ControlAnswer> {
+  const v = ctx.getVerification(id);
+  if (!v) return notFound(`no verification ${id}`);
+  if (!toVerify) return method === 'GET' ? { status: 200, body: { verification: v } } : methodNotAllowed(method, path);
+  if (method !== 'POST') return methodNotAllowed(method, path);
+  const delivery = ctx.verify(id);
+  if (query.get('wait') === 'false') {
+    delivery.catch(() => {});
+    return { status: 202, body: { verification: ctx.getVerification(id) } };
+  }
+  const attempt = await delivery;
+  return { status: 200, body: { verification: ctx.getVerification(id), attempt: attempt ?? null, delivered: v.webhookState === 'delivered' } };
+}
+
+/** `/faults`: list (GET), clear (DELETE), queue one (POST). */
+async function faultsRoute(req: IncomingMessage, method: string, path: string, ctx: ControlContext): Promise<ControlAnswer> {
+  if (method === 'GET') return { status: 200, body: { faults: ctx.faults() } };
+  if (method === 'DELETE') {
+    ctx.clearFaults();
+    return { status: 200, body: { faults: [] } };
+  }
+  if (method !== 'POST') return methodNotAllowed(method, path);
+  const parsed = parseFault(await readJsonBody(req));
+  if ('error' in parsed) return { status: 400, body: { error: parsed.error } };
+  const queued = ctx.injectFault(parsed.fault, parsed.count);
+  return { status: 201, body: { queued, faults: ctx.faults() } };
+}
+
+/** `POST /offline {"ms": n}`: answered first, then the port closes for `ms`. */
+async function offlineRoute(req: IncomingMessage, method: string, path: string, ctx: ControlContext): Promise<ControlAnswer> {
+  if (method !== 'POST') return methodNotAllowed(method, path);
+  const body = await readJsonBody(req);
+  const ms = isJsonObject(body) ? body.ms : undefined;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_OFFLINE_MS) {
+    return { status: 400, body: { error: `the body must be {"ms": n}, n a whole number of milliseconds from 1 to ${MAX_OFFLINE_MS}` } };
+  }
+  // After this answer has gone out: closing the port does not touch this connection, but wait anyway.
+  setImmediate(() => void ctx.goOffline(ms));
+  return { status: 202, body: { offlineForMs: ms } };
+}
+
+/** The request's JSON body; undefined when it is too large (each route then answers that the body is wrong). */
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  return text === 'too-large' ? undefined : parseJson(text);
 }
 
 function readWebhookTarget(body: unknown): { url?: string; secret?: string; secretHeader?: string } | string {

@@ -1,30 +1,9 @@
 import { FIELD_ALIASES, isJsonObject, type JsonObject } from '../fields.js';
 import { HEADER_NAME } from '../http/header-name.js';
-import type { EmulatedVerification } from './types.js';
+import type { EmulatedVerification, EmulatorShape } from './types.js';
 
-/**
- * How the emulator shapes what it sends. SendTalk has not published the names of its create
- * answer's fields nor the webhook's form, and the client reads them tolerantly: these settings let
- * a test drive every form the client accepts through the real HTTP path.
- */
-export interface EmulatorShape {
-  /**
-   * Which alias names each field of the create answer: set 0 takes the first alias of every field
-   * (`verificationID`, `waLink`, `waMessage`, `qrCode`, `userPhone`, `expiredTime`), set n the n-th
-   * (or a field's last, when it has fewer). Odd sets send the expiry as an ISO date, even ones as
-   * epoch milliseconds. From 0 to `RESPONSE_ALIAS_SETS - 1`. @default 0
-   */
-  responseAliases: number;
-  /** Put the create answer's fields one level down, in `data.verification`. @default false */
-  responseNested: boolean;
-  /**
-   * `flat`: the webhook's fields at the top. `wrapped`: TapTalk's form for its webhooks,
-   * `{"type":"whatsapp_verification_status","whatsappVerificationStatus":{…,"status":…}}`. @default 'flat'
-   */
-  webhook: 'flat' | 'wrapped';
-  /** The `status` the webhook carries: `failed` tests a client's handling of an unsuccessful one. @default 'verified' */
-  webhookStatus: string;
-}
+// The shape type itself lives in types.ts, with the options that take it; re-exported for its users here.
+export type { EmulatorShape } from './types.js';
 
 export const DEFAULT_SHAPE: Readonly<EmulatorShape> = { responseAliases: 0, responseNested: false, webhook: 'flat', webhookStatus: 'verified' };
 

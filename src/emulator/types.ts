@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type { LanguageCode } from '../client/create-verification.js';
 import type { WebhookAttempt } from './deliver-webhook.js';
 import type { Fault, QueuedFault } from './faults.js';
-import type { EmulatorShape } from './shapes.js';
 
 /** Every option of `startEmulator`, each default written once, here. */
 export interface EmulatorOptions {
@@ -130,4 +129,28 @@ export interface EmulatorHandle {
   setWebhook(target: { url?: string; secret?: string; secretHeader?: string }): void;
   /** Stops timers and in-flight deliveries, ends hanging requests, frees the port. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/**
+ * How the emulator shapes what it sends. SendTalk has not published the names of its create
+ * answer's fields nor the webhook's form, and the client reads them tolerantly: these settings let
+ * a test drive every form the client accepts through the real HTTP path.
+ */
+export interface EmulatorShape {
+  /**
+   * Which alias names each field of the create answer: set 0 takes the first alias of every field
+   * (`verificationID`, `waLink`, `waMessage`, `qrCode`, `userPhone`, `expiredTime`), set n the n-th
+   * (or a field's last, when it has fewer). Odd sets send the expiry as an ISO date, even ones as
+   * epoch milliseconds. From 0 to `RESPONSE_ALIAS_SETS - 1`. @default 0
+   */
+  responseAliases: number;
+  /** Put the create answer's fields one level down, in `data.verification`. @default false */
+  responseNested: boolean;
+  /**
+   * `flat`: the webhook's fields at the top. `wrapped`: TapTalk's form for its webhooks,
+   * `{"type":"whatsapp_verification_status","whatsappVerificationStatus":{…,"status":…}}`. @default 'flat'
+   */
+  webhook: 'flat' | 'wrapped';
+  /** The `status` the webhook carries: `failed` tests a client's handling of an unsuccessful one. @default 'verified' */
+  webhookStatus: string;
 }

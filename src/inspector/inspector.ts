@@ -68,46 +68,17 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const tokenBytes = Buffer.from(token);
   const clean = redactor(options.secrets ?? []);
   const keep = options.keepDeliveries ?? 100;
-  const maxPages = options.maxPages ?? 16;
-  const state: PageState = { mode: options.mode, status: 'starting', accepted: 0, refused: 0, ended: false };
-  const deliveries: PageDelivery[] = [];
-  const pages = new Set<ServerResponse>();
-  let qr: { id: string; svg: Promise<string> } | undefined;
-  let port = 0;
-
-  const send = (res: ServerResponse, event: string, data: unknown): void => {
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const run: InspectorRun = {
+    state: { mode: options.mode, status: 'starting', accepted: 0, refused: 0, ended: false },
+    deliveries: [],
+    pages: new Set<ServerResponse>(),
+    qr: undefined,
+    port: 0,
+    tokenBytes,
+    maxPages: options.maxPages ?? 16,
   };
-  const broadcast = (event: string, data: unknown): void => {
-    for (const res of pages) send(res, event, data);
-  };
-  const stateNow = (): PageState => ({ ...state, now: Date.now() });
-
-  const server = createServer((req, res) => {
-    const route = routeOf(req, port, tokenBytes);
-    if (route === undefined) return answer(res, 403, 'text/plain; charset=utf-8', 'Forbidden: open the URL the command printed, token included.\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { allow: 'GET, HEAD' });
-    const file = FILES[route];
-    if (file) return answer(res, 200, file.type, file.body, {}, req.method === 'HEAD');
-    if (route === 'qr.svg') {
-      if (!qr) return answer(res, 404, 'text/plain; charset=utf-8', 'No verification yet.\n');
-      qr.svg.then((svg) => answer(res, 200, 'image/svg+xml', svg), () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'));
-      return;
-    }
-    if (route === 'events') {
-      if (pages.size >= maxPages) return answer(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
-      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
-      // A page that lost the stream comes back soon; on reconnection it is sent everything again.
-      res.write('retry: 1000\n\n');
-      // The deliveries before the state: a state that says "ended" makes the page stop listening.
-      for (const d of deliveries) send(res, 'delivery', d);
-      send(res, 'state', stateNow());
-      pages.add(res);
-      req.on('close', () => pages.delete(res));
-      return;
-    }
-    return answer(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
-  });
+  const { state, deliveries, pages } = run;
+  const server = createServer((req, res) => serveInspectorRequest(run, req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   const heartbeat = setInterval(() => { for (const res of pages) res.write(': keep-alive\n\n'); }, HEARTBEAT_MS);
@@ -120,7 +91,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       resolve();
     });
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
+  run.port = port;
 
   let closing: Promise<void> | undefined;
   return {
@@ -130,28 +102,29 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       const delivery = applyEvent(state, event, clean);
       if (event.type === 'created') {
         const { id, link } = state.verification!;
-        qr = { id, svg: qrMatrix(event.verification.link).then((matrix) => qrSvg(matrix, { size: 296, title: link })) };
+        const qr = { id, svg: qrMatrix(event.verification.link).then((matrix) => qrSvg(matrix, { size: 296, title: link })) };
         qr.svg.catch(() => {});
+        run.qr = qr;
       }
       if (delivery) {
         deliveries.push(delivery);
         if (deliveries.length > keep) deliveries.shift();
-        broadcast('delivery', delivery);
+        broadcast(pages, 'delivery', delivery);
       }
-      broadcast('state', stateNow());
+      broadcast(pages, 'state', stateNow(state));
     },
     end(result) {
       applyResult(state, result);
       // The note may quote the webhook's own status: a peer's text, masked like every other.
       if (state.note !== undefined) state.note = clean(state.note);
-      broadcast('state', stateNow());
+      broadcast(pages, 'state', stateNow(state));
     },
     fail(message) {
       state.ended = true;
       state.deadline = undefined;
       state.status = 'failed';
       state.note = clean(message);
-      broadcast('state', stateNow());
+      broadcast(pages, 'state', stateNow(state));
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -167,6 +140,61 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       return closing;
     },
   };
+}
+
+/** What one inspector's requests share: the page state, the deliveries shown, the open streams. */
+interface InspectorRun {
+  readonly state: PageState;
+  readonly deliveries: PageDelivery[];
+  /** The event streams of the open pages. */
+  readonly pages: Set<ServerResponse>;
+  /** The QR code of the current verification, drawn once. */
+  qr: { id: string; svg: Promise<string> } | undefined;
+  /** Known once bound: requests must name it in their Host. */
+  port: number;
+  readonly tokenBytes: Buffer;
+  readonly maxPages: number;
+}
+
+function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: ServerResponse): void {
+  const route = routeOf(req, run.port, run.tokenBytes);
+  if (route === undefined) return answer(res, 403, 'text/plain; charset=utf-8', 'Forbidden: open the URL the command printed, token included.\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { allow: 'GET, HEAD' });
+  const file = FILES[route];
+  if (file) return answer(res, 200, file.type, file.body, {}, req.method === 'HEAD');
+  if (route === 'qr.svg') {
+    const qr = run.qr;
+    if (!qr) return answer(res, 404, 'text/plain; charset=utf-8', 'No verification yet.\n');
+    qr.svg.then((svg) => answer(res, 200, 'image/svg+xml', svg), () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'));
+    return;
+  }
+  if (route === 'events') return openEventStream(run, req, res);
+  return answer(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
+}
+
+/** A page's Server-Sent Events stream: everything so far, then each change as it happens. */
+function openEventStream(run: InspectorRun, req: IncomingMessage, res: ServerResponse): void {
+  if (run.pages.size >= run.maxPages) return answer(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+  // A page that lost the stream comes back soon; on reconnection it is sent everything again.
+  res.write('retry: 1000\n\n');
+  // The deliveries before the state: a state that says "ended" makes the page stop listening.
+  for (const d of run.deliveries) send(res, 'delivery', d);
+  send(res, 'state', stateNow(run.state));
+  run.pages.add(res);
+  req.on('close', () => run.pages.delete(res));
+}
+
+function send(res: ServerResponse, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function broadcast(pages: ReadonlySet<ServerResponse>, event: string, data: unknown): void {
+  for (const res of pages) send(res, event, data);
+}
+
+function stateNow(state: PageState): PageState {
+  return { ...state, now: Date.now() };
 }
 
 /**

@@ -42,16 +42,38 @@ const statusIn = (outcome: Outcome, min: number, max: number): boolean => outcom
  * as SendTalk's retry would come; the forgeries follow.
  */
 export function buildCheckCases(input: CaseInput): CheckCase[] {
-  const json = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
-  const signed = { ...json, [input.secretHeader]: input.secret };
-  const post = (headers: Record<string, string>, body: Buffer): OutgoingRequest => ({ url: input.url, method: 'POST', headers, body });
-  const noAnswer = (o: Outcome): string | undefined => {
-    if (o.failure === 'timeout') return `No answer within ${formatDuration(input.timeoutMs)}: SendTalk would give up too. Answer quickly, and do slow work after answering.`;
-    if (o.failure !== null) return `No answer (${o.summary}): is the endpoint up, and is --url right?`;
-    return undefined;
-  };
-  const header = input.secretHeader;
+  const kit = caseKit(input);
+  return [...genuineCases(input, kit), ...forgeryCases(input, kit), ...badRequestCases(input, kit)];
+}
 
+/** What every case is built from: the headers, a POST of a body, and the verdict on no answer at all. */
+interface CaseKit {
+  json: Record<string, string>;
+  signed: Record<string, string>;
+  post(headers: Record<string, string>, body: Buffer): OutgoingRequest;
+  /** Why an outcome without an answer fails, or undefined when there was one. */
+  noAnswer(o: Outcome): string | undefined;
+  header: string;
+}
+
+function caseKit(input: CaseInput): CaseKit {
+  const json = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
+  return {
+    json,
+    signed: { ...json, [input.secretHeader]: input.secret },
+    post: (headers, body) => ({ url: input.url, method: 'POST', headers, body }),
+    noAnswer: (o) => {
+      if (o.failure === 'timeout') return `No answer within ${formatDuration(input.timeoutMs)}: SendTalk would give up too. Answer quickly, and do slow work after answering.`;
+      if (o.failure !== null) return `No answer (${o.summary}): is the endpoint up, and is --url right?`;
+      return undefined;
+    },
+    header: input.secretHeader,
+  };
+}
+
+/** What SendTalk itself sends: the event, then its retry. */
+function genuineCases(input: CaseInput, kit: CaseKit): CheckCase[] {
+  const { signed, post, noAnswer, header } = kit;
   return [
     {
       name: 'valid',
@@ -72,6 +94,13 @@ export function buildCheckCases(input: CaseInput): CheckCase[] {
       grade: (o) => statusIn(o, 200, 299) ? undefined : noAnswer(o)
         ?? `A repeated delivery got ${o.summary}: webhooks are retried, so a repeat must be acknowledged with 2xx (and otherwise ignored).`,
     },
+  ];
+}
+
+/** Deliveries without the right secret. */
+function forgeryCases(input: CaseInput, kit: CaseKit): CheckCase[] {
+  const { json, post, noAnswer, header } = kit;
+  return [
     {
       name: 'no-secret',
       description: `no ${header} header`,
@@ -92,6 +121,13 @@ export function buildCheckCases(input: CaseInput): CheckCase[] {
           ? `Accepted a wrong secret: the secret is not checked, or not in full. Compare the whole value, in constant time, and answer 401.`
           : `Got ${o.summary}: refuse a wrong ${header} with 401 (or 403).`),
     },
+  ];
+}
+
+/** Requests no webhook sends: a broken body, another method, a huge body. */
+function badRequestCases(input: CaseInput, kit: CaseKit): CheckCase[] {
+  const { signed, post, noAnswer } = kit;
+  return [
     {
       name: 'malformed-json',
       description: 'a body that is not JSON, with the right secret',
@@ -106,7 +142,7 @@ export function buildCheckCases(input: CaseInput): CheckCase[] {
       name: 'wrong-method',
       description: 'a GET with the right secret',
       expected: '4xx',
-      request: { url: input.url, method: 'GET', headers: { 'user-agent': USER_AGENT, [header]: input.secret } },
+      request: { url: input.url, method: 'GET', headers: { 'user-agent': USER_AGENT, [kit.header]: input.secret } },
       grade: (o) => statusIn(o, 400, 499) ? undefined : noAnswer(o)
         ?? `A GET got ${o.summary}: SendTalk delivers with POST only; answer anything else with 405.`,
     },

@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 export const DEFAULT_SECRET_HEADER = 'X-Secret-Key';
 
 /** Where the listener looks for the secret unless `--secret-header` pins one header: either counts. */
-export const ACCEPTED_SECRET_HEADERS: readonly string[] = ['X-Secret-Key', 'Secret-Key'];
+export const ACCEPTED_SECRET_HEADERS: readonly string[] = [DEFAULT_SECRET_HEADER, 'Secret-Key'];
 
 /**
  * The one rule for "is a secret configured": an absent or empty (or blank) value is no secret. A

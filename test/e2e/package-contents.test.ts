@@ -112,7 +112,7 @@ describe('the published package', () => {
     for (const name of ['commander', 'undici', 'localtunnel', 'ora', 'qrcode-terminal', 'libphonenumber-js']) {
       expect(text).toMatch(new RegExp(`^- ${name}@\\d`, 'm'));
     }
-    // Left out on purpose (see SUBSTITUTES in src/build/build.mjs): the tunnel registers by itself.
+    // Left out on purpose (see SUBSTITUTES in scripts/build.mjs): the tunnel registers by itself.
     expect(text).not.toMatch(/^- (axios|form-data|mime-db)@/m);
     expect(text).toContain('Permission is hereby granted');
     expect(text).toContain('Apache License');

@@ -1,5 +1,5 @@
-// Builds dist/. Run by `npm run build`, and so by `prepare` on `npm ci`; a plain Node script, not
-// compiled by tsc and not shipped.
+// Builds dist/. Run by `npm run build` (which `npm test`, `npm run bench` and `prepack` run first;
+// `npm ci` runs no build script of ours); a plain Node script, not compiled by tsc and not shipped.
 //
 //   dist/**/*.d.ts              tsc --emitDeclarationOnly (which also type-checks src/), only those
 //                               the public API (dist/index.d.ts) reaches
@@ -17,9 +17,11 @@
 // - Node's own modules are loaded on first use in the CLI (see `lazyBuiltins`): `--help` never
 //   needs node:crypto, node:http or node:child_process, and loading them at start-up was a third
 //   of what `--help` cost over a bare `node`.
-// - undici, localtunnel (with axios), ora, qrcode-terminal, open and libphonenumber-js are the bulk of the
-//   code and only some commands use them: each is a file of dist/vendor/ that both the CLI and the
+// - undici, localtunnel's client class, ora, qrcode-terminal, open and libphonenumber-js are the bulk
+//   of the code and only some commands use them: each is a file of dist/vendor/ that both the CLI and the
 //   library require() when src/ first imports it, so neither parses it at start-up nor ships it twice.
+// - Some modules of those packages are replaced by a few lines (see SUBSTITUTES): localtunnel's axios
+//   among them, since src/tunnel registers tunnels itself; axios is not shipped.
 // Files an earlier build wrote and this one did not are removed at the end, not at the start, so
 // that a test run elsewhere in this tree keeps a complete dist/ for as long as possible.
 import { execFileSync } from 'node:child_process';
@@ -29,7 +31,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeMetafile, build } from 'esbuild';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const started = Date.now();
@@ -307,7 +309,7 @@ function namedImports(specifier) {
       }
     }
   }
-  if (names.size === 0) throw new Error(`build: found no import of ${specifier} in src/; update VENDOR in src/build/build.mjs`);
+  if (names.size === 0) throw new Error(`build: found no import of ${specifier} in src/; update VENDOR in scripts/build.mjs`);
   return [...names].sort();
 }
 

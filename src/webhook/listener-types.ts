@@ -1,0 +1,159 @@
+import type { Server } from 'node:http';
+import type { JsonObject } from '../fields.js';
+import type { DeliveryFacts } from './match.js';
+import type { SecretLocation } from './secret.js';
+
+// The listener's public shapes and limits, apart from the code that serves them, so that the
+// modules of the request path can share them without importing the lifecycle.
+
+export interface ListenerOptions {
+  /** Interface to bind. Anything but loopback exposes the listener to the network. @default '127.0.0.1' */
+  host?: string;
+  /** Port to bind; 0 picks a free one. @default 0 */
+  port?: number;
+  /** The only path that accepts deliveries. @default '/webhook' */
+  path?: string;
+  /**
+   * The webhook secret from SendTalk's Verification Config. Without it (or when empty), deliveries
+   * are accepted unchecked.
+   */
+  secret?: string;
+  /**
+   * The one header that carries the secret. Unset, the secret is accepted in `X-Secret-Key` or in
+   * `Secret-Key` (see `ACCEPTED_SECRET_HEADERS`). @default undefined
+   */
+  secretHeader?: string;
+  /** Largest body accepted, in bytes. @default 65_536 */
+  maxBodyBytes?: number;
+  /**
+   * Awaited before an accepted delivery is answered 200, so that whatever it does (writing a log,
+   * forwarding) is done before SendTalk is told the delivery arrived. If it throws, the delivery is
+   * answered 503 (try again later) and SendTalk may retry.
+   */
+  beforeAcknowledge?: (delivery: Delivery) => Promise<void> | void;
+  /** Called for every request, accepted or refused, after it has been answered. */
+  onDelivery?: (delivery: Delivery) => void;
+  /**
+   * A per-run token. A request to the listener's path carrying it in the `X-Sendtalk-Verify-Probe`
+   * header is answered 200 with the token echoed, and is not a delivery: it lets the CLI check that
+   * the public URL really reaches this listener (and not someone else's) before waiting on it.
+   */
+  probeToken?: string;
+  /**
+   * Keep track of each accepted delivery's answer, for `answered` (a tunnel that must pass the 200
+   * on before it closes). Off, `answered` resolves at once: under load the bookkeeping would cost
+   * every delivery. @default false
+   */
+  trackAnswers?: boolean;
+  /** How many accepted deliveries `accepted` and `waitFor` remember. @default 100 */
+  keepAccepted?: number;
+  /** Overrides of the server limits (tests use short timeouts). @default LISTENER_LIMITS */
+  limits?: Partial<ListenerLimits>;
+}
+
+/** Header of the end-to-end probe request; see `ListenerOptions.probeToken`. */
+export const PROBE_HEADER = 'X-Sendtalk-Verify-Probe';
+
+export type RefusalReason =
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'secret-missing'
+  | 'secret-mismatch'
+  | 'unsupported-media-type'
+  | 'too-large'
+  | 'not-json'
+  | 'not-object'
+  | 'too-deep'
+  | 'too-many-headers'
+  | 'acknowledge-failed';
+
+export interface Delivery extends DeliveryFacts {
+  /** Sequence number within this listener, from 1. */
+  seq: number;
+  receivedAt: string;
+  method: string;
+  /** Path and query as requested. */
+  path: string;
+  accepted: boolean;
+  /** HTTP status the listener answered. */
+  status: number;
+  reason?: RefusalReason;
+  /** One sentence on why it was refused, never containing a secret. */
+  detail?: string;
+  /** `ok` when the secret matched, `skipped` when no secret is configured. */
+  secretCheck?: 'ok' | 'skipped';
+  /**
+   * For a delivery refused as `secret-missing`: where the secret did come (another header, an
+   * `Authorization: Bearer` token, the query string), by name only.
+   */
+  secretLocation?: SecretLocation;
+  /** Request headers with the secret header masked. */
+  headers: Record<string, string>;
+  /** The raw body bytes as received (empty when refused before reading). */
+  body: Buffer;
+  /** The parsed JSON object, for accepted deliveries. */
+  payload?: JsonObject;
+}
+
+export interface ListenerHandle {
+  /** Local URL including the path, e.g. `http://127.0.0.1:53122/webhook`. */
+  url: string;
+  host: string;
+  port: number;
+  path: string;
+  server: Server;
+  /** Accepted deliveries so far (the latest `keepAccepted`). */
+  readonly accepted: readonly Delivery[];
+  /**
+   * Resolves with the first accepted delivery (past or future) for which `predicate` is true.
+   * Rejects when `signal` aborts.
+   */
+  waitFor(predicate: (delivery: Delivery) => boolean, signal?: AbortSignal): Promise<Delivery>;
+  /**
+   * Resolves once the answer to an accepted delivery has been handed to the operating system (or
+   * its connection has ended): what a tunnel must pass on before it may close. Needs `trackAnswers`.
+   */
+  answered(delivery: Delivery): Promise<void>;
+  /** Stops accepting, ends idle connections and resolves when the port is free. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface ListenerLimits {
+  /** Time allowed to send all request headers; then 408 and the connection is closed. */
+  headersTimeoutMs: number;
+  /** Time allowed for the whole request, body included; then 408 and the connection is closed. */
+  requestTimeoutMs: number;
+  /** How often Node checks the two time-outs above (its default, 30 s, would let them overrun). */
+  checkIntervalMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Concurrent connections; further ones are closed at once. */
+  maxConnections: number;
+  /** Request headers allowed; a request with more is refused with 431 (Node would silently drop the rest). */
+  maxHeadersCount: number;
+  /** Total size of the request head; larger gets 431 from Node's parser. */
+  maxHeaderBytes: number;
+  /** Nesting of arrays and objects in the body; deeper is refused with 400 before parsing. */
+  maxJsonDepth: number;
+  /**
+   * Most of a refused body that is drained: above this declared length the connection is closed at
+   * once, and a body without a declared length (chunked) is read up to it, then the connection is cut.
+   */
+  maxDrainBytes: number;
+  /** Refusals one connection may collect; the one that reaches it closes the connection. */
+  maxRefusalsPerConnection: number;
+}
+
+/** Server limits, set on purpose: slow, stuck or abusive clients must not hold the listener. */
+export const LISTENER_LIMITS: Readonly<ListenerLimits> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  checkIntervalMs: 1_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 512,
+  maxHeadersCount: 100,
+  maxHeaderBytes: 16 * 1024,
+  maxJsonDepth: 64,
+  maxDrainBytes: 16 * 1024 * 1024,
+  maxRefusalsPerConnection: 3,
+};

@@ -1,0 +1,19 @@
+import type { RefusalReason } from './listener-types.js';
+
+/** A refusal: status, reason, the sentence on why, and any header the answer needs. */
+export type Refusal = [status: number, reason: RefusalReason, detail: string, extraHeaders?: Record<string, string>];
+
+/** The short text of each refusal, sent back in the answer's `error`. */
+export const REFUSAL_TEXT: Record<RefusalReason, string> = {
+  'not-found': 'not found',
+  'method-not-allowed': 'method not allowed',
+  'secret-missing': 'secret key is missing',
+  'secret-mismatch': 'secret key is invalid',
+  'unsupported-media-type': 'body must be JSON',
+  'too-large': 'body too large',
+  'not-json': 'body is not valid JSON',
+  'not-object': 'body must be a JSON object',
+  'too-deep': 'body is nested too deeply',
+  'too-many-headers': 'too many headers',
+  'acknowledge-failed': 'could not record the delivery',
+};
