@@ -11,12 +11,13 @@ import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
 import { eventVerdict } from '../webhook/match.js';
 import { newProbeToken, type ProbeResult } from '../tunnel/probe.js';
 import { joinPublicUrl } from '../tunnel/tunnel-config.js';
-import { exposeListener, tracksAnswers, type ExposedListener, type PublicUrl, type PublicUrlProvider, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
+import { exposeListener, tracksAnswers, type ExposedListener, type PublicUrlProvider, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
 import { VerificationDeliveries } from './verification-deliveries.js';
 import { DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline } from './wait-deadline.js';
 
 export { joinPublicUrl, DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline };
-export type { PublicUrl, PublicUrlProvider };
+// Kept here too: the CLI and older library code import them from the flow.
+export type { PublicUrl, PublicUrlProvider } from '../tunnel/expose-listener.js';
 
 export interface CreateFlowOptions {
   phone: string;
