@@ -1,7 +1,7 @@
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
 import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
-import { parsePhone } from '../phone.js';
+import { parsePhone, type PhoneNumber } from '../phone.js';
 import { parseVerification, type Verification } from './parse-verification.js';
 import { parseHttpUrl } from '../http/parse-url.js';
 import { postJson, retryAfterMs, type HttpAnswer } from '../http/post-json.js';
@@ -61,25 +61,48 @@ const KEY_ERROR_HINTS: Record<string, string> = {
  * `body.status` ≠ 200) and throws a categorised `SendtalkVerifyError` for every failure.
  */
 export async function createVerification(options: CreateVerificationOptions): Promise<Verification> {
+  return requestVerification(parseVerificationRequest(options));
+}
+
+/** A create request whose values have been checked once (see `parseVerificationRequest`). */
+export interface VerificationRequest extends Omit<CreateVerificationOptions, 'phone' | 'apiUrl' | 'language'> {
+  phone: PhoneNumber;
+  /** The API base URL. */
+  apiUrl: URL;
+  language: LanguageCode;
+}
+
+/** The one place a caller's plain values for a create request are checked, in the order the errors are reported. */
+export function parseVerificationRequest(options: CreateVerificationOptions): VerificationRequest {
   if (!options.apiKey) throw noApiKeyError();
   const phone = parsePhone(options.phone);
-  const language = options.language ?? 'en';
+  const language = checkRequestFields(options);
+  return { ...options, phone, language, apiUrl: parseApiUrl(options.apiUrl ?? DEFAULT_API_URL) };
+}
+
+/** The message's language and expiry as SendTalk accepts them; returns the language, `en` by default. */
+export function checkRequestFields(fields: { language?: LanguageCode; expiryMinutes?: number }): LanguageCode {
+  const language = fields.language ?? 'en';
   if (language !== 'en' && language !== 'id') {
     throw new SendtalkVerifyError('usage', `Language "${String(language)}" is not supported.`, {
       hint: 'Use --language en or --language id.', field: 'languageCode',
     });
   }
-  if (options.expiryMinutes !== undefined && (!Number.isInteger(options.expiryMinutes) || options.expiryMinutes <= 0)) {
-    throw new SendtalkVerifyError('usage', `Expiry "${options.expiryMinutes}" must be a whole number of minutes above 0.`, {
+  if (fields.expiryMinutes !== undefined && (!Number.isInteger(fields.expiryMinutes) || fields.expiryMinutes <= 0)) {
+    throw new SendtalkVerifyError('usage', `Expiry "${fields.expiryMinutes}" must be a whole number of minutes above 0.`, {
       hint: 'Pass e.g. --expiry 10.', field: 'expiryMinutes',
     });
   }
-  const body: JsonObject = { userPhone: phone.digits, languageCode: language };
-  if (options.expiryMinutes !== undefined) body.expiryMinutes = options.expiryMinutes;
-  if (options.appUrl) body.appURL = options.appUrl;
+  return language;
+}
 
-  const envelope = await postToCreateEndpoint(body, options);
-  return parseVerification(readEnvelope(envelope), phone.digits);
+/** Creates a verification from checked values: sends them as they are, checking nothing again. */
+export async function requestVerification(request: VerificationRequest): Promise<Verification> {
+  const body: JsonObject = { userPhone: request.phone.digits, languageCode: request.language };
+  if (request.expiryMinutes !== undefined) body.expiryMinutes = request.expiryMinutes;
+  if (request.appUrl) body.appURL = request.appUrl;
+  const envelope = await postToEndpoint(endpointUrl(request.apiUrl, CREATE_PATH), body, request);
+  return parseVerification(readEnvelope(envelope), request.phone.digits);
 }
 
 /** Connection settings shared by every call to the create endpoint. */
@@ -91,15 +114,24 @@ export type EndpointOptions = Pick<CreateVerificationOptions, 'apiKey' | 'apiUrl
  * caller, so `doctor` can send a deliberately incomplete request and read the verdict.
  */
 export async function postToCreateEndpoint(body: JsonObject, options: EndpointOptions): Promise<unknown> {
-  const url = joinUrl(options.apiUrl ?? DEFAULT_API_URL, CREATE_PATH);
+  return postToEndpoint(endpointUrl(parseApiUrl(options.apiUrl ?? DEFAULT_API_URL), CREATE_PATH), body, options);
+}
+
+async function postToEndpoint(url: string, body: JsonObject, options: Omit<EndpointOptions, 'apiUrl'>): Promise<unknown> {
   const answer = await postJson(url, body, options);
   return interpretAnswer(answer, url, answer.attempts);
 }
 
-export function joinUrl(base: string, path: string): string {
-  const parsed = parseHttpUrl(base, 'API URL', 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].');
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}${path}`;
+/** An API base URL as given by a caller (a flag, the environment, a library option), checked once. */
+export function parseApiUrl(base: string): URL {
+  return parseHttpUrl(base, 'API URL', 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].');
 }
+
+/** The endpoint at `path` under the API base URL, keeping a path prefix the base has. */
+export function endpointUrl(base: URL, path: string): string {
+  return `${base.origin}${base.pathname.replace(/\/+$/, '')}${path}`;
+}
+
 
 function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unknown {
   const tries = attempts > 1 ? ` (${attempts} attempts)` : '';

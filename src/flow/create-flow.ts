@@ -1,87 +1,24 @@
-import { CREATE_PATH, createVerification, joinUrl, type LanguageCode } from '../client/create-verification.js';
+import { DEFAULT_API_URL, requestVerification } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
 import { longTimeoutSignal } from '../long-timeout.js';
-import { interruptedBy, noApiKeyError, SendtalkVerifyError } from '../errors.js';
+import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
-import { parsePhone, type PhoneNumber } from '../phone.js';
+import { parseCreateFlowOptions, type CreateFlowConfig, type CreateFlowEvent, type CreateFlowOptions } from './create-options.js';
 import { startEmulator, randomCredential, type EmulatorHandle } from '../emulator/emulator.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
 import type { DeliveryTally } from '../webhook/delivery-tally.js';
 import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
 import { eventVerdict } from '../webhook/match.js';
-import { newProbeToken, type ProbeResult } from '../tunnel/probe.js';
+import { newProbeToken } from '../tunnel/probe.js';
 import { joinPublicUrl } from '../tunnel/tunnel-config.js';
-import { exposeListener, tracksAnswers, type ExposedListener, type PublicUrlProvider, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
+import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice } from '../tunnel/expose-listener.js';
 import { VerificationDeliveries } from './verification-deliveries.js';
 import { DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline } from './wait-deadline.js';
 
-export { joinPublicUrl, DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline };
+export { joinPublicUrl, DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline, parseCreateFlowOptions };
+export type { CreateFlowOptions, CreateFlowConfig, CreateFlowEvent };
 // Kept here too: the CLI and older library code import them from the flow.
 export type { PublicUrl, PublicUrlProvider } from '../tunnel/expose-listener.js';
-
-export interface CreateFlowOptions {
-  phone: string;
-  /** @default 'en' */
-  language?: LanguageCode;
-  expiryMinutes?: number;
-  appUrl?: string;
-  /** Required unless `sandbox`. */
-  apiKey?: string;
-  apiUrl?: string;
-  /** Bound on the whole create call to the API, retries included. @default 25_000 */
-  apiTimeoutMs?: number;
-  /** Webhook secret from Verification Config; generated in the sandbox. Without it deliveries are not checked. */
-  secret?: string;
-  secretHeader?: string;
-  /** Listener interface. @default '127.0.0.1' */
-  host?: string;
-  /** Listener port; 0 picks a free one. @default 0 */
-  port?: number;
-  /** Listener path. @default '/webhook' */
-  path?: string;
-  /** The public base URL the user's own tunnel forwards to the listener (ngrok, cloudflared). */
-  publicUrl?: string;
-  /** How SendTalk reaches the listener when `publicUrl` is not given (a localtunnel tunnel, say). */
-  tunnel?: TunnelChoice;
-  /** Opens a tunnel when neither `sandbox`, `publicUrl` nor `tunnel` gives a URL. Without any the listener stays local. */
-  openPublicUrl?: PublicUrlProvider;
-  /**
-   * Before creating the verification, send one request through the public URL and report (event
-   * `probe`) whether it reached the listener. Not done in the sandbox or without a public URL.
-   * @default true
-   */
-  probe?: boolean;
-  /**
-   * Once verified through a tunnel this flow opened, the tunnel closes only after the 200 has been
-   * passed on through it (closing at once would cut it, and SendTalk would retry), waiting at most
-   * this long for that. @default 1000
-   */
-  drainMs?: number;
-  /** Wait for the verified webhook. @default true */
-  wait?: boolean;
-  /** Give up waiting after this long; the verification's expiry bounds it too. */
-  timeoutMs?: number;
-  /** Run against an in-process emulator with generated credentials: no key, no network. */
-  sandbox?: boolean;
-  /** Sandbox: delay before the emulator delivers the verified webhook. @default 2000 */
-  sandboxDelayMs?: number;
-  signal?: AbortSignal;
-  onEvent?: (event: CreateFlowEvent) => void;
-  /** HTTP trace lines for `--debug`, secrets masked. */
-  onTrace?: (line: string) => void;
-}
-
-export type CreateFlowEvent =
-  | { type: 'sandbox'; apiUrl: string }
-  | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean }
-  | { type: 'probe'; webhookUrl: string; result: ProbeResult }
-  | { type: 'created'; verification: Verification }
-  /** `ignoredExpiry`: the answer's expiry was in the past or implausibly far, and why it was not used. */
-  | { type: 'waiting'; deadline: number; until: 'timeout' | 'expiry'; ignoredExpiry?: { expiresAt: string; why: 'past' | 'far' } }
-  /** A tunnel this flow opened dropped, re-opened or retried; `webhookUrl` is the current one. */
-  | TunnelUpdate
-  /** `matched` is undefined for a delivery that arrived before the create answered: it is matched then. */
-  | { type: 'delivery'; delivery: Delivery; matched: boolean | undefined };
 
 /** `not-verified`: the matched delivery's own status said the verification did not succeed. */
 export type CreateStatus = 'created' | 'verified' | 'not-verified' | 'timeout' | 'expired';
@@ -109,7 +46,7 @@ export interface CreateResult {
 
 /** What every step of one `create` run shares. */
 interface CreateRun {
-  options: CreateFlowOptions;
+  options: CreateFlowConfig;
   sandbox: boolean;
   /** Aborted by the caller's signal; every step stops on it. */
   signal: AbortSignal;
@@ -120,7 +57,7 @@ interface CreateRun {
 }
 
 /** Where the verification is created, and the secret deliveries must carry. */
-interface ApiTarget { apiUrl?: string; apiKey: string; secret?: string; emulator?: EmulatorHandle }
+interface ApiTarget { apiUrl: URL; apiKey: string; secret?: string; emulator?: EmulatorHandle }
 
 /** The listener waiting for the verified webhook, and how SendTalk reaches it. */
 interface Exposure { listener: ListenerHandle; exposed: ExposedListener }
@@ -131,11 +68,12 @@ interface Exposure { listener: ListenerHandle; exposed: ExposedListener }
  * and always releases what it started, whatever happens.
  */
 export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateResult> {
-  // Bad input fails before anything starts (a tunnel can take 20 s to open).
-  const phone = parsePhone(options.phone);
-  if (options.apiUrl !== undefined) joinUrl(options.apiUrl, CREATE_PATH);
+  return runCheckedCreateFlow(parseCreateFlowOptions(options));
+}
+
+/** `runCreateFlow` on values already checked (see `parseCreateFlowOptions`). */
+export async function runCheckedCreateFlow(options: CreateFlowConfig): Promise<CreateResult> {
   const sandbox = options.sandbox ?? false;
-  if (!sandbox && !options.apiKey) throw noApiKeyError();
   const controller = new AbortController();
   const onOuterAbort = (): void => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) onOuterAbort();
@@ -144,9 +82,9 @@ export async function runCreateFlow(options: CreateFlowOptions): Promise<CreateR
     options, sandbox, signal: controller.signal, emit: options.onEvent ?? (() => {}), deliveries: new VerificationDeliveries(), cleanups: [],
   };
   try {
-    const api = sandbox ? await startSandbox(run) : { apiUrl: options.apiUrl, apiKey: options.apiKey ?? '', secret: options.secret };
+    const api = sandbox ? await startSandbox(run) : { apiUrl: options.apiUrl ?? new URL(DEFAULT_API_URL), apiKey: options.apiKey ?? '', secret: options.secret };
     const exposure = (options.wait ?? true) ? await listenAndExpose(run, api) : undefined;
-    return await createAndWait(run, api, phone, exposure);
+    return await createAndWait(run, api, exposure);
   } catch (error) {
     if (run.signal.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) throw interruptedBy(run.signal);
     throw error;
@@ -170,7 +108,7 @@ async function startSandbox(run: CreateRun): Promise<ApiTarget> {
   });
   run.cleanups.push(() => emulator.close());
   run.emit({ type: 'sandbox', apiUrl: emulator.url });
-  return { apiUrl: emulator.url, apiKey, secret, emulator };
+  return { apiUrl: new URL(emulator.url), apiKey, secret, emulator };
 }
 
 /** How SendTalk reaches the listener, from the options a library user may pass. The sandbox stays local. */
@@ -214,14 +152,14 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
 }
 
 /** Creates the verification, then (when listening) waits for its verified webhook. */
-async function createAndWait(run: CreateRun, api: ApiTarget, phone: PhoneNumber, exposure: Exposure | undefined): Promise<CreateResult> {
+async function createAndWait(run: CreateRun, api: ApiTarget, exposure: Exposure | undefined): Promise<CreateResult> {
   const { options } = run;
   const started = Date.now();
   const createdAt = new Date(started).toISOString();
-  const verification = await createVerification({
+  const verification = await requestVerification({
     apiKey: api.apiKey,
     apiUrl: api.apiUrl,
-    phone: phone.digits,
+    phone: options.phone,
     language: options.language,
     expiryMinutes: options.expiryMinutes,
     appUrl: options.appUrl,
