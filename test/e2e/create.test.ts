@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { freePort, isListening } from '../helpers/ports.js';
@@ -19,11 +19,7 @@ async function fakeApi(...answers: ConstructorParameters<typeof FakeApi>[0][]): 
   return api;
 }
 
-async function emulator(options: Parameters<typeof startEmulator>[0]): Promise<EmulatorHandle> {
-  const handle = await startEmulator(options);
-  stop.push(() => handle.close());
-  return handle;
-}
+const emulator = emulatorsClosedAfterEach();
 
 const noTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { startEmulator, verifiedPayload, type EmulatorHandle, type EmulatorOptions } from '../../src/index.js';
+import { verifiedPayload, type EmulatorHandle, type EmulatorOptions } from '../../src/index.js';
+import { emulatorForTest } from '../helpers/cleanup.js';
 import { runCli, startCli, waitForOutput, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { send } from '../helpers/listen-process.js';
@@ -43,11 +44,7 @@ async function run(label: string, args: string[], options: CliOptions = {}): Pro
   return r;
 }
 
-async function emulator(t: TestContext, options: EmulatorOptions = {}): Promise<EmulatorHandle> {
-  const handle = await startEmulator({ apiKey: KEY, autoVerifyMs: false, ...options });
-  t.onTestFinished(() => handle.close());
-  return handle;
-}
+const emulator = (t: TestContext, options: EmulatorOptions = {}): Promise<EmulatorHandle> => emulatorForTest(t, { apiKey: KEY, ...options });
 
 const tempFile = (name: string): string => join(mkdtempSync(join(tmpdir(), 'sendtalk-leaks-')), name);
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
 
 let bin: string;
 beforeEach(async () => {
@@ -22,8 +23,7 @@ describe('--open', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/No browser opened/);
     // The opener runs detached: wait for it to have written, bounded by the test's timeout.
-    let seen = '';
-    while (!(seen = await opened())) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seen = await until(opened, 'the opener to write the URL it was given');
     expect(seen.trim()).toBe(pageUrl(r.stderr));
   });
 

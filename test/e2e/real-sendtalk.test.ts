@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/index.js';
+import { type EmulatorOptions } from '../../src/index.js';
+import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { RESPONSE_ALIAS_SETS } from '../../src/emulator/shapes.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
@@ -19,11 +20,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function emulator(options: EmulatorOptions): Promise<EmulatorHandle> {
-  const handle = await startEmulator(options);
-  cleanups.push(() => handle.close());
-  return handle;
-}
+const emulator = emulatorsClosedAfterEach();
 
 async function listenJson(...extra: string[]): Promise<{ proc: ListenProcess; url: string }> {
   const proc = startListen(['--tunnel', 'none', '--port', '0', '--secret', SECRET, '--json', ...extra]);

@@ -1,9 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { CREATE_PATH, startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { CREATE_PATH, type EmulatorHandle } from '../../src/index.js';
+import { emulatorForTest } from '../helpers/cleanup.js';
 import { startCli, waitForOutput, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { freePort, isListening } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 /**
  * SIGINT, SIGTERM and SIGHUP in each phase of `create`, `listen` and `emulator`: exit 130, the
@@ -29,11 +31,7 @@ function cli(t: TestContext, args: string[], options: CliOptions = {}): Cli {
   return started;
 }
 
-async function emulator(t: TestContext, options: Parameters<typeof startEmulator>[0] = {}): Promise<EmulatorHandle> {
-  const handle = await startEmulator({ apiKey: KEY, autoVerifyMs: false, ...options });
-  t.onTestFinished(() => handle.close());
-  return handle;
-}
+const emulator = (t: TestContext, options: Parameters<typeof emulatorForTest>[1] = {}): Promise<EmulatorHandle> => emulatorForTest(t, { apiKey: KEY, ...options });
 
 async function tunnelServer(t: TestContext, mode: LocaltunnelServer['mode'] = 'normal'): Promise<LocaltunnelServer> {
   const server = new LocaltunnelServer();
@@ -43,13 +41,6 @@ async function tunnelServer(t: TestContext, mode: LocaltunnelServer['mode'] = 'n
   return server;
 }
 
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const connections = (emu: EmulatorHandle): Promise<number> => new Promise((resolve) => emu.server.getConnections((_, n) => resolve(n)));
 
@@ -214,13 +205,21 @@ describe.concurrent('a stop signal once the terminal or the pipes are gone', () 
   });
 });
 
-/** A client that sends headers and part of a body, then stalls: it holds the listener's close for a while. */
+/**
+ * A client that sends headers and part of a body, then stalls: it holds the listener's close for a
+ * while. It asks for `100 Continue` so that it knows when the listener has taken the request in:
+ * only then is the stall what the listener's close is waiting on.
+ */
 async function stalledRequest(t: TestContext, port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
   t.onTestFinished(() => { socket.destroy(); });
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(`POST /webhook HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nSecret-Key: ${SECRET}\r\nContent-Length: 100\r\n\r\n{"verif`);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1'); });
+  socket.write(`POST /webhook HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nX-Secret-Key: ${SECRET}\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n`);
+  await until(() => answer.startsWith('HTTP/1.1 100 Continue\r\n'), 'the listener to take the request in (100 Continue)', { detail: () => answer });
+  socket.write('{"verif');
   return socket;
 }
 
@@ -230,7 +229,6 @@ describe.concurrent('a second signal', () => {
     const c = cli(t, ['listen', '--tunnel', 'none', '--secret', SECRET, '--port', String(port)]);
     await waitForOutput(c.stderr, /Waiting for deliveries/);
     await stalledRequest(t, port);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     c.child.kill('SIGINT');
     await waitForOutput(c.stderr, /Stopping \(SIGINT\): closing the listener… \(Ctrl-C again quits at once\)/);
     c.child.kill('SIGINT');
@@ -246,7 +244,6 @@ describe.concurrent('a second signal', () => {
     const c = cli(t, ['listen', '--tunnel', 'none', '--secret', SECRET, '--port', String(port)]);
     await waitForOutput(c.stderr, /Waiting for deliveries/);
     await stalledRequest(t, port);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     c.child.kill('SIGTERM');
     const r = await c.done;
     expect(r.code, 'SIGTERM is the normal end of an open-ended listen').toBe(0);
@@ -261,9 +258,8 @@ describe.concurrent('a second signal', () => {
     const c = cli(t, ['create', '--sandbox', '--sandbox-delay', '1m', '--port', String(port)]);
     await waitForOutput(c.stderr, /Waiting for the verified webhook/);
     await stalledRequest(t, port);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     c.child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitForOutput(c.stderr, /Stopping \(SIGINT\)/);
     c.child.kill('SIGINT');
     const r = await c.done;
     expect(r.code).toBe(130);

@@ -3,6 +3,7 @@ import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/i
 import { runCli, startCli } from '../helpers/cli.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
 import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 const KEY = 'st_live_TUNNEL_KEY_never_print_1200';
 const SECRET = 'whsec_TUNNEL_CREATE_never_print_3391';
@@ -27,20 +28,13 @@ afterEach(async () => {
   await server.stop();
 });
 
-async function until(predicate: () => boolean, what: string, read: () => string): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > 15_000) throw new Error(`timed out waiting for ${what}:\n${read()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('create through the localtunnel tunnel', () => {
   it('opens the tunnel, proves the webhook URL before creating, and is verified through it', async () => {
     const cli = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
       '--tunnel-host', server.url, '--subdomain', 'acme-otp-create', '--json', '--timeout', '20s'], { killAfterMs: 30_000 });
     children.push(cli);
-    await until(() => emu.verifications.size === 1, 'the verification', cli.stderr);
+    await until(() => emu.verifications.size === 1, 'the verification', { timeoutMs: 15_000, detail: cli.stderr });
     const v = [...emu.verifications.values()][0]!;
     const webhookUrl = `http://acme-otp-create.localhost:${server.port}/webhook`;
     const res = await sendThrough(webhookUrl, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: JSON.stringify(verifiedPayload(v)) });

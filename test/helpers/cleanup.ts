@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { afterEach, type TestContext } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../src/index.js';
 
 /**
@@ -23,12 +23,26 @@ export function serversStoppedAfterEach(): <T extends { start(): Promise<unknown
   };
 }
 
-/** Starts emulators (no auto-verify unless asked) and closes them after each test. */
-export function emulatorsClosedAfterEach(): (options?: Parameters<typeof startEmulator>[0]) => Promise<EmulatorHandle> {
+type EmulatorOptions = NonNullable<Parameters<typeof startEmulator>[0]>;
+
+/**
+ * The one way tests start an emulator: in-process, on a free loopback port, with no automatic
+ * verification unless the test asks for one (a delivery the test did not ask for would make it
+ * flaky), and closed by `closeLater` however the test ends.
+ */
+async function startTestEmulator(options: EmulatorOptions, closeLater: (undo: () => Promise<void>) => void): Promise<EmulatorHandle> {
+  const emulator = await startEmulator({ autoVerifyMs: false, ...options });
+  closeLater(() => emulator.close());
+  return emulator;
+}
+
+/** For a file's tests run one at a time: emulators closed after each test. */
+export function emulatorsClosedAfterEach(defaults: EmulatorOptions = {}): (options?: EmulatorOptions) => Promise<EmulatorHandle> {
   const defer = cleanupAfterEach();
-  return async (options = {}) => {
-    const emulator = await startEmulator({ autoVerifyMs: false, ...options });
-    defer(() => emulator.close());
-    return emulator;
-  };
+  return (options = {}) => startTestEmulator({ ...defaults, ...options }, defer);
+}
+
+/** For concurrent tests: the emulator is closed when its own test finishes. */
+export function emulatorForTest(t: TestContext, options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  return startTestEmulator(options, (undo) => t.onTestFinished(undo));
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until } from './until.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/sendtalk-verify.js', import.meta.url));
 
@@ -60,12 +61,6 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 }
 
 /** Resolves once `read()` matches `pattern`, or rejects after `timeoutMs`. */
-export async function waitForOutput(read: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
-  const started = Date.now();
-  for (;;) {
-    const match = read().match(pattern);
-    if (match) return match;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern} in:\n${read()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+export function waitForOutput(read: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+  return until(() => read().match(pattern), String(pattern), { timeoutMs, detail: read });
 }

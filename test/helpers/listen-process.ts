@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { startCli, waitForOutput, type CliOptions, type CliResult } from './cli.js';
+import { until } from './until.js';
 
 /** A running `sendtalk-verify listen`, with its stdout read as NDJSON. */
 export interface ListenProcess {
@@ -25,16 +26,13 @@ export function startListen(args: string[], options: CliOptions = {}): ListenPro
   return {
     ...cli,
     lines,
-    async line(type, nth = 1, timeoutMs = 15_000) {
-      const started = Date.now();
-      for (;;) {
+    line(type, nth = 1, timeoutMs = 15_000) {
+      return until(() => {
         const found = lines().filter((l) => l.type === type)[nth - 1];
-        if (found) return found;
-        if (cli.child.exitCode !== null || Date.now() - started > timeoutMs) {
-          throw new Error(`no "${type}" line #${nth}; stdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+        // An exited process writes no more lines: fail now rather than at the timeout.
+        if (!found && cli.child.exitCode !== null) throw new Error(`listen exited (${cli.child.exitCode}) without a "${type}" line #${nth}; stdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);
+        return found;
+      }, `a "${type}" line #${nth}`, { timeoutMs, detail: () => `stdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}` });
     },
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { until } from './until.js';
 
 /**
  * How registrations are answered: `normal`; `refuse` (HTTP 503, which the localtunnel client
@@ -38,6 +39,8 @@ export class LocaltunnelServer {
   closeOnConnect = false;
   /** Client connections accepted so far, over every client (forgotten ones included). */
   totalConnections = 0;
+  /** Public requests handed to one of a client's tunnel sockets so far. */
+  handedOver = 0;
   /** Every registration request seen, in order (path as requested, id given, if any). */
   readonly registrations: Array<{ path: string; id?: string }> = [];
   private readonly clients = new Map<string, TunnelClient>();
@@ -113,11 +116,7 @@ export class LocaltunnelServer {
 
   /** Waits until `predicate` holds, polling; throws after `timeoutMs` with `what` in the message. */
   async until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const started = Date.now();
-    while (!predicate()) {
-      if (Date.now() - started > timeoutMs) throw new Error(`localtunnel test server: timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(predicate, `${what} (localtunnel test server)`, { timeoutMs });
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -207,6 +206,8 @@ export class LocaltunnelServer {
       if (!res.headersSent) json(res, 504, { message: `tunnel connection failed: ${(error as Error).message}` });
       else res.destroy();
     });
+    // Counted once the request has a tunnel socket: from then on it is inside the tunnel.
+    upstream.once('socket', () => { this.handedOver++; });
     req.pipe(upstream);
   }
 }

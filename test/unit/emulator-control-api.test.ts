@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_PATH, startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { CREATE_PATH, type EmulatorHandle } from '../../src/index.js';
+import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { FakeApi } from '../helpers/fake-api.js';
 import { freePort } from '../helpers/ports.js';
 import { CorrectEndpoint } from '../helpers/webhook-endpoints.js';
+import { pause } from '../helpers/until.js';
 
 const SECRET = 'whsec_control_api_secret_5521';
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -10,11 +12,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function emulator(options: Parameters<typeof startEmulator>[0] = {}): Promise<EmulatorHandle> {
-  const handle = await startEmulator({ autoVerifyMs: false, webhookBackoffMs: 20, ...options });
-  cleanup.push(() => handle.close());
-  return handle;
-}
+const emulator = emulatorsClosedAfterEach({ webhookBackoffMs: 20 });
 
 async function endpoint(): Promise<CorrectEndpoint> {
   const e = await new CorrectEndpoint(SECRET).start();
@@ -141,7 +139,7 @@ describe('automatic verification', () => {
     await e.verify(manual);
     expect(hook.requests).toHaveLength(2);
     // Past the auto-verify delay, the hand-verified one must not be delivered a second time.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await pause(400);
     expect(hook.requests.map((r) => JSON.parse(r.body.toString()).verificationID)).toEqual([auto, manual]);
   });
 

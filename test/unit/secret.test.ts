@@ -31,6 +31,16 @@ describe('redactor', async () => {
     expect(redact(line, [secret])).not.toContain(JSON.stringify(secret).slice(1, -1));
     expect(redact(`plain ${secret}`, [secret])).not.toContain(secret);
   });
+
+  it('puts the mask where the secret stood, and leaves everything else as it was', () => {
+    const secret = 'se"cr\\et-12345';
+    const masked = redact(JSON.stringify({ echoed: secret, again: `${secret}!` }), [secret]);
+    // Still valid JSON, each occurrence now the mask (first 4 and last 2 characters).
+    expect(JSON.parse(masked)).toEqual({ echoed: 'se"c…45', again: 'se"c…45!' });
+    expect(redact('key whsec_live_0123456789 in a line', ['whsec_live_0123456789'])).toBe('key whse…89 in a line');
+    expect(redact('short abc stays', ['abc'])).toBe('short abc stays'); // too short to mask words safely
+    expect(redact('nothing secret here', ['whsec_live_0123456789', ''])).toBe('nothing secret here');
+  });
 });
 
 describe('the secret of a whole request', async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
 import { openTunnel, reopenDelayMs, type SessionListener, type SessionRequest, type TunnelConnector, type TunnelEvent, type TunnelHandle } from '../../src/tunnel/index.js';
 import { freePort } from '../helpers/ports.js';
+import { pause, until } from '../helpers/until.js';
 
 /** One registration as the fake server sees it; the test decides what the server does. */
 interface Call {
@@ -48,13 +49,6 @@ class FakeTunnelServer {
   }
 }
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 let server: FakeTunnelServer;
@@ -151,9 +145,9 @@ describe('drops and re-opening', () => {
     const call = await server.up(1, 'quiet-fox');
     handle = await pending;
     call.listener.connections(0);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await pause(10);
     call.listener.connections(1);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await pause(150);
     expect(events.filter((e) => e.type === 'down')).toEqual([]);
     expect(server.calls).toHaveLength(1);
   });
@@ -247,7 +241,7 @@ describe('drops and re-opening', () => {
     await handle.close();
     await handle.close();
     expect(second.abandoned).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pause(200);
     expect(server.calls).toHaveLength(2);
   });
 
@@ -257,7 +251,7 @@ describe('drops and re-opening', () => {
     handle = await pending;
     await handle.close();
     call.listener.connections(0);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await pause(150);
     expect(ofType('down')).toEqual([]);
     expect(call.closed).toBe(true);
   });

@@ -3,6 +3,7 @@ import { SendtalkVerifyError } from '../../src/errors.js';
 import { openTunnel } from '../../src/tunnel/index.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { freePort } from '../helpers/ports.js';
+import { pause } from '../helpers/until.js';
 
 let server: LocaltunnelServer;
 
@@ -32,7 +33,7 @@ async function openFails(host: string): Promise<SendtalkVerifyError> {
 async function noRegistrationAfterGivingUp(): Promise<void> {
   server.mode = 'normal';
   const seen = server.registrations.length;
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  await pause(2500);
   expect(server.registrations.slice(seen)).toEqual([]);
   expect(server.clientIds).toEqual([]);
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTunnel, type TunnelEvent, type TunnelHandle } from '../../src/tunnel/index.js';
 import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
+import { until } from '../helpers/until.js';
 
 let server: LocaltunnelServer;
 let listener: ListenerHandle;
@@ -24,13 +25,8 @@ afterEach(async () => {
   await server.stop();
 });
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitFor = (predicate: () => boolean, what: string): Promise<boolean> =>
+  until(predicate, what, { timeoutMs: 15_000, detail: () => `events: ${JSON.stringify(events)}` });
 
 const open = (extra: Partial<Parameters<typeof openTunnel>[0]> = {}): Promise<TunnelHandle> => openTunnel({
   port: listener.port,
@@ -50,7 +46,7 @@ describe('re-opening the tunnel with a real localtunnel client', () => {
     expect((await post(before)).status).toBe(200);
 
     await server.restart();
-    await until(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
+    await waitFor(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
 
     expect(events.find((e) => e.type === 'down')).toMatchObject({ url: before });
     // It asked for the name it had, which the restarted server could give back.
@@ -63,7 +59,7 @@ describe('re-opening the tunnel with a real localtunnel client', () => {
   it('re-registers when the server drops the client while staying up', async () => {
     tunnel = await open();
     server.dropClient(tunnel.subdomain);
-    await until(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
+    await waitFor(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
     expect((await post(tunnel.url)).status).toBe(200);
   });
 
@@ -72,12 +68,12 @@ describe('re-opening the tunnel with a real localtunnel client', () => {
     const before = tunnel.url;
     const name = tunnel.subdomain;
     await server.stop();
-    await until(() => events.some((e) => e.type === 'down'), 'the drop');
+    await waitFor(() => events.some((e) => e.type === 'down'), 'the drop');
     await server.start();
     // Someone else takes the name before this client is back.
     const squatter = await openTunnel({ port: listener.port, host: server.url, subdomain: name });
     try {
-      await until(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
+      await waitFor(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
       const reopened = events.find((e) => e.type === 'reopened');
       expect(reopened).toMatchObject({ previousUrl: before, changed: true });
       expect(tunnel.url).not.toBe(before);
@@ -90,10 +86,10 @@ describe('re-opening the tunnel with a real localtunnel client', () => {
   it('waits for a server that is down, then re-opens', async () => {
     tunnel = await open({ stillDownEveryMs: 300 });
     await server.stop();
-    await until(() => events.some((e) => e.type === 'still-down'), 'a still-down report');
+    await waitFor(() => events.some((e) => e.type === 'still-down'), 'a still-down report');
     expect(events.some((e) => e.type === 'reopened')).toBe(false);
     await server.start();
-    await until(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
+    await waitFor(() => events.some((e) => e.type === 'reopened'), 'the tunnel to re-open');
     expect((await post(tunnel.url)).status).toBe(200);
   });
 });
