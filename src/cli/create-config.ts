@@ -1,4 +1,4 @@
-import { loadConfigSources, pick, pickSecret, ENV_VARS } from '../config.js';
+import { pick, ENV_VARS } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { CreateFlowConfig } from '../flow/create-flow.js';
@@ -6,8 +6,8 @@ import { parseHttpUrl } from '../http/parse-url.js';
 import type { PhoneNumber } from '../phone.js';
 import { describeSecretHeaders, secretHeadersFor } from '../webhook/secret.js';
 import { checkApiUrl } from './config-values.js';
-import { dotenvPath } from './dotenv-flag.js';
 import type { Output } from './output.js';
+import type { CommandStart } from './start-command.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from './parse-flags.js';
 import { resolveTunnel, type TunnelChoice, type TunnelFlags } from './tunnel-flags.js';
 
@@ -20,10 +20,8 @@ export interface CreateConfigFlags extends TunnelFlags {
   language?: string;
   expiry?: string;
   appUrl?: string;
-  apiKey?: string;
   apiUrl?: string;
   apiTimeout?: string;
-  secret?: string;
   secretHeader?: string;
   host?: string;
   port?: string;
@@ -35,8 +33,6 @@ export interface CreateConfigFlags extends TunnelFlags {
   sandboxDelay?: string;
   open?: boolean;
   ui?: boolean;
-  dotenv?: string;
-  envFile?: string;
 }
 
 /** What `create` runs on: the flow's checked values, and the tunnel choice the view words its advice by. */
@@ -47,12 +43,11 @@ export type CreateConfig = Omit<CreateFlowConfig, 'signal' | 'onEvent' | 'onTrac
  * a URL, a duration in ms), in the order the errors and warnings have always come. The flow checks
  * none of it again.
  */
-export async function resolveCreateConfig(flags: CreateConfigFlags, output: Output): Promise<CreateConfig> {
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
+export async function resolveCreateConfig(flags: CreateConfigFlags, start: CommandStart<Output>): Promise<CreateConfig> {
+  const { output, sources } = start;
   const sandbox = flags.sandbox ?? false;
-  const apiKey = pick(flags.apiKey, ENV_VARS.apiKey, sources).value;
-  const secret = pickSecret(flags.secret, sources).value;
-  output.protect(apiKey, secret);
+  const apiKey = start.apiKey.value;
+  const secret = start.secret.value;
 
   if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
   // The sandbox runs its own API: a stale SENDTALK_API_URL in .env must not stop it.
@@ -97,7 +92,7 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, output: Outp
 /** The numeric flags (port, expiry, durations) and --app-url, in the order their errors have always come. */
 function checkValues(flags: CreateConfigFlags): Pick<CreateConfig, 'port' | 'expiryMinutes' | 'timeoutMs' | 'apiTimeoutMs' | 'sandboxDelayMs'> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
-  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, '--expiry', { min: 1, max: 1440 }, 'Pass the minutes until expiry, e.g. --expiry 10.');
+  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   if (timeoutMs === 0) {
     throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {

@@ -14,21 +14,11 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerWait } from './commands/wait.js';
-
-/** What a command leaves for the top level: its Output (for --json and masking) and exit code. */
-export interface RunContext {
-  output?: Output;
-  /** `--json` was given: a usage error found by the argument parser is a JSON document too. */
-  json?: 'document' | 'ndjson';
-  /** The command's name, as given (for titles of CI annotations). */
-  command?: string;
-}
+import type { CommandRunner, RunContext } from './run-context.js';
+import { sentence } from '../render/sentence.js';
 
 /** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
 const NDJSON_COMMANDS = new Set(['listen', 'emulator']);
-
-/** Runs a command's body and records its exit code; commands set `ctx.output` as soon as they have one. */
-export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
 
 /**
  * The CLI's entry point and the only place that exits. Commands return an exit code or throw a
@@ -102,10 +92,10 @@ function fail(ctx: RunContext, error: unknown): void {
     process.stderr.write(`  ${hint}\n`);
     const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined });
     const message = error.message.replace(/^error: /, '');
-    const sentence = message.charAt(0).toUpperCase() + message.slice(1);
-    githubActions(output)?.error(`${sentence} ${hint}`, `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`);
+    const text = sentence(message);
+    githubActions(output)?.error(`${text} ${hint}`, `sendtalk-verify${ctx.command ? ` ${ctx.command}` : ''}`);
     if (ctx.json) {
-      output.document({ status: 'error', error: { category: 'usage', message: sentence, hint, code: error.code, exitCode: 2 } });
+      output.document({ status: 'error', error: { category: 'usage', message: text, hint, code: error.code, exitCode: 2 } });
       output.flush();
     }
     return exitWhenWritten(2);

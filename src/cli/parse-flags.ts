@@ -3,11 +3,24 @@ import { SendtalkVerifyError } from '../errors.js';
 import { HEADER_NAME } from '../http/header-name.js';
 import type { Output } from './output.js';
 
+/** What a whole-number flag accepts, and what its error says. */
+export interface WholeNumberRule {
+  /** The flag's name, e.g. `--expiry`, for the error. */
+  flag: string;
+  min: number;
+  max: number;
+  /** The error's hint: an example of a good value. */
+  hint: string;
+  /** What the value is, when "a whole number from min to max" says it worse (e.g. "a port number"). */
+  noun?: string;
+}
+
 /** Parses a flag that takes a whole number within [min, max]; the error names the flag and an example. */
-export function parseWholeNumber(text: string, flag: string, range: { min: number; max: number }, hint: string, noun?: string): number {
+export function parseWholeNumber(text: string, rule: WholeNumberRule): number {
+  const { flag, min, max, hint, noun } = rule;
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < range.min || n > range.max) {
-    const what = noun ?? (range.max === Number.MAX_SAFE_INTEGER ? `a whole number from ${range.min} up` : `a whole number from ${range.min} to ${range.max}`);
+  if (!/^\d+$/.test(text.trim()) || n < min || n > max) {
+    const what = noun ?? (max === Number.MAX_SAFE_INTEGER ? `a whole number from ${min} up` : `a whole number from ${min} to ${max}`);
     throw new SendtalkVerifyError('usage', `${flag} "${text}" is not ${what}.`, { hint });
   }
   return n;
@@ -15,7 +28,7 @@ export function parseWholeNumber(text: string, flag: string, range: { min: numbe
 
 /** `--port`: 0 means "pick a free one", which is also what omitting it does. */
 export function parsePort(text: string): number {
-  return parseWholeNumber(text, '--port', { min: 0, max: 65535 }, 'Pass a port from 1 to 65535, or omit --port (or pass 0) to pick a free one.', 'a port number');
+  return parseWholeNumber(text, { flag: '--port', min: 0, max: 65535, hint: 'Pass a port from 1 to 65535, or omit --port (or pass 0) to pick a free one.', noun: 'a port number' });
 }
 
 /** `--secret-header`: refused before anything starts, since Node would throw on the first request. */

@@ -18,17 +18,23 @@ export function stopSignal(): NodeJS.Signals | undefined {
 }
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** How `interruptOnSignals` behaves around the cleanup; every field has a default. */
+export interface InterruptOptions {
+  /** Runs just before a forced exit (to stop a spinner). */
+  onForcedExit?: () => void;
+  /** How long the cleanup may take before a watchdog exits anyway (default 5 s). */
+  graceMs?: number;
+  /** Hears the first signal (to say that cleanup is under way). */
+  onInterrupt?: (name: NodeJS.Signals) => void;
+}
+
 /**
  * Turns the first SIGINT/SIGTERM/SIGHUP into an abort (so the command can close its tunnel and
  * servers), and a second one into an immediate exit. If the cleanup hangs, a watchdog exits anyway
- * after `graceMs`. `onInterrupt` hears the first signal (to say that cleanup is under way);
- * `onForcedExit` runs just before a forced exit (to stop a spinner).
+ * after `graceMs`.
  */
-export function interruptOnSignals(
-  onForcedExit: () => void = () => {},
-  graceMs = 5000,
-  onInterrupt?: (name: NodeJS.Signals) => void,
-): { signal: AbortSignal; dispose(): void } {
+export function interruptOnSignals(options: InterruptOptions = {}): { signal: AbortSignal; dispose(): void } {
+  const { onForcedExit = () => {}, graceMs = 5000, onInterrupt } = options;
   const controller = new AbortController();
   const forcedExit = (why: string): never => {
     try {

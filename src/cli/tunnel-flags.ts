@@ -1,13 +1,13 @@
 import { Option, type Command } from 'commander';
 import { ENV_VARS, pick, type ConfigSources } from '../config.js';
-import { formatDuration, parseDuration } from '../duration.js';
+import { parseDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js';
-import { DEFAULT_TUNNEL_HOST, type TunnelEvent } from '../tunnel/types.js';
+import { DEFAULT_TUNNEL_HOST } from '../tunnel/types.js';
 import type { TunnelChoice as CoreTunnelChoice } from '../tunnel/expose-listener.js';
 import type { Output } from './output.js';
 import { parseHttpUrl } from '../http/parse-url.js';
-import { parseHeaderName } from './parse-flags.js';
+import { secretHeaderOption, secretOption } from './common-flags.js';
 import { fromSource } from './config-values.js';
 
 /** The tunnel flags `create` and `listen` share. */
@@ -27,8 +27,8 @@ export const DEFAULT_TUNNEL_TIMEOUT = '20s';
 /** The webhook listener's flags, shared by `create` and `listen`. */
 export function addListenerOptions(command: Command): Command {
   return command
-    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', 'the one header that carries the webhook secret (default: X-Secret-Key or Secret-Key)', parseHeaderName)
+    .addOption(secretOption())
+    .addOption(secretHeaderOption('the one header that carries the webhook secret (default: X-Secret-Key or Secret-Key)'))
     .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
     .option('--port <port>', 'port of the webhook listener (default: a free one)')
     .option('--path <path>', 'path of the webhook listener (default: /webhook)');
@@ -78,45 +78,4 @@ export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaul
 
 function checkPublicUrl(url: string): void {
   parseHttpUrl(url, '--public-url', 'Pass the URL your tunnel gives you, e.g. --public-url https://abc.ngrok.app.');
-}
-
-/** The lines that go with a webhook URL: where it goes, and how to keep it. */
-export function webhookUrlAdvice(output: Output, webhookUrl: string, choice: TunnelChoice): void {
-  const c = output.c;
-  output.info(`  Webhook URL: ${c.bold(webhookUrl)}`);
-  const keep = choice.kind === 'localtunnel' && !choice.subdomain ? ' --subdomain NAME keeps it the same next time.' : '';
-  output.info(c.dim(`  Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Webhook URL.${keep}`));
-}
-
-/**
- * Shows a tunnel event to a person (stderr). `webhookUrl` is the current public webhook URL.
- * Events for `--debug` only go to the trace.
- */
-export function showTunnelEvent(output: Output, event: TunnelEvent, webhookUrl: string | undefined, previousWebhookUrl?: string): void {
-  switch (event.type) {
-    case 'subdomain-replaced':
-      output.warn(`The tunnel server gave the subdomain "${event.assigned}" instead of "${event.requested}" (it is taken, or was refused).`);
-      output.info(`  The webhook URL is ${webhookUrl ?? event.url}: set that in the dashboard, or pick another --subdomain.`);
-      break;
-    case 'down':
-      output.warn(`The tunnel dropped (${event.reason}); re-opening${event.retryInMs > 0 ? ` in ${formatDuration(event.retryInMs)}` : ''}…`);
-      break;
-    case 'still-down':
-      output.warn(`The tunnel is still down after ${formatDuration(event.downForMs)}; still trying (Ctrl-C to stop).`);
-      break;
-    case 'reopened':
-      if (event.changed) {
-        output.warn(`The tunnel re-opened with a NEW URL: ${webhookUrl}`);
-        output.info(`  Update the Webhook URL in the SendTalk dashboard (it was ${previousWebhookUrl}). --subdomain NAME asks for a stable one.`);
-      } else {
-        output.success(`The tunnel re-opened at the same URL: ${webhookUrl}`);
-      }
-      break;
-    case 'error':
-      output.trace(`tunnel: ${event.message}`);
-      break;
-    case 'request':
-      output.trace(`tunnel: ${event.method} ${event.path}`);
-      break;
-  }
 }

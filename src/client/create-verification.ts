@@ -4,15 +4,14 @@ import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
 import { parsePhone, type PhoneNumber } from '../phone.js';
 import { parseVerification, type Verification } from './parse-verification.js';
 import { parseHttpUrl } from '../http/parse-url.js';
-import { postJson, retryAfterMs, type HttpAnswer } from '../http/post-json.js';
+import { postJson, retryAfterMs, type HttpAnswer, type PostJsonOptions } from '../http/post-json.js';
 
 export const DEFAULT_API_URL = 'https://sendtalk-api.taptalk.io';
 export const CREATE_PATH = '/api/v1/verification/create_whatsapp_verification';
 export type LanguageCode = 'en' | 'id';
 
-export interface CreateVerificationOptions {
-  /** SendTalk API key, sent as the `API-Key` header. Never printed. */
-  apiKey: string;
+/** A create request as a caller gives it, and how to reach the API (the key, the bounds, the retries). */
+export interface CreateVerificationOptions extends PostJsonOptions {
   /** Phone number in any common notation; sent as digits with the country code. */
   phone: string;
   /** Language of the WhatsApp message. @default 'en' */
@@ -23,21 +22,6 @@ export interface CreateVerificationOptions {
   appUrl?: string;
   /** API base URL. @default 'https://sendtalk-api.taptalk.io' */
   apiUrl?: string;
-  /** Bound on connecting to the API. @default 10_000 */
-  connectTimeoutMs?: number;
-  /** Bound on waiting for the response headers and then its body. @default 15_000 */
-  responseTimeoutMs?: number;
-  /**
-   * Bound on the whole call, every attempt and wait between them included: past it the call fails
-   * saying what it waited for. @default 25_000
-   */
-  timeoutMs?: number;
-  /** Extra attempts for failures that are safe to retry (connection refused, 429, 502/503/504). @default 2 */
-  retries?: number;
-  /** Cancels the request (Ctrl-C). */
-  signal?: AbortSignal;
-  /** Receives one line per HTTP exchange, secrets masked; for `--debug`. */
-  onTrace?: (line: string) => void;
 }
 
 /** Maps the field names SendTalk blames in errors to the flag that sets them. */

@@ -16,18 +16,22 @@ export interface HttpAnswer { status: number; headers: Record<string, string | s
 
 /** How to reach the API: the key, the bounds, the retries. */
 export interface PostJsonOptions {
-  /** Sent as the `API-Key` header; masked in traces. */
+  /** SendTalk API key, sent as the `API-Key` header. Never printed. */
   apiKey: string;
-  /** Bound on connecting. @default 10_000 */
+  /** Bound on connecting to the API. @default 10_000 */
   connectTimeoutMs?: number;
   /** Bound on waiting for the response headers and then its body. @default 15_000 */
   responseTimeoutMs?: number;
-  /** Bound on the whole call, every attempt and wait between them included. @default DEFAULT_API_TIMEOUT_MS */
+  /**
+   * Bound on the whole call, every attempt and wait between them included: past it the call fails
+   * saying what it waited for. @default 25_000
+   */
   timeoutMs?: number;
-  /** Extra attempts for failures that are safe to retry. @default 2 */
+  /** Extra attempts for failures that are safe to retry (connection refused, 429, 502/503/504). @default 2 */
   retries?: number;
+  /** Cancels the request (Ctrl-C). */
   signal?: AbortSignal;
-  /** One line per HTTP exchange, the key masked. */
+  /** Receives one line per HTTP exchange, secrets masked; for `--debug`. */
   onTrace?: (line: string) => void;
 }
 

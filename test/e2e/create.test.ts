@@ -63,7 +63,7 @@ describe('create --sandbox', () => {
     const r = await runCli(['create', '--sandbox', '--json', '--timeout', '1s', '--sandbox-delay', '1m']);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'timeout', verifiedAt: null });
-    expect(r.stderr).toMatch(/No delivery arrived: no verified webhook within/);
+    expect(r.stderr).toMatch(/No delivery arrived\. No verified webhook within/);
   });
 
   it('exits 130 on Ctrl-C while waiting and frees the listener port', async () => {

@@ -98,7 +98,7 @@ describe('listen --tunnel none --json', () => {
     const r1 = await none.proc.done;
     expect(r1.code).toBe(3);
     // The likeliest cause leads: what arrived, then how long was waited.
-    expect(r1.stderr).toMatch(/1 delivery arrived and was refused: secret key is missing \(no X-Secret-Key or Secret-Key header\): no accepted delivery within 700 ms \(0 accepted, 1 refused\)/);
+    expect(r1.stderr).toMatch(/1 delivery arrived and was refused: secret key is missing \(no X-Secret-Key or Secret-Key header\)\. No accepted delivery within 700 ms \(0 accepted, 1 refused\)/);
     expect(none.proc.lines().at(-1)).toMatchObject({ type: 'done', reason: 'timeout', exitCode: 3, refusedBy: { 'secret-missing': 1 }, diagnosis: { cause: expect.stringMatching(/secret key is missing/) } });
 
     const one = await listenJson('--timeout', '700ms');
@@ -112,7 +112,7 @@ describe('listen --tunnel none --json', () => {
     const r = await proc.done;
     expect(r.code).toBe(3);
     expect(proc.lines().at(-1)).toMatchObject({ type: 'done', reason: 'timeout', accepted: 1, exitCode: 3 });
-    expect(r.stderr).toMatch(/Only 1 of 2 deliveries arrived: no more within 700 ms \(1 accepted, 0 refused\)/);
+    expect(r.stderr).toMatch(/Only 1 of 2 deliveries arrived\. No more within 700 ms \(1 accepted, 0 refused\)/);
   });
 
   it('with --public-url opens no tunnel, announces that URL and probes it', async () => {

@@ -140,7 +140,7 @@ describe('create: the event decides, and a wait says why it ended', () => {
     const old = { secret: 'whsec_the_previous_save_1', webhookAttempts: 3, webhookBackoffMs: 20 };
     const text = await createAgainst(old, '--timeout', '1500ms');
     expect(text.r.code).toBe(3);
-    expect(text.r.stderr).toMatch(/✖ 3 deliveries arrived and were refused: secret key is invalid: no verified webhook within .+ \(3 received; 3 refused: 3× secret key is invalid\)\./);
+    expect(text.r.stderr).toMatch(/✖ 3 deliveries arrived and were refused: secret key is invalid\. No verified webhook within .+ \(3 received; 3 refused: 3× secret key is invalid\)\./);
     expect(text.r.stderr).toMatch(/SENDTALK_WEBHOOK_SECRET \(or --secret\) must be the secret shown after the last save of Verification Config/);
     expect(text.r.stderr).not.toMatch(/check the Webhook URL/i);
     neverTheSecret(text.r.stderr.replace(/x/g, ''));
@@ -172,7 +172,7 @@ describe('create: the event decides, and a wait says why it ended', () => {
   it('nothing at all with --tunnel none: says SendTalk cannot reach a local listener', async () => {
     const { r } = await createAgainst({ autoVerifyMs: false }, '--timeout', '500ms');
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/No delivery arrived: no verified webhook within/);
+    expect(r.stderr).toMatch(/No delivery arrived\. No verified webhook within/);
     expect(r.stderr).toMatch(/The listener is local \(--tunnel none\): SendTalk cannot reach it/);
   });
 });

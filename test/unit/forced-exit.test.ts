@@ -16,7 +16,7 @@ function interruptTwice() {
   const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
   vi.spyOn(process, 'removeAllListeners').mockImplementation(() => process);
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const interrupt = interruptOnSignals(() => {}, 60_000);
+  const interrupt = interruptOnSignals({ graceMs: 60_000 });
   try {
     process.emit('SIGINT', 'SIGINT');
     process.emit('SIGINT', 'SIGINT');

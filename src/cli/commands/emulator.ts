@@ -1,29 +1,26 @@
 import { Command, Option } from 'commander';
-import { ENV_VARS, loadConfigSources, pickSecret } from '../../config.js';
-import { formatDuration, parseDuration } from '../../duration.js';
+import { ENV_VARS } from '../../config.js';
+import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
-import type { EmulatorEvent, EmulatorHandle } from '../../emulator/index.js';
-import { keyValueRows } from '../../render/style.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { parseShape, RESPONSE_ALIAS_SETS, type EmulatorShape } from '../../emulator/shapes.js';
 import { examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
-import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
-import { NdjsonOutput, type Output } from '../output.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
+import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
+import { startCommand } from '../start-command.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
-import { parsePort, parseHeaderName, warnIfNotLoopback } from '../parse-flags.js';
+import { parsePort, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
+import { EmulatorView, type EmulatorSettings } from '../views/emulator-view.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
 export const DEFAULT_EMULATOR_PORT = 4010;
 
-interface EmulatorFlags {
+interface EmulatorFlags extends OutputFlags, SecretFlags {
   port?: string;
   host?: string;
   apiKey?: string;
   webhookUrl?: string;
-  secret?: string;
-  secretHeader?: string;
   autoVerify?: string;
   latency?: string;
   responseAliases?: string;
@@ -31,47 +28,30 @@ interface EmulatorFlags {
   webhookShape?: 'flat' | 'wrapped';
   webhookStatus?: string;
   readyFile?: string;
-  json?: boolean;
-  dotenv?: string;
-  envFile?: string;
-  debug?: boolean;
-  quiet?: boolean;
-}
-
-/** What the emulator was started with, for the ready line (never a secret). */
-interface EmulatorSettings {
-  /** The path of SendTalk's create endpoint. */
-  createPath: string;
-  apiKeyRequired: boolean;
-  webhookUrl?: string;
-  secretHeader: string;
-  secretSet: boolean;
-  autoVerifyMs: number | false;
-  latencyMs: number;
 }
 
 export function registerEmulator(program: Command, runner: CommandRunner, ctx: RunContext): void {
-  program
+  const command = program
     .command('emulator')
     .description('run a SendTalk-compatible API on this machine: the create endpoint, the verified webhook, a control API and fault injection')
     .option('--port <port>', `port to listen on; 0 picks a free one (default: ${DEFAULT_EMULATOR_PORT})`)
     .option('--host <address>', 'address to bind (default: 127.0.0.1)')
     .option('--api-key <key>', 'accept only this API-Key (default: any non-empty key)')
     .option('--webhook-url <url>', 'where to deliver the verified webhook (default: nowhere)')
-    .option('--secret <secret>', `secret sent with each webhook (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
+    .addOption(secretOption(`secret sent with each webhook (env ${ENV_VARS.secret})`))
+    .addOption(secretHeaderOption())
     .option('--auto-verify <duration>', 'deliver the verified webhook this long after each create, or "off" to wait for the control API (default: 2s)')
     .option('--latency <duration>', 'delay every API answer by this long (default: 0)')
     .option('--response-aliases <n>', `name the create answer's fields with alias set n, 0 to ${RESPONSE_ALIAS_SETS - 1}, as a client must accept them (default: 0: verificationID, waLink, …)`)
     .option('--response-nested', "put the create answer's fields one level down, in data.verification")
     .addOption(new Option('--webhook-shape <shape>', "the webhook's form: flat, or wrapped as TapTalk's webhooks are (default: flat)").choices(['flat', 'wrapped']))
     .option('--webhook-status <status>', 'the status the webhook carries, e.g. failed (default: verified)')
-    .option('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command')
-    .option('--json', 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt')
-    .addOption(dotenvOption())
-    .addOption(envFileOption())
-    .option('--debug', 'show stack traces on errors')
-    .option('-q, --quiet', 'print only the request and webhook lines')
+    .option('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command');
+  addOutputOptions(command, {
+    json: 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt',
+    debug: 'show stack traces on errors',
+    quiet: 'print only the request and webhook lines',
+  })
     .addHelpText('after', examples([
       ['sendtalk-verify emulator', `SendTalk on http://127.0.0.1:${DEFAULT_EMULATOR_PORT}: point your app's API URL at it`],
       ['sendtalk-verify emulator --api-key test_key --webhook-url http://localhost:3000/webhook --secret test_secret', 'the whole loop: your app creates, the emulator calls its webhook 2 s later'],
@@ -94,12 +74,7 @@ missing-fields {fields}; each for the next "count" API requests (default 1).
 }
 
 async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<number> {
-  // Under --json stdout is NDJSON, an error included.
-  const output = new NdjsonOutput({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
-  ctx.output = output;
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
-  const secret = pickSecret(flags.secret, sources).value;
-  output.protect(flags.apiKey, secret);
+  const { output, secret: { value: secret } } = startCommand(flags, ctx, { ndjson: true });
   if (flags.apiKey === '') throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
   const port = parsePort(flags.port ?? String(DEFAULT_EMULATOR_PORT));
   const autoVerifyMs = parseAutoVerify(flags.autoVerify ?? '2s');
@@ -125,8 +100,10 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   const readyFile = flags.readyFile === undefined ? undefined : await import('../../ready-file.js');
   if (flags.readyFile !== undefined) await readyFile!.removeReadyFile(flags.readyFile);
   const view = new EmulatorView(output);
-  const interrupt = interruptOnSignals(() => {}, undefined, (name) => {
-    output.info(`Stopping (${name}): closing the emulator… (Ctrl-C again quits at once)`);
+  const interrupt = interruptOnSignals({
+    onInterrupt: (name) => {
+      output.info(`Stopping (${name}): closing the emulator… (Ctrl-C again quits at once)`);
+    },
   });
   try {
     const emulator = await startEmulator({
@@ -165,17 +142,6 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   }
 }
 
-/** A row for a shape other than the default, so a test author sees what the emulator sends. */
-function shapeRow(shape: Readonly<EmulatorShape>): Array<[string, string]> {
-  const parts = [
-    shape.responseAliases !== 0 ? `answer alias set ${shape.responseAliases}` : '',
-    shape.responseNested ? 'answer nested in data.verification' : '',
-    shape.webhook !== 'flat' ? `${shape.webhook} webhook` : '',
-    shape.webhookStatus !== 'verified' ? `webhook status "${shape.webhookStatus}"` : '',
-  ].filter(Boolean);
-  return parts.length ? [['Shape', parts.join(', ')]] : [];
-}
-
 /** The shape flags, checked by the same rules as the control API's `PUT /_emulator/shape`. */
 function emulatorShape(flags: EmulatorFlags): Partial<EmulatorShape> {
   const aliases = flags.responseAliases;
@@ -200,84 +166,4 @@ function parseAutoVerify(text: string): number | false {
     if (!(error instanceof SendtalkVerifyError)) throw error;
     throw new SendtalkVerifyError('usage', error.message, { hint: 'Write a delay such as 2s, 500ms or 1m, or "off" to deliver only on a control call.' });
   }
-}
-
-/** Draws the emulator's life: the ready line and one line per request and webhook attempt, on stdout. */
-class EmulatorView {
-  /** Set once shutting down: deliveries cut short by the close are not news, and 'stopped' stays last. */
-  private closed = false;
-
-  constructor(private readonly output: Output) {}
-
-  closing(): void {
-    this.closed = true;
-  }
-
-  ready(emulator: EmulatorHandle, s: EmulatorSettings): void {
-    const { output } = this;
-    if (output.json) {
-      output.document({
-        type: 'ready',
-        url: emulator.url,
-        createUrl: `${emulator.url}${s.createPath}`,
-        controlUrl: `${emulator.url}/_emulator`,
-        apiKeyRequired: s.apiKeyRequired,
-        webhookUrl: s.webhookUrl ?? null,
-        secretHeader: s.secretHeader,
-        secretSet: s.secretSet,
-        autoVerifyMs: s.autoVerifyMs === false ? null : s.autoVerifyMs,
-        latencyMs: s.latencyMs,
-        shape: emulator.shape,
-      }, false);
-      return;
-    }
-    output.result(`SendTalk emulator listening on ${emulator.url}`);
-    const webhook = s.webhookUrl
-      ? `${s.webhookUrl}, ${s.secretSet ? `${s.secretHeader} header set` : `no ${s.secretHeader} header (pass --secret)`}, ${s.autoVerifyMs === false ? 'on a control call' : `${formatDuration(s.autoVerifyMs)} after each create`}`
-      : 'not delivered (pass --webhook-url)';
-    output.info(keyValueRows([
-      ['Create', `POST ${emulator.url}${s.createPath}`],
-      ['API key', s.apiKeyRequired ? 'only the one given with --api-key' : 'any non-empty API-Key header (pass --api-key to require one)'],
-      ['Webhook', webhook],
-      ['Control', `${emulator.url}/_emulator (verifications, verify, webhooks, faults, shape)`],
-      ...shapeRow(emulator.shape),
-    ]));
-    output.info(output.c.dim('  Press Ctrl-C to stop (SIGTERM stops it with exit 0).'));
-  }
-
-  onEvent(event: EmulatorEvent): void {
-    if (event.type === 'created' || this.closed) return; // a created verification shows in its request line
-    const { output } = this;
-    const at = new Date();
-    if (output.json) {
-      if (event.type === 'request') {
-        const { type, ...rest } = event;
-        output.document({ type, at: at.toISOString(), ...rest }, false);
-      }
-      else output.document({ type: 'webhook', at: at.toISOString(), verificationId: event.id, url: event.url, attempt: event.attempt.attempt, of: event.attempts, status: event.attempt.status ?? null, error: event.attempt.error ?? null, ms: event.attempt.ms, delivered: event.delivered, final: event.final }, false);
-      return;
-    }
-    const time = clock(at);
-    if (event.type === 'request') {
-      const answer = event.httpStatus === 0 ? 'no answer' : String(event.httpStatus);
-      const envelope = event.envelopeStatus === undefined ? '' : event.envelopeStatus === 200 ? ' (status 200)' : ` (status ${event.envelopeStatus}: ${event.error ?? ''})`;
-      const extra = [event.verificationId && `created ${event.verificationId}`, event.fault && `fault: ${event.fault}`, event.envelopeStatus === undefined && event.error].filter(Boolean).join(', ');
-      output.result(`${time}  ${event.method} ${event.path} → ${answer}${envelope}  ${formatDuration(event.ms)}${extra ? `  ${extra}` : ''}`);
-      return;
-    }
-    const a = event.attempt;
-    const outcome = event.delivered ? 'delivered' : event.final ? 'gave up' : 'will retry';
-    output.result(`${time}  webhook ${event.id} → ${event.url}  ${a.status ?? a.error}  ${formatDuration(a.ms)}  attempt ${a.attempt}/${event.attempts}, ${outcome}`);
-  }
-
-  stopped(reason: unknown): void {
-    const why = reason instanceof Error ? reason.message : 'Interrupted.';
-    if (this.output.json) this.output.document({ type: 'stopped', reason: why }, false);
-    this.output.info(`${why} The emulator is closed.`);
-  }
-}
-
-function clock(date: Date): string {
-  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }

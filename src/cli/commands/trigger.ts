@@ -1,27 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { LanguageCode } from '../../client/create-verification.js';
-import { ENV_VARS, loadConfigSources, pickSecret } from '../../config.js';
-import { formatDuration, parseDuration } from '../../duration.js';
+import { ENV_VARS } from '../../config.js';
+import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
-import { renderTable } from '../../render/table.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
-import type { CaseResult, CheckReport, Outcome, ReplayReport, SendReport, VerifiedEvent } from '../../trigger/index.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
-import { code, githubActions, markdownTable, type GithubActions } from '../github-actions.js';
-import { dotenvOption, dotenvPath, envFileOption } from '../dotenv-flag.js';
-import { Output } from '../output.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
+import { githubActions } from '../github-actions.js';
+import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
+import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
-import { languageOption, parseWholeNumber, parseHeaderName } from '../parse-flags.js';
+import { languageOption, parseWholeNumber } from '../parse-flags.js';
+import { TriggerView } from '../views/trigger-view.js';
 
-/** Exit code when the endpoint answered wrong (or not at all). */
-const CHECK_FAILED_EXIT = 5;
-
-interface TriggerFlags {
+interface TriggerFlags extends OutputFlags, SecretFlags {
   url?: string;
-  secret?: string;
-  secretHeader?: string;
   phone?: string;
   id?: string;
   language?: LanguageCode;
@@ -30,20 +24,15 @@ interface TriggerFlags {
   replay?: string;
   requestTimeout?: string;
   oversizeBytes?: string;
-  json?: boolean;
-  dotenv?: string;
-  envFile?: string;
-  debug?: boolean;
-  quiet?: boolean;
 }
 
 export function registerTrigger(program: Command, runner: CommandRunner, ctx: RunContext): void {
-  program
+  const command = program
     .command('trigger')
     .description('send a signed "verified" event to a webhook URL; --check grades the endpoint, --replay re-sends a listen --log file')
     .option('--url <url>', 'the webhook URL to send to (required)')
-    .option('--secret <secret>', `webhook secret from Verification Config (env ${ENV_VARS.secret})`)
-    .option('--secret-header <name>', `header that carries the secret (default: ${DEFAULT_SECRET_HEADER})`, parseHeaderName)
+    .addOption(secretOption())
+    .addOption(secretHeaderOption())
     .addOption(new Option('--phone <number>', 'phone number in the event (default: 6281234567890)').conflicts(['payload', 'replay']))
     .addOption(new Option('--id <id>', 'verification id in the event (default: a random UUID)').conflicts(['payload', 'replay']))
     .addOption(languageOption('language code in the event (default: en)').conflicts(['payload', 'replay']))
@@ -51,12 +40,12 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
     .addOption(new Option('--check', 'also send the cases a correct endpoint must refuse, and grade it in a table').conflicts('replay'))
     .option('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged')
     .option('--request-timeout <duration>', 'bound on each request, from connecting to the last byte (default: 10s)')
-    .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)')
-    .option('--json', 'print one JSON document on stdout and nothing else there')
-    .addOption(dotenvOption())
-    .addOption(envFileOption())
-    .option('--debug', 'show each request as it is answered (secrets stay hidden)')
-    .option('-q, --quiet', 'print only the result')
+    .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)');
+  addOutputOptions(command, {
+    json: 'print one JSON document on stdout and nothing else there',
+    debug: 'show each request as it is answered (secrets stay hidden)',
+    quiet: 'print only the result',
+  })
     .addHelpText('after', examples([
       ['sendtalk-verify trigger --url http://localhost:3000/webhooks/sendtalk --secret "$SECRET"', 'send one verified event, as SendTalk would'],
       ['sendtalk-verify trigger --url https://staging.example.com/webhooks/sendtalk --check --json', 'CI smoke test: grade the endpoint, exit 5 if a case fails'],
@@ -74,11 +63,7 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
 }
 
 async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ json: flags.json, debug: flags.debug, quiet: flags.quiet });
-  ctx.output = output;
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
-  const secret = pickSecret(flags.secret, sources).value;
-  output.protect(secret);
+  const { output, secret: { value: secret } } = startCommand(flags, ctx);
   if (!flags.url) {
     throw new SendtalkVerifyError('usage', 'No webhook URL.', { hint: 'Pass --url with the URL registered in Verification Config, e.g. --url http://localhost:3000/webhook.' });
   }
@@ -87,7 +72,7 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
   // The trigger core loads on use, so `--help` stays fast.
   const core = await import('../../trigger/index.js');
-  const interrupt = interruptOnSignals(() => {});
+  const interrupt = interruptOnSignals();
   const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS, githubActions(output));
   // Validate, then announce: a usage error must not follow a line saying the work has started.
   core.checkWebhookUrl(flags.url);
@@ -140,85 +125,4 @@ function positiveDuration(text: string, flag: string): number {
 }
 
 const parseOversize = (text: string): number =>
-  parseWholeNumber(text, '--oversize-bytes', { min: 1024, max: 256 * 1024 * 1024 }, 'Pass e.g. --oversize-bytes 2097152 (2 MiB).');
-
-/** Draws trigger's reports: the result on stdout (table, or one JSON document), progress on stderr. */
-class TriggerView {
-  constructor(private readonly output: Output, private readonly timeoutMs: number, private readonly actions?: GithubActions) {}
-
-  starting(what: string): void {
-    this.output.info(`${what} (at most ${formatDuration(this.timeoutMs)} per request)…`);
-  }
-
-  send(report: SendReport, event: VerifiedEvent): number {
-    const { output } = this;
-    if (output.json) output.document({ mode: 'send', ...report });
-    const mark = report.passed ? '✔' : '✖';
-    const facts = [
-      event.source === 'file' ? 'from --payload' : 'verified event',
-      report.event.verificationId && `id ${report.event.verificationId}`,
-      report.event.phone && `phone ${report.event.phone}`,
-      `${report.event.bytes} bytes`,
-      report.secretSent ? `${report.secretHeader} sent` : `no ${report.secretHeader}`,
-    ].filter(Boolean).join(', ');
-    output.result(`${mark} ${gotText(report.got)} from ${report.url}`);
-    output.result(`  event  ${facts}`);
-    if (report.got.bodyStart) output.result(`  body   ${oneLine(report.got.bodyStart)}`);
-    if (!report.passed) output.result(`  Expected 2xx: SendTalk counts anything else as a failed delivery.`);
-    return report.passed ? 0 : CHECK_FAILED_EXIT;
-  }
-
-  check(report: CheckReport): number {
-    const { output } = this;
-    if (output.json) output.document({ mode: 'check', ...report });
-    output.result(renderTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), verdict(c.verdict)])));
-    output.result('');
-    const { passed, total } = report.summary;
-    if (this.actions) {
-      this.actions.summary([
-        `### sendtalk-verify trigger --check ${code(report.url)}`,
-        '',
-        markdownTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), c.verdict === 'pass' ? '✅ pass' : '❌ FAIL'])),
-        '',
-        report.passed ? `✅ All ${total} checks passed.` : `❌ ${total - passed} of ${total} checks failed:`,
-        ...report.cases.filter((c) => c.advice !== null).map((c) => `- **${c.name}**: ${c.advice}`),
-      ].join('\n'));
-      for (const c of report.cases.filter((x) => x.verdict === 'fail')) {
-        this.actions.error(`${c.name}: expected ${c.expected}, got ${gotText(c.got)}. ${c.advice ?? ''}`.trim(), `Webhook check failed: ${report.url}`);
-      }
-    }
-    if (report.passed) {
-      output.result(`✔ All ${total} checks passed for ${report.url}.`);
-      return 0;
-    }
-    output.result(`✖ ${total - passed} of ${total} checks failed for ${report.url}:`);
-    for (const c of report.cases.filter((x): x is CaseResult & { advice: string } => x.advice !== null)) output.result(`  ${c.name}: ${c.advice}`);
-    return CHECK_FAILED_EXIT;
-  }
-
-  replay(report: ReplayReport, file: string): number {
-    const { output } = this;
-    if (output.json) output.document({ mode: 'replay', file, ...report });
-    output.result(renderTable(['seq', 'received', 'bytes', 'got', 'verdict'], report.deliveries.map((d) => [`#${d.seq}`, d.receivedAt, String(d.bytes), gotText(d.got), verdict(d.verdict)])));
-    output.result('');
-    const { replayed, failed } = report.summary;
-    output.result(report.passed
-      ? `✔ Replayed ${replayed} deliver${replayed === 1 ? 'y' : 'ies'} to ${report.url}: all answered 2xx.`
-      : `✖ ${failed} of ${replayed} replayed deliveries were not answered 2xx by ${report.url}.`);
-    for (const s of report.skipped) output.result(`  skipped ${s.line === undefined ? `#${s.seq}` : `line ${s.line}`}: ${s.reason}`);
-    if (!report.secretSent) output.info(`No secret was sent: pass --secret (or set ${ENV_VARS.secret}) if the endpoint checks ${report.secretHeader}.`);
-    return report.passed ? 0 : CHECK_FAILED_EXIT;
-  }
-}
-
-function gotText(got: Outcome): string {
-  return got.status === null ? got.summary : `${got.summary} (${formatDuration(got.ms)})`;
-}
-
-function verdict(v: 'pass' | 'fail'): string {
-  return v === 'pass' ? '✔ pass' : '✖ FAIL';
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
+  parseWholeNumber(text, { flag: '--oversize-bytes', min: 1024, max: 256 * 1024 * 1024, hint: 'Pass e.g. --oversize-bytes 2097152 (2 MiB).' });

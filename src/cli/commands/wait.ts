@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../duration.js';
 import { examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../main.js';
-import { Output } from '../output.js';
+import type { CommandRunner, RunContext } from '../run-context.js';
+import { openOutput } from '../start-command.js';
+import { quietOption } from '../common-flags.js';
 import { interruptOnSignals } from '../signals.js';
 
 interface WaitFlags {
@@ -17,7 +18,7 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
     .description('wait until a server started with --ready-file FILE is listening, then print its URL')
     .argument('<file>', 'the ready file given to emulator --ready-file')
     .option('--timeout <duration>', 'give up after this long, exit 3 (default: 30s)')
-    .option('-q, --quiet', 'print nothing on stderr')
+    .addOption(quietOption('print nothing on stderr'))
     .addHelpText('after', examples([
       ['sendtalk-verify emulator --port 4010 --ready-file emulator.ready &\n    $ export SENDTALK_API_URL=$(sendtalk-verify wait emulator.ready)', 'start the emulator in the background and go on once it answers'],
     ]) + exitCodeHelp())
@@ -25,8 +26,7 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
 }
 
 async function runWait(file: string, flags: WaitFlags, ctx: RunContext): Promise<number> {
-  const output = new Output({ quiet: flags.quiet });
-  ctx.output = output;
+  const output = openOutput(flags, ctx);
   const timeoutMs = parseDuration(flags.timeout ?? '30s', '--timeout');
   const interrupt = interruptOnSignals();
   const { waitForReadyFile } = await import('../../ready-file.js');

@@ -1,0 +1,251 @@
+import { ENV_VARS } from '../../config.js';
+import { formatDuration } from '../../duration.js';
+import type { CreateFlowEvent, CreateResult } from '../../flow/create-flow.js';
+import { describeTally } from '../../flow/wait-diagnosis.js';
+import type { InspectorHandle } from '../../inspector/inspector.js';
+import { keyValueRows } from '../../render/style.js';
+import { code, githubActions, markdownTable } from '../github-actions.js';
+import type { Output } from '../output.js';
+import type { TunnelChoice } from '../tunnel-flags.js';
+import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
+import { sentence } from '../../render/sentence.js';
+
+/**
+ * The terminal's size for the QR code: the stream's own, else COLUMNS and LINES (which a shell
+ * exports, and which tests and `script` set when stderr is not a terminal); unknown means no limit.
+ */
+function terminalSize(stream: NodeJS.WritableStream): { columns?: number; rows?: number } {
+  const tty = stream as { columns?: number; rows?: number };
+  const fromEnv = (name: string): number | undefined => {
+    const value = Number(process.env[name]);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  return { columns: tty.columns || fromEnv('COLUMNS'), rows: tty.rows || fromEnv('LINES') };
+}
+
+/** Draws the create flow's events: a block of facts on stdout, progress and QR on stderr. */
+export class CreateView {
+  private spinner?: { stop(): void; text: string };
+  private ticker?: NodeJS.Timeout;
+  private stopped = false;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly output: Output,
+    private readonly drawQr: boolean,
+    private readonly tunnel: TunnelChoice,
+    private readonly sandbox: boolean,
+    private readonly qr: { colour: boolean; background?: 'dark' | 'light'; file?: string; page?: InspectorHandle },
+  ) {}
+
+  onEvent(event: CreateFlowEvent): void {
+    // Events arrive synchronously; drawing the QR code is async, so keep them in order.
+    this.pending = this.pending.then(() => this.draw(event)).catch(() => {});
+  }
+
+  private async draw(event: CreateFlowEvent): Promise<void> {
+    const { output } = this;
+    const c = output.c;
+    switch (event.type) {
+      case 'sandbox':
+        output.success(`Sandbox: embedded SendTalk emulator at ${event.apiUrl} (no key, no network)`);
+        break;
+      case 'listening':
+        output.success(`Webhook listener on ${event.localUrl}`);
+        if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
+        else if (this.tunnel.kind === 'none' && !this.sandbox) {
+          output.warn('Local only (--tunnel none): SendTalk cannot reach this listener, so its webhook will not arrive here.');
+          output.info(c.dim('  Drop --tunnel none, pass --public-url, or send the event yourself with trigger or curl.'));
+        }
+        break;
+      case 'probe':
+        if (event.result.ok) output.success(`The webhook URL reaches this listener (${formatDuration(event.result.ms)}).`);
+        else {
+          output.warn(`The webhook URL did not reach this listener: ${event.result.reason}.`);
+          output.info(c.dim(this.tunnel.kind === 'public-url'
+            ? '  SendTalk cannot deliver until it does: check that your tunnel forwards to this listener\'s port and path.'
+            : '  SendTalk may not be able to deliver: try again, another --tunnel-host, or your own tunnel with --public-url.'));
+        }
+        break;
+      case 'created': {
+        const v = event.verification;
+        output.success('Verification created');
+        output.result(keyValueRows([['ID', v.id], ['Phone', v.phone], ['Link', v.link], ['Message', v.message], ['Expires', v.expiresAt]]));
+        const drawn = this.drawQr && await this.drawTerminalQr(v.link);
+        if (this.qr.file !== undefined) await this.writeQrFile(v.link, this.qr.file);
+        output.info(c.dim(`  Open the link on the phone${drawn ? ' (or scan the QR code)' : ''} and send the message unchanged.`));
+        break;
+      }
+      case 'waiting':
+        if (event.ignoredExpiry) {
+          const { expiresAt, why } = event.ignoredExpiry;
+          this.output.warn(why === 'past'
+            ? `SendTalk's answer says the verification expires at ${expiresAt}, which is already past (is this machine's clock right?): not used as the deadline.`
+            : `SendTalk's answer says the verification expires at ${expiresAt}, more than 7 days away: not used as the deadline.`);
+          this.output.info(this.output.c.dim(`  Waiting ${event.until === 'timeout' ? 'until the time-out' : 'until --expiry'} instead; --timeout sets how long.`));
+        }
+        this.startWaiting(event.deadline, event.until);
+        break;
+      case 'delivery':
+        this.onDelivery(event);
+        break;
+      case 'tunnel':
+        // Through the same queue as the other events, so a tunnel warning never lands inside the QR block.
+        this.withSpinnerPaused(() => showTunnelEvent(this.output, event.event, event.webhookUrl, event.previousWebhookUrl));
+        break;
+    }
+  }
+
+  /** The QR code on stderr, or one line saying why not: a code wider than the terminal would wrap into noise. */
+  /** Returns whether it was drawn. */
+  private async drawTerminalQr(link: string): Promise<boolean> {
+    const { renderTerminalQr } = await import('../../render/qr.js');
+    const size = terminalSize(this.output.errorStream);
+    const qr = await renderTerminalQr(link, { colour: this.qr.colour, background: this.qr.background, ...size });
+    if (qr.fits) this.output.art(qr.art);
+    else {
+      const elsewhere = this.qr.page ? 'scan it on the page above' : 'use --open to see it on a page';
+      this.output.warn(`The QR code needs ${qr.needed} columns and this terminal has ${qr.columns}: widen it, ${elsewhere}, or write it with --qr-file qr.png.`);
+    }
+    return qr.fits;
+  }
+
+  /** The path was checked before the verification was created; a write that still fails is reported, not fatal. */
+  private async writeQrFile(link: string, path: string): Promise<void> {
+    const { writeQrFile } = await import('../../render/qr-file.js');
+    try {
+      const written = await writeQrFile(path, link);
+      this.output.success(`QR code written to ${written.path} (${written.format.toUpperCase()})`);
+    } catch (error) {
+      this.output.warn(`${(error as Error).message} The link above still works.`);
+    }
+  }
+
+  private startWaiting(deadline: number, until: 'timeout' | 'expiry'): void {
+    const what = until === 'expiry' ? 'expiry' : 'timeout';
+    const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}`;
+    if (!this.output.interactive || this.output.quiet) {
+      this.output.info(`Waiting for the verified webhook (${formatDuration(Math.max(0, deadline - Date.now()))} until ${what})…`);
+      return;
+    }
+    void import('ora').then(({ default: ora }) => {
+      if (this.stopped) return; // the result came before the spinner module loaded
+      // ora colours its glyph by stdout's colour support; ours follow stderr's, and NO_COLOR.
+      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false, color: this.output.c.enabled ? 'cyan' : false }).start();
+      this.ticker = setInterval(() => { if (this.spinner) this.spinner.text = label(); }, 1000);
+      this.ticker.unref();
+    });
+  }
+
+  private onDelivery(event: Extract<CreateFlowEvent, { type: 'delivery' }>): void {
+    const d = event.delivery;
+    if (d.accepted && event.matched !== false) return;
+    const line = d.accepted
+      ? `Received a delivery for another verification (${d.verificationId ?? d.phone ?? 'no id'}); still waiting.`
+      : `Refused a delivery: ${d.method} ${d.path} → ${d.status} (${d.detail ?? d.reason}).`;
+    this.withSpinnerPaused(() => this.output.warn(line));
+    if (d.reason === 'secret-mismatch') {
+      this.withSpinnerPaused(() => this.output.info(`  Is ${ENV_VARS.secret} the secret shown in the dashboard after saving Verification Config?`));
+    }
+  }
+
+  private withSpinnerPaused(write: () => void): void {
+    const spinner = this.spinner as { clear?: () => void; render?: () => void } | undefined;
+    spinner?.clear?.();
+    write();
+    spinner?.render?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.spinner?.stop();
+    this.spinner = undefined;
+  }
+
+  /** On GitHub Actions: the result in the step summary, and an annotation when nothing was verified. */
+  private summarise(result: CreateResult): void {
+    const actions = githubActions(this.output);
+    if (!actions) return;
+    const v = result.verification;
+    // The likeliest cause leads, as on the terminal.
+    const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${result.diagnosis.hint}` : '';
+    const outcome = {
+      verified: `✅ Verified in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`,
+      created: '✅ Created (not waiting for the webhook: --no-wait).',
+      'not-verified': `❌ The webhook said it was not verified: status "${result.eventStatus ?? ''}".`,
+      timeout: `❌ No verified webhook within ${formatDuration(result.elapsedMs)}.${why}`,
+      expired: `❌ The verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook.${why}`,
+    }[result.status];
+    actions.summary([
+      `### sendtalk-verify create${result.sandbox ? ' --sandbox' : ''}`,
+      '',
+      markdownTable(['', ''], [
+        ['status', result.status],
+        ['ID', code(v.id)],
+        ['phone', v.phone],
+        ['link', v.link],
+        ...(v.expiresAt ? [['expires', v.expiresAt]] : []),
+        ...(result.webhookUrl ? [['webhook URL', result.webhookUrl]] : []),
+      ]),
+      '',
+      outcome,
+    ].join('\n'));
+    if (result.status !== 'verified' && result.status !== 'created') actions.error(outcome.replace(/^❌ /, ''), 'sendtalk-verify create');
+  }
+
+  /** Prints the result and returns the exit code. */
+  async finish(result: CreateResult): Promise<number> {
+    await this.pending;
+    this.stop();
+    const { output } = this;
+    const v = result.verification;
+    const { diagnosis } = result;
+    if (output.json) {
+      output.document({
+        status: result.status,
+        id: v.id,
+        phone: v.phone,
+        link: v.link,
+        message: v.message ?? null,
+        qr: v.qr ?? null,
+        expiresAt: v.expiresAt ?? null,
+        createdAt: result.createdAt,
+        verifiedAt: result.verifiedAt ?? null,
+        elapsedMs: result.elapsedMs,
+        sandbox: result.sandbox,
+        webhookUrl: result.webhookUrl ?? null,
+        matchedBy: result.matchedBy ?? null,
+        eventStatus: result.eventStatus ?? null,
+        webhook: result.webhook ?? null,
+        deliveries: result.deliveries ?? null,
+        ...(diagnosis ? { diagnosis } : {}),
+        data: v.raw,
+      });
+    }
+    this.summarise(result);
+    switch (result.status) {
+      case 'verified':
+        output.result(`${output.c.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);
+        return 0;
+      case 'created':
+        output.info('Not waiting for the webhook (--no-wait).');
+        return 0;
+      case 'not-verified':
+        output.error(`The webhook for ${v.id} says it was not verified: status "${result.eventStatus}".`,
+          'SendTalk did not accept the message (changed, sent from another number, or too late): create a new verification and send its message unchanged.');
+        return 3;
+      case 'timeout':
+      case 'expired': {
+        // The likeliest cause leads: what arrived says more than the time that passed.
+        const ended = result.status === 'expired'
+          ? `the verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook`
+          : `no verified webhook within ${formatDuration(result.elapsedMs)}`;
+        const tally = result.deliveries && result.deliveries.received > 0 ? ` (${describeTally(result.deliveries)})` : '';
+        // Two sentences: the cause, then how the wait ended (a cause may itself hold a colon).
+        output.error(`${diagnosis ? `${diagnosis.cause}. ` : ''}${sentence(ended)}${tally}.`, diagnosis?.hint);
+        return 3;
+      }
+    }
+  }
+}
