@@ -40,7 +40,7 @@ export interface ExposeHooks {
   probeToken?: string;
   /** Aborting it while a tunnel opens rejects with an `interrupted` error. */
   signal?: AbortSignal;
-  /** The tunnel's later life (drops, re-opens under another URL, retries), in order. */
+  /** A localtunnel tunnel's later life (drops, re-opens under another URL, retries), in order; a provider reports its own. */
   onEvent?: (update: TunnelUpdate) => void;
   /** Replaces `openTunnel` (tests). @default openTunnel from src/tunnel, loaded on first use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
