@@ -90,7 +90,10 @@ export async function requestVerification(request: VerificationRequest): Promise
 }
 
 /** Connection settings shared by every call to the create endpoint. */
-export type EndpointOptions = Pick<CreateVerificationOptions, 'apiKey' | 'apiUrl' | 'connectTimeoutMs' | 'responseTimeoutMs' | 'timeoutMs' | 'retries' | 'signal' | 'onTrace'>;
+export type EndpointOptions = PostJsonOptions & {
+  /** The API base URL, checked already (a URL) or as a caller gave it. @default 'https://sendtalk-api.taptalk.io' */
+  apiUrl?: string | URL;
+};
 
 /**
  * POSTs `body` to the create endpoint as given and returns the parsed JSON answer (the envelope),
@@ -98,7 +101,8 @@ export type EndpointOptions = Pick<CreateVerificationOptions, 'apiKey' | 'apiUrl
  * caller, so `doctor` can send a deliberately incomplete request and read the verdict.
  */
 export async function postToCreateEndpoint(body: JsonObject, options: EndpointOptions): Promise<unknown> {
-  return postToEndpoint(endpointUrl(parseApiUrl(options.apiUrl ?? DEFAULT_API_URL), CREATE_PATH), body, options);
+  const base = options.apiUrl instanceof URL ? options.apiUrl : parseApiUrl(options.apiUrl ?? DEFAULT_API_URL);
+  return postToEndpoint(endpointUrl(base, CREATE_PATH), body, options);
 }
 
 async function postToEndpoint(url: string, body: JsonObject, options: Omit<EndpointOptions, 'apiUrl'>): Promise<unknown> {

@@ -28,7 +28,8 @@ export interface DoctorCheck {
 
 export interface DoctorOptions {
   apiKey?: { value: string; source: ConfigSource };
-  apiUrl?: string;
+  /** The API base URL, checked by the caller. @default SendTalk's */
+  apiUrl?: URL;
   secret?: { value: string; source: ConfigSource };
   secretHeader?: string;
   /** What SendTalk would go through; a `localtunnel` one is opened to check it. */
@@ -65,17 +66,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     ? { id: 'api-key', title: 'API key present', status: 'pass', detail: `${maskSecret(key.value)} (${source(key.source)})` }
     : { id: 'api-key', title: 'API key present', status: 'fail', detail: 'no API key', fix: 'Set SENDTALK_API_KEY (or pass --api-key) to the key from the SendTalk dashboard.' });
 
-  const apiUrl = options.apiUrl ?? DEFAULT_API_URL;
+  const apiUrl = options.apiUrl ?? new URL(DEFAULT_API_URL);
   if (!key) {
     add({ id: 'api', title: 'API reachable, key accepted', status: 'skip', detail: 'needs an API key', fix: 'Set SENDTALK_API_KEY first.' });
   } else {
     const verdict = await checkApiKey({ apiKey: key.value, apiUrl, signal: options.signal, responseTimeoutMs: options.stepTimeoutMs ?? 10_000, connectTimeoutMs: options.stepTimeoutMs ?? 10_000 });
     if (!verdict.reachable) {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${hostOf(apiUrl)}: ${verdict.detail}`, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${apiUrl.host}: ${verdict.detail}`, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
     } else if (!verdict.keyAccepted) {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${hostOf(apiUrl)} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`, fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).' });
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${apiUrl.host} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`, fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).' });
     } else {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'pass', detail: `${hostOf(apiUrl)}: ${verdict.detail}` });
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'pass', detail: `${apiUrl.host}: ${verdict.detail}` });
     }
   }
 

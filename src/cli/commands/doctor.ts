@@ -47,7 +47,7 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
   try {
     const checks = await runDoctor({
       apiKey: apiKey.value ? { value: apiKey.value, source: apiKey.source } : undefined,
-      apiUrl: apiUrl?.href,
+      apiUrl,
       secret: secret.value ? { value: secret.value, source: secret.source } : undefined,
       secretHeader: flags.secretHeader,
       tunnel,
