@@ -19,10 +19,13 @@ export type { EmulatorOptions, EmulatorHandle, EmulatorEvent, EmulatedVerificati
 export { sendEvent, checkEndpoint, readDeliveryLog, parseDeliveryLog, replayDeliveries, builtInEvent, fileEvent, CHECK_CASE_NAMES } from './trigger/index.js';
 export type { SendReport, CheckReport, CaseResult, CheckCaseName, ReplayReport, ReplayResult, DeliveryLog, TriggerTarget, Outcome, VerifiedEvent } from './trigger/index.js';
 export { runCreateFlow, joinPublicUrl } from './flow/create-flow.js';
-export type { CreateFlowOptions, CreateFlowEvent, CreateResult, CreateStatus, PublicUrl, PublicUrlProvider } from './flow/create-flow.js';
+export type { CreateFlowOptions, CreateFlowEvent, CreateResult, CreateStatus } from './flow/create-flow.js';
+export type { PublicUrl, PublicUrlProvider } from './tunnel/expose-listener.js';
 export { runListenFlow } from './flow/listen-flow.js';
 export type { ListenFlowOptions, ListenFlowEvent, ListenResult, ListenEnd } from './flow/listen-flow.js';
 export { openTunnel, probePublicUrl, newProbeToken, DEFAULT_TUNNEL_HOST } from './tunnel/index.js';
+export { exposeListener } from './tunnel/expose-listener.js';
+export type { ExposedListener, ExposeHooks, TunnelChoice, TunnelUpdate } from './tunnel/expose-listener.js';
 export type { TunnelOptions, TunnelHandle, TunnelEvent, TunnelConnector, TunnelSession, SessionRequest, SessionListener, ProbeResult } from './tunnel/index.js';
 export { forwardDelivery } from './webhook/forward-delivery.js';
 export type { ForwardTarget, ForwardResult } from './webhook/forward-delivery.js';

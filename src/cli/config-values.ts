@@ -16,7 +16,7 @@ export function sourceOf(source: ConfigSource, flag: string, envName: string, so
  * from, so a stale line in `.env` is found; the whole endpoint URL (what the docs show) gets advice
  * to pass the base URL, rather than a "Not found" from the API later.
  */
-export function checkApiUrl(picked: { value: string | undefined; source: ConfigSource }, sources: ConfigSources, envName: string): string | undefined {
+export function checkApiUrl(picked: { value: string | undefined; source: ConfigSource }, sources: ConfigSources, envName: string): URL | undefined {
   if (picked.value === undefined) return undefined;
   const where = sourceOf(picked.source, '--api-url', envName, sources);
   const fix = picked.source === 'flag' ? '--api-url' : envName;
@@ -38,7 +38,7 @@ export function checkApiUrl(picked: { value: string | undefined; source: ConfigS
       hint: `Set ${fix} to the base URL only: ${base} (the tool adds /api/v1/…).`,
     });
   }
-  return picked.value;
+  return url;
 }
 
 /**

@@ -4,6 +4,7 @@ import { parseDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js';
 import { DEFAULT_TUNNEL_HOST } from '../tunnel/types.js';
+import type { TunnelChoice as CoreTunnelChoice } from '../tunnel/expose-listener.js';
 import type { Output } from './output.js';
 import { parseHttpUrl } from '../http/parse-url.js';
 import { secretHeaderOption, secretOption } from './common-flags.js';
@@ -18,10 +19,8 @@ export interface TunnelFlags {
   publicUrl?: string;
 }
 
-export type TunnelChoice =
-  | { kind: 'none' }
-  | { kind: 'public-url'; publicUrl: string }
-  | { kind: 'localtunnel'; host: string; subdomain?: string; timeoutMs: number };
+/** What the flags choose: always one of these three, never a provider (that is for library users). */
+export type TunnelChoice = Exclude<CoreTunnelChoice, { kind: 'provider' }>;
 
 export const DEFAULT_TUNNEL_TIMEOUT = '20s';
 

@@ -7,10 +7,10 @@ import { SendtalkVerifyError } from '../errors.js';
 import { maskSecret } from '../mask.js';
 import { sendRequest, SendFailure } from '../http/send-request.js';
 import { REMINDER_BYPASS_HEADERS } from '../tunnel/probe.js';
-import type { TunnelHandle, TunnelOptions } from '../tunnel/types.js';
-import { startListener } from '../webhook/listener.js';
+import { DEFAULT_TUNNEL_HOST, type TunnelHandle, type TunnelOptions } from '../tunnel/types.js';
+import { exposeListener, type ExposedListener, type TunnelChoice } from '../tunnel/expose-listener.js';
+import { startListener, type ListenerHandle } from '../webhook/listener.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
-import { joinPublicUrl } from '../tunnel/tunnel-config.js';
 import { USER_AGENT } from '../version.js';
 import { hostOf } from '../http/parse-url.js';
 
@@ -26,17 +26,14 @@ export interface DoctorCheck {
   fix?: string;
 }
 
-export type DoctorTunnel =
-  | { kind: 'none' }
-  | { kind: 'public-url'; publicUrl: string }
-  | { kind: 'localtunnel'; host: string; subdomain?: string; timeoutMs: number };
-
 export interface DoctorOptions {
   apiKey?: { value: string; source: ConfigSource };
-  apiUrl?: string;
+  /** The API base URL, checked by the caller. @default SendTalk's */
+  apiUrl?: URL;
   secret?: { value: string; source: ConfigSource };
   secretHeader?: string;
-  tunnel: DoctorTunnel;
+  /** What SendTalk would go through; a `localtunnel` one is opened to check it. */
+  tunnel: TunnelChoice;
   /** Replaces the tunnel opener (tests). @default openTunnel from src/tunnel, loaded on use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
   /** @default process.version */
@@ -69,17 +66,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     ? { id: 'api-key', title: 'API key present', status: 'pass', detail: `${maskSecret(key.value)} (${source(key.source)})` }
     : { id: 'api-key', title: 'API key present', status: 'fail', detail: 'no API key', fix: 'Set SENDTALK_API_KEY (or pass --api-key) to the key from the SendTalk dashboard.' });
 
-  const apiUrl = options.apiUrl ?? DEFAULT_API_URL;
+  const apiUrl = options.apiUrl ?? new URL(DEFAULT_API_URL);
   if (!key) {
     add({ id: 'api', title: 'API reachable, key accepted', status: 'skip', detail: 'needs an API key', fix: 'Set SENDTALK_API_KEY first.' });
   } else {
     const verdict = await checkApiKey({ apiKey: key.value, apiUrl, signal: options.signal, responseTimeoutMs: options.stepTimeoutMs ?? 10_000, connectTimeoutMs: options.stepTimeoutMs ?? 10_000 });
     if (!verdict.reachable) {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${hostOf(apiUrl)}: ${verdict.detail}`, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${apiUrl.host}: ${verdict.detail}`, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
     } else if (!verdict.keyAccepted) {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${hostOf(apiUrl)} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`, fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).' });
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${apiUrl.host} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`, fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).' });
     } else {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'pass', detail: `${hostOf(apiUrl)}: ${verdict.detail}` });
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'pass', detail: `${apiUrl.host}: ${verdict.detail}` });
     }
   }
 
@@ -106,45 +103,48 @@ function checkNode(version: string): DoctorCheck {
  * SendTalk's webhook will take, secret included.
  */
 async function checkWebhookPath(options: DoctorOptions, secret: string | undefined): Promise<DoctorCheck[]> {
-  const rows: DoctorCheck[] = [];
   // Without a configured secret, still prove the path works with a throwaway one.
   const probeSecret = secret ?? randomBytes(16).toString('hex');
   const header = options.secretHeader ?? DEFAULT_SECRET_HEADER;
   const listener = await startListener({ secret: probeSecret, secretHeader: header });
-  let tunnel: TunnelHandle | undefined;
+  let exposed: ExposedListener | undefined;
   try {
-    let base: string | undefined;
-    const t = options.tunnel;
-    if (t.kind === 'none') {
-      rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the localtunnel tunnel, or pass --public-url.' });
-    } else if (t.kind === 'public-url') {
-      base = t.publicUrl;
-      rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'skip', detail: `your own tunnel at ${t.publicUrl}, not opened by this tool` });
-    } else {
-      try {
-        const open = options.openTunnel ?? (await import('../tunnel/open-tunnel.js')).openTunnel;
-        const started = Date.now();
-        tunnel = await open({ port: listener.port, host: t.host, subdomain: t.subdomain, registrationTimeoutMs: t.timeoutMs, signal: options.signal });
-        base = tunnel.url;
-        rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'pass', detail: `${tunnel.url} via ${hostOf(t.host)} in ${formatDuration(Date.now() - started)}` });
-      } catch (error) {
-        if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
-        const known = error instanceof SendtalkVerifyError ? error : undefined;
-        rows.push({ id: 'tunnel', title: 'Tunnel opens', status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try --tunnel-host with another localtunnel server, or --public-url with your own tunnel.' });
-      }
-    }
-    rows.push(await sendTestDelivery(options, base, listener, { value: probeSecret, header, yours: secret !== undefined }));
+    const opened = await openTunnelRow(options, listener);
+    exposed = opened.exposed;
+    const delivery = await sendTestDelivery(options, exposed, listener, { value: probeSecret, header, yours: secret !== undefined });
+    return [opened.row, delivery];
   } finally {
-    await tunnel?.close().catch(() => {});
+    await exposed?.close().catch(() => {});
     await listener.close();
   }
-  return rows;
+}
+
+/** The tunnel row: skipped without one of ours, else whether it opened (and how fast). */
+async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): Promise<{ row: DoctorCheck; exposed?: ExposedListener }> {
+  const title = 'Tunnel opens';
+  const t = options.tunnel;
+  if (t.kind === 'none') {
+    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the localtunnel tunnel, or pass --public-url.' } };
+  }
+  if (t.kind === 'public-url') {
+    return { row: { id: 'tunnel', title, status: 'skip', detail: `your own tunnel at ${t.publicUrl}, not opened by this tool` } };
+  }
+  try {
+    const started = Date.now();
+    const exposed = await exposeListener(listener, t, { signal: options.signal, openTunnel: options.openTunnel });
+    const via = t.kind === 'localtunnel' ? ` via ${hostOf(t.host ?? DEFAULT_TUNNEL_HOST)}` : '';
+    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()}${via} in ${formatDuration(Date.now() - started)}` } };
+  } catch (error) {
+    if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
+    const known = error instanceof SendtalkVerifyError ? error : undefined;
+    return { row: { id: 'tunnel', title, status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try --tunnel-host with another localtunnel server, or --public-url.' } };
+  }
 }
 
 async function sendTestDelivery(
   options: DoctorOptions,
-  base: string | undefined,
-  listener: Awaited<ReturnType<typeof startListener>>,
+  exposed: ExposedListener | undefined,
+  listener: ListenerHandle,
   secret: { value: string; header: string; yours: boolean },
 ): Promise<DoctorCheck> {
   const title = 'Signed delivery reaches the listener';
@@ -152,10 +152,10 @@ async function sendTestDelivery(
     // Your own tunnel forwards to a port we do not know, so the temporary listener cannot be behind it.
     return { id: 'webhook', title, status: 'skip', detail: 'with --public-url, run `listen --public-url …` and `trigger --url …` to check your own tunnel' };
   }
-  if (options.tunnel.kind === 'localtunnel' && base === undefined) {
+  if (options.tunnel.kind !== 'none' && exposed === undefined) {
     return { id: 'webhook', title, status: 'skip', detail: 'needs the tunnel', fix: 'Fix the tunnel first.' };
   }
-  const url = base === undefined ? listener.url : joinPublicUrl(base, listener.path);
+  const url = exposed?.webhookUrl() ?? listener.url;
   const id = `doctor-${randomBytes(6).toString('hex')}`;
   try {
     const answer = await sendRequest(url, {

@@ -1,7 +1,7 @@
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
-import { joinPublicUrl, tunnelTargetHost } from '../tunnel/tunnel-config.js';
-import { newProbeToken, probePublicUrl, type ProbeResult } from '../tunnel/probe.js';
-import type { TunnelConnector, TunnelEvent, TunnelHandle } from '../tunnel/types.js';
+import { newProbeToken, type ProbeResult } from '../tunnel/probe.js';
+import type { TunnelConnector } from '../tunnel/types.js';
+import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
 import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
 import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
@@ -20,8 +20,11 @@ export interface ListenFlowOptions {
   secret?: string;
   /** The one header that carries the secret. @default X-Secret-Key or Secret-Key */
   secretHeader?: string;
-  /** Open a localtunnel tunnel with these settings; `false` (or `publicUrl`) opens none. @default false */
-  tunnel?: false | { host?: string; subdomain?: string; registrationTimeoutMs?: number; connect?: TunnelConnector };
+  /**
+   * Open a localtunnel tunnel with these settings, or expose the listener as a `TunnelChoice` says;
+   * `false` (or `publicUrl`) opens none. @default false
+   */
+  tunnel?: false | { host?: string; subdomain?: string; registrationTimeoutMs?: number; connect?: TunnelConnector } | TunnelChoice;
   /** The public base URL of the user's own tunnel (ngrok, cloudflared); no tunnel is opened. */
   publicUrl?: string;
   /** Check the public URL reaches the listener once it is up. @default true */
@@ -57,7 +60,7 @@ export type ListenFlowEvent =
   /** Everything is up (and probed): deliveries are awaited from now on. */
   | { type: 'waiting' }
   /** `webhookUrl` is the current public webhook URL; `previousWebhookUrl` comes with `reopened`. */
-  | { type: 'tunnel'; event: TunnelEvent; webhookUrl?: string; previousWebhookUrl?: string }
+  | TunnelUpdate
   | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult }
   | { type: 'log-error'; delivery: Delivery; message: string }
   /** The existing `--log` file can be read or written by others (`mode`, e.g. 0o644). */
@@ -83,155 +86,38 @@ export interface ListenResult {
   localUrl: string;
 }
 
+/** What every step of one `listen` run shares: the counts so far and what to close at the end. */
+interface ListenRun {
+  options: ListenFlowOptions;
+  emit: (event: ListenFlowEvent) => void;
+  counter: DeliveryCounter;
+  accepted: number;
+  refused: number;
+  lastAccepted?: Delivery;
+  /** Ends the wait with its reason (the first call wins). */
+  finish: (reason: ListenEnd) => void;
+  /** What was started, closed in reverse order at the end. */
+  cleanups: Array<() => Promise<void>>;
+}
+
 /**
  * The `listen` job: the webhook listener, optionally behind a tunnel, with every delivery reported,
  * logged and forwarded, until `maxEvents`, `timeoutMs` or the signal. Never prints; always
  * releases what it started (tunnel, then listener, then log file).
  */
 export async function runListenFlow(options: ListenFlowOptions): Promise<ListenResult> {
-  const emit = options.onEvent ?? (() => {});
-  const cleanups: Array<() => Promise<void>> = [];
-  const forwarded = new WeakMap<Delivery, ForwardResult>();
-  let accepted = 0;
-  let refused = 0;
-  const counter = new DeliveryCounter();
   let finish: (reason: ListenEnd) => void = () => {};
-  const reports = options.refusalReports ?? { perWindow: 20, windowMs: 10_000 };
-  const throttle = new RefusalThrottle(reports.perWindow, reports.windowMs);
   const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
+  const run: ListenRun = { options, emit: options.onEvent ?? (() => {}), counter: new DeliveryCounter(), accepted: 0, refused: 0, finish, cleanups: [] };
   let result: ListenResult | undefined;
-  let lastAccepted: Delivery | undefined;
-
   try {
-    let log: DeliveryLogWriter | undefined;
-    if (options.logPath) {
-      log = await openDeliveryLog(options.logPath, { fsync: options.logFsync });
-      cleanups.push(() => log!.close());
-      if (log.looseMode !== undefined) emit({ type: 'log-loose-mode', path: log.path, mode: log.looseMode });
-    }
-    // Summaries of the refusals held back, once per window and at the end (before the log closes).
-    const summarise = (): void => {
-      const summaries = throttle.drain();
-      if (summaries.length === 0) return;
-      for (const summary of summaries) log?.append({ type: 'refusals-summary', ...summary }).catch(() => {});
-      emit({ type: 'refusals-summary', summaries, windowMs: reports.windowMs });
-    };
-    const summaryTimer = setInterval(summarise, reports.windowMs);
-    summaryTimer.unref();
-    cleanups.push(async () => {
-      clearInterval(summaryTimer);
-      summarise();
-    });
+    const log = await openLog(run);
     const probeToken = newProbeToken();
-
-    const listener: ListenerHandle = await startListener({
-      host: options.host,
-      port: options.port,
-      path: options.path,
-      secret: options.secret,
-      secretHeader: options.secretHeader,
-      probeToken,
-      // `listen` reports deliveries as they come and never looks back: keep no history.
-      keepAccepted: 0,
-      // Only a tunnel needs to know when the last 200 has left (see drainMs).
-      trackAnswers: Boolean(options.tunnel) && !options.publicUrl,
-      // Only when there is something to do before the 200: otherwise every delivery would pay for it.
-      beforeAcknowledge: log || options.forwardTo ? async (delivery) => {
-        // The record first: a delivery that is acknowledged is one that is on disk.
-        await log?.write(delivery);
-        if (options.forwardTo) {
-          forwarded.set(delivery, await forwardDelivery(delivery, { url: options.forwardTo, secret: options.secret, secretHeader: options.secretHeader }));
-        }
-      } : undefined,
-      onDelivery: (delivery) => {
-        if (delivery.accepted) {
-          accepted++;
-          lastAccepted = delivery;
-        } else refused++;
-        counter.add(delivery, true);
-        if (!delivery.accepted && !throttle.admit(delivery)) return; // counted, and summarised later
-        // Accepted deliveries were logged before their 200; refused ones are logged now.
-        if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
-          log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));
-        }
-        emit({ type: 'delivery', delivery, forward: forwarded.get(delivery) });
-        if (options.maxEvents !== undefined && accepted >= options.maxEvents) finish('max-events');
-      },
-    });
-    cleanups.push(() => listener.close());
-    if (options.forwardTo && pointsAtListener(options.forwardTo, listener)) {
-      throw new SendtalkVerifyError('usage', `--forward-to ${options.forwardTo} points at this listener itself: each delivery would be forwarded to itself, again and again.`, {
-        hint: "Pass your app's webhook URL (another port), e.g. --forward-to http://localhost:3000/webhooks/sendtalk.",
-      });
-    }
-
-    let tunnel: TunnelHandle | undefined;
-    let base: string | undefined = options.publicUrl;
-    // Tunnel events from while it opens (a replaced subdomain) are held back: `ready` comes first.
-    let held: ListenFlowEvent[] | undefined = [];
-    const emitTunnel = (event: ListenFlowEvent): void => (held ? void held.push(event) : emit(event));
-    const webhookUrlOf = (url: string): string => joinPublicUrl(url, listener.path);
-    if (!base && options.tunnel) {
-      const { openTunnel } = await import('../tunnel/open-tunnel.js');
-      const bound = listener.server.address();
-      tunnel = await openTunnel({
-        port: listener.port,
-        localHost: tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host),
-        host: options.tunnel.host,
-        subdomain: options.tunnel.subdomain,
-        registrationTimeoutMs: options.tunnel.registrationTimeoutMs,
-        connect: options.tunnel.connect,
-        signal: options.signal,
-        onEvent: (event) => {
-          const current = tunnel?.url ?? ('url' in event ? event.url : undefined);
-          emitTunnel({
-            type: 'tunnel',
-            event,
-            webhookUrl: current ? webhookUrlOf(current) : undefined,
-            previousWebhookUrl: event.type === 'reopened' ? webhookUrlOf(event.previousUrl) : undefined,
-          });
-        },
-      });
-      cleanups.push(() => tunnel!.close());
-      base = tunnel.url;
-    }
-    const webhookUrl = (): string => (base === undefined ? listener.url : webhookUrlOf(tunnel?.url ?? base));
-    emit({ type: 'ready', localUrl: listener.url, webhookUrl: webhookUrl(), public: base !== undefined, subdomain: tunnel?.subdomain });
-    for (const event of held) emit(event);
-    held = undefined;
-
-    if (base !== undefined && options.probe !== false) {
-      const result = await probePublicUrl(webhookUrl(), probeToken, { signal: options.signal });
-      if (!options.signal?.aborted) emit({ type: 'probe', webhookUrl: webhookUrl(), result });
-    }
-
-    emit({ type: 'waiting' });
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => finish('timeout'), options.timeoutMs);
-    const onAbort = (): void => finish('interrupted');
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const reason = await finished;
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-    if (reason === 'max-events' && tunnel && lastAccepted) {
-      const bound = options.drainMs ?? 1000;
-      const started = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([listener.answered(lastAccepted), new Promise<void>((resolve) => { timer = setTimeout(resolve, bound); })]);
-      clearTimeout(timer);
-      await tunnel.flush(Math.max(0, bound - (Date.now() - started)));
-    }
-    const deliveries = counter.snapshot();
-    const short = accepted === 0 || (options.maxEvents !== undefined && accepted < options.maxEvents);
-    const diagnosis = (reason === 'timeout' && short) || (accepted === 0 && refused > 0) ? diagnoseWait(deliveries, {
-      local: base === undefined,
-      webhookUrl: webhookUrl(),
-      path: listener.path,
-      secretHeader: options.secretHeader,
-      moreTime: '--timeout waits longer',
-      wanted: options.maxEvents,
-    }) : undefined;
-    result = { reason, accepted, refused, deliveries, ...(diagnosis ? { diagnosis } : {}), webhookUrl: webhookUrl(), localUrl: listener.url };
+    const listener = await listen(run, log, probeToken);
+    const exposed = await exposeAndAnnounce(run, listener, probeToken);
+    const reason = await waitForEnd(run, finished);
+    if (reason === 'max-events' && run.lastAccepted) await exposed.answerPassedOn(run.lastAccepted, options.drainMs ?? 1000);
+    result = listenResult(run, reason, listener, exposed);
     return result;
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof SendtalkVerifyError && error.category === 'interrupted')) {
@@ -240,12 +126,150 @@ export async function runListenFlow(options: ListenFlowOptions): Promise<ListenR
     throw error;
   } finally {
     // Reverse order of opening: the tunnel before the listener it points at, the log file last.
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    for (const cleanup of run.cleanups.reverse()) await cleanup().catch(() => {});
     // Deliveries in flight when listening ended are answered while the listener closes: count them.
     if (result) {
-      result.accepted = accepted;
-      result.refused = refused;
-      result.deliveries = counter.snapshot();
+      result.accepted = run.accepted;
+      result.refused = run.refused;
+      result.deliveries = run.counter.snapshot();
     }
   }
+}
+
+/** Opens `--log` (when asked), warning when others can read it. */
+async function openLog(run: ListenRun): Promise<DeliveryLogWriter | undefined> {
+  if (!run.options.logPath) return undefined;
+  const log = await openDeliveryLog(run.options.logPath, { fsync: run.options.logFsync });
+  run.cleanups.push(() => log.close());
+  if (log.looseMode !== undefined) run.emit({ type: 'log-loose-mode', path: log.path, mode: log.looseMode });
+  return log;
+}
+
+/**
+ * Refusals past the per-window allowance are counted, not reported; their summaries go out once
+ * per window and at the end (before the log closes). Returns whether a refusal is reported now.
+ */
+function summariseRefusals(run: ListenRun, log: DeliveryLogWriter | undefined): (delivery: Delivery) => boolean {
+  const reports = run.options.refusalReports ?? { perWindow: 20, windowMs: 10_000 };
+  const throttle = new RefusalThrottle(reports.perWindow, reports.windowMs);
+  const summarise = (): void => {
+    const summaries = throttle.drain();
+    if (summaries.length === 0) return;
+    for (const summary of summaries) log?.append({ type: 'refusals-summary', ...summary }).catch(() => {});
+    run.emit({ type: 'refusals-summary', summaries, windowMs: reports.windowMs });
+  };
+  const summaryTimer = setInterval(summarise, reports.windowMs);
+  summaryTimer.unref();
+  run.cleanups.push(async () => {
+    clearInterval(summaryTimer);
+    summarise();
+  });
+  return (delivery) => throttle.admit(delivery);
+}
+
+/** Starts the listener: each accepted delivery logged and forwarded before its 200, every one counted and reported. */
+async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeToken: string): Promise<ListenerHandle> {
+  const { options, emit } = run;
+  const admit = summariseRefusals(run, log);
+  const forwarded = new WeakMap<Delivery, ForwardResult>();
+  const listener = await startListener({
+    host: options.host,
+    port: options.port,
+    path: options.path,
+    secret: options.secret,
+    secretHeader: options.secretHeader,
+    probeToken,
+    // `listen` reports deliveries as they come and never looks back: keep no history.
+    keepAccepted: 0,
+    trackAnswers: tracksAnswers(tunnelChoiceOf(options)),
+    // Only when there is something to do before the 200: otherwise every delivery would pay for it.
+    beforeAcknowledge: log || options.forwardTo ? async (delivery) => {
+      // The record first: a delivery that is acknowledged is one that is on disk.
+      await log?.write(delivery);
+      if (options.forwardTo) {
+        forwarded.set(delivery, await forwardDelivery(delivery, { url: options.forwardTo, secret: options.secret, secretHeader: options.secretHeader }));
+      }
+    } : undefined,
+    onDelivery: (delivery) => {
+      if (delivery.accepted) {
+        run.accepted++;
+        run.lastAccepted = delivery;
+      } else run.refused++;
+      run.counter.add(delivery, true);
+      if (!delivery.accepted && !admit(delivery)) return; // counted, and summarised later
+      // Accepted deliveries were logged before their 200; refused ones are logged now.
+      if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
+        log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));
+      }
+      emit({ type: 'delivery', delivery, forward: forwarded.get(delivery) });
+      if (options.maxEvents !== undefined && run.accepted >= options.maxEvents) run.finish('max-events');
+    },
+  });
+  run.cleanups.push(() => listener.close());
+  if (options.forwardTo && pointsAtListener(options.forwardTo, listener)) {
+    throw new SendtalkVerifyError('usage', `--forward-to ${options.forwardTo} points at this listener itself: each delivery would be forwarded to itself, again and again.`, {
+      hint: "Pass your app's webhook URL (another port), e.g. --forward-to http://localhost:3000/webhooks/sendtalk.",
+    });
+  }
+  return listener;
+}
+
+/** How SendTalk reaches the listener, from the options a library user may pass. */
+function tunnelChoiceOf(options: ListenFlowOptions): TunnelChoice {
+  if (options.publicUrl) return { kind: 'public-url', publicUrl: options.publicUrl };
+  const tunnel = options.tunnel;
+  if (!tunnel) return { kind: 'none' };
+  if ('kind' in tunnel) return tunnel;
+  return { kind: 'localtunnel', host: tunnel.host, subdomain: tunnel.subdomain, timeoutMs: tunnel.registrationTimeoutMs, connect: tunnel.connect };
+}
+
+/** Exposes the listener, says it is ready (then any tunnel events from while it opened), and probes the public URL. */
+async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probeToken: string): Promise<ExposedListener> {
+  const { options, emit } = run;
+  // Tunnel events from while it opens (a replaced subdomain) are held back: `ready` comes first.
+  let held: ListenFlowEvent[] | undefined = [];
+  const exposed = await exposeListener(listener, tunnelChoiceOf(options), {
+    probeToken,
+    signal: options.signal,
+    onEvent: (update) => (held ? void held.push(update) : emit(update)),
+  });
+  run.cleanups.push(() => exposed.close());
+  emit({ type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain });
+  for (const event of held) emit(event);
+  held = undefined;
+  if (exposed.isPublic && options.probe !== false) {
+    const result = await exposed.probe(options.signal);
+    if (!options.signal?.aborted) emit({ type: 'probe', webhookUrl: exposed.webhookUrl(), result });
+  }
+  return exposed;
+}
+
+/** Waits for `maxEvents` (reported by the listener), the time-out or the signal, whichever comes first. */
+async function waitForEnd(run: ListenRun, finished: Promise<ListenEnd>): Promise<ListenEnd> {
+  const { options } = run;
+  run.emit({ type: 'waiting' });
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => run.finish('timeout'), options.timeoutMs);
+  const onAbort = (): void => run.finish('interrupted');
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const reason = await finished;
+  clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
+  return reason;
+}
+
+/** The result, with the likeliest cause when listening ended short (or saw refusals only). */
+function listenResult(run: ListenRun, reason: ListenEnd, listener: ListenerHandle, exposed: ExposedListener): ListenResult {
+  const { options, accepted, refused } = run;
+  const deliveries = run.counter.snapshot();
+  const short = accepted === 0 || (options.maxEvents !== undefined && accepted < options.maxEvents);
+  const diagnosis = (reason === 'timeout' && short) || (accepted === 0 && refused > 0) ? diagnoseWait(deliveries, {
+    local: !exposed.isPublic,
+    webhookUrl: exposed.webhookUrl(),
+    path: listener.path,
+    secretHeader: options.secretHeader,
+    moreTime: '--timeout waits longer',
+    wanted: options.maxEvents,
+  }) : undefined;
+  return { reason, accepted, refused, deliveries, ...(diagnosis ? { diagnosis } : {}), webhookUrl: exposed.webhookUrl(), localUrl: listener.url };
 }

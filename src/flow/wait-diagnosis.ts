@@ -1,7 +1,7 @@
 import { ENV_VARS } from '../config.js';
 import type { DeliveryTally } from '../webhook/delivery-tally.js';
 import type { RefusalReason } from '../webhook/listener.js';
-import { ACCEPTED_SECRET_HEADERS, describeSecretHeaders, describeSecretLocation } from '../webhook/secret.js';
+import { describeSecretHeaders, describeSecretLocation, secretHeadersFor } from '../webhook/secret.js';
 
 /** Why a wait most likely ended without what it waited for, and what to do: one line each. */
 export interface WaitDiagnosis {
@@ -56,7 +56,7 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   if (by['secret-missing']) {
     const where = t.secretLocations[0];
     if (where) return { cause: `${refusedAs(by['secret-missing'], 'secret key is missing')}; ${describeSecretLocation(where)}`, hint: 'Or send the secret in X-Secret-Key, as SendTalk does.' };
-    const expected = describeSecretHeaders(context.secretHeader ? [context.secretHeader] : ACCEPTED_SECRET_HEADERS);
+    const expected = describeSecretHeaders(secretHeadersFor(context.secretHeader));
     return {
       cause: refusedAs(by['secret-missing'], `secret key is missing (no ${expected} header)`),
       hint: 'Is the secret enabled in Verification Config? A sender using another header needs --secret-header.',

@@ -1,5 +1,7 @@
 /** The tunnel: a public URL for the local webhook listener, kept open across server drops. */
 export { openTunnel, reopenDelayMs } from './open-tunnel.js';
+export { exposeListener, tracksAnswers } from './expose-listener.js';
+export type { ExposedListener, ExposeHooks, TunnelChoice, TunnelUpdate, PublicUrl, PublicUrlProvider } from './expose-listener.js';
 export { probePublicUrl, newProbeToken, REMINDER_BYPASS_HEADERS } from './probe.js';
 export type { ProbeResult } from './probe.js';
 export { checkSubdomain, normaliseTunnelHost, tunnelTargetHost } from './tunnel-config.js';

@@ -1,6 +1,6 @@
 import { SendtalkVerifyError } from '../errors.js';
 import { formatDuration } from '../duration.js';
-import { diagnoseRegistration } from './diagnose-registration.js';
+import { registrationTimeoutError, UNREACHABLE_SERVER_HINT } from './diagnose-registration.js';
 import { checkSubdomain, normaliseTunnelHost } from './tunnel-config.js';
 import {
   DEFAULT_TUNNEL_HOST,
@@ -109,7 +109,7 @@ class TunnelSupervisor {
       this.adopt(attempt, session);
     } catch (error) {
       attempt.abandon();
-      if (error instanceof Timeout) throw await this.timeoutError(attempt);
+      if (error instanceof Timeout) throw await registrationTimeoutError(this.request.host, this.requested, this.timeoutMs, attempt.session?.url);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -171,9 +171,7 @@ class TunnelSupervisor {
         this.emit({ type: 'error', message: error.message });
         // Before the first connection, a refused connection means this registration is unusable.
         if (attempt.live === 0 && attempt.session) {
-          settle(new SendtalkVerifyError('tunnel', `Registered ${attempt.session.url}, but could not connect to the tunnel server: ${error.message}.`, {
-            hint: 'A firewall may block outgoing connections to the tunnel server; use your own tunnel with --public-url.',
-          }));
+          settle(new SendtalkVerifyError('tunnel', `Registered ${attempt.session.url}, but could not connect to the tunnel server: ${error.message}.`, { hint: UNREACHABLE_SERVER_HINT }));
         }
       },
       request: (method, path) => {
@@ -193,7 +191,7 @@ class TunnelSupervisor {
       if (attempt.live > 0) return settle();
       connectTimer = setTimeout(() => settle(new SendtalkVerifyError('tunnel',
         `Registered ${session.url}, but no connection to the tunnel server opened within ${formatDuration(this.timeoutMs)}.`,
-        { hint: 'A firewall may block outgoing connections to the tunnel server; use your own tunnel with --public-url.' })), this.timeoutMs);
+        { hint: UNREACHABLE_SERVER_HINT })), this.timeoutMs);
     }, (error: unknown) => settle(error));
     return attempt;
   }
@@ -283,20 +281,6 @@ class TunnelSupervisor {
       };
       const timer = setTimeout(done, ms);
       this.closing.signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  private async timeoutError(attempt: Attempt): Promise<SendtalkVerifyError> {
-    const waited = formatDuration(this.timeoutMs);
-    const hint = 'Check --tunnel-host (or SENDTALK_TUNNEL_HOST) and your connection, allow more time with --tunnel-timeout, or run your own tunnel (ngrok, cloudflared) and pass its URL with --public-url.';
-    if (attempt.session) {
-      return new SendtalkVerifyError('tunnel', `The tunnel registered ${attempt.session.url} but no connection to the server opened within ${waited}.`, { hint });
-    }
-    // Bounded too, and in proportion: a short --tunnel-timeout should not be doubled by the diagnosis.
-    const why = await diagnoseRegistration(this.request.host, this.requested, Math.min(3000, Math.max(500, this.timeoutMs / 4)));
-    return new SendtalkVerifyError('tunnel', `Could not open a tunnel: ${this.request.host} did not register one within ${waited} (${why}).`, {
-      hint,
-      details: { tunnelHost: this.request.host },
     });
   }
 

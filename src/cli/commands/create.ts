@@ -1,24 +1,15 @@
 import { Command, Option } from 'commander';
-import { pick, ENV_VARS } from '../../config.js';
-import { parseDuration } from '../../duration.js';
-import { noApiKeyError, SendtalkVerifyError } from '../../errors.js';
-import type { PublicUrlProvider } from '../../flow/create-flow.js';
-import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
+import { ENV_VARS } from '../../config.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
 import { addDotenvOptions, addVerbosityOptions, jsonOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import type { Output } from '../output.js';
 import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
-import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelChoice, type TunnelFlags } from '../tunnel-flags.js';
+import { addListenerOptions, addTunnelOptions, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
-import { checkApiUrl } from '../config-values.js';
-import { parseHttpUrl } from '../../http/parse-url.js';
+import { resolveCreateConfig } from '../create-config.js';
 import { CreateView } from '../views/create-view.js';
-import { languageOption, parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
-
-/** Used by --sandbox when no --phone is given: the demo needs no real number. */
-export const SANDBOX_DEMO_PHONE = '6281234567890';
+import { languageOption } from '../parse-flags.js';
 
 interface CreateFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
   phone?: string;
@@ -76,48 +67,12 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
 
 async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const start = startCommand(flags, ctx, { apiKeyFromEnv: true });
-  const { output, sources } = start;
-  const sandbox = flags.sandbox ?? false;
-  const apiKey = start.apiKey.value;
-  const secret = start.secret.value;
-
-  if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
-  // The sandbox runs its own API: a stale SENDTALK_API_URL in .env must not stop it.
-  const apiUrl = sandbox ? undefined : checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
-  const phone = flags.phone ?? (sandbox ? SANDBOX_DEMO_PHONE : await askForPhone(output));
-  // The sandbox's emulator delivers on loopback, so it never uses a tunnel.
-  if (sandbox && (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
-    output.warn('--sandbox delivers the webhook on this machine: --tunnel, --subdomain, --tunnel-host and --public-url are ignored.');
-  }
-  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'localtunnel', output);
-  const port = flags.port === undefined ? undefined : parsePort(flags.port);
-  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
-  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-  if (timeoutMs === 0) {
-    throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {
-      hint: 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.',
-    });
-  }
-  // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
-  if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
-  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseDuration(flags.apiTimeout, '--api-timeout');
-  const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
-  if (!sandbox && flags.wait && !secret) {
-    output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
-  }
-  warnIfNotLoopback(output, flags.host, 'The webhook listener');
-  if (flags.qrFile !== undefined) {
-    // Before anything is created: a typo in the file name must not cost a verification.
-    const { checkQrFilePath } = await import('../../render/qr-file.js');
-    await checkQrFilePath(flags.qrFile);
-  }
-
-  if ((flags.open || flags.ui) && !flags.wait) {
-    output.warn('With --no-wait the command ends once the verification is created, and the page with it: it will show only that.');
-  }
+  const { output } = start;
+  const config = await resolveCreateConfig(flags, start);
+  const { sandbox } = config;
   const showQr = flags.qr ?? output.interactive;
-  const page = await startPage(flags, output, { mode: 'create', secrets: [apiKey, secret] });
-  const view = new CreateView(output, showQr && !output.json, tunnel, sandbox, {
+  const page = await startPage(flags, output, { mode: 'create', secrets: [config.apiKey, config.secret] });
+  const view = new CreateView(output, showQr && !output.json, config.tunnel, sandbox, {
     colour: output.c.enabled,
     background: flags.qrBackground,
     file: flags.qrFile,
@@ -130,31 +85,15 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
       output.info(`Stopping (${name}): closing the listener${sandbox ? ' and the emulator' : ''}… (Ctrl-C again quits at once)`);
     },
   });
-  const { runCreateFlow } = await import('../../flow/create-flow.js');
+  const { runCheckedCreateFlow } = await import('../../flow/create-flow.js');
   try {
-    const result = await runCreateFlow({
-      phone,
-      language: flags.language as 'en' | 'id' | undefined,
-      expiryMinutes,
-      appUrl: flags.appUrl,
-      apiKey,
-      apiUrl,
-      apiTimeoutMs,
-      secret,
-      secretHeader: flags.secretHeader,
-      host: flags.host,
-      port,
-      path: flags.path,
-      publicUrl: tunnel.kind === 'public-url' ? tunnel.publicUrl : undefined,
-      openPublicUrl: tunnel.kind === 'localtunnel' ? openLocaltunnel(tunnel, view) : undefined,
-      wait: flags.wait,
-      timeoutMs,
-      sandbox,
-      sandboxDelayMs,
+    const result = await runCheckedCreateFlow({
+      ...config,
       signal: interrupt.signal,
       onEvent: (event) => {
         view.onEvent(event);
-        page?.feed(event);
+        // The page shows the flow; tunnel changes are the terminal's to report, as they always were.
+        if (event.type !== 'tunnel') page?.feed(event);
       },
       onTrace: (line) => output.trace(line),
     });
@@ -169,48 +108,4 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
     interrupt.dispose();
     await page?.close();
   }
-}
-
-/** The tunnel for `create`, loaded on first use; its later events (drops, new URLs) go to the view. */
-function openLocaltunnel(choice: Extract<TunnelChoice, { kind: 'localtunnel' }>, view: CreateView): PublicUrlProvider {
-  return async (local, signal) => {
-    const [{ openTunnel }, { joinPublicUrl }] = await Promise.all([import('../../tunnel/open-tunnel.js'), import('../../tunnel/tunnel-config.js')]);
-    const handle = await openTunnel({
-      port: local.port,
-      localHost: local.host,
-      host: choice.host,
-      subdomain: choice.subdomain,
-      registrationTimeoutMs: choice.timeoutMs,
-      signal,
-      onEvent: (event) => {
-        const base = 'url' in event ? event.url : undefined;
-        view.onTunnelEvent(event, base === undefined ? undefined : joinPublicUrl(base, local.path), event.type === 'reopened' ? joinPublicUrl(event.previousUrl, local.path) : undefined);
-      },
-    });
-    return handle; // its `url` follows the tunnel when it re-opens
-  };
-}
-
-/**
- * A missing --phone is asked for on a terminal (and re-asked, with the reason, when it does not
- * parse); anywhere else it is a usage error naming the flag, so CI never waits on a prompt.
- */
-async function askForPhone(output: Output): Promise<string> {
-  const missing = new SendtalkVerifyError('usage', 'No phone number.', {
-    hint: 'Pass --phone with the country code, e.g. --phone 6281234567890 (or try --sandbox).',
-  });
-  const { canPrompt, ask } = await import('../prompt.js');
-  if (!canPrompt()) throw missing;
-  const { parsePhone } = await import('../../phone.js');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const answer = await ask('Phone number to verify, with country code (e.g. +62 812-3456-7890): ');
-    if (!answer) throw missing;
-    try {
-      return parsePhone(answer).digits;
-    } catch (error) {
-      if (!(error instanceof SendtalkVerifyError)) throw error;
-      output.error(error.message, error.hint?.replace('--phone ', ''));
-    }
-  }
-  throw missing;
 }

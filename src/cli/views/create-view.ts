@@ -4,7 +4,6 @@ import type { CreateFlowEvent, CreateResult } from '../../flow/create-flow.js';
 import { describeTally } from '../../flow/wait-diagnosis.js';
 import type { InspectorHandle } from '../../inspector/inspector.js';
 import { keyValueRows } from '../../render/style.js';
-import type { TunnelEvent } from '../../tunnel/types.js';
 import { code, githubActions, markdownTable } from '../github-actions.js';
 import type { Output } from '../output.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
@@ -38,11 +37,6 @@ export class CreateView {
     private readonly sandbox: boolean,
     private readonly qr: { colour: boolean; background?: 'dark' | 'light'; file?: string; page?: InspectorHandle },
   ) {}
-
-  onTunnelEvent(event: TunnelEvent, webhookUrl: string | undefined, previousWebhookUrl: string | undefined): void {
-    // Through the same queue as the flow's events, so a tunnel warning never lands inside the QR block.
-    this.pending = this.pending.then(() => this.withSpinnerPaused(() => showTunnelEvent(this.output, event, webhookUrl, previousWebhookUrl))).catch(() => {});
-  }
 
   onEvent(event: CreateFlowEvent): void {
     // Events arrive synchronously; drawing the QR code is async, so keep them in order.
@@ -94,6 +88,10 @@ export class CreateView {
         break;
       case 'delivery':
         this.onDelivery(event);
+        break;
+      case 'tunnel':
+        // Through the same queue as the other events, so a tunnel warning never lands inside the QR block.
+        this.withSpinnerPaused(() => showTunnelEvent(this.output, event.event, event.webhookUrl, event.previousWebhookUrl));
         break;
     }
   }

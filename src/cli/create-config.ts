@@ -1,0 +1,131 @@
+import { pick, ENV_VARS } from '../config.js';
+import { parseDuration } from '../duration.js';
+import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
+import type { CreateFlowConfig } from '../flow/create-flow.js';
+import { parseHttpUrl } from '../http/parse-url.js';
+import type { PhoneNumber } from '../phone.js';
+import { describeSecretHeaders, secretHeadersFor } from '../webhook/secret.js';
+import { checkApiUrl } from './config-values.js';
+import type { Output } from './output.js';
+import type { CommandStart } from './start-command.js';
+import { parsePort, parseWholeNumber, warnIfNotLoopback } from './parse-flags.js';
+import { resolveTunnel, type TunnelChoice, type TunnelFlags } from './tunnel-flags.js';
+
+/** Used by --sandbox when no --phone is given: the demo needs no real number. */
+export const SANDBOX_DEMO_PHONE = '6281234567890';
+
+/** The flags `create` reads to build its configuration. */
+export interface CreateConfigFlags extends TunnelFlags {
+  phone?: string;
+  language?: string;
+  expiry?: string;
+  appUrl?: string;
+  apiUrl?: string;
+  apiTimeout?: string;
+  secretHeader?: string;
+  host?: string;
+  port?: string;
+  path?: string;
+  timeout?: string;
+  wait: boolean;
+  qrFile?: string;
+  sandbox?: boolean;
+  sandboxDelay?: string;
+  open?: boolean;
+  ui?: boolean;
+}
+
+/** What `create` runs on: the flow's checked values, and the tunnel choice the view words its advice by. */
+export type CreateConfig = Omit<CreateFlowConfig, 'signal' | 'onEvent' | 'onTrace'> & { tunnel: TunnelChoice; sandbox: boolean; wait: boolean };
+
+/**
+ * Flags over the environment over `.env`, each value checked once and typed (a parsed phone number,
+ * a URL, a duration in ms), in the order the errors and warnings have always come. The flow checks
+ * none of it again.
+ */
+export async function resolveCreateConfig(flags: CreateConfigFlags, start: CommandStart<Output>): Promise<CreateConfig> {
+  const { output, sources } = start;
+  const sandbox = flags.sandbox ?? false;
+  const apiKey = start.apiKey.value;
+  const secret = start.secret.value;
+
+  if (!sandbox && !apiKey) throw noApiKeyError(); // before any prompt: no point asking for a phone first
+  // The sandbox runs its own API: a stale SENDTALK_API_URL in .env must not stop it.
+  const apiUrl = sandbox ? undefined : checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
+  const asked = flags.phone === undefined && !sandbox ? await askForPhone(output) : undefined;
+  // The sandbox's emulator delivers on loopback, so it never uses a tunnel.
+  if (sandbox && (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
+    output.warn('--sandbox delivers the webhook on this machine: --tunnel, --subdomain, --tunnel-host and --public-url are ignored.');
+  }
+  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'localtunnel', output);
+  const numbers = checkValues(flags);
+  if (!sandbox && flags.wait && !secret) {
+    output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
+  }
+  warnIfNotLoopback(output, flags.host, 'The webhook listener');
+  if (flags.qrFile !== undefined) {
+    // Before anything is created: a typo in the file name must not cost a verification.
+    const { checkQrFilePath } = await import('../render/qr-file.js');
+    await checkQrFilePath(flags.qrFile);
+  }
+  if ((flags.open || flags.ui) && !flags.wait) {
+    output.warn('With --no-wait the command ends once the verification is created, and the page with it: it will show only that.');
+  }
+  const { parsePhone } = await import('../phone.js');
+  return {
+    phone: asked ?? parsePhone(flags.phone ?? SANDBOX_DEMO_PHONE),
+    language: flags.language === 'id' ? 'id' : 'en',
+    appUrl: flags.appUrl,
+    apiKey,
+    apiUrl,
+    secret,
+    secretHeader: flags.secretHeader,
+    host: flags.host,
+    path: flags.path,
+    tunnel,
+    wait: flags.wait,
+    sandbox,
+    ...numbers,
+  };
+}
+
+/** The numeric flags (port, expiry, durations) and --app-url, in the order their errors have always come. */
+function checkValues(flags: CreateConfigFlags): Pick<CreateConfig, 'port' | 'expiryMinutes' | 'timeoutMs' | 'apiTimeoutMs' | 'sandboxDelayMs'> {
+  const port = flags.port === undefined ? undefined : parsePort(flags.port);
+  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
+  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  if (timeoutMs === 0) {
+    throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {
+      hint: 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.',
+    });
+  }
+  // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
+  if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
+  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseDuration(flags.apiTimeout, '--api-timeout');
+  const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
+  return { port, expiryMinutes, timeoutMs, apiTimeoutMs, sandboxDelayMs };
+}
+
+/**
+ * A missing --phone is asked for on a terminal (and re-asked, with the reason, when it does not
+ * parse); anywhere else it is a usage error naming the flag, so CI never waits on a prompt.
+ */
+async function askForPhone(output: Output): Promise<PhoneNumber> {
+  const missing = new SendtalkVerifyError('usage', 'No phone number.', {
+    hint: 'Pass --phone with the country code, e.g. --phone 6281234567890 (or try --sandbox).',
+  });
+  const { canPrompt, ask } = await import('./prompt.js');
+  if (!canPrompt()) throw missing;
+  const { parsePhone } = await import('../phone.js');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const answer = await ask('Phone number to verify, with country code (e.g. +62 812-3456-7890): ');
+    if (!answer) throw missing;
+    try {
+      return parsePhone(answer);
+    } catch (error) {
+      if (!(error instanceof SendtalkVerifyError)) throw error;
+      output.error(error.message, error.hint?.replace('--phone ', ''));
+    }
+  }
+  throw missing;
+}

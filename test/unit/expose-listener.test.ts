@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exposeListener, newProbeToken, openTunnel, startListener, type Delivery, type ExposedListener, type ListenerHandle, type TunnelUpdate } from '../../src/index.js';
+import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
+
+let server: LocaltunnelServer;
+let listener: ListenerHandle;
+let exposed: ExposedListener | undefined;
+let deliveries: Delivery[];
+let updates: TunnelUpdate[];
+const probeToken = newProbeToken();
+
+beforeEach(async () => {
+  server = new LocaltunnelServer();
+  await server.start();
+  deliveries = [];
+  updates = [];
+  listener = await startListener({ probeToken, trackAnswers: true, onDelivery: (d) => deliveries.push(d) });
+});
+
+afterEach(async () => {
+  await exposed?.close();
+  exposed = undefined;
+  await listener.close();
+  await server.stop();
+});
+
+/** The real opener, with short drop detection so a drop is seen in a fraction of a second. */
+const quickOpen: typeof openTunnel = (options) => openTunnel({ ...options, dropGraceMs: 200, reopenBackoff: { initialMs: 50, maxMs: 200 } });
+
+const expose = (subdomain?: string): Promise<ExposedListener> => exposeListener(listener, { kind: 'localtunnel', host: server.url, subdomain, timeoutMs: 10_000 }, {
+  probeToken,
+  openTunnel: quickOpen,
+  onEvent: (update) => updates.push(update),
+});
+
+const post = (url: string): Promise<{ status: number }> => sendThrough(url, { headers: { 'content-type': 'application/json' }, body: '{"verificationID":"v-1"}' });
+
+describe('exposeListener through a localtunnel server', () => {
+  it('gives the public webhook URL, proves it reaches this listener, and carries deliveries', async () => {
+    exposed = await expose('acme-otp-dev');
+    expect(exposed.isPublic).toBe(true);
+    expect(exposed.subdomain).toBe('acme-otp-dev');
+    expect(exposed.publicBaseUrl()).toBe(`http://acme-otp-dev.localhost:${server.port}`);
+    expect(exposed.webhookUrl()).toBe(`${`http://acme-otp-dev.localhost:${server.port}`}/webhook`);
+    expect(await exposed.probe()).toMatchObject({ ok: true });
+    expect((await post(exposed.webhookUrl())).status).toBe(200);
+    expect(deliveries.map((d) => d.verificationId)).toEqual(['v-1']);
+    await exposed.answerPassedOn(deliveries[0]!, 1000);
+  });
+
+  it('reports a drop and the re-opening as tunnel updates carrying the current webhook URL', async () => {
+    exposed = await expose();
+    const before = exposed.webhookUrl();
+    server.dropClient(exposed.subdomain!);
+    await server.until(() => updates.some((u) => u.event.type === 'reopened'), 'the tunnel to re-open');
+    const kinds = updates.map((u) => u.event.type).filter((type) => type === 'down' || type === 'reopened');
+    expect(kinds).toEqual(['down', 'reopened']);
+    const reopened = updates.find((u) => u.event.type === 'reopened')!;
+    expect(reopened).toMatchObject({ type: 'tunnel', webhookUrl: exposed.webhookUrl(), previousWebhookUrl: before });
+    expect((await post(exposed.webhookUrl())).status).toBe(200);
+  });
+
+  it('says so when the server gives another subdomain than the one asked for', async () => {
+    const squatter = await openTunnel({ port: listener.port, host: server.url, subdomain: 'taken-name' });
+    try {
+      exposed = await expose('taken-name');
+      expect(exposed.subdomain).not.toBe('taken-name');
+      const replaced = updates.find((u) => u.event.type === 'subdomain-replaced');
+      expect(replaced).toMatchObject({ webhookUrl: exposed.webhookUrl(), event: { requested: 'taken-name', assigned: exposed.subdomain } });
+    } finally {
+      await squatter.close();
+    }
+  });
+
+  it('closes the tunnel on close()', async () => {
+    exposed = await expose();
+    const id = exposed.subdomain!;
+    await exposed.close();
+    await server.until(() => server.connections(id) === 0, 'the tunnel connections to close');
+    expect(server.connections(id)).toBe(0);
+  });
+});
+
+describe('exposeListener without a tunnel of its own', () => {
+  it('keeps the listener local with kind none', async () => {
+    exposed = await exposeListener(listener, { kind: 'none' }, { probeToken });
+    expect(exposed).toMatchObject({ isPublic: false });
+    expect(exposed.webhookUrl()).toBe(listener.url);
+    expect(exposed.publicBaseUrl()).toBeUndefined();
+    expect(server.clientIds).toEqual([]);
+  });
+
+  it('joins the listener path to the public URL of your own tunnel, and probes through it', async () => {
+    // The listener's own address stands in for a tunnel that forwards to it.
+    const publicUrl = `http://127.0.0.1:${listener.port}`;
+    exposed = await exposeListener(listener, { kind: 'public-url', publicUrl }, { probeToken });
+    expect(exposed.isPublic).toBe(true);
+    expect(exposed.webhookUrl()).toBe(`${publicUrl}/webhook`);
+    expect(await exposed.probe()).toMatchObject({ ok: true });
+    expect(server.clientIds).toEqual([]);
+  });
+
+  it('tells a listener with another probe token from this one', async () => {
+    const other = await startListener({ probeToken: newProbeToken() });
+    try {
+      exposed = await exposeListener(listener, { kind: 'public-url', publicUrl: `http://127.0.0.1:${other.port}` }, { probeToken });
+      expect(await exposed.probe()).toMatchObject({ ok: false });
+    } finally {
+      await other.close();
+    }
+  });
+});
