@@ -2,6 +2,7 @@ import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
 import { REDACTED } from '../mask.js';
 import type { Delivery } from '../webhook/listener.js';
+import { REFUSAL_LABEL } from '../webhook/refusal.js';
 
 /**
  * What the page shows, built from the flows' events. Everything here is sent to the browser, so
@@ -53,22 +54,9 @@ export const PAGE_BODY_LIMIT = 16 * 1024;
 /** Headers that carry credentials whatever they are called; masked even if the listener did not. */
 const CREDENTIAL_HEADER = /secret|api-key|apikey|authorization|cookie|token/i;
 
-const REFUSAL_WORDS: Record<string, string> = {
-  'secret-missing': 'secret missing',
-  'secret-mismatch': 'secret wrong',
-  'not-json': 'not JSON',
-  'not-object': 'not a JSON object',
-  'too-large': 'too large',
-  'too-deep': 'nested too deeply',
-  'too-many-headers': 'too many headers',
-  'unsupported-media-type': 'not JSON',
-  'method-not-allowed': 'wrong method',
-  'not-found': 'wrong path',
-  'acknowledge-failed': 'not recorded',
-};
 
 export function pageDelivery(d: Delivery, clean: (text: string) => string, extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string } } = {}): PageDelivery {
-  const verdict = !d.accepted ? `refused: ${REFUSAL_WORDS[d.reason ?? ''] ?? d.reason ?? 'refused'}`
+  const verdict = !d.accepted ? `refused: ${(d.reason ? REFUSAL_LABEL[d.reason] : undefined) ?? d.reason ?? 'refused'}`
     : extra.matched === false ? 'accepted: another verification' : 'accepted';
   const text = d.body.toString('utf8');
   const forward = extra.forward === undefined ? undefined

@@ -17,3 +17,21 @@ export const REFUSAL_TEXT: Record<RefusalReason, string> = {
   'too-many-headers': 'too many headers',
   'acknowledge-failed': 'could not record the delivery',
 };
+
+/**
+ * Each refusal in the words a person scanning deliveries looks for: the terminal's delivery lines
+ * and the local page say the same thing.
+ */
+export const REFUSAL_LABEL: Record<RefusalReason, string> = {
+  'secret-missing': 'secret missing',
+  'secret-mismatch': 'secret wrong',
+  'not-json': 'not JSON',
+  'not-object': 'not a JSON object',
+  'too-large': 'too large',
+  'too-deep': 'nested too deeply',
+  'too-many-headers': 'too many headers',
+  'unsupported-media-type': 'not JSON',
+  'method-not-allowed': 'wrong method',
+  'not-found': 'wrong path',
+  'acknowledge-failed': 'not recorded',
+};

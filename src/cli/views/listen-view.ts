@@ -11,21 +11,8 @@ import { INTERRUPTED_EXIT, stopSignal, TERMINATED_SERVER_EXIT } from '../signals
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
 import { sentence } from '../../render/sentence.js';
+import { REFUSAL_LABEL } from '../../webhook/refusal.js';
 
-/** Why a delivery was refused, in the words a person scanning the stream looks for. */
-const REFUSAL_LABEL: Record<RefusalReason, string> = {
-  'secret-missing': 'secret missing',
-  'secret-mismatch': 'secret wrong',
-  'not-json': 'not JSON',
-  'not-object': 'not an object',
-  'too-large': 'too large',
-  'too-deep': 'nested too deeply',
-  'too-many-headers': 'too many headers',
-  'unsupported-media-type': 'not JSON',
-  'method-not-allowed': 'wrong method',
-  'not-found': 'wrong path',
-  'acknowledge-failed': 'not recorded',
-};
 
 /** Draws the listen events: deliveries on stdout (text or NDJSON), everything else on stderr. */
 export class ListenView {
