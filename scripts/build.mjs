@@ -66,7 +66,8 @@ const VENDOR = {
  * Modules of the vendored packages replaced in dist/vendor/ by a few lines (see `vendorSubstitutes`),
  * by the path esbuild resolves them to.
  * - undici's HTTP parser is WebAssembly kept as base64 in JavaScript, in two builds (with and
- *   without SIMD): shipped as the binary files instead, a third smaller and read on first use.
+ *   without SIMD): the plain one is shipped as a binary file instead, a third smaller and read on
+ *   first use; the SIMD one is left out (undici falls back to the plain one).
  * - undici's HTTP/2 client loads node:http2 (8 ms of every command that makes a request) and is
  *   used only when a connection negotiates h2, which it never does without `allowH2`.
  * - localtunnel uses axios only to register, and src/tunnel/localtunnel-session.ts registers by
@@ -77,7 +78,11 @@ const VENDOR = {
  */
 const SUBSTITUTES = {
   'node_modules/undici/lib/llhttp/llhttp-wasm.js': { wasm: 'llhttp.wasm' },
-  'node_modules/undici/lib/llhttp/llhttp_simd-wasm.js': { wasm: 'llhttp-simd.wasm' },
+  // undici tries the SIMD build first and falls back to the plain one when loading it throws: a
+  // command parses a few small answers, where SIMD saves nothing worth 18 KiB of package.
+  'node_modules/undici/lib/llhttp/llhttp_simd-wasm.js': {
+    contents: "throw new Error('sendtalk-verify ships only the plain llhttp build: undici falls back to it.');",
+  },
   'node_modules/undici/lib/dispatcher/client-h2.js': {
     contents: "module.exports = function connectH2() { throw new Error('sendtalk-verify does not bundle HTTP/2: its client never asks for it (allowH2).'); };",
   },

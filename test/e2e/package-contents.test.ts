@@ -190,7 +190,7 @@ describe('the published package', () => {
     const vendor = packed.files.map((f) => f.path).filter((p) => p.startsWith('dist/vendor/'));
     const [scripts, wasm] = [vendor.filter((p) => p.endsWith('.cjs')), vendor.filter((p) => p.endsWith('.wasm'))];
     expect(scripts.length + wasm.length).toBe(vendor.length);
-    expect(wasm).toHaveLength(2);
+    expect(wasm.map((p) => p.split('/').pop())).toEqual(['llhttp.wasm']); // the SIMD build is left out: undici falls back
     const loads = `const { readFileSync } = require('node:fs'); const at = (f) => './node_modules/sendtalk-verify/' + f;
       console.log(JSON.stringify([...${JSON.stringify(scripts)}.map((f) => typeof require(at(f))), ...${JSON.stringify(wasm)}.map((f) => WebAssembly.validate(readFileSync(at(f))))]))`;
     const loaded = await run(process.execPath, ['-e', loads], { cwd: app, env });
