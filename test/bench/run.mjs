@@ -98,9 +98,12 @@ async function listener() {
   const lost = results.ours.reduce((sum, r) => sum + r.lost, 0);
   const accepted = results.ours.reduce((sum, r) => sum + r.accepted, 0);
   const errors = results.ours.reduce((sum, r) => sum + r.errors, 0);
-  rows.push({ what: `listen --json --secret, req/s (${CONNECTIONS} keep-alive, best of ${LOAD_ROUNDS}×${LOAD_SECONDS} s)`, ours: `${Math.round(ours.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(ours.rps / bare.rps), target: '≥ 0.85×', ok: ours.rps / bare.rps >= 0.85 });
-  rows.push({ what: '  same work, minimal (minimal-listener.mjs)', ours: `${Math.round(minimal.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(minimal.rps / bare.rps), target: '', ok: undefined });
-  rows.push({ what: '  our listener, no output (library-listener.mjs)', ours: `${Math.round(library.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(library.rps / bare.rps), target: '', ok: undefined });
+  // The targets as issue 14 restates them: the listener itself at least 0.85× bare node:http, and
+  // `listen --json` no slower than the minimal server writing the same line per delivery.
+  rows.push({ what: 'our listener, no output (library-listener.mjs), req/s', ours: `${Math.round(library.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(library.rps / bare.rps), target: '≥ 0.85×', ok: library.rps / bare.rps >= 0.85 });
+  rows.push({ what: `listen --json --secret, req/s (${CONNECTIONS} keep-alive, best of ${LOAD_ROUNDS}×${LOAD_SECONDS} s)`, ours: `${Math.round(ours.rps)}/s`, baseline: `${Math.round(minimal.rps)}/s minimal, same line`, ratio: ratio(ours.rps / minimal.rps), target: '≥ 1.00×', ok: ours.rps / minimal.rps >= 1 });
+  rows.push({ what: '  listen --json against bare node:http', ours: `${Math.round(ours.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(ours.rps / bare.rps), target: '', ok: undefined });
+  rows.push({ what: '  the minimal server against bare node:http', ours: `${Math.round(minimal.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(minimal.rps / bare.rps), target: '', ok: undefined });
   if (ours.cpuPerRequest && bare.cpuPerRequest) {
     rows.push({ what: '  server CPU per request', ours: `${ours.cpuPerRequest.toFixed(0)} µs`, baseline: `${bare.cpuPerRequest.toFixed(0)} µs bare, ${minimal.cpuPerRequest.toFixed(0)} µs minimal, ${library.cpuPerRequest.toFixed(0)} µs no output`, ratio: ratio(ours.cpuPerRequest / bare.cpuPerRequest), target: '', ok: undefined });
   }
