@@ -58,6 +58,13 @@ describe('requestSecretChecker', () => {
     expect(requestSecretChecker(secret, ['X-Hook'])({ 'x-hook': `Bearer ${secret}` })).toBe('mismatch');
   });
 
+  it('reads a repeated Authorization header as a repeated header, not as a token', () => {
+    const auth = requestSecretChecker(secret, ['Authorization']);
+    const headers = { authorization: [`Bearer ${secret}`] } as unknown as Record<string, string>;
+    expect(auth(headers)).toBe('mismatch');
+    expect(auth({ authorization: [secret] } as unknown as Record<string, string>)).toBe('ok');
+  });
+
   it('checkSecret given headers reads the pinned Authorization as Bearer too', () => {
     expect(checkSecret({ authorization: `Bearer ${secret}` }, secret, 'Authorization')).toBe('ok');
     expect(checkSecret({ authorization: `Bearer ${secret}` }, secret, '')).toBe('missing');
