@@ -85,6 +85,12 @@ describe('locateSecret', () => {
     expect(locateSecret(['X-Auth', `Bearer ${secret}`], '/webhook', secret)).toBeUndefined();
   });
 
+  it('passes over a wrong Bearer token, and reads no query from a URL without one', () => {
+    expect(locateSecret(['Authorization', 'Bearer wrong', 'X-Two', secret], '/webhook', secret)).toEqual({ in: 'header', name: 'X-Two' });
+    expect(locateSecret(['Authorization', 'Bearer wrong'], `/webhook?k=${secret}`, secret)).toEqual({ in: 'query', name: 'k' });
+    expect(locateSecret([], `/webhook/k=${secret}`, secret)).toBeUndefined();
+  });
+
   it('ignores a name without a value, and reads a query that starts the URL', () => {
     expect(locateSecret(['X-One', 'no', secret], '/webhook', secret)).toBeUndefined();
     expect(locateSecret([], `?k=${secret}`, secret)).toEqual({ in: 'query', name: 'k' });
