@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
-import { MAX_API_BODY_BYTES, postJson, type PostJsonOptions } from '../../src/http/post-json.js';
+import { MAX_API_BODY_BYTES, postJson, retryAfterMs, type PostJsonOptions } from '../../src/http/post-json.js';
 import { FakeApi } from '../helpers/fake-api.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
@@ -214,6 +214,28 @@ describe('postJson: connection failures', () => {
     });
   });
 
+  it('says a connection reset before the answer was closed, and does not send again', async () => {
+    let requests = 0;
+    const origin = await serve((req) => {
+      requests++;
+      req.socket.resetAndDestroy();
+    });
+    const { error } = await post(origin);
+    expect(seen(error)).toMatchObject({
+      category: 'api-unavailable', message: `${new URL(origin).host} closed the connection before answering.`, hint: MAYBE_CREATED, details: { attempts: 1 },
+    });
+    expect(error!.code).toMatch(/^(ECONNRESET|EPIPE)$/);
+    expect(requests).toBe(1);
+  });
+
+  it('says a name that does not resolve could not be resolved', async () => {
+    const { error } = await post('http://sendtalk-verify-test.invalid/create', { retries: 0 });
+    expect(seen(error)).toMatchObject({
+      category: 'api-unavailable', message: 'Could not resolve sendtalk-verify-test.invalid.', hint: OFFLINE, details: { attempts: 1 },
+    });
+    expect(error!.code).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
+  });
+
   it('names any other failure as it came', async () => {
     const { error } = await post('not a url');
     expect(seen(error)).toEqual({
@@ -261,6 +283,19 @@ describe('postJson: time bounds', () => {
     const { error } = await post(origin, { connectTimeoutMs: 200, responseTimeoutMs: 400 });
     expect(seen(error)).toMatchObject({
       category: 'api-unavailable', message: `${new URL(origin).host} started answering but did not finish within 0.4 s.`, hint: MAYBE_CREATED,
+    });
+  });
+
+  it('bounds a pause in the middle of the answer', async () => {
+    const origin = await serve((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('{"a":');
+    });
+    const { error } = await post(origin, { responseTimeoutMs: 300 });
+    expect(seen(error)).toEqual({
+      category: 'api-unavailable', message: `${new URL(origin).host} started answering but did not finish within 0.3 s.`, hint: MAYBE_CREATED,
+      code: 'UND_ERR_BODY_TIMEOUT', details: { attempts: 1 },
     });
   });
 
@@ -331,5 +366,22 @@ describe('postJson: the size of the answer', () => {
     } finally {
       await endless.stop();
     }
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('reads whole seconds, spaces around them allowed', () => {
+    expect(retryAfterMs(' 3 ')).toBe(3000);
+    expect(retryAfterMs(['2', '9'])).toBe(2000);
+  });
+
+  it('has no wait for an empty header', () => {
+    expect(retryAfterMs('')).toBeUndefined();
+    expect(retryAfterMs('  ')).toBeUndefined();
+    expect(retryAfterMs([])).toBeUndefined();
+  });
+
+  it('reads an HTTP date from the time given', () => {
+    expect(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 2500)).toBe(7500);
   });
 });
