@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CREATE_PATH, postToCreateEndpoint } from '../../src/client/create-verification.js';
+import { CREATE_PATH, createVerification, postToCreateEndpoint } from '../../src/client/create-verification.js';
 import { SendtalkVerifyError } from '../../src/errors.js';
 import { FakeApi } from '../helpers/fake-api.js';
 
@@ -186,5 +186,14 @@ describe('HTTP errors with JSON that is not an error envelope', () => {
   it('a 404 names the address', async () => {
     api.answer({ status: 404, body: { message: 'no route' } });
     expect((await refusal()).hint).toBe(`Nothing answers at ${endpoint()}: check --api-url (or SENDTALK_API_URL).`);
+  });
+});
+
+describe('createVerification body', () => {
+  it('leaves out an empty app URL, and sends the number without its trunk zero', async () => {
+    api.answer({ body: { status: 200, data: { id: 'v1', waLink: 'https://wa.me/1' } } });
+    const verification = await createVerification({ apiKey: KEY, apiUrl: api.url, phone: '+62 (0)812-3456-7890', appUrl: '', retries: 0 });
+    expect(verification.id).toBe('v1');
+    expect(JSON.parse(api.requests[0]!.body)).toEqual({ userPhone: '6281234567890', languageCode: 'en' });
   });
 });
