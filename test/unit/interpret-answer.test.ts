@@ -110,7 +110,7 @@ describe('answers that are not JSON', () => {
   });
 
   it('names an empty body and a body that is not JSON', async () => {
-    api.answer({ status: 200, body: '' }, { status: 200, body: ' \n ' }, { status: 200, body: 'OK then' });
+    api.answer({ status: 200, body: '' }, { status: 200, body: ' \n ' }, { status: 200, body: 'OK <then>' });
     expect(await refusal()).toEqual({
       category: 'api-unavailable', message: 'SendTalk API answered HTTP 200 with an empty body instead of JSON.', hint: DEBUG, details: { httpStatus: 200, attempts: 1 },
     });

@@ -1,6 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
 import { MAX_API_BODY_BYTES, postJson, retryAfterMs, type PostJsonOptions } from '../../src/http/post-json.js';
 import { FakeApi } from '../helpers/fake-api.js';
@@ -110,20 +110,28 @@ describe('postJson: retries of an answer', () => {
     expect(api.requests).toHaveLength(2);
   });
 
-  it('without Retry-After, backs off 150–300 ms, then 300–600 ms', async () => {
-    api.answer({ status: 502, body: 'bad gateway' }, { status: 502, body: 'bad gateway' }, { status: 200, body: {} });
-    const { answer, trace } = await post(api.url);
-    expect(answer).toMatchObject({ status: 200, attempts: 3 });
-    const waits = trace.filter((line) => line.startsWith('↻')).map((line) => {
-      const match = /^↻ HTTP 502: retrying in (\d+) ms$/.exec(line);
-      expect(match, line).not.toBeNull();
-      return Number(match![1]);
-    });
-    expect(waits).toHaveLength(2);
-    expect(waits[0]).toBeGreaterThanOrEqual(150);
-    expect(waits[0]).toBeLessThanOrEqual(300);
-    expect(waits[1]).toBeGreaterThanOrEqual(300);
-    expect(waits[1]).toBeLessThanOrEqual(600);
+  it('without Retry-After, backs off 150–300 ms, then 300–600 ms, at random within each', async () => {
+    // Math.random() at 0.5 puts each wait in the middle of its range: 225 ms, then 450 ms.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      api.answer({ status: 502, body: 'bad gateway' }, { status: 502, body: 'bad gateway' }, { status: 200, body: {} });
+      const { answer, trace } = await post(api.url);
+      expect(answer).toMatchObject({ status: 200, attempts: 3 });
+      expect(trace.filter((line) => line.startsWith('↻'))).toEqual(['↻ HTTP 502: retrying in 225 ms', '↻ HTTP 502: retrying in 450 ms']);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('keeps the random wait within its range', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValueOnce(0).mockReturnValueOnce(0.999);
+    try {
+      api.answer({ status: 504, body: '' }, { status: 504, body: '' }, { status: 200, body: {} });
+      const { trace } = await post(api.url);
+      expect(trace.filter((line) => line.startsWith('↻'))).toEqual(['↻ HTTP 504: retrying in 150 ms', '↻ HTTP 504: retrying in 600 ms']);
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('does not retry when Retry-After asks for more than 10 s', async () => {
@@ -383,5 +391,7 @@ describe('retryAfterMs', () => {
 
   it('reads an HTTP date from the time given', () => {
     expect(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 2500)).toBe(7500);
+    // A date that starts and ends with digits is still a date, not a number of seconds.
+    expect(retryAfterMs('1970-01-01T00:00:10.000+00:00', 2500)).toBe(7500);
   });
 });
