@@ -106,7 +106,7 @@ describe('checkHead', () => {
       .toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header; the secret came in X-Webhook-Secret: use --secret-header X-Webhook-Secret']);
     expect(d.secretLocation).toEqual({ in: 'header', name: 'X-Webhook-Secret' });
     const q = delivery();
-    expect(check({ url: `/webhook?key=${SECRET}`, headers: [] }, { secret: SECRET }, q)[2]).toMatch(/^no X-Secret-Key or Secret-Key header; the secret came in the query string \(parameter key\)/);
+    expect(check({ url: `/webhook?key=${SECRET}`, headers: [] }, { secret: SECRET }, q)?.[2]).toMatch(/^no X-Secret-Key or Secret-Key header; the secret came in the query string \(parameter key\)/);
     expect(q.secretLocation).toEqual({ in: 'query', name: 'key' });
     const none = delivery();
     check({ headers: [] }, { secret: SECRET }, none);
