@@ -1,0 +1,53 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
+import { AcceptedDeliveries } from '../../src/webhook/accepted-deliveries.js';
+import { head } from '../helpers/raw-http.js';
+import { until } from '../helpers/until.js';
+
+/** The listener's boundaries: the last value that passes and the first that does not. */
+const SECRET = 'edges-secret-0123456789';
+let listener: ListenerHandle | undefined;
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await listener?.close();
+  listener = undefined;
+});
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', reject);
+    sockets.push(socket);
+  });
+}
+
+describe('a refused body declared exactly at the drain cap', () => {
+  it('is drained, not cut: the connection answers the next request', async () => {
+    listener = await startListener({ secret: SECRET, limits: { maxDrainBytes: 600 } });
+    const socket = await open(listener.port);
+    let text = '';
+    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    socket.write(head('POST /webhook HTTP/1.1', [['Content-Type', 'application/json'], ['Content-Length', 600]], listener.port) + '{');
+    await until(() => /^HTTP\/1\.1 401 /.test(text), 'the 401');
+    expect(text).not.toMatch(/connection: close/i);
+    socket.write(`${'x'.repeat(599)}${head('POST /webhook HTTP/1.1', [['X-Secret-Key', SECRET], ['Content-Length', 2]], listener.port)}{}`);
+    await until(() => /HTTP\/1\.1 200 /.test(text), 'the 200 of the second request', { detail: () => text });
+    expect(listener.accepted.length).toBe(1);
+  });
+});
+
+describe('a woken waiter', () => {
+  it('is asked no more once it has its delivery', async () => {
+    const accepted = new AcceptedDeliveries(10);
+    const predicate = vi.fn((d: Delivery) => d.seq === 1);
+    const waiting = accepted.waitFor(predicate);
+    const delivery = (seq: number): Delivery => ({ seq, receivedAt: '', method: 'POST', path: '/webhook', accepted: true, status: 200, headers: {}, body: Buffer.alloc(0) });
+    accepted.remember(delivery(1));
+    accepted.remember(delivery(2));
+    await expect(waiting).resolves.toMatchObject({ seq: 1 });
+    // Asked about delivery 1 (the past was empty); never about delivery 2.
+    expect(predicate.mock.calls.map(([d]) => d.seq)).toEqual([1]);
+  });
+});
