@@ -75,6 +75,12 @@ describe('runCreateFlow in the sandbox', () => {
     expect(result.webhookUrl).toBeUndefined();
     expect(result).not.toHaveProperty('deliveries');
     expect(result).not.toHaveProperty('diagnosis');
+    expect(result.elapsedMs).toBeLessThan(5000);
+  });
+
+  it('needs no onEvent', async () => {
+    const result = await runCreateFlow({ phone: PHONE, sandbox: true, sandboxDelayMs: 50, timeoutMs: 10_000 });
+    expect(result).toMatchObject({ status: 'verified', sandbox: true });
   });
 
   it('stays local whatever public URL is given, and is not probed; a time-out points at the local webhook URL', async () => {
@@ -93,6 +99,7 @@ describe('runCreateFlow in the sandbox', () => {
       hint: `Check that the Webhook URL in Verification Config is ${listening.localUrl}, and that the message was sent unchanged; --timeout waits longer.`,
     });
     expect(result.elapsedMs).toBeGreaterThanOrEqual(300);
+    expect(result.elapsedMs).toBeLessThan(5000);
   });
 });
 
@@ -221,7 +228,7 @@ describe('runCreateFlow: interruptions', () => {
   it('a signal aborted before it starts: interrupted', async () => {
     const stop = new AbortController();
     stop.abort();
-    await expect(runCreateFlow({ phone: PHONE, sandbox: true, signal: stop.signal, timeoutMs: 5000 })).rejects.toMatchObject({ category: 'interrupted' });
+    await expect(runCreateFlow({ phone: PHONE, sandbox: true, signal: stop.signal, timeoutMs: 5000 })).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted while calling the SendTalk API.' });
   });
 
   it('aborted while the create request is on its way: interrupted, with the reason the caller gave', async () => {
@@ -232,6 +239,18 @@ describe('runCreateFlow: interruptions', () => {
       if (e.type === 'listening') setTimeout(() => stop.abort(reason), 50);
     } });
     await expect(flow).rejects.toBe(reason);
+  });
+
+  it('aborted before the probe: no probe reported, interrupted', async () => {
+    const emulator = await startEmulator({ apiKey: 'k' });
+    const stop = new AbortController();
+    const events: CreateFlowEvent[] = [];
+    const flow = runCreateFlow({ phone: PHONE, apiUrl: emulator.url, apiKey: 'k', publicUrl: 'http://127.0.0.1:1', signal: stop.signal, timeoutMs: 10_000, onEvent: (e) => {
+      events.push(e);
+      if (e.type === 'listening') stop.abort();
+    } });
+    await expect(flow).rejects.toMatchObject({ category: 'interrupted' });
+    expect(typesOf(events)).toEqual(['listening']);
   });
 
   it('aborted while waiting: interrupted, not a time-out', async () => {

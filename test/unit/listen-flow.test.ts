@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runListenFlow, type ListenFlowEvent, type ListenFlowOptions, type ListenResult, type PublicUrl } from '../../src/index.js';
-import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { openTunnel, runListenFlow, SendtalkVerifyError, type ListenFlowEvent, type ListenFlowOptions, type ListenResult, type PublicUrl } from '../../src/index.js';
+import { cleanupAfterEach, serversStoppedAfterEach } from '../helpers/cleanup.js';
+import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { send } from '../helpers/listen-process.js';
 import { freePort, isListening } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
@@ -369,5 +370,58 @@ describe('runListenFlow: how the listener is exposed', () => {
     expect((await deliver(second.localUrl, '')).status).toBe(200);
     expect(await second.flow).toMatchObject({ reason: 'timeout' });
     expect(flushes).toHaveLength(1);
+  });
+});
+
+describe('runListenFlow: a localtunnel tunnel', () => {
+  const startServer = serversStoppedAfterEach();
+
+  it('opens it with the settings given; a replaced subdomain is reported after ready, then the probe through it', async () => {
+    const server = await startServer(new LocaltunnelServer());
+    // Someone else already holds the name asked for, so the server hands out another one.
+    const squatter = await openTunnel({ port: 1, host: server.url, subdomain: 'acme-listen-name' });
+    defer(() => squatter.close());
+    const { flow, events, stop } = await startFlow({ tunnel: { host: server.url, subdomain: 'acme-listen-name', registrationTimeoutMs: 10_000 }, timeoutMs: 20_000 });
+    const assigned = server.clientIds.find((id) => id !== 'acme-listen-name')!;
+    const webhookUrl = `http://${assigned}.localhost:${server.port}/webhook`;
+    const shown = events.filter((e) => !(e.type === 'tunnel' && (e.event.type === 'request' || e.event.type === 'error')));
+    expect(typesOf(shown)).toEqual(['ready', 'tunnel', 'probe', 'waiting']);
+    expect(shown[0]).toEqual({ type: 'ready', localUrl: expect.any(String), webhookUrl, public: true, subdomain: assigned });
+    expect(shown[1]).toMatchObject({ type: 'tunnel', webhookUrl, event: { type: 'subdomain-replaced', requested: 'acme-listen-name', assigned } });
+    expect(shown[2]).toMatchObject({ type: 'probe', webhookUrl, result: { ok: true } });
+    // The probe's request through the tunnel came after ready: reported as it came, not held back.
+    const requests = events.filter((e) => e.type === 'tunnel' && e.event.type === 'request');
+    expect(requests[0]).toMatchObject({ type: 'tunnel', event: { type: 'request' } });
+    stop.abort();
+    expect(await flow).toMatchObject({ reason: 'interrupted', webhookUrl });
+  });
+
+  it('gives up on a registration that hangs after registrationTimeoutMs', async () => {
+    const server = await startServer(new LocaltunnelServer());
+    server.mode = 'hang';
+    const started = Date.now();
+    await expect(runListenFlow({ tunnel: { host: server.url, registrationTimeoutMs: 300 }, timeoutMs: 20_000 })).rejects.toBeInstanceOf(SendtalkVerifyError);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('aborted while the tunnel opens: the interruption as the tunnel said it', async () => {
+    const server = await startServer(new LocaltunnelServer());
+    server.mode = 'hang';
+    const stop = new AbortController();
+    const flow = runListenFlow({ tunnel: { host: server.url, registrationTimeoutMs: 20_000 }, signal: stop.signal });
+    await until(() => server.registrations.length > 0, 'the registration request');
+    stop.abort();
+    await expect(flow).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted while opening the tunnel.' });
+  });
+
+  it('aborted before the probe: no probe reported, interrupted', async () => {
+    const stop = new AbortController();
+    const events: ListenFlowEvent[] = [];
+    const result = await runListenFlow({ publicUrl: 'http://127.0.0.1:1', signal: stop.signal, timeoutMs: 20_000, onEvent: (e) => {
+      events.push(e);
+      if (e.type === 'ready') stop.abort();
+    } });
+    expect(result.reason).toBe('interrupted');
+    expect(typesOf(events)).toEqual(['ready', 'waiting']);
   });
 });
