@@ -36,6 +36,7 @@ describe('runCreateFlow in the sandbox', () => {
     expect(listening).toEqual({ type: 'listening', localUrl: listening.localUrl, webhookUrl: listening.localUrl, public: false });
     const waiting = eventOf(events, 'waiting');
     expect(waiting).toEqual({ type: 'waiting', deadline: waiting.deadline, until: 'timeout' });
+    expect(waiting).not.toHaveProperty('ignoredExpiry');
     expect(waiting.deadline - waitingAt).toBeGreaterThan(9000);
     expect(waiting.deadline - waitingAt).toBeLessThanOrEqual(10_000);
     const delivery = eventOf(events, 'delivery');

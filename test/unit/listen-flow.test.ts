@@ -249,6 +249,8 @@ describe('runListenFlow: the delivery log', () => {
     expect((await deliver(localUrl)).status).toBe(200);
     await flow;
     expect(records(log).map((r) => [r.seq, r.accepted, r.status])).toEqual([[1, false, 401], [2, true, 200]]);
+    // Nothing to forward to: nothing forwarded.
+    expect(events.flatMap((e) => (e.type === 'delivery' ? [e.forward] : []))).toEqual([undefined, undefined]);
     expect(typesOf(events)).not.toContain('log-loose-mode');
   });
 
