@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runCreateFlow, SendtalkVerifyError, type CreateFlowEvent, type CreateFlowOptions, type PublicUrl } from '../../src/index.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
@@ -252,6 +254,22 @@ describe('runCreateFlow: interruptions', () => {
     } });
     await expect(flow).rejects.toMatchObject({ category: 'interrupted' });
     expect(typesOf(events)).toEqual(['listening']);
+  });
+
+  it('a failure after the signal aborted is reported as the interruption; before, as itself', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const stop = new AbortController();
+      stop.abort();
+      await expect(runCreateFlow({ phone: PHONE, sandbox: true, port, signal: stop.signal })).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted.' });
+      const failure = runCreateFlow({ phone: PHONE, sandbox: true, port });
+      await expect(failure).rejects.toBeInstanceOf(SendtalkVerifyError);
+      await expect(failure).rejects.not.toMatchObject({ category: 'interrupted' });
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 
   it('aborted while waiting: interrupted, not a time-out', async () => {
