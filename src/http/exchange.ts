@@ -101,6 +101,8 @@ export function runExchange(request: OutgoingRequest, options: ExchangeOptions =
 
     const timer = setTimeout(() => finish({ kind: 'timeout', message: `no answer within ${formatDuration(timeoutMs)}` }, true), timeoutMs);
     const onAbort = (): void => finish({ kind: 'aborted', message: 'interrupted' }, true);
+    // Before any way out: a request cut by `finish` (an abort included) still emits its error.
+    req.on('error', (error: NodeJS.ErrnoException) => finish(classify(error), true));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -120,7 +122,6 @@ export function runExchange(request: OutgoingRequest, options: ExchangeOptions =
       res.on('error', () => finish(undefined, true));
       res.on('close', () => finish(undefined, !res.complete));
     });
-    req.on('error', (error: NodeJS.ErrnoException) => finish(classify(error), true));
     req.end(request.body);
   });
 }
