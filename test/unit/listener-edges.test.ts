@@ -1,27 +1,19 @@
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
 import { AcceptedDeliveries } from '../../src/webhook/accepted-deliveries.js';
 import { head } from '../helpers/raw-http.js';
 import { until } from '../helpers/until.js';
+import { socketsDestroyedAfterEach } from '../helpers/raw-sockets.js';
 
 /** The listener's boundaries: the last value that passes and the first that does not. */
 const SECRET = 'edges-secret-0123456789';
 let listener: ListenerHandle | undefined;
-const sockets: Socket[] = [];
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
   await listener?.close();
   listener = undefined;
 });
 
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', reject);
-    sockets.push(socket);
-  });
-}
+const open = socketsDestroyedAfterEach();
 
 describe('a refused body declared exactly at the drain cap', () => {
   it('is drained, not cut: the connection answers the next request', async () => {

@@ -1,25 +1,18 @@
 import { request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListener, type ListenerHandle } from '../../src/index.js';
+import { socketsDestroyedAfterEach } from '../helpers/raw-sockets.js';
 
 /** Refused requests in quantity: the listener's memory, CPU and door stay bounded. */
 const SECRET = 'flood-secret-0987654321';
 let listener: ListenerHandle | undefined;
-const sockets: Socket[] = [];
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
   await listener?.close();
   listener = undefined;
 });
 
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', reject);
-    sockets.push(socket);
-  });
-}
+const open = socketsDestroyedAfterEach();
 
 /** Sends one request on a kept-alive socket and resolves with the answer's head once it is whole. */
 function exchange(socket: Socket, text: string): Promise<string> {

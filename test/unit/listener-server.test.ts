@@ -1,20 +1,19 @@
 import { request } from 'node:http';
-import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListener, type Delivery, type ListenerHandle, type ListenerOptions } from '../../src/index.js';
 import { SendtalkVerifyError } from '../../src/errors.js';
 import { head, rawRequest } from '../helpers/raw-http.js';
 import { until } from '../helpers/until.js';
+import { socketsDestroyedAfterEach } from '../helpers/raw-sockets.js';
 
 /** The listener as a server: its lifecycle, its server limits, and what each request leaves behind. */
 const SECRET = 'server-secret-0123456789';
 const signed = { 'x-secret-key': SECRET, 'content-type': 'application/json' };
 let listeners: ListenerHandle[] = [];
-const sockets: Socket[] = [];
 let blocker: TcpServer | undefined;
 
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
   await Promise.all(listeners.splice(0).map((l) => l.close()));
   await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
   blocker = undefined;
@@ -39,13 +38,7 @@ function send(listener: ListenerHandle, options: { method?: string; path?: strin
   });
 }
 
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', reject);
-    sockets.push(socket);
-  });
-}
+const open = socketsDestroyedAfterEach();
 /** Sends one request on a kept-alive socket and resolves with the answer once it is whole (or the socket closed). */
 function exchange(socket: Socket, text: string): Promise<string> {
   return new Promise((resolve) => {
