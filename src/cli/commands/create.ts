@@ -65,18 +65,28 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .action((flags: CreateFlags) => runner(() => runCreate(flags, ctx)));
 }
 
+/**
+ * Whether to draw the QR code: as asked (--qr, --no-qr), else on a terminal. A terminal that says it
+ * is dumb (TERM=dumb: Emacs' shell, some IDE consoles) draws no blocks, and is told so in one line.
+ */
+function qrDrawing(asked: boolean | undefined, interactive: boolean): 'yes' | 'no' | 'dumb-terminal' {
+  if (asked !== undefined) return asked ? 'yes' : 'no';
+  if (interactive) return 'yes';
+  return process.env.TERM === 'dumb' && process.stderr.isTTY ? 'dumb-terminal' : 'no';
+}
+
 async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const start = startCommand(flags, ctx, { apiKeyFromEnv: true });
   const { output } = start;
   const config = await resolveCreateConfig(flags, start);
   const { sandbox } = config;
-  const showQr = flags.qr ?? output.interactive;
   const page = await startPage(flags, output, { mode: 'create', secrets: [config.apiKey, config.secret] });
-  const view = new CreateView(output, showQr && !output.json, config.tunnel, sandbox, {
-    colour: output.c.enabled,
+  const view = new CreateView(output, config.tunnel, sandbox, {
+    draw: output.json ? 'no' : qrDrawing(flags.qr, output.interactive),
     background: flags.qrBackground,
     file: flags.qrFile,
     page,
+    waiting: config.wait,
   });
   const interrupt = interruptOnSignals({
     onForcedExit: () => view.stop(),

@@ -6,21 +6,22 @@ import type { InspectorHandle } from '../../inspector/inspector.js';
 import { keyValueRows } from '../../render/style.js';
 import { code, githubActions, markdownTable } from '../github-actions.js';
 import type { Output } from '../output.js';
+import type { QrPanel } from './qr-panel.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
 import { sentence } from '../../render/sentence.js';
 
-/**
- * The terminal's size for the QR code: the stream's own, else COLUMNS and LINES (which a shell
- * exports, and which tests and `script` set when stderr is not a terminal); unknown means no limit.
- */
-function terminalSize(stream: NodeJS.WritableStream): { columns?: number; rows?: number } {
-  const tty = stream as { columns?: number; rows?: number };
-  const fromEnv = (name: string): number | undefined => {
-    const value = Number(process.env[name]);
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  };
-  return { columns: tty.columns || fromEnv('COLUMNS'), rows: tty.rows || fromEnv('LINES') };
+/** How the view shows the QR code. */
+export interface QrViewOptions {
+  /** `yes`: draw it; `dumb-terminal`: say in one line why not (TERM=dumb); `no`: not asked for (--no-qr, --json, not a terminal). */
+  draw: 'yes' | 'no' | 'dumb-terminal';
+  /** The user's word on the terminal's background (--qr-background); else it is found out. */
+  background?: 'dark' | 'light';
+  /** --qr-file */
+  file?: string;
+  page?: InspectorHandle;
+  /** A waiting line will follow the code (not --no-wait). */
+  waiting: boolean;
 }
 
 /** Draws the create flow's events: a block of facts on stdout, progress and QR on stderr. */
@@ -29,13 +30,13 @@ export class CreateView {
   private ticker?: NodeJS.Timeout;
   private stopped = false;
   private pending: Promise<void> = Promise.resolve();
+  private qrPanel?: QrPanel;
 
   constructor(
     private readonly output: Output,
-    private readonly drawQr: boolean,
     private readonly tunnel: TunnelChoice,
     private readonly sandbox: boolean,
-    private readonly qr: { colour: boolean; background?: 'dark' | 'light'; file?: string; page?: InspectorHandle },
+    private readonly qr: QrViewOptions,
   ) {}
 
   onEvent(event: CreateFlowEvent): void {
@@ -71,9 +72,9 @@ export class CreateView {
         const v = event.verification;
         output.success('Verification created');
         output.result(keyValueRows([['ID', v.id], ['Phone', v.phone], ['Link', v.link], ['Message', v.message], ['Expires', v.expiresAt]]));
-        const drawn = this.drawQr && await this.drawTerminalQr(v.link);
         if (this.qr.file !== undefined) await this.writeQrFile(v.link, this.qr.file);
-        output.info(c.dim(`  Open the link on the phone${drawn ? ' (or scan the QR code)' : ''} and send the message unchanged.`));
+        output.info(c.dim(`  Open the link on the phone${this.qr.draw === 'yes' ? ' (or scan its QR code)' : ''} and send the message unchanged.`));
+        await this.drawTerminalQr(v.link);
         break;
       }
       case 'waiting':
@@ -96,18 +97,30 @@ export class CreateView {
     }
   }
 
-  /** The QR code on stderr, or one line saying why not: a code wider than the terminal would wrap into noise. */
-  /** Returns whether it was drawn. */
-  private async drawTerminalQr(link: string): Promise<boolean> {
-    const { renderTerminalQr } = await import('../../render/qr.js');
-    const size = terminalSize(this.output.errorStream);
-    const qr = await renderTerminalQr(link, { colour: this.qr.colour, background: this.qr.background, ...size });
-    if (qr.fits) this.output.art(qr.art);
-    else {
-      const elsewhere = this.qr.page ? 'scan it on the page above' : 'use --open to see it on a page';
-      this.output.warn(`The QR code needs ${qr.needed} columns and this terminal has ${qr.columns}: widen it, ${elsewhere}, or write it with --qr-file qr.png.`);
+  /**
+   * The QR code last on stderr, just above the waiting line, or one line saying why not: a code
+   * taller or wider than the window would scroll or wrap into noise.
+   */
+  private async drawTerminalQr(link: string): Promise<void> {
+    const { output, qr } = this;
+    const otherWays = qr.page ? ['scan it on the page', 'write it with --qr-file qr.png'] : ['use --open or --qr-file qr.png'];
+    if (qr.draw === 'dumb-terminal') {
+      output.info(`No QR code on this terminal (TERM=dumb): ${otherWays.join(', ')}, or draw it anyway with --qr.`);
+      return;
     }
-    return qr.fits;
+    if (qr.draw !== 'yes' || output.quiet) return;
+    const colour = output.c.enabled;
+    const { QrPanel } = await import('./qr-panel.js');
+    const { qrGlyphsFor, terminalBackground } = await import('../terminal.js');
+    this.qrPanel = await QrPanel.show(output, link, {
+      colour,
+      // Without colours the glyphs take the terminal's own: which of its colours is dark matters.
+      background: colour ? 'dark' : await terminalBackground(qr.background),
+      glyphs: qrGlyphsFor(),
+      linesBelow: qr.waiting ? 1 : 2,
+      otherWays,
+      live: output.interactive,
+    }, (redraw) => this.withSpinnerPaused(redraw, false));
   }
 
   /** The path was checked before the verification was created; a write that still fails is reported, not fatal. */
@@ -149,15 +162,18 @@ export class CreateView {
     }
   }
 
-  private withSpinnerPaused(write: () => void): void {
+  /** Writes with the spinner cleared first and drawn again after, and above the QR code unless `aboveQr` is false. */
+  private withSpinnerPaused(write: () => void, aboveQr = true): void {
     const spinner = this.spinner as { clear?: () => void; render?: () => void } | undefined;
     spinner?.clear?.();
-    write();
+    if (aboveQr && this.qrPanel) this.qrPanel.above(write);
+    else write();
     spinner?.render?.();
   }
 
   stop(): void {
     this.stopped = true;
+    this.qrPanel?.dispose();
     if (this.ticker) clearInterval(this.ticker);
     this.spinner?.stop();
     this.spinner = undefined;
