@@ -80,10 +80,13 @@ export class CreateView {
       case 'waiting':
         if (event.ignoredExpiry) {
           const { expiresAt, why } = event.ignoredExpiry;
-          this.output.warn(why === 'past'
-            ? `SendTalk's answer says the verification expires at ${expiresAt}, which is already past (is this machine's clock right?): not used as the deadline.`
-            : `SendTalk's answer says the verification expires at ${expiresAt}, more than 7 days away: not used as the deadline.`);
-          this.output.info(this.output.c.dim(`  Waiting ${event.until === 'timeout' ? 'until the time-out' : 'until --expiry'} instead; --timeout sets how long.`));
+          // Above the QR code, which stays last, just over the waiting line.
+          this.withSpinnerPaused(() => {
+            this.output.warn(why === 'past'
+              ? `SendTalk's answer says the verification expires at ${expiresAt}, which is already past (is this machine's clock right?): not used as the deadline.`
+              : `SendTalk's answer says the verification expires at ${expiresAt}, more than 7 days away: not used as the deadline.`);
+            this.output.info(this.output.c.dim(`  Waiting ${event.until === 'timeout' ? 'until the time-out' : 'until --expiry'} instead; --timeout sets how long.`));
+          });
         }
         this.startWaiting(event.deadline, event.until);
         break;
