@@ -94,7 +94,7 @@ describe('messages that point at the right thing', () => {
     expect(r.stderr).toMatch(/Local only \(--tunnel none\): SendTalk cannot reach this listener/);
     expect(r.stderr).toContain('Open the link on the phone and send the message unchanged.');
     const qr = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr']);
-    expect(qr.stderr).toContain('Open the link on the phone (or scan the QR code) and send the message unchanged.');
+    expect(qr.stderr).toContain('Open the link on the phone (or scan its QR code) and send the message unchanged.');
     expect(qr.stderr).not.toMatch(/Local only/);
   });
 
