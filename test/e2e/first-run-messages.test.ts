@@ -149,3 +149,22 @@ describe('messages that point at the right thing', () => {
     expect(auto.stderr).toMatch(/"off"/);
   });
 });
+
+describe('a local number (no country code)', () => {
+  it('suggests the number with 62 only when that would be accepted, else says what is missing', async () => {
+    // A whole local number: the suggestion is what the next run accepts.
+    const whole = await runCli(['create', '--sandbox', '--no-wait', '--phone', '081234567890']);
+    expect(whole.code).toBe(2);
+    const suggested = /type --phone (\d+)/.exec(whole.stderr)?.[1];
+    expect(suggested, whole.stderr).toBe('6281234567890');
+    const retried = await runCli(['create', '--sandbox', '--no-wait', '--phone', suggested!]);
+    expect(retried.code, retried.stderr).toBe(0);
+
+    // A fragment: no suggestion that the next run would refuse, but what is missing.
+    const short = await runCli(['create', '--sandbox', '--no-wait', '--phone', '0812']);
+    expect(short.code).toBe(2);
+    expect(short.stderr).not.toMatch(/--phone 62812\b/);
+    expect(short.stderr).toContain('"0812" has no country code (it starts with 0), and it is too short to be a whole number.');
+    expect(short.stderr).toContain('Type the whole number with its country code, e.g. --phone 6281234567890.');
+  });
+});
