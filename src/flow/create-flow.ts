@@ -146,9 +146,24 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
   emit({ type: 'listening', localUrl: listener.url, webhookUrl: url, public: exposed.isPublic });
   if (exposed.isPublic && probeToken && options.probe !== false) {
     const result = await exposed.probe(run.signal);
-    if (!run.signal.aborted) emit({ type: 'probe', webhookUrl: url, result });
+    if (run.signal.aborted) return { listener, exposed };
+    // The user's own tunnel that misses this listener would miss SendTalk's call too: creating the
+    // verification would only start a wait that cannot end well. (A tunnel this flow opened is
+    // still given its chance: a failed probe through it may be the provider's passing hiccup.)
+    if (!result.ok && choice.kind === 'public-url') throw unreachedPublicUrl(choice.publicUrl, url, result.reason, listener, options.port);
+    emit({ type: 'probe', webhookUrl: url, result });
   }
   return { listener, exposed };
+}
+
+/** Exit 6 before anything is created: the URL, why the probe failed, and where it must forward to. */
+function unreachedPublicUrl(publicUrl: string, webhookUrl: string, reason: string, listener: ListenerHandle, askedPort: number | undefined): SendtalkVerifyError {
+  // Without --port the listener's port is new every run, so no tunnel can have been pointed at it.
+  const port = askedPort ? listener.port : 8787;
+  const forward = `${askedPort ? 'Make' : `Pass --port ${port} and make`} ${publicUrl} forward to ${listener.host}:${port} (path ${listener.path})`;
+  return new SendtalkVerifyError('tunnel', `The webhook URL ${webhookUrl} does not reach this listener: ${reason}.`, {
+    hint: `${forward}, then run again; nothing was created.`,
+  });
 }
 
 /** Creates the verification, then (when listening) waits for its verified webhook. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { serversStoppedAfterEach } from '../helpers/cleanup.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
+import { freePort } from '../helpers/ports.js';
 
 const KEY = 'st_first_run_key_never_shown';
 const start = serversStoppedAfterEach();
@@ -166,5 +167,21 @@ describe('a local number (no country code)', () => {
     expect(short.stderr).not.toMatch(/--phone 62812\b/);
     expect(short.stderr).toContain('"0812" has no country code (it starts with 0), and it is too short to be a whole number.');
     expect(short.stderr).toContain('Type the whole number with its country code, e.g. --phone 6281234567890.');
+  });
+});
+
+describe('--public-url that does not reach this listener', () => {
+  it('stops before creating the verification (exit 6) and names the port and path to forward to', async () => {
+    const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
+    const port = await freePort();
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--secret', 'whsec_first_run_0123', '--phone', '6281234567890',
+      '--port', String(port), '--path', '/hooks/sendtalk', '--public-url', nowhere]);
+    expect(r.code, r.stderr).toBe(6);
+    // On the wire: the API never saw a create request.
+    expect(api.requests).toHaveLength(0);
+    expect(r.stderr).not.toMatch(/Verification created|Waiting for the verified webhook/);
+    expect(r.stderr).toContain(`The webhook URL ${nowhere}/hooks/sendtalk does not reach this listener: connection refused.`);
+    expect(r.stderr).toContain(`Make ${nowhere} forward to 127.0.0.1:${port} (path /hooks/sendtalk), then run again; nothing was created.`);
   });
 });

@@ -62,9 +62,8 @@ export class CreateView {
         if (event.result.ok) output.success(`The webhook URL reaches this listener (${formatDuration(event.result.ms)}).`);
         else {
           output.warn(`The webhook URL did not reach this listener: ${event.result.reason}.`);
-          output.info(c.dim(this.tunnel.kind === 'public-url'
-            ? '  SendTalk cannot deliver until it does: check that your tunnel forwards to this listener\'s port and path.'
-            : '  SendTalk may not be able to deliver: try again, another --tunnel-host, or your own tunnel with --public-url.'));
+          // Only a tunnel this run opened gets here: a --public-url that misses stops the flow first.
+          output.info(c.dim('  SendTalk may not be able to deliver: try again, another --tunnel-host, or your own tunnel with --public-url.'));
         }
         break;
       case 'created': {
