@@ -223,6 +223,7 @@ async function waitForVerified(
     const ended = outcomeFacts();
     const diagnosis = diagnoseWait(ended.deliveries!, {
       local: !exposed.isPublic && !run.sandbox,
+      sandbox: run.sandbox,
       webhookUrl: ended.webhookUrl,
       path: listener.path,
       secretHeader: options.secretHeader,

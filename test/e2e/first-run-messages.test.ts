@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { serversStoppedAfterEach } from '../helpers/cleanup.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { freePort } from '../helpers/ports.js';
@@ -183,5 +183,30 @@ describe('--public-url that does not reach this listener', () => {
     expect(r.stderr).not.toMatch(/Verification created|Waiting for the verified webhook/);
     expect(r.stderr).toContain(`The webhook URL ${nowhere}/hooks/sendtalk does not reach this listener: connection refused.`);
     expect(r.stderr).toContain(`Make ${nowhere} forward to 127.0.0.1:${port} (path /hooks/sendtalk), then run again; nothing was created.`);
+  });
+});
+
+describe('sandbox advice is about the sandbox', () => {
+  const dashboard = /Verification Config|dashboard/;
+
+  it('a sandbox time-out points at --sandbox-delay, not at the dashboard', async () => {
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/--sandbox-delay/);
+    expect(r.stderr).not.toMatch(dashboard);
+  });
+
+  it('a refused delivery in the sandbox says it did not come from the emulator, not to check the dashboard', async () => {
+    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '3s']);
+    const [, url] = await waitForOutput(cli.stderr, /Webhook listener on (\S+)/);
+    await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
+    // Another sender (a trigger or curl run against the sandbox's listener) with a secret of its own.
+    const sent = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-secret-key': 'not-the-sandbox-secret' }, body: '{"status":"verified"}' });
+    expect(sent.status).toBe(401);
+    const r = await cli.done;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/Refused a delivery/);
+    expect(r.stderr).toMatch(/emulator/);
+    expect(r.stderr).not.toMatch(dashboard);
   });
 });

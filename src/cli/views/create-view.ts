@@ -1,7 +1,7 @@
 import { ENV_VARS } from '../../config.js';
 import { formatDuration } from '../../duration.js';
 import type { CreateFlowEvent, CreateResult } from '../../flow/create-flow.js';
-import { describeTally } from '../../flow/wait-diagnosis.js';
+import { describeTally, SANDBOX_OTHER_SENDER } from '../../flow/wait-diagnosis.js';
 import type { InspectorHandle } from '../../inspector/inspector.js';
 import { keyValueRows } from '../../render/style.js';
 import { code, githubActions, markdownTable } from '../github-actions.js';
@@ -143,7 +143,8 @@ export class CreateView {
       ? `Received a delivery for another verification (${d.verificationId ?? d.phone ?? 'no id'}); still waiting.`
       : `Refused a delivery: ${d.method} ${d.path} → ${d.status} (${d.detail ?? d.reason}).`;
     this.withSpinnerPaused(() => this.output.warn(line));
-    if (d.reason === 'secret-mismatch') {
+    if (this.sandbox && !d.accepted) this.withSpinnerPaused(() => this.output.info(`  ${SANDBOX_OTHER_SENDER}`));
+    else if (d.reason === 'secret-mismatch') {
       this.withSpinnerPaused(() => this.output.info(`  Is ${ENV_VARS.secret} the secret shown in the dashboard after saving Verification Config?`));
     }
   }
