@@ -218,7 +218,7 @@ async function waitForVerified(
       webhook: delivery.payload,
     };
   } catch (error) {
-    if (signal.aborted) throw interruptedBy(signal);
+    if (signal.aborted) throw interruptedWhileWaiting(signal, verification);
     if (!timer.aborted) throw error;
     const ended = outcomeFacts();
     const diagnosis = diagnoseWait(ended.deliveries!, {
@@ -231,6 +231,19 @@ async function waitForVerified(
     });
     return { ...ended, status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started, diagnosis };
   }
+}
+
+/**
+ * An interruption once the verification exists still names it (`details.verification`): it lives
+ * on at SendTalk until it expires, and a script may still want its id, link and phone.
+ */
+function interruptedWhileWaiting(signal: AbortSignal, verification: Verification): SendtalkVerifyError {
+  const error = interruptedBy(signal);
+  const { id, phone, link } = verification;
+  return new SendtalkVerifyError(error.category, error.message, {
+    hint: error.hint, code: error.code, exitCode: error.exitCode, cause: error,
+    details: { ...error.details, verification: { id, phone, link } },
+  });
 }
 
 /** What the matched delivery says: accepted and for this verification, but its own status may say it did not succeed. */

@@ -210,3 +210,17 @@ describe('sandbox advice is about the sandbox', () => {
     expect(r.stderr).not.toMatch(dashboard);
   });
 });
+
+describe('Ctrl-C with --json after the verification was created', () => {
+  it('the JSON document carries the verification\'s id, link and phone beside the error', async () => {
+    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '1m', '--json']);
+    await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.code).toBe(130);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(doc).toMatchObject({ status: 'error', phone: '6281234567890', error: { category: 'interrupted', exitCode: 130 } });
+    expect(doc.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(doc.link).toMatch(/^https:\/\/wa\.me\/\d+\?text=/);
+  });
+});
