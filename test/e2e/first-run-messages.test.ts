@@ -224,3 +224,33 @@ describe('Ctrl-C with --json after the verification was created', () => {
     expect(doc.link).toMatch(/^https:\/\/wa\.me\/\d+\?text=/);
   });
 });
+
+describe('grammar and repetition', () => {
+  it('"an X-Secret-Key header", "a Secret-Key header": the article fits the header name', async () => {
+    const x = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`]);
+    expect(x.stderr).toContain('the event goes without an X-Secret-Key header');
+    const plain = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`, '--secret-header', 'Secret-Key']);
+    expect(plain.stderr).toContain('the event goes without a Secret-Key header');
+  });
+
+  it('doctor names an unreachable API\'s address once, and counts failed checks in proper English', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const one = await runCli(['doctor', '--api-url', `http://${address}`, '--api-key', KEY, '--secret', 'whsec_first_run_0123', '--tunnel', 'none']);
+    expect(one.code).toBe(5);
+    const apiRow = one.stdout.split('\n').find((line) => line.includes('API reachable'))!;
+    expect(apiRow.split(address)).toHaveLength(2);
+    expect(apiRow).toContain(`${address} refused the connection`);
+    expect(one.stdout).toContain('✖ 1 check failed.');
+    expect(one.stdout).not.toContain('check(s)');
+
+    const two = await runCli(['doctor', '--api-url', `http://${address}`, '--api-key', KEY, '--tunnel', 'none']);
+    expect(two.stdout).toContain('✖ 2 checks failed.');
+  });
+
+  it('trigger --check against a server that is down gives its advice once, not once per case', async () => {
+    const r = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`, '--check', '--secret', 'whsec_first_run_0123']);
+    expect(r.code).toBe(5);
+    expect(r.stdout.match(/No answer \(connection refused\)/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/all 7 cases: No answer \(connection refused\): is the endpoint up, and is --url right\?/);
+  });
+});

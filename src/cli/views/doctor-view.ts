@@ -26,11 +26,15 @@ export function reportDoctor(output: Output, checks: DoctorCheck[]): number {
       '',
       markdownTable(['', 'check', 'detail', 'what to do'], checks.map((c) => [{ pass: '✅', fail: '❌', skip: '➖' }[c.status], c.title, c.detail, c.status === 'pass' ? '' : c.fix ?? ''])),
       '',
-      ok ? '✅ All checks passed.' : `❌ ${failed.length} check(s) failed.`,
+      ok ? '✅ All checks passed.' : `❌ ${checksFailed(failed.length)}`,
     ].join('\n'));
     for (const c of failed) actions.error(`${c.title}: ${c.detail}${c.fix ? `. ${c.fix}` : ''}`, 'sendtalk-verify doctor');
   }
   if (output.json) output.document({ ok, checks });
-  else output.result(ok ? `${output.c.green('✔')} All checks passed.` : `${output.c.red('✖')} ${checks.filter((c) => c.status === 'fail').length} check(s) failed.`);
+  else output.result(ok ? `${output.c.green('✔')} All checks passed.` : `${output.c.red('✖')} ${checksFailed(checks.filter((c) => c.status === 'fail').length)}`);
   return ok ? 0 : 5;
+}
+
+function checksFailed(n: number): string {
+  return `${n} ${n === 1 ? 'check' : 'checks'} failed.`;
 }
