@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,5 +252,22 @@ describe('grammar and repetition', () => {
     expect(r.code).toBe(5);
     expect(r.stdout.match(/No answer \(connection refused\)/g)).toHaveLength(1);
     expect(r.stdout).toMatch(/all 7 cases: No answer \(connection refused\): is the endpoint up, and is --url right\?/);
+  });
+});
+
+describe('--qr-file with a format it cannot write', () => {
+  it.for(['qr.jpg', 'qr.JPEG', 'qr.gif', 'qr.svg.txt'])('refuses %s with exit 2 before creating anything', async (name) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sendtalk-qr-ext-'));
+    try {
+      const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
+      const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait', '--qr-file', join(dir, name)]);
+      expect(r.code).toBe(2);
+      expect(api.requests).toHaveLength(0);
+      expect(r.stderr).toContain(`--qr-file ${join(dir, name)}: only .svg and .png files can be written`);
+      expect(r.stderr).toMatch(/--qr-file qr\.svg or --qr-file qr\.png/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
