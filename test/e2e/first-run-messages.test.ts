@@ -271,3 +271,28 @@ describe('--qr-file with a format it cannot write', () => {
     }
   });
 });
+
+describe('--sandbox-delay longer than the wait', () => {
+  it('warns in one line, before the verification is created, when the delay outlasts --timeout', async () => {
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+    expect(r.code).toBe(3);
+    const warning = r.stderr.split('\n').filter((line) => line.includes('--sandbox-delay 1m is longer than'));
+    expect(warning).toEqual(['⚠ --sandbox-delay 1m is longer than --timeout 500ms: the wait ends before the emulator delivers.']);
+    expect(r.stderr.indexOf(warning[0]!)).toBeLessThan(r.stderr.indexOf('Verification created'));
+    expect(r.stdout).not.toContain('--sandbox-delay');
+  });
+
+  it('warns when the delay outlasts the expiry; not when it fits, nor with --no-wait', async () => {
+    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '2m', '--expiry', '1']);
+    await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.stderr).toContain('⚠ --sandbox-delay 2m is longer than the expiry (--expiry 1, 1m 00s): the wait ends before the emulator delivers.');
+
+    const fits = await runCli(['create', '--sandbox', '--sandbox-delay', '100ms', '--timeout', '20s']);
+    expect(fits.code).toBe(0);
+    expect(fits.stderr).not.toMatch(/is longer than/);
+    const noWait = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '1s', '--no-wait']);
+    expect(noWait.stderr).not.toMatch(/is longer than/);
+  });
+});
