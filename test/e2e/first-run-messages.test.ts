@@ -296,3 +296,27 @@ describe('--sandbox-delay longer than the wait', () => {
     expect(noWait.stderr).not.toMatch(/is longer than/);
   });
 });
+
+describe('colours on stdout under GitHub Actions', () => {
+  const COLOUR = /\u001b\[(3[0-9]|9[0-7]|1|2)m/;
+  const actions = { NO_COLOR: undefined, GITHUB_ACTIONS: 'true', CI: 'true' };
+
+  it('doctor writes its table to stdout without colour (stdout is not a terminal), unless FORCE_COLOR; NO_COLOR wins', async () => {
+    const args = ['doctor', '--api-url', `http://127.0.0.1:${await freePort()}`, '--api-key', KEY, '--tunnel', 'none'];
+    const plain = await runCli(args, { env: actions });
+    expect(plain.stdout).toContain('API reachable');
+    expect(plain.stdout).not.toMatch(COLOUR);
+    const forced = await runCli(args, { env: { ...actions, FORCE_COLOR: '1' } });
+    expect(forced.stdout).toMatch(COLOUR);
+    const none = await runCli(args, { env: { ...actions, FORCE_COLOR: '1', NO_COLOR: '1' } });
+    expect(none.stdout).not.toMatch(COLOUR);
+  });
+
+  it('create\'s result line on stdout follows the same rule; its progress on stderr keeps the log\'s colours', async () => {
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0'], { env: actions });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✔ Verified/);
+    expect(r.stdout).not.toMatch(COLOUR);
+    expect(r.stderr).toMatch(COLOUR);
+  });
+});

@@ -226,7 +226,7 @@ export class CreateView {
     this.summarise(result);
     switch (result.status) {
       case 'verified':
-        output.result(`${output.c.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);
+        output.result(`${output.resultColours.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);
         return 0;
       case 'created':
         output.info('Not waiting for the webhook (--no-wait).');
