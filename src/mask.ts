@@ -1,14 +1,19 @@
 /** What stands in a header or log for a secret that must not show at all. */
 export const REDACTED = '[redacted]';
 
+/** Below this length a secret shows none of its characters (see `maskSecret`). */
+const SHOWN_FROM_LENGTH = 16;
+
 /**
- * Masks a secret for display: at most the first 4 and last 2 characters survive, and only when the
- * secret is long enough that this still hides most of it.
+ * Masks a secret or key for display: the one rule every output uses (doctor, traces, the redactor).
+ * A secret under 16 characters shows nothing, not even its length; a longer one shows its last 4
+ * characters, enough to tell two keys apart and still at most a quarter of it, and never its start,
+ * which is often a guessable prefix (`st_live_`) rather than part of the secret.
  */
 export function maskSecret(secret: string | undefined): string {
   if (!secret) return '(not set)';
-  if (secret.length < 12) return '•'.repeat(Math.min(secret.length, 8));
-  return `${secret.slice(0, 4)}…${secret.slice(-2)}`;
+  if (secret.length < SHOWN_FROM_LENGTH) return '••••••••';
+  return `••••${secret.slice(-4)}`;
 }
 
 /**

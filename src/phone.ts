@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js/max';
 import { SendtalkVerifyError } from './errors.js';
 
 export interface PhoneNumber {
@@ -41,11 +41,8 @@ export function parsePhone(input: string): PhoneNumber {
   let international: string;
   if (compact.startsWith('+')) international = compact;
   else if (compact.startsWith('00')) international = `+${compact.slice(2)}`;
-  else if (compact.startsWith('0')) {
-    const guess = `${LOCAL_COUNTRY_GUESS.code}${compact.replace(/^0+/, '')}`;
-    throw usage(`"${input}" has no country code (it starts with 0).`,
-      `SendTalk needs the country code: for ${LOCAL_COUNTRY_GUESS.name} type --phone ${guess}.`);
-  } else international = `+${compact}`;
+  else if (compact.startsWith('0')) throw noCountryCode(input, `+${LOCAL_COUNTRY_GUESS.code}${compact.replace(/^0+/, '')}`);
+  else international = `+${compact}`;
 
   const parsed = parsePhoneNumberFromString(international);
   if (!parsed || !parsed.isPossible()) {
@@ -64,6 +61,23 @@ export function parsePhone(input: string): PhoneNumber {
     international: parsed.formatInternational(),
     country: parsed.country,
   };
+}
+
+/**
+ * The refusal of a local number. The country code is suggested only when the number with it passes
+ * this same parser: a suggestion the next run refuses would send the user round in circles.
+ */
+function noCountryCode(input: string, guess: string): SendtalkVerifyError {
+  const message = `"${input}" has no country code (it starts with 0)`;
+  try {
+    const { digits } = parsePhone(guess);
+    return usage(`${message}.`, `SendTalk needs the country code: for ${LOCAL_COUNTRY_GUESS.name} type --phone ${digits}.`);
+  } catch {
+    const missing = validatePhoneNumberLength(guess) === 'TOO_SHORT'
+      ? 'it is too short to be a whole number'
+      : `${LOCAL_COUNTRY_GUESS.code} in front of it does not make a valid number either`;
+    return usage(`${message}, and ${missing}.`, `Type the whole number with its country code, e.g. --phone ${EXAMPLE}.`);
+  }
 }
 
 function usage(message: string, hint: string): SendtalkVerifyError {

@@ -1,5 +1,5 @@
 import { pick, ENV_VARS } from '../config.js';
-import { parseDuration } from '../duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { CreateFlowConfig } from '../flow/create-flow.js';
 import { parseHttpUrl } from '../http/parse-url.js';
@@ -59,6 +59,7 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
   }
   const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'localtunnel', output);
   const numbers = checkValues(flags);
+  if (sandbox && flags.wait) await warnIfDeliveredTooLate(output, flags, numbers);
   if (!sandbox && flags.wait && !secret) {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(flags.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
   }
@@ -104,6 +105,22 @@ function checkValues(flags: CreateConfigFlags): Pick<CreateConfig, 'port' | 'exp
   const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseDuration(flags.apiTimeout, '--api-timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   return { port, expiryMinutes, timeoutMs, apiTimeoutMs, sandboxDelayMs };
+}
+
+/**
+ * The sandbox's emulator delivers once, --sandbox-delay after creating: a delay the wait does not
+ * outlast makes a run that can only time out, which deserves a word before it starts, not after.
+ */
+async function warnIfDeliveredTooLate(output: Output, flags: CreateConfigFlags, numbers: ReturnType<typeof checkValues>): Promise<void> {
+  const { sandboxDelayMs, timeoutMs, expiryMinutes } = numbers;
+  if (sandboxDelayMs === undefined) return;
+  const { DEFAULT_EXPIRY_MINUTES } = await import('../emulator/verifications.js');
+  const expiryMs = (expiryMinutes ?? DEFAULT_EXPIRY_MINUTES) * 60_000;
+  // Whichever ends the wait first is the one to name.
+  const limit = timeoutMs !== undefined && timeoutMs < expiryMs
+    ? { ms: timeoutMs, what: `--timeout ${flags.timeout}` }
+    : { ms: expiryMs, what: `the expiry (${expiryMinutes !== undefined ? `--expiry ${expiryMinutes}` : "the emulator's default"}, ${formatDuration(expiryMs)})` };
+  if (sandboxDelayMs > limit.ms) output.warn(`--sandbox-delay ${flags.sandboxDelay} is longer than ${limit.what}: the wait ends before the emulator delivers.`);
 }
 
 /**

@@ -122,8 +122,11 @@ function fail(ctx: RunContext, error: unknown): void {
   }
   if (output.debug && error instanceof Error && error.stack) output.trace(error.stack);
   if (output.json) {
+    // What the command had already made (create: the verification) stays in the document.
+    const made = known.details?.verification;
     output.document({
       status: 'error',
+      ...(typeof made === 'object' && made !== null ? made : {}),
       error: { category: known.category, message: known.message, hint: known.hint, code: known.code, field: known.field, exitCode: known.exitCode },
     });
   }

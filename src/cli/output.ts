@@ -1,6 +1,6 @@
 import { redactor } from '../mask.js';
 import { escapeControls } from '../render/escape-controls.js';
-import { stderrColours, type Colours } from '../render/style.js';
+import { PLAIN, streamColours, type Colours } from '../render/style.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -22,6 +22,8 @@ export class Output {
   readonly interactive: boolean;
   /** Colours for stderr (off without a terminal, with NO_COLOR, …). */
   readonly c: Colours;
+  /** Colours for result lines on stdout, by stdout's own rule (see `streamColours`). */
+  readonly resultColours: Colours;
   private readonly secrets: string[] = [];
   private masked: (text: string) => string = (text) => text;
   /** NDJSON lines not yet written; see `line`. */
@@ -36,7 +38,8 @@ export class Output {
     // forever: treat it as not interactive.
     const columns = (stderr as { columns?: number }).columns ?? 0;
     this.interactive = Boolean(stderr.isTTY) && process.env.TERM !== 'dumb' && columns > 0;
-    this.c = stderr === process.stderr ? stderrColours(process.env) : stderrColours({ NO_COLOR: '1' });
+    this.c = stderr === process.stderr ? streamColours('stderr') : PLAIN;
+    this.resultColours = stdout === process.stdout ? streamColours('stdout') : PLAIN;
   }
 
   /** Registers values that must never be shown (API key, webhook secret). */
@@ -46,8 +49,8 @@ export class Output {
   }
 
   /** Masked, and its control characters shown rather than obeyed (the CLI's own colours kept). */
-  private clean(text: string): string {
-    return escapeControls(this.masked(text), this.c.enabled);
+  private clean(text: string, colours: Colours = this.c): string {
+    return escapeControls(this.masked(text), colours.enabled);
   }
 
   /** `text` with every protected value masked: for what is written elsewhere (a CI step summary). */
@@ -57,7 +60,7 @@ export class Output {
 
   /** A result line on stdout (suppressed under --json, where the document is the result). */
   result(text: string): void {
-    if (!this.json) this.out(`${this.clean(text)}\n`);
+    if (!this.json) this.out(`${this.clean(text, this.resultColours)}\n`);
   }
 
   /** One JSON document (or NDJSON line) on stdout. */

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import type { Command } from 'commander';
 import type { InspectorHandle, InspectorOptions } from '../inspector/inspector.js';
 import type { Output } from './output.js';
@@ -32,22 +33,49 @@ export async function startPage(flags: PageFlags, output: Output, options: Inspe
   output.info(output.c.dim('  Local to this machine: the token in the URL is its key; do not share it.'));
   if (flags.open) {
     const opened = await openBrowser(page.url);
-    if (opened !== true) output.info(`  No browser opened (${opened}): open the URL above yourself.`);
+    if (opened !== true) {
+      output.warn(`No browser opened: ${opened}.`);
+      output.info(output.c.dim('  Open the page\'s URL above by hand, in a browser on this machine.'));
+    }
   }
   return page;
 }
+
+/**
+ * How long the system opener (xdg-open, open, PowerShell) gets to say it failed. It hands the URL
+ * to a running browser and exits within tens of milliseconds; one that is still running after this
+ * has started a browser itself (generic xdg-open waits for it), so it is taken as opened.
+ */
+const OPENER_VERDICT_MS = 1500;
 
 /** Opens `url` in the default browser; returns true, or why it did not. */
 async function openBrowser(url: string): Promise<true | string> {
   // BROWSER=none is the convention (create-react-app, Vite) for "never launch a browser".
   if (process.env.BROWSER?.toLowerCase() === 'none') return 'BROWSER=none';
+  let child: ChildProcess;
   try {
     const { default: open } = await import('open');
-    const child = await open(url);
-    // The launcher may still fail after it started (no browser installed): that is not our error.
-    child.on('error', () => {});
-    return true;
+    child = await open(url);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const { code, path } = error as NodeJS.ErrnoException;
+    return `${path ?? 'the system opener'} could not be started (${code ?? (error as Error).message})`;
   }
+  // open() resolves once the opener is spawned, not once it found a browser: with no browser and
+  // no display, xdg-open exits non-zero afterwards, and only its exit code says so.
+  const code = await openerExitCode(child);
+  if (code === undefined || code === 0) return true;
+  const noDisplay = process.platform !== 'darwin' && process.platform !== 'win32' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
+  return `${child.spawnfile} found none to start (exit code ${code})${noDisplay ? ', and there is no display (DISPLAY is not set)' : ''}`;
+}
+
+/** The opener's exit code, or undefined while it still runs after OPENER_VERDICT_MS (or ended by a signal). */
+function openerExitCode(child: ChildProcess): Promise<number | undefined> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { child.off('exit', onExit); resolve(undefined); }, OPENER_VERDICT_MS);
+    const onExit = (exitCode: number | null): void => { clearTimeout(timer); resolve(exitCode ?? undefined); };
+    child.once('exit', onExit);
+    // The launcher may still fail after it started: that is reported through its exit code, not thrown.
+    child.on('error', () => {});
+  });
 }

@@ -72,7 +72,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   } else {
     const verdict = await checkApiKey({ apiKey: key.value, apiUrl, signal: options.signal, responseTimeoutMs: options.stepTimeoutMs ?? 10_000, connectTimeoutMs: options.stepTimeoutMs ?? 10_000 });
     if (!verdict.reachable) {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${apiUrl.host}: ${verdict.detail}`, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
+      // The client's messages name the host themselves: prefixing it again would say it twice.
+      const detail = verdict.detail.includes(apiUrl.host) ? verdict.detail : `${apiUrl.host}: ${verdict.detail}`;
+      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
     } else if (!verdict.keyAccepted) {
       add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${apiUrl.host} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`, fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).' });
     } else {

@@ -7,6 +7,9 @@ import { verifiedPayload } from './payload.js';
 import type { EmulatedVerification, WebhookDelivery } from './types.js';
 import type { CreateRequest } from './validate.js';
 
+/** How long a verification lives when neither the request nor the emulator's options say. */
+export const DEFAULT_EXPIRY_MINUTES = 10;
+
 /** Webhook deliveries kept for the control API; older ones are dropped. */
 const KEPT_DELIVERIES = 1000;
 
@@ -25,7 +28,7 @@ export function createVerification(state: EmulatorState, request: CreateRequest)
     link: waMeLink(state.businessNumber, message),
     message,
     createdAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + (request.expiryMinutes ?? state.options.defaultExpiryMinutes ?? 10) * 60_000).toISOString(),
+    expiresAt: new Date(now + (request.expiryMinutes ?? state.options.defaultExpiryMinutes ?? DEFAULT_EXPIRY_MINUTES) * 60_000).toISOString(),
     status: 'pending',
     webhookAttempts: [],
   };

@@ -146,9 +146,24 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
   emit({ type: 'listening', localUrl: listener.url, webhookUrl: url, public: exposed.isPublic });
   if (exposed.isPublic && probeToken && options.probe !== false) {
     const result = await exposed.probe(run.signal);
-    if (!run.signal.aborted) emit({ type: 'probe', webhookUrl: url, result });
+    if (run.signal.aborted) return { listener, exposed };
+    // The user's own tunnel that misses this listener would miss SendTalk's call too: creating the
+    // verification would only start a wait that cannot end well. (A tunnel this flow opened is
+    // still given its chance: a failed probe through it may be the provider's passing hiccup.)
+    if (!result.ok && choice.kind === 'public-url') throw unreachedPublicUrl(choice.publicUrl, url, result.reason, listener, options.port);
+    emit({ type: 'probe', webhookUrl: url, result });
   }
   return { listener, exposed };
+}
+
+/** Exit 6 before anything is created: the URL, why the probe failed, and where it must forward to. */
+function unreachedPublicUrl(publicUrl: string, webhookUrl: string, reason: string, listener: ListenerHandle, askedPort: number | undefined): SendtalkVerifyError {
+  // Without --port the listener's port is new every run, so no tunnel can have been pointed at it.
+  const port = askedPort ? listener.port : 8787;
+  const forward = `${askedPort ? 'Make' : `Pass --port ${port} and make`} ${publicUrl} forward to ${listener.host}:${port} (path ${listener.path})`;
+  return new SendtalkVerifyError('tunnel', `The webhook URL ${webhookUrl} does not reach this listener: ${reason}.`, {
+    hint: `${forward}, then run again; nothing was created.`,
+  });
 }
 
 /** Creates the verification, then (when listening) waits for its verified webhook. */
@@ -203,11 +218,12 @@ async function waitForVerified(
       webhook: delivery.payload,
     };
   } catch (error) {
-    if (signal.aborted) throw interruptedBy(signal);
+    if (signal.aborted) throw interruptedWhileWaiting(signal, verification);
     if (!timer.aborted) throw error;
     const ended = outcomeFacts();
     const diagnosis = diagnoseWait(ended.deliveries!, {
       local: !exposed.isPublic && !run.sandbox,
+      sandbox: run.sandbox,
       webhookUrl: ended.webhookUrl,
       path: listener.path,
       secretHeader: options.secretHeader,
@@ -215,6 +231,19 @@ async function waitForVerified(
     });
     return { ...ended, status: until === 'expiry' ? 'expired' : 'timeout', elapsedMs: Date.now() - started, diagnosis };
   }
+}
+
+/**
+ * An interruption once the verification exists still names it (`details.verification`): it lives
+ * on at SendTalk until it expires, and a script may still want its id, link and phone.
+ */
+function interruptedWhileWaiting(signal: AbortSignal, verification: Verification): SendtalkVerifyError {
+  const error = interruptedBy(signal);
+  const { id, phone, link } = verification;
+  return new SendtalkVerifyError(error.category, error.message, {
+    hint: error.hint, code: error.code, exitCode: error.exitCode, cause: error,
+    details: { ...error.details, verification: { id, phone, link } },
+  });
 }
 
 /** What the matched delivery says: accepted and for this verification, but its own status may say it did not succeed. */

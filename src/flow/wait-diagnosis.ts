@@ -12,6 +12,11 @@ export interface WaitDiagnosis {
 export interface WaitContext {
   /** The listener is reachable only from this machine (`--tunnel none`). */
   local: boolean;
+  /**
+   * `create --sandbox`: the embedded emulator is the sender, with a secret generated for the run and
+   * the listener's own URL, so the dashboard's Verification Config plays no part in what went wrong.
+   */
+  sandbox?: boolean;
   /** The webhook URL that was waited on, to compare with the dashboard's. */
   webhookUrl?: string;
   /** The listener's path. */
@@ -46,6 +51,7 @@ const refusedAs = (n: number, what: string): string => `${deliveries(n)} arrived
  * misconfigured beats deliveries for another verification, which beat silence. Never a secret.
  */
 export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagnosis {
+  if (context.sandbox) return diagnoseSandboxWait(t, context);
   const by = t.refusedBy;
   if (by['secret-mismatch']) {
     return {
@@ -90,6 +96,28 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
     hint: `Check that the Webhook URL in Verification Config is ${context.webhookUrl ?? "this listener's URL"}, and that the message was sent unchanged${more}.`,
   };
 }
+
+/**
+ * The sandbox's emulator always sends the right secret to the right path, once, after
+ * --sandbox-delay: a refusal came from another sender, and silence means the delay outlasted the wait.
+ */
+function diagnoseSandboxWait(t: DeliveryTally, context: WaitContext): WaitDiagnosis {
+  if (t.refused > 0) {
+    const reasons = [...new Set(Object.keys(t.refusedBy).map((r) => LABEL[r as RefusalReason] ?? r))].join(', ');
+    return { cause: refusedAs(t.refused, reasons), hint: SANDBOX_OTHER_SENDER };
+  }
+  if (t.otherVerification > 0) {
+    return { cause: `${deliveries(t.otherVerification)} arrived for another verification (${t.others.join(', ')})`, hint: SANDBOX_OTHER_SENDER };
+  }
+  const more = context.moreTime ? ` (or ${context.moreTime})` : '';
+  return {
+    cause: 'No delivery arrived',
+    hint: `The sandbox's emulator delivers --sandbox-delay after the verification is created (default 2s): give a --sandbox-delay shorter than the wait${more}.`,
+  };
+}
+
+/** What a refusal in the sandbox means: only the emulator knows the run's secret. */
+export const SANDBOX_OTHER_SENDER = "Not sent by the sandbox's emulator, which alone knows this run's generated secret: to test your own sender, run `listen` or the `emulator` command.";
 
 /** `3 received; 1 for another verification; 2 refused: 2× secret key is invalid`, for a closing line. */
 export function describeTally(t: DeliveryTally): string {

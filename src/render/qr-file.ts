@@ -1,15 +1,20 @@
 import { constants } from 'node:fs';
 import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { SendtalkVerifyError } from '../errors.js';
 import { qrPng, qrSvg } from './qr-image.js';
 import { qrMatrix } from './qr-matrix.js';
 
 export type QrFileFormat = 'svg' | 'png';
 
-/** PNG when the name ends in `.png` (any case), SVG otherwise. */
-export function qrFileFormat(path: string): QrFileFormat {
-  return /\.png$/i.test(path) ? 'png' : 'svg';
+/**
+ * The format the name asks for: `.png` or `.svg` (any case), SVG for a name without an extension;
+ * undefined for any other extension, which would name a format the file is not.
+ */
+export function qrFileFormat(path: string): QrFileFormat | undefined {
+  const extension = extname(path).toLowerCase();
+  if (extension === '.png') return 'png';
+  return extension === '.svg' || extension === '' ? 'svg' : undefined;
 }
 
 /**
@@ -18,6 +23,11 @@ export function qrFileFormat(path: string): QrFileFormat {
  */
 export async function checkQrFilePath(path: string): Promise<string> {
   const full = resolve(path);
+  if (qrFileFormat(full) === undefined) {
+    throw new SendtalkVerifyError('usage', `--qr-file ${path}: only .svg and .png files can be written, not ${extname(full)}.`, {
+      hint: 'Name the file for one of them, e.g. --qr-file qr.svg or --qr-file qr.png.',
+    });
+  }
   const fail = (why: string): never => {
     throw new SendtalkVerifyError('usage', `--qr-file ${path}: ${why}.`, { hint: 'Pass a file in an existing, writable folder, e.g. --qr-file qr.svg or --qr-file qr.png.' });
   };
@@ -34,7 +44,8 @@ export async function checkQrFilePath(path: string): Promise<string> {
  */
 export async function writeQrFile(path: string, text: string): Promise<{ path: string; format: QrFileFormat; bytes: number }> {
   const full = resolve(path);
-  const format = qrFileFormat(full);
+  // checkQrFilePath refused every other extension before anything was created.
+  const format = qrFileFormat(full) ?? 'svg';
   const matrix = await qrMatrix(text);
   const data = format === 'png' ? qrPng(matrix) : Buffer.from(qrSvg(matrix, { title: text }), 'utf8');
   const temporary = join(dirname(full), `.${basename(full)}.${process.pid}.tmp`);

@@ -19,16 +19,19 @@ export async function loadColours(): Promise<void> {
 }
 
 /**
- * Colours for stderr, through chalk: it reads FORCE_COLOR and its levels, TERM, CI services that
- * show colour and Windows terminals. NO_COLOR (https://no-color.org), which chalk does not read,
- * turns them off whatever else says. Plain text until `loadColours` has run.
+ * Colours for one of the CLI's streams, through chalk: it reads whether that stream is a terminal,
+ * FORCE_COLOR and its levels, TERM and Windows terminals. NO_COLOR (https://no-color.org), which
+ * chalk does not read, turns them off whatever else says. Plain text until `loadColours` has run.
  */
-export function stderrColours(env: Record<string, string | undefined> = process.env): Colours {
+export function streamColours(stream: 'stdout' | 'stderr', env: Record<string, string | undefined> = process.env): Colours {
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  const detected = chalkModule?.supportsColorStderr ? chalkModule.supportsColorStderr.level : 0;
+  const support = stream === 'stderr' ? chalkModule?.supportsColorStderr : chalkModule?.supportsColor;
+  const detected = support ? support.level : 0;
   // chalk knows that GitHub Actions renders colour, but only believes it on a terminal; its log is a
-  // pipe. FORCE_COLOR, when set, still decides.
-  const level = noColor ? 0 : env.GITHUB_ACTIONS === 'true' && env.FORCE_COLOR === undefined ? 3 : detected;
+  // pipe. That is for progress on stderr: stdout carries results that programs read and files keep,
+  // so off a terminal only FORCE_COLOR colours it, there as everywhere. FORCE_COLOR, when set, decides.
+  const actionsLog = stream === 'stderr' && env.GITHUB_ACTIONS === 'true' && env.FORCE_COLOR === undefined;
+  const level = noColor ? 0 : actionsLog ? 3 : detected;
   if (!chalkModule || level === 0) return PLAIN;
   const chalk = new chalkModule.Chalk({ level });
   return {
@@ -42,7 +45,7 @@ export function stderrColours(env: Record<string, string | undefined> = process.
 }
 
 const same = (text: string): string => text;
-const PLAIN: Colours = { enabled: false, green: same, red: same, yellow: same, dim: same, bold: same };
+export const PLAIN: Colours = { enabled: false, green: same, red: same, yellow: same, dim: same, bold: same };
 
 /** Aligns `label  value` rows for the human output blocks. */
 export function keyValueRows(rows: ReadonlyArray<[string, string | undefined]>, indent = 2): string {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SendtalkVerifyError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
+import { withArticle } from '../render/sentence.js';
 import { parseLogLine, type DeliveryLogRecord } from '../webhook/delivery-log.js';
 import { is2xx, sendForOutcome, type Outcome } from './outcome.js';
 import { resolveTarget, type TriggerTarget } from './target.js';
@@ -43,7 +44,7 @@ export function parseDeliveryLog(text: string): DeliveryLog {
       log.skipped.push(typeof seq === 'number' && Number.isFinite(seq) ? { seq, reason: problem } : { seq: 0, line: n + 1, reason: problem });
     }
     // SendTalk only ever POSTs; a GET in the log is someone's browser or a scanner.
-    else if (record.method.toUpperCase() !== 'POST') log.skipped.push({ seq: record.seq, reason: `a ${record.method}, not a delivery` });
+    else if (record.method.toUpperCase() !== 'POST') log.skipped.push({ seq: record.seq, reason: `${withArticle(record.method)}, not a delivery` });
     // The listener refuses a bad secret before reading the body, so such records carry none.
     else if (record.bodyBase64 === '') log.skipped.push({ seq: record.seq, reason: `no body recorded (refused ${record.status} before it was read)` });
     else log.records.push(record);

@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { serversStoppedAfterEach } from '../helpers/cleanup.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
+import { freePort } from '../helpers/ports.js';
 
 const KEY = 'st_first_run_key_never_shown';
 const start = serversStoppedAfterEach();
@@ -147,5 +148,175 @@ describe('messages that point at the right thing', () => {
     expect(auto.code).toBe(2);
     expect(auto.stderr).toMatch(/--auto-verify "abc" is not a duration/);
     expect(auto.stderr).toMatch(/"off"/);
+  });
+});
+
+describe('a local number (no country code)', () => {
+  it('suggests the number with 62 only when that would be accepted, else says what is missing', async () => {
+    // A whole local number: the suggestion is what the next run accepts.
+    const whole = await runCli(['create', '--sandbox', '--no-wait', '--phone', '081234567890']);
+    expect(whole.code).toBe(2);
+    const suggested = /type --phone (\d+)/.exec(whole.stderr)?.[1];
+    expect(suggested, whole.stderr).toBe('6281234567890');
+    const retried = await runCli(['create', '--sandbox', '--no-wait', '--phone', suggested!]);
+    expect(retried.code, retried.stderr).toBe(0);
+
+    // A fragment: no suggestion that the next run would refuse, but what is missing.
+    const short = await runCli(['create', '--sandbox', '--no-wait', '--phone', '0812']);
+    expect(short.code).toBe(2);
+    expect(short.stderr).not.toMatch(/--phone 62812\b/);
+    expect(short.stderr).toContain('"0812" has no country code (it starts with 0), and it is too short to be a whole number.');
+    expect(short.stderr).toContain('Type the whole number with its country code, e.g. --phone 6281234567890.');
+  });
+});
+
+describe('--public-url that does not reach this listener', () => {
+  it('stops before creating the verification (exit 6) and names the port and path to forward to', async () => {
+    const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
+    const port = await freePort();
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--secret', 'whsec_first_run_0123', '--phone', '6281234567890',
+      '--port', String(port), '--path', '/hooks/sendtalk', '--public-url', nowhere]);
+    expect(r.code, r.stderr).toBe(6);
+    // On the wire: the API never saw a create request.
+    expect(api.requests).toHaveLength(0);
+    expect(r.stderr).not.toMatch(/Verification created|Waiting for the verified webhook/);
+    expect(r.stderr).toContain(`The webhook URL ${nowhere}/hooks/sendtalk does not reach this listener: connection refused.`);
+    expect(r.stderr).toContain(`Make ${nowhere} forward to 127.0.0.1:${port} (path /hooks/sendtalk), then run again; nothing was created.`);
+  });
+});
+
+describe('sandbox advice is about the sandbox', () => {
+  const dashboard = /Verification Config|dashboard/;
+
+  it('a sandbox time-out points at --sandbox-delay, not at the dashboard', async () => {
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/--sandbox-delay/);
+    expect(r.stderr).not.toMatch(dashboard);
+  });
+
+  it('a refused delivery in the sandbox says it did not come from the emulator, not to check the dashboard', async () => {
+    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '3s']);
+    const [, url] = await waitForOutput(cli.stderr, /Webhook listener on (\S+)/);
+    await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
+    // Another sender (a trigger or curl run against the sandbox's listener) with a secret of its own.
+    const sent = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-secret-key': 'not-the-sandbox-secret' }, body: '{"status":"verified"}' });
+    expect(sent.status).toBe(401);
+    const r = await cli.done;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/Refused a delivery/);
+    expect(r.stderr).toMatch(/emulator/);
+    expect(r.stderr).not.toMatch(dashboard);
+  });
+});
+
+describe('Ctrl-C with --json after the verification was created', () => {
+  it('the JSON document carries the verification\'s id, link and phone beside the error', async () => {
+    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '1m', '--json']);
+    await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.code).toBe(130);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(doc).toMatchObject({ status: 'error', phone: '6281234567890', error: { category: 'interrupted', exitCode: 130 } });
+    expect(doc.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(doc.link).toMatch(/^https:\/\/wa\.me\/\d+\?text=/);
+  });
+});
+
+describe('grammar and repetition', () => {
+  it('"an X-Secret-Key header", "a Secret-Key header": the article fits the header name', async () => {
+    const x = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`]);
+    expect(x.stderr).toContain('the event goes without an X-Secret-Key header');
+    const plain = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`, '--secret-header', 'Secret-Key']);
+    expect(plain.stderr).toContain('the event goes without a Secret-Key header');
+  });
+
+  it('doctor names an unreachable API\'s address once, and counts failed checks in proper English', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const one = await runCli(['doctor', '--api-url', `http://${address}`, '--api-key', KEY, '--secret', 'whsec_first_run_0123', '--tunnel', 'none']);
+    expect(one.code).toBe(5);
+    const apiRow = one.stdout.split('\n').find((line) => line.includes('API reachable'))!;
+    expect(apiRow.split(address)).toHaveLength(2);
+    expect(apiRow).toContain(`${address} refused the connection`);
+    expect(one.stdout).toContain('✖ 1 check failed.');
+    expect(one.stdout).not.toContain('check(s)');
+
+    const two = await runCli(['doctor', '--api-url', `http://${address}`, '--api-key', KEY, '--tunnel', 'none']);
+    expect(two.stdout).toContain('✖ 2 checks failed.');
+  });
+
+  it('trigger --check against a server that is down gives its advice once, not once per case', async () => {
+    const r = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`, '--check', '--secret', 'whsec_first_run_0123']);
+    expect(r.code).toBe(5);
+    expect(r.stdout.match(/No answer \(connection refused\)/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/all 7 cases: No answer \(connection refused\): is the endpoint up, and is --url right\?/);
+  });
+});
+
+describe('--qr-file with a format it cannot write', () => {
+  it.for(['qr.jpg', 'qr.JPEG', 'qr.gif', 'qr.svg.txt'])('refuses %s with exit 2 before creating anything', async (name) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sendtalk-qr-ext-'));
+    try {
+      const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
+      const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait', '--qr-file', join(dir, name)]);
+      expect(r.code).toBe(2);
+      expect(api.requests).toHaveLength(0);
+      expect(r.stderr).toContain(`--qr-file ${join(dir, name)}: only .svg and .png files can be written`);
+      expect(r.stderr).toMatch(/--qr-file qr\.svg or --qr-file qr\.png/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--sandbox-delay longer than the wait', () => {
+  it('warns in one line, before the verification is created, when the delay outlasts --timeout', async () => {
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+    expect(r.code).toBe(3);
+    const warning = r.stderr.split('\n').filter((line) => line.includes('--sandbox-delay 1m is longer than'));
+    expect(warning).toEqual(['⚠ --sandbox-delay 1m is longer than --timeout 500ms: the wait ends before the emulator delivers.']);
+    expect(r.stderr.indexOf(warning[0]!)).toBeLessThan(r.stderr.indexOf('Verification created'));
+    expect(r.stdout).not.toContain('--sandbox-delay');
+  });
+
+  it('warns when the delay outlasts the expiry; not when it fits, nor with --no-wait', async () => {
+    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '2m', '--expiry', '1']);
+    await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.stderr).toContain('⚠ --sandbox-delay 2m is longer than the expiry (--expiry 1, 1m 00s): the wait ends before the emulator delivers.');
+
+    const fits = await runCli(['create', '--sandbox', '--sandbox-delay', '100ms', '--timeout', '20s']);
+    expect(fits.code).toBe(0);
+    expect(fits.stderr).not.toMatch(/is longer than/);
+    const noWait = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '1s', '--no-wait']);
+    expect(noWait.stderr).not.toMatch(/is longer than/);
+  });
+});
+
+describe('colours on stdout under GitHub Actions', () => {
+  const COLOUR = /\u001b\[(3[0-9]|9[0-7]|1|2)m/;
+  const actions = { NO_COLOR: undefined, GITHUB_ACTIONS: 'true', CI: 'true' };
+
+  it('doctor writes its table to stdout without colour (stdout is not a terminal), unless FORCE_COLOR; NO_COLOR wins', async () => {
+    const args = ['doctor', '--api-url', `http://127.0.0.1:${await freePort()}`, '--api-key', KEY, '--tunnel', 'none'];
+    const plain = await runCli(args, { env: actions });
+    expect(plain.stdout).toContain('API reachable');
+    expect(plain.stdout).not.toMatch(COLOUR);
+    const forced = await runCli(args, { env: { ...actions, FORCE_COLOR: '1' } });
+    expect(forced.stdout).toMatch(COLOUR);
+    const none = await runCli(args, { env: { ...actions, FORCE_COLOR: '1', NO_COLOR: '1' } });
+    expect(none.stdout).not.toMatch(COLOUR);
+  });
+
+  it('create\'s result line on stdout follows the same rule; its progress on stderr keeps the log\'s colours', async () => {
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0'], { env: actions });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✔ Verified/);
+    expect(r.stdout).not.toMatch(COLOUR);
+    expect(r.stderr).toMatch(COLOUR);
   });
 });

@@ -13,7 +13,7 @@ import { CorrectEndpoint, EchoesHeadersEndpoint } from '../helpers/webhook-endpo
 /**
  * Known key and secret values go through the success and failure paths of every command (with
  * --debug and --json too), and none of them may show: not in stdout, not in stderr, not in a
- * --log file, not in an error message. A masked form (`sk_L…e5`) is fine; any run of 8 characters
+ * --log file, not in an error message. A masked form (`••••e5d4`) is fine; any run of 8 characters
  * of a value is a leak.
  */
 // No 8-character run is shared between them, so a leak is always blamed on the right value.
@@ -59,7 +59,7 @@ describe.concurrent('no key or secret in any output', () => {
     const emu = await emulator(t);
     const created = await run('create --no-wait', ['create', '--api-url', emu.url, '--api-key', KEY, '--phone', PHONE, '--no-wait', '--debug']);
     expect(created.code).toBe(0);
-    expect(created.stderr).toMatch(/\[debug\] → POST .*API-Key: sk_K…d4/);
+    expect(created.stderr).toMatch(/\[debug\] → POST .*API-Key: ••••e5d4/);
 
     const port = await freePort();
     const signed = await emulator(t, { secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 50 });

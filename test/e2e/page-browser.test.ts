@@ -55,7 +55,7 @@ describe('the local page in a real browser', () => {
     const cli = startCli(['create', '--sandbox', '--open', '--sandbox-delay', '6s', '--timeout', '60s'], { env: { PATH: '/nonexistent', BROWSER: undefined }, killAfterMs: 60_000 });
     stop.push(() => { cli.child.kill('SIGKILL'); });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
-    await waitForOutput(cli.stderr, /No browser opened \(.+\): open the URL above yourself\./);
+    await waitForOutput(cli.stderr, /No browser opened: xdg-open could not be started \(ENOENT\)\.\n.*Open the page's URL above by hand/);
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     const link = (await waitForOutput(cli.stdout, /Link\s+(\S+)/))[1]!;
 

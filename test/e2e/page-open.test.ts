@@ -30,10 +30,25 @@ describe('--open', () => {
   it('with BROWSER=none prints the URL and launches nothing; --ui never launches; --quiet still shows the URL', async () => {
     const none = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'], { env: { PATH: bin, BROWSER: 'none' } });
     expect(none.code).toBe(0);
-    expect(none.stderr).toMatch(/No browser opened \(BROWSER=none\): open the URL above yourself\./);
+    expect(none.stderr).toMatch(/No browser opened: BROWSER=none\.\n.*Open the page's URL above by hand/);
     const ui = await runCli(['listen', '--ui', '--tunnel', 'none', '--timeout', '200ms', '--quiet'], { env: { PATH: bin, BROWSER: undefined } });
     expect(ui.code).toBe(3);
     expect(pageUrl(ui.stderr)).toMatch(/^http:\/\/127\.0\.0\.1:/);
     expect(await opened()).toBe('');
+  });
+});
+
+describe('--open where no browser can be started', () => {
+  it('says that no browser was opened and that the URL can be opened by hand', async () => {
+    // A server over SSH: no display, and BROWSER names a program that is not there. The system
+    // opener (xdg-open) starts, finds nothing to run and exits non-zero, after open() has resolved.
+    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'],
+      { env: { BROWSER: '/nonexistent/browser', DISPLAY: undefined, WAYLAND_DISPLAY: undefined } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/No browser opened/);
+    expect(r.stderr).toMatch(/open the page's URL above by hand/i);
+    // Said once, before the flow goes on: not after the result.
+    expect(r.stderr.match(/No browser opened/g)).toHaveLength(1);
+    expect(r.stderr.indexOf('No browser opened')).toBeLessThan(r.stderr.indexOf('Verification created'));
   });
 });

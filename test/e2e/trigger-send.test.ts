@@ -78,7 +78,7 @@ describe('trigger', () => {
     const endpoint = await start(new CorrectEndpoint(SECRET));
     const result = await runCli(['trigger', '--url', endpoint.url]);
     expect(result.code, result.stdout + result.stderr).toBe(5);
-    expect(result.stderr).toContain('No secret: the event goes without a X-Secret-Key header.');
+    expect(result.stderr).toContain('No secret: the event goes without an X-Secret-Key header.');
     expect(endpoint.requests[0]!.headers['x-secret-key']).toBeUndefined();
   });
 

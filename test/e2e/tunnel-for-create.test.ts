@@ -63,7 +63,7 @@ describe('create through the localtunnel tunnel', () => {
     expect(emu.verifications.size).toBe(0);
   });
 
-  it('probes a --public-url too, and says clearly when it does not reach the listener', async () => {
+  it('probes a --public-url too, and stops before creating when it does not reach the listener', async () => {
     const port = await freePort();
     const ownTunnel = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
       '--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--timeout', '300ms']);
@@ -72,12 +72,13 @@ describe('create through the localtunnel tunnel', () => {
     expect(ok.code).toBe(3);
     expect(ok.stderr).toMatch(/The webhook URL reaches this listener/);
 
+    // Missing the listener stops before the API is called: exit 6, and where the URL must forward to.
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const broken = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
       '--public-url', nowhere, '--timeout', '300ms']);
-    expect(broken.code).toBe(3);
-    expect(broken.stderr).toMatch(/The webhook URL did not reach this listener: connection refused\./);
-    expect(broken.stderr).toMatch(/check that your tunnel forwards to this listener's port and path/);
-    expect(emu.verifications.size).toBe(2);
+    expect(broken.code).toBe(6);
+    expect(broken.stderr).toContain(`The webhook URL ${nowhere}/webhook does not reach this listener: connection refused.`);
+    expect(broken.stderr).toContain(`Pass --port 8787 and make ${nowhere} forward to 127.0.0.1:8787 (path /webhook)`);
+    expect(emu.verifications.size).toBe(1);
   });
 });

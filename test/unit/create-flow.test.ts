@@ -86,7 +86,7 @@ describe('runCreateFlow in the sandbox', () => {
     expect(result).toMatchObject({ status: 'verified', sandbox: true });
   });
 
-  it('stays local whatever public URL is given, and is not probed; a time-out points at the local webhook URL', async () => {
+  it('stays local whatever public URL is given, and is not probed; a time-out points at --sandbox-delay', async () => {
     const opened: string[] = [];
     const { result, events } = await run({
       sandbox: true, sandboxDelayMs: 60_000, timeoutMs: 300, publicUrl: 'https://hooks.example.test',
@@ -99,7 +99,7 @@ describe('runCreateFlow in the sandbox', () => {
     expect(result).toMatchObject({ status: 'timeout', deliveries: EMPTY_TALLY });
     expect(result.diagnosis).toEqual({
       cause: 'No delivery arrived',
-      hint: `Check that the Webhook URL in Verification Config is ${listening.localUrl}, and that the message was sent unchanged; --timeout waits longer.`,
+      hint: "The sandbox's emulator delivers --sandbox-delay after the verification is created (default 2s): give a --sandbox-delay shorter than the wait (or --timeout waits longer).",
     });
     expect(result.elapsedMs).toBeGreaterThanOrEqual(300);
     expect(result.elapsedMs).toBeLessThan(5000);

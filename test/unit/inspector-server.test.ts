@@ -77,7 +77,7 @@ describe('startInspector', () => {
     expect(text).toContain('"detail":"secret key is invalid"');
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(KEY);
-    expect(text).toContain('whse…21');
+    expect(text).toContain('••••5521');
   });
 
   it('serves the QR code as SVG once the verification exists, and closes twice without complaint', async () => {

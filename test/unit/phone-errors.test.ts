@@ -72,6 +72,14 @@ describe('parsePhone refusals', () => {
     });
   });
 
+  it('suggests no form that would be refused: a local fragment is called too short', () => {
+    expect(refusal('0812')).toEqual({
+      category: 'usage', field: 'phone', message: '"0812" has no country code (it starts with 0), and it is too short to be a whole number.',
+      hint: 'Type the whole number with its country code, e.g. --phone 6281234567890.',
+    });
+    expect(refusal('0800000000000').message).toBe('"0800000000000" has no country code (it starts with 0), and 62 in front of it does not make a valid number either.');
+  });
+
   it('says how many digits an impossible number has, and for which country', () => {
     expect(refusal('+621234')).toEqual({
       category: 'usage', field: 'phone', message: '"+621234" is not a possible phone number (6 digits for ID).', hint: FULL_NUMBER,

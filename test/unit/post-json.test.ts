@@ -8,7 +8,7 @@ import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
 
 const KEY = 'live_key_0123456789abcdef';
-const MASKED = 'live…ef';
+const MASKED = '••••cdef';
 const OFFLINE = 'Check your network and --api-url (or SENDTALK_API_URL); --sandbox works offline.';
 const MAYBE_CREATED = 'SendTalk may have created the verification anyway (it was not sent twice, to avoid a duplicate); try again in a minute, --debug shows the exchange.';
 

@@ -33,11 +33,13 @@ describe('redactor', async () => {
   });
 
   it('puts the mask where the secret stood, and leaves everything else as it was', () => {
-    const secret = 'se"cr\\et-12345';
+    // The last 4 characters, which the mask shows, hold a quote and a backslash.
+    const secret = 'se"cr\\et-0123456"\\89';
     const masked = redact(JSON.stringify({ echoed: secret, again: `${secret}!` }), [secret]);
-    // Still valid JSON, each occurrence now the mask (first 4 and last 2 characters).
-    expect(JSON.parse(masked)).toEqual({ echoed: 'se"c…45', again: 'se"c…45!' });
-    expect(redact('key whsec_live_0123456789 in a line', ['whsec_live_0123456789'])).toBe('key whse…89 in a line');
+    // Still valid JSON, each occurrence now the mask (its last 4 characters only).
+    expect(JSON.parse(masked)).toEqual({ echoed: '••••"\\89', again: '••••"\\89!' });
+    expect(redact('key whsec_live_0123456789 in a line', ['whsec_live_0123456789'])).toBe('key ••••6789 in a line');
+    expect(redact('short wh12ab34cd56 shows nothing', ['wh12ab34cd56'])).toBe('short •••••••• shows nothing');
     expect(redact('short abc stays', ['abc'])).toBe('short abc stays'); // too short to mask words safely
     expect(redact('nothing secret here', ['whsec_live_0123456789', ''])).toBe('nothing secret here');
   });

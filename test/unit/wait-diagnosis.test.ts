@@ -114,3 +114,16 @@ describe('describeTally', () => {
       .toBe('8 received; 8 refused: 1× secret key is missing, 1× sent to another path, 1× not a JSON object, 1× not JSON, 1× nested too deeply, 1× wrong method, 1× not JSON, 1× too large');
   });
 });
+
+describe('diagnoseWait in the sandbox', () => {
+  it('never sends the user to the dashboard: refusals came from another sender, silence from --sandbox-delay', () => {
+    for (const reason of ['secret-mismatch', 'secret-missing', 'not-found', 'not-json'] as const) {
+      const d = diagnoseWait(tally({ received: 1, refused: 1, refusedBy: { [reason]: 1 } }), { local: false, sandbox: true });
+      expect(`${d.cause} ${d.hint}`).not.toMatch(/Verification Config|dashboard/);
+      expect(d.hint).toMatch(/emulator/);
+    }
+    const silent = diagnoseWait(tally(), { local: false, sandbox: true, moreTime: '--timeout waits longer' });
+    expect(silent.hint).toMatch(/--sandbox-delay/);
+    expect(silent.hint).not.toMatch(/Verification Config/);
+  });
+});

@@ -49,7 +49,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .addOption(jsonOption('print one JSON document on stdout and nothing else there'))
     .option('--qr', 'draw the QR code even when not on a terminal')
     .option('--no-qr', 'do not draw the QR code')
-    .option('--qr-file <path>', 'also write the QR code to this file: SVG, or PNG when the name ends in .png')
+    .option('--qr-file <path>', 'also write the QR code to this file: .svg or .png (SVG without an extension)')
     .addOption(new Option('--qr-background <shade>', 'your terminal\'s background, for the QR code drawn without colours (NO_COLOR): dark or light (default: dark)').choices(['dark', 'light']))
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
     .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)');

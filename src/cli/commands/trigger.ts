@@ -5,6 +5,7 @@ import { ENV_VARS } from '../../config.js';
 import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
+import { withArticle } from '../../render/sentence.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
 import { githubActions } from '../github-actions.js';
@@ -96,7 +97,7 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
       const report = await core.checkEndpoint({ ...target, secret: secret ?? '', event, oversizeBytes, signal: interrupt.signal, onCase: (c) => output.trace(`${c.name}: ${c.got.summary} → ${c.verdict}`) });
       return view.check(report);
     }
-    if (!secret) output.warn(`No secret: the event goes without a ${flags.secretHeader ?? DEFAULT_SECRET_HEADER} header. Pass --secret or set ${ENV_VARS.secret}.`);
+    if (!secret) output.warn(`No secret: the event goes without ${withArticle(flags.secretHeader ?? DEFAULT_SECRET_HEADER)} header. Pass --secret or set ${ENV_VARS.secret}.`);
     view.starting(`Sending a verified event to ${flags.url}`);
     return view.send(await core.sendEvent({ ...target, event, signal: interrupt.signal }), event);
   } finally {

@@ -1,7 +1,7 @@
 import { ENV_VARS } from '../../config.js';
 import { formatDuration } from '../../duration.js';
 import type { CreateFlowEvent, CreateResult } from '../../flow/create-flow.js';
-import { describeTally } from '../../flow/wait-diagnosis.js';
+import { describeTally, SANDBOX_OTHER_SENDER } from '../../flow/wait-diagnosis.js';
 import type { InspectorHandle } from '../../inspector/inspector.js';
 import { keyValueRows } from '../../render/style.js';
 import { code, githubActions, markdownTable } from '../github-actions.js';
@@ -63,9 +63,8 @@ export class CreateView {
         if (event.result.ok) output.success(`The webhook URL reaches this listener (${formatDuration(event.result.ms)}).`);
         else {
           output.warn(`The webhook URL did not reach this listener: ${event.result.reason}.`);
-          output.info(c.dim(this.tunnel.kind === 'public-url'
-            ? '  SendTalk cannot deliver until it does: check that your tunnel forwards to this listener\'s port and path.'
-            : '  SendTalk may not be able to deliver: try again, another --tunnel-host, or your own tunnel with --public-url.'));
+          // Only a tunnel this run opened gets here: a --public-url that misses stops the flow first.
+          output.info(c.dim('  SendTalk may not be able to deliver: try again, another --tunnel-host, or your own tunnel with --public-url.'));
         }
         break;
       case 'created': {
@@ -160,7 +159,8 @@ export class CreateView {
       ? `Received a delivery for another verification (${d.verificationId ?? d.phone ?? 'no id'}); still waiting.`
       : `Refused a delivery: ${d.method} ${d.path} → ${d.status} (${d.detail ?? d.reason}).`;
     this.withSpinnerPaused(() => this.output.warn(line));
-    if (d.reason === 'secret-mismatch') {
+    if (this.sandbox && !d.accepted) this.withSpinnerPaused(() => this.output.info(`  ${SANDBOX_OTHER_SENDER}`));
+    else if (d.reason === 'secret-mismatch') {
       this.withSpinnerPaused(() => this.output.info(`  Is ${ENV_VARS.secret} the secret shown in the dashboard after saving Verification Config?`));
     }
   }
@@ -245,7 +245,7 @@ export class CreateView {
     this.summarise(result);
     switch (result.status) {
       case 'verified':
-        output.result(`${output.c.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);
+        output.result(`${output.resultColours.green('✔')} Verified ${v.phone} in ${formatDuration(result.elapsedMs)} (matched by ${result.matchedBy}).`);
         return 0;
       case 'created':
         output.info('Not waiting for the webhook (--no-wait).');

@@ -10,9 +10,10 @@ export function showCheck(output: Output, check: DoctorCheck): void {
 }
 
 function row(output: Output, check: DoctorCheck): string {
-  const colour = { pass: output.c.green, fail: output.c.red, skip: output.c.dim }[check.status];
+  const c = output.resultColours;
+  const colour = { pass: c.green, fail: c.red, skip: c.dim }[check.status];
   const line = `${colour(MARK[check.status])} ${check.title.padEnd(38)} ${check.detail}`;
-  return check.fix && check.status !== 'pass' ? `${line}\n  ${output.c.dim(`→ ${check.fix}`)}` : line;
+  return check.fix && check.status !== 'pass' ? `${line}\n  ${c.dim(`→ ${check.fix}`)}` : line;
 }
 
 /** The summary (terminal, JSON, GitHub Actions) once every check has run; returns the exit code. */
@@ -26,11 +27,15 @@ export function reportDoctor(output: Output, checks: DoctorCheck[]): number {
       '',
       markdownTable(['', 'check', 'detail', 'what to do'], checks.map((c) => [{ pass: '✅', fail: '❌', skip: '➖' }[c.status], c.title, c.detail, c.status === 'pass' ? '' : c.fix ?? ''])),
       '',
-      ok ? '✅ All checks passed.' : `❌ ${failed.length} check(s) failed.`,
+      ok ? '✅ All checks passed.' : `❌ ${checksFailed(failed.length)}`,
     ].join('\n'));
     for (const c of failed) actions.error(`${c.title}: ${c.detail}${c.fix ? `. ${c.fix}` : ''}`, 'sendtalk-verify doctor');
   }
   if (output.json) output.document({ ok, checks });
-  else output.result(ok ? `${output.c.green('✔')} All checks passed.` : `${output.c.red('✖')} ${checks.filter((c) => c.status === 'fail').length} check(s) failed.`);
+  else output.result(ok ? `${output.resultColours.green('✔')} All checks passed.` : `${output.resultColours.red('✖')} ${checksFailed(checks.filter((c) => c.status === 'fail').length)}`);
   return ok ? 0 : 5;
+}
+
+function checksFailed(n: number): string {
+  return `${n} ${n === 1 ? 'check' : 'checks'} failed.`;
 }

@@ -47,7 +47,7 @@ export class TriggerView {
         markdownTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), c.verdict === 'pass' ? '✅ pass' : '❌ FAIL'])),
         '',
         report.passed ? `✅ All ${total} checks passed.` : `❌ ${total - passed} of ${total} checks failed:`,
-        ...report.cases.filter((c) => c.advice !== null).map((c) => `- **${c.name}**: ${c.advice}`),
+        ...adviceOnce(report.cases).map((a) => `- **${a.cases}**: ${a.advice}`),
       ].join('\n'));
       for (const c of report.cases.filter((x) => x.verdict === 'fail')) {
         this.actions.error(`${c.name}: expected ${c.expected}, got ${gotText(c.got)}. ${c.advice ?? ''}`.trim(), `Webhook check failed: ${report.url}`);
@@ -58,7 +58,7 @@ export class TriggerView {
       return 0;
     }
     output.result(`✖ ${total - passed} of ${total} checks failed for ${report.url}:`);
-    for (const c of report.cases.filter((x): x is CaseResult & { advice: string } => x.advice !== null)) output.result(`  ${c.name}: ${c.advice}`);
+    for (const a of adviceOnce(report.cases)) output.result(`  ${a.cases}: ${a.advice}`);
     return CHECK_FAILED_EXIT;
   }
 
@@ -75,6 +75,19 @@ export class TriggerView {
     if (!report.secretSent) output.info(`No secret was sent: pass --secret (or set ${ENV_VARS.secret}) if the endpoint checks ${report.secretHeader}.`);
     return report.passed ? 0 : CHECK_FAILED_EXIT;
   }
+}
+
+/**
+ * Each piece of advice once, with the cases it is for: an endpoint that is down fails every case
+ * for the same reason, and seven copies of one line hide that it is one problem.
+ */
+function adviceOnce(cases: CaseResult[]): Array<{ cases: string; advice: string }> {
+  const byAdvice = new Map<string, string[]>();
+  for (const c of cases) if (c.advice !== null) byAdvice.set(c.advice, [...(byAdvice.get(c.advice) ?? []), c.name]);
+  return [...byAdvice].map(([advice, names]) => ({
+    cases: names.length === cases.length && names.length > 1 ? `all ${names.length} cases` : names.join(', '),
+    advice,
+  }));
 }
 
 function gotText(got: Outcome): string {
