@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
 import { redactor } from '../mask.js';
+import { escapeControls } from '../render/escape-controls.js';
 import { qrSvg } from '../render/qr-image.js';
 import { qrMatrix } from '../render/qr-matrix.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_ICON, PAGE_JS } from './page-assets.js';
@@ -66,7 +67,7 @@ const HEARTBEAT_MS = 20_000;
 export async function startInspector(options: InspectorOptions): Promise<InspectorHandle> {
   const token = randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(token);
-  const clean = redactor(options.secrets ?? []);
+  const clean = pageText(options.secrets ?? []);
   const keep = options.keepDeliveries ?? 100;
   const run: InspectorRun = {
     state: { mode: options.mode, status: 'starting', accepted: 0, refused: 0, ended: false },
@@ -140,6 +141,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       return closing;
     },
   };
+}
+
+/**
+ * What every text the page shows passes through: the secrets masked, and control characters made
+ * visible by the terminal's own rule, so the page and the terminal show a peer's text the same way.
+ */
+function pageText(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
+  const mask = redactor(secrets);
+  return (text) => escapeControls(mask(text));
 }
 
 /** What one inspector's requests share: the page state, the deliveries shown, the open streams. */

@@ -166,8 +166,9 @@ export const PAGE_JS = `'use strict';
     var time = new Date(d.receivedAt).toLocaleTimeString();
     summary.appendChild(make('span', null, '#' + d.seq + ' ' + time + ' ' + d.method + ' ' + d.path + ' → ' + d.status + ' '));
     summary.appendChild(make('span', 'verdict', d.verdict));
+    // Why, once: in the summary, so it reads the same whether the delivery is open or not.
+    if (d.detail) summary.appendChild(make('span', 'reason-line', 'Why: ' + d.detail));
     details.appendChild(summary);
-    if (d.detail) details.appendChild(make('p', 'reason', d.detail));
     var facts = [];
     if (d.verificationId) facts.push('id ' + d.verificationId);
     if (d.phone) facts.push('phone ' + d.phone);
@@ -176,16 +177,12 @@ export const PAGE_JS = `'use strict';
     details.appendChild(make('h3', null, 'Headers'));
     details.appendChild(make('pre', 'headers', d.headers.map(function (h) { return h[0] + ': ' + h[1]; }).join('\\n')));
     details.appendChild(make('h3', null, 'Body'));
-    details.appendChild(make('pre', 'body', readable(d.body) + (d.bodyTruncated ? '\\n…' : '')));
+    if (d.bodyUnread) details.appendChild(make('p', 'muted body-unread', d.bodyUnread));
+    else if (d.body === '') details.appendChild(make('p', 'muted body-empty', 'Empty.'));
+    else details.appendChild(make('pre', 'body', d.body + (d.bodyTruncated ? '\\n…' : '')));
     item.appendChild(details);
-    if (!d.accepted && d.detail) item.appendChild(make('p', 'reason-line', 'Why: ' + d.detail));
     var list = el('deliveries');
     list.insertBefore(item, list.firstChild);
-  }
-
-  // JSON bodies indented for reading; anything else as it came.
-  function readable(body) {
-    try { return JSON.stringify(JSON.parse(body), null, 2); } catch (e) { return body; }
   }
 
   var source = new EventSource('events');
