@@ -29,8 +29,12 @@ export interface InspectorHandle {
   readonly port: number;
   /** Passes one event of `runCreateFlow` or `runListenFlow` to the page. */
   feed(event: CreateFlowEvent | ListenFlowEvent): void;
-  /** Shows how the flow ended (verified, timed out, …) and tells the page to stop listening. */
-  end(result: CreateResult | ListenResult): void;
+  /**
+   * Shows how the flow ended (verified, timed out, …) and tells the page to stop listening.
+   * `cleanStop`: the listen was stopped as it is meant to be (SIGTERM on one that runs until
+   * stopped, exit 0), so the page says it stopped rather than that it was interrupted.
+   */
+  end(result: CreateResult | ListenResult, how?: { cleanStop?: boolean }): void;
   /** Shows that the command failed, with one sentence why, and tells the page to stop listening. */
   fail(message: string): void;
   /** Ends the page's connections and frees the port. Safe to call twice. */
@@ -114,8 +118,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       }
       broadcast(pages, 'state', stateNow(state));
     },
-    end(result) {
-      applyResult(state, result);
+    end(result, how) {
+      applyResult(state, result, how?.cleanStop);
       // The note may quote the webhook's own status: a peer's text, masked like every other.
       if (state.note !== undefined) state.note = clean(state.note);
       broadcast(pages, 'state', stateNow(state));

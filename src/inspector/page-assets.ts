@@ -31,7 +31,7 @@ export const PAGE_HTML = `<!doctype html>
 <p id="connection" class="muted" role="alert"></p>
 </section>
 <section id="verification" class="card" aria-labelledby="verification-heading" hidden>
-<h2 id="verification-heading">Scan with the phone, or open the link on it</h2>
+<h2 id="verification-heading"></h2>
 <img id="qr" alt="QR code of the WhatsApp link below" width="296" height="296">
 <dl>
 <dt>Link</dt><dd><a id="link" rel="noreferrer noopener"></a></dd>
@@ -39,7 +39,7 @@ export const PAGE_HTML = `<!doctype html>
 <dt>ID</dt><dd id="verification-id"></dd>
 <dt>Phone</dt><dd id="phone"></dd>
 </dl>
-<p class="muted">Send the message unchanged: the verification code is in it.</p>
+<p id="instruction" class="muted"></p>
 </section>
 <section class="card" aria-labelledby="webhook-heading">
 <h2 id="webhook-heading">Webhook</h2>
@@ -142,6 +142,10 @@ export const PAGE_JS = `'use strict';
       text('message', v.message || '');
       text('verification-id', v.id);
       text('phone', v.phone);
+      var instruction = instructionFor(s);
+      text('verification-heading', instruction[0]);
+      text('instruction', instruction[1]);
+      el('instruction').hidden = !instruction[1];
     }
     if (timer) { clearInterval(timer); timer = null; }
     if (s.deadline && !s.ended) { tick(); timer = setInterval(tick, 1000); }
@@ -150,6 +154,14 @@ export const PAGE_JS = `'use strict';
       source.close();
       text('connection', 'The command has ended: this page no longer updates.');
     }
+  }
+
+  // The card asks the user to scan only while that can still verify something; once the flow is
+  // over (the page stays open after the command ends) it says what became of the link instead.
+  function instructionFor(s) {
+    if (!s.ended || s.status === 'created') return ['Scan with the phone, or open the link on it', 'Send the message unchanged: the verification code is in it.'];
+    if (s.status === 'verified') return ['Verified: nothing left to scan', ''];
+    return ['Not waiting any more: run the command again for a new link', ''];
   }
 
   function tick() {
