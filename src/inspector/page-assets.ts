@@ -11,7 +11,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<meta name="color-scheme" content="light">
+<meta name="color-scheme" content="light dark">
 <title>sendtalk-verify</title>
 <link rel="icon" href="icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="style.css">
@@ -55,30 +55,36 @@ export const PAGE_HTML = `<!doctype html>
 `;
 
 export const PAGE_CSS = `*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;background:#f4f5f7}
+:root{--text:#1b1b1b;--muted:#4a5260;--page:#f4f5f7;--card:#fff;--line:#d0d4da;--link:#0b4fa8;--pill:#e8eaee;--good:#0b5a26;--good-bg:#dcf3e3;--bad:#8a1111;--bad-bg:#fbe3e3;--wait:#5c4200;--wait-bg:#fff1c9}
+/* The dark theme changes only these colours: the QR code keeps its own white square (see #qr). */
+@media (prefers-color-scheme:dark){:root{--text:#e6e8eb;--muted:#aab2bd;--page:#121417;--card:#1c1f24;--line:#3a414b;--link:#8ab4ff;--pill:#2c3139;--good:#8fe0a8;--good-bg:#143d24;--bad:#ffaaaa;--bad-bg:#4a1a1a;--wait:#ffe08a;--wait-bg:#4a3b0c}}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--text);background:var(--page)}
 main{max-width:42rem;margin:0 auto;padding:1rem}
 h1{font-size:1.25rem;margin:0}
 h2{font-size:1.05rem;margin:0 0 .5rem}
 h3{font-size:.9rem;margin:.5rem 0 0}
-.card{background:#fff;border:1px solid #d0d4da;border-radius:.5rem;padding:1rem;margin:1rem 0}
-.muted{color:#4a5260}
-.status{display:inline-block;font-weight:600;padding:.2rem .6rem;border-radius:1rem;background:#e8eaee;color:#1b1b1b;margin:0}
-.status[data-status=verified]{background:#dcf3e3;color:#0b5a26}
-.status[data-status=not-verified],.status[data-status=timeout],.status[data-status=expired],.status[data-status=failed]{background:#fbe3e3;color:#8a1111}
-.status[data-status=waiting],.status[data-status=listening]{background:#fff1c9;color:#5c4200}
-#qr{display:block;width:min(100%,296px);height:auto;margin:0 auto 1rem;image-rendering:pixelated;background:#fff}
+.card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:1rem;margin:1rem 0}
+.muted{color:var(--muted)}
+.status{display:inline-block;font-weight:600;padding:.2rem .6rem;border-radius:1rem;background:var(--pill);color:var(--text);margin:0}
+.status[data-status=verified]{background:var(--good-bg);color:var(--good)}
+.status[data-status=not-verified],.status[data-status=timeout],.status[data-status=expired],.status[data-status=failed]{background:var(--bad-bg);color:var(--bad)}
+.status[data-status=waiting],.status[data-status=listening]{background:var(--wait-bg);color:var(--wait)}
+/* Phone readers want dark modules on a light square with a quiet zone, whatever the theme: the SVG
+   draws its quiet zone in white, and the white behind it shows while it loads. */
+#qr{display:block;width:min(100%,296px);height:auto;margin:0 auto 1rem;image-rendering:pixelated;background:#fff;color-scheme:light}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .75rem;margin:0}
 dt{font-weight:600}
 dd{margin:0;overflow-wrap:anywhere}
-a{color:#0b4fa8}
-a:focus-visible,summary:focus-visible{outline:3px solid #0b4fa8;outline-offset:2px}
+a{color:var(--link)}
+a:focus-visible,summary:focus-visible{outline:3px solid var(--link);outline-offset:2px}
 .deliveries{list-style:none;padding:0;margin:1rem 0 0}
-.deliveries li{border-top:1px solid #d0d4da;padding:.5rem 0}
+.deliveries li{border-top:1px solid var(--line);padding:.5rem 0}
 summary{cursor:pointer}
 .verdict{font-weight:600}
-.accepted .verdict{color:#0b5a26}
-.refused .verdict{color:#8a1111}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f5f7;padding:.5rem;border-radius:.25rem;font-size:.875rem;margin:.25rem 0}
+.accepted .verdict{color:var(--good)}
+.refused .verdict{color:var(--bad)}
+.reason-line{display:block}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--page);padding:.5rem;border-radius:.25rem;font-size:.875rem;margin:.25rem 0}
 @media (max-width:30rem){main{padding:.5rem}.card{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.25rem}}
 `;
 
