@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
 import { redactor } from '../mask.js';
+import { escapeControls } from '../render/escape-controls.js';
 import { qrSvg } from '../render/qr-image.js';
 import { qrMatrix } from '../render/qr-matrix.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_ICON, PAGE_JS } from './page-assets.js';
@@ -28,8 +29,12 @@ export interface InspectorHandle {
   readonly port: number;
   /** Passes one event of `runCreateFlow` or `runListenFlow` to the page. */
   feed(event: CreateFlowEvent | ListenFlowEvent): void;
-  /** Shows how the flow ended (verified, timed out, …) and tells the page to stop listening. */
-  end(result: CreateResult | ListenResult): void;
+  /**
+   * Shows how the flow ended (verified, timed out, …) and tells the page to stop listening.
+   * `cleanStop`: the listen was stopped as it is meant to be (SIGTERM on one that runs until
+   * stopped, exit 0), so the page says it stopped rather than that it was interrupted.
+   */
+  end(result: CreateResult | ListenResult, how?: { cleanStop?: boolean }): void;
   /** Shows that the command failed, with one sentence why, and tells the page to stop listening. */
   fail(message: string): void;
   /** Ends the page's connections and frees the port. Safe to call twice. */
@@ -66,7 +71,7 @@ const HEARTBEAT_MS = 20_000;
 export async function startInspector(options: InspectorOptions): Promise<InspectorHandle> {
   const token = randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(token);
-  const clean = redactor(options.secrets ?? []);
+  const clean = pageText(options.secrets ?? []);
   const keep = options.keepDeliveries ?? 100;
   const run: InspectorRun = {
     state: { mode: options.mode, status: 'starting', accepted: 0, refused: 0, ended: false },
@@ -113,8 +118,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       }
       broadcast(pages, 'state', stateNow(state));
     },
-    end(result) {
-      applyResult(state, result);
+    end(result, how) {
+      applyResult(state, result, how?.cleanStop);
       // The note may quote the webhook's own status: a peer's text, masked like every other.
       if (state.note !== undefined) state.note = clean(state.note);
       broadcast(pages, 'state', stateNow(state));
@@ -140,6 +145,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       return closing;
     },
   };
+}
+
+/**
+ * What every text the page shows passes through: the secrets masked, and control characters made
+ * visible by the terminal's own rule, so the page and the terminal show a peer's text the same way.
+ */
+function pageText(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
+  const mask = redactor(secrets);
+  return (text) => escapeControls(mask(text));
 }
 
 /** What one inspector's requests share: the page state, the deliveries shown, the open streams. */

@@ -11,7 +11,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<meta name="color-scheme" content="light">
+<meta name="color-scheme" content="light dark">
 <title>sendtalk-verify</title>
 <link rel="icon" href="icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="style.css">
@@ -31,7 +31,7 @@ export const PAGE_HTML = `<!doctype html>
 <p id="connection" class="muted" role="alert"></p>
 </section>
 <section id="verification" class="card" aria-labelledby="verification-heading" hidden>
-<h2 id="verification-heading">Scan with the phone, or open the link on it</h2>
+<h2 id="verification-heading"></h2>
 <img id="qr" alt="QR code of the WhatsApp link below" width="296" height="296">
 <dl>
 <dt>Link</dt><dd><a id="link" rel="noreferrer noopener"></a></dd>
@@ -39,7 +39,7 @@ export const PAGE_HTML = `<!doctype html>
 <dt>ID</dt><dd id="verification-id"></dd>
 <dt>Phone</dt><dd id="phone"></dd>
 </dl>
-<p class="muted">Send the message unchanged: the verification code is in it.</p>
+<p id="instruction" class="muted"></p>
 </section>
 <section class="card" aria-labelledby="webhook-heading">
 <h2 id="webhook-heading">Webhook</h2>
@@ -55,30 +55,36 @@ export const PAGE_HTML = `<!doctype html>
 `;
 
 export const PAGE_CSS = `*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;background:#f4f5f7}
+:root{--text:#1b1b1b;--muted:#4a5260;--page:#f4f5f7;--card:#fff;--line:#d0d4da;--link:#0b4fa8;--pill:#e8eaee;--good:#0b5a26;--good-bg:#dcf3e3;--bad:#8a1111;--bad-bg:#fbe3e3;--wait:#5c4200;--wait-bg:#fff1c9}
+/* The dark theme changes only these colours: the QR code keeps its own white square (see #qr). */
+@media (prefers-color-scheme:dark){:root{--text:#e6e8eb;--muted:#aab2bd;--page:#121417;--card:#1c1f24;--line:#3a414b;--link:#8ab4ff;--pill:#2c3139;--good:#8fe0a8;--good-bg:#143d24;--bad:#ffaaaa;--bad-bg:#4a1a1a;--wait:#ffe08a;--wait-bg:#4a3b0c}}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--text);background:var(--page)}
 main{max-width:42rem;margin:0 auto;padding:1rem}
 h1{font-size:1.25rem;margin:0}
 h2{font-size:1.05rem;margin:0 0 .5rem}
 h3{font-size:.9rem;margin:.5rem 0 0}
-.card{background:#fff;border:1px solid #d0d4da;border-radius:.5rem;padding:1rem;margin:1rem 0}
-.muted{color:#4a5260}
-.status{display:inline-block;font-weight:600;padding:.2rem .6rem;border-radius:1rem;background:#e8eaee;color:#1b1b1b;margin:0}
-.status[data-status=verified]{background:#dcf3e3;color:#0b5a26}
-.status[data-status=not-verified],.status[data-status=timeout],.status[data-status=expired],.status[data-status=failed]{background:#fbe3e3;color:#8a1111}
-.status[data-status=waiting],.status[data-status=listening]{background:#fff1c9;color:#5c4200}
-#qr{display:block;width:min(100%,296px);height:auto;margin:0 auto 1rem;image-rendering:pixelated;background:#fff}
+.card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:1rem;margin:1rem 0}
+.muted{color:var(--muted)}
+.status{display:inline-block;font-weight:600;padding:.2rem .6rem;border-radius:1rem;background:var(--pill);color:var(--text);margin:0}
+.status[data-status=verified]{background:var(--good-bg);color:var(--good)}
+.status[data-status=not-verified],.status[data-status=timeout],.status[data-status=expired],.status[data-status=failed]{background:var(--bad-bg);color:var(--bad)}
+.status[data-status=waiting],.status[data-status=listening]{background:var(--wait-bg);color:var(--wait)}
+/* Phone readers want dark modules on a light square with a quiet zone, whatever the theme: the SVG
+   draws its quiet zone in white, and the white behind it shows while it loads. */
+#qr{display:block;width:min(100%,296px);height:auto;margin:0 auto 1rem;image-rendering:pixelated;background:#fff;color-scheme:light}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .75rem;margin:0}
 dt{font-weight:600}
 dd{margin:0;overflow-wrap:anywhere}
-a{color:#0b4fa8}
-a:focus-visible,summary:focus-visible{outline:3px solid #0b4fa8;outline-offset:2px}
+a{color:var(--link)}
+a:focus-visible,summary:focus-visible{outline:3px solid var(--link);outline-offset:2px}
 .deliveries{list-style:none;padding:0;margin:1rem 0 0}
-.deliveries li{border-top:1px solid #d0d4da;padding:.5rem 0}
+.deliveries li{border-top:1px solid var(--line);padding:.5rem 0}
 summary{cursor:pointer}
 .verdict{font-weight:600}
-.accepted .verdict{color:#0b5a26}
-.refused .verdict{color:#8a1111}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f5f7;padding:.5rem;border-radius:.25rem;font-size:.875rem;margin:.25rem 0}
+.accepted .verdict{color:var(--good)}
+.refused .verdict{color:var(--bad)}
+.reason-line{display:block}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--page);padding:.5rem;border-radius:.25rem;font-size:.875rem;margin:.25rem 0}
 @media (max-width:30rem){main{padding:.5rem}.card{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.25rem}}
 `;
 
@@ -142,6 +148,10 @@ export const PAGE_JS = `'use strict';
       text('message', v.message || '');
       text('verification-id', v.id);
       text('phone', v.phone);
+      var instruction = instructionFor(s);
+      text('verification-heading', instruction[0]);
+      text('instruction', instruction[1]);
+      el('instruction').hidden = !instruction[1];
     }
     if (timer) { clearInterval(timer); timer = null; }
     if (s.deadline && !s.ended) { tick(); timer = setInterval(tick, 1000); }
@@ -150,6 +160,14 @@ export const PAGE_JS = `'use strict';
       source.close();
       text('connection', 'The command has ended: this page no longer updates.');
     }
+  }
+
+  // The card asks the user to scan only while that can still verify something; once the flow is
+  // over (the page stays open after the command ends) it says what became of the link instead.
+  function instructionFor(s) {
+    if (!s.ended || s.status === 'created') return ['Scan with the phone, or open the link on it', 'Send the message unchanged: the verification code is in it.'];
+    if (s.status === 'verified') return ['Verified: nothing left to scan', ''];
+    return ['Not waiting any more: run the command again for a new link', ''];
   }
 
   function tick() {
@@ -166,8 +184,9 @@ export const PAGE_JS = `'use strict';
     var time = new Date(d.receivedAt).toLocaleTimeString();
     summary.appendChild(make('span', null, '#' + d.seq + ' ' + time + ' ' + d.method + ' ' + d.path + ' → ' + d.status + ' '));
     summary.appendChild(make('span', 'verdict', d.verdict));
+    // Why, once: in the summary, so it reads the same whether the delivery is open or not.
+    if (d.detail) summary.appendChild(make('span', 'reason-line', 'Why: ' + d.detail));
     details.appendChild(summary);
-    if (d.detail) details.appendChild(make('p', 'reason', d.detail));
     var facts = [];
     if (d.verificationId) facts.push('id ' + d.verificationId);
     if (d.phone) facts.push('phone ' + d.phone);
@@ -176,16 +195,12 @@ export const PAGE_JS = `'use strict';
     details.appendChild(make('h3', null, 'Headers'));
     details.appendChild(make('pre', 'headers', d.headers.map(function (h) { return h[0] + ': ' + h[1]; }).join('\\n')));
     details.appendChild(make('h3', null, 'Body'));
-    details.appendChild(make('pre', 'body', readable(d.body) + (d.bodyTruncated ? '\\n…' : '')));
+    if (d.bodyUnread) details.appendChild(make('p', 'muted body-unread', d.bodyUnread));
+    else if (d.body === '') details.appendChild(make('p', 'muted body-empty', 'Empty.'));
+    else details.appendChild(make('pre', 'body', d.body + (d.bodyTruncated ? '\\n…' : '')));
     item.appendChild(details);
-    if (!d.accepted && d.detail) item.appendChild(make('p', 'reason-line', 'Why: ' + d.detail));
     var list = el('deliveries');
     list.insertBefore(item, list.firstChild);
-  }
-
-  // JSON bodies indented for reading; anything else as it came.
-  function readable(body) {
-    try { return JSON.stringify(JSON.parse(body), null, 2); } catch (e) { return body; }
   }
 
   var source = new EventSource('events');

@@ -1,13 +1,15 @@
 import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
 import { REDACTED } from '../mask.js';
+import { scanJson } from '../webhook/json-scan.js';
 import type { Delivery } from '../webhook/listener.js';
-import { REFUSAL_LABEL } from '../webhook/refusal.js';
+import { REFUSAL_LABEL, REFUSED_BEFORE_BODY } from '../webhook/refusal.js';
 
 /**
  * What the page shows, built from the flows' events. Everything here is sent to the browser, so
  * it is built from a short list of fields (never a whole options object) and every text passes
- * through `clean`, which masks the secrets the inspector was given.
+ * through `clean`, which masks the secrets the inspector was given and shows control characters
+ * as the terminal does (`\x1b`), since a browser draws them as missing-glyph boxes.
  */
 export type PageStatus = 'starting' | 'waiting' | 'created' | 'verified' | 'not-verified' | 'timeout' | 'expired' | 'listening' | 'stopped' | 'failed';
 
@@ -43,22 +45,31 @@ export interface PageDelivery {
   verificationId?: string;
   phone?: string;
   headers: Array<[string, string]>;
+  /** As it came, or indented when it is JSON; empty when it was not read (see `bodyUnread`). */
   body: string;
   bodyTruncated: boolean;
+  /** Set when the delivery was refused before its body was read: says so, and why. */
+  bodyUnread?: string;
   forward?: string;
 }
 
 /** Bodies are shown up to this many characters: the page is for reading, the log keeps them whole. */
 export const PAGE_BODY_LIMIT = 16 * 1024;
 
+/** JSON nested deeper than this is shown as it came: indenting it would multiply its size. */
+const INDENT_MAX_DEPTH = 16;
+
 /** Headers that carry credentials whatever they are called; masked even if the listener did not. */
 const CREDENTIAL_HEADER = /secret|api-key|apikey|authorization|cookie|token/i;
 
 
 export function pageDelivery(d: Delivery, clean: (text: string) => string, extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string } } = {}): PageDelivery {
-  const verdict = !d.accepted ? `refused: ${(d.reason ? REFUSAL_LABEL[d.reason] : undefined) ?? d.reason ?? 'refused'}`
+  const label = d.reason ? REFUSAL_LABEL[d.reason] ?? d.reason : 'refused';
+  const verdict = !d.accepted ? `refused: ${label}`
     : extra.matched === false ? 'accepted: another verification' : 'accepted';
-  const text = d.body.toString('utf8');
+  const unread = !d.accepted && d.reason !== undefined && REFUSED_BEFORE_BODY[d.reason] === true;
+  // Masked (and escaped) whole, then cut: a cut first could leave half a secret unmasked.
+  const body = unread ? '' : clean(readable(d.body.toString('utf8')));
   const forward = extra.forward === undefined ? undefined
     : extra.forward.status !== undefined ? `forwarded to ${extra.forward.url}: ${extra.forward.status}` : `could not forward to ${extra.forward.url}: ${extra.forward.error}`;
   return {
@@ -73,10 +84,26 @@ export function pageDelivery(d: Delivery, clean: (text: string) => string, extra
     verificationId: d.verificationId === undefined ? undefined : clean(d.verificationId),
     phone: d.phone === undefined ? undefined : clean(d.phone),
     headers: Object.entries(d.headers).map(([name, value]) => [name, CREDENTIAL_HEADER.test(name) ? REDACTED : clean(value)]),
-    body: clean(text.slice(0, PAGE_BODY_LIMIT)),
-    bodyTruncated: text.length > PAGE_BODY_LIMIT,
+    body: body.slice(0, PAGE_BODY_LIMIT),
+    bodyTruncated: body.length > PAGE_BODY_LIMIT,
+    ...(unread ? { bodyUnread: `Not read: the delivery was refused on its headers, before its body (${label}).` } : {}),
     forward: forward === undefined ? undefined : clean(forward),
   };
+}
+
+/**
+ * A JSON body indented for reading; anything else as it came. Indented here, before the secrets
+ * are masked, so that a secret written with JSON escapes (`\u0077hsec…`) is masked in the form
+ * the page shows. Long integers keep their digits (JSON.parse would round them), and bodies too
+ * long or too deep to indent cheaply are shown as they came.
+ */
+function readable(text: string): string {
+  if (text.length > PAGE_BODY_LIMIT || scanJson(text, INDENT_MAX_DEPTH) !== 0) return text;
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
 }
 
 /** A flow event applied to the state; returns the delivery to add, if it was one. */
@@ -124,12 +151,17 @@ export function applyEvent(state: PageState, event: CreateFlowEvent | ListenFlow
   }
 }
 
-/** How the command ended. */
-export function applyResult(state: PageState, result: CreateResult | ListenResult): void {
+/**
+ * How the command ended. `cleanStop`: a listen that was asked to stop ended as it should (SIGTERM
+ * on one that runs until stopped, exit 0), so it reads as stopped, not interrupted.
+ */
+export function applyResult(state: PageState, result: CreateResult | ListenResult, cleanStop = false): void {
   state.ended = true;
   state.deadline = undefined;
-  // The flow's own reading of what arrived, so the page says what the terminal says.
-  const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${result.diagnosis.hint}` : '';
+  // The flow's own reading of what arrived, so the page says what the terminal says; in the
+  // sandbox there is no dashboard to check, so the advice is about the sandbox.
+  const hint = result.diagnosis && ('sandbox' in result && result.sandbox ? sandboxAdvice(result) : result.diagnosis.hint);
+  const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${hint}` : '';
   if ('status' in result) {
     state.status = result.status === 'verified' || result.status === 'created' || result.status === 'timeout' || result.status === 'expired'
       ? result.status
@@ -139,5 +171,19 @@ export function applyResult(state: PageState, result: CreateResult | ListenResul
     return;
   }
   state.status = 'stopped';
-  state.note = `${result.accepted} accepted, ${result.refused} refused (${result.reason === 'max-events' ? 'enough deliveries' : result.reason === 'timeout' ? 'timed out' : 'interrupted'}).${why}`;
+  const end = result.reason === 'max-events' ? 'enough deliveries' : result.reason === 'timeout' ? 'timed out' : cleanStop ? 'stopped' : 'interrupted';
+  state.note = `${result.accepted} accepted, ${result.refused} refused (${end}).${why}`;
+}
+
+/**
+ * What to do when a sandbox run ended without its verified webhook: the embedded emulator sends it
+ * with the right secret and id after `--sandbox-delay`, so either the wait was shorter than that,
+ * or what arrived came from another sender on this machine.
+ */
+function sandboxAdvice(result: CreateResult): string {
+  if ((result.deliveries?.received ?? 0) > 0) {
+    return 'In the sandbox only the embedded emulator knows the secret and this run\'s id: these deliveries came from another sender on this machine.';
+  }
+  const limit = result.status === 'expired' ? '--expiry' : '--timeout';
+  return `The sandbox sends the verified webhook after --sandbox-delay: make that shorter than ${limit}.`;
 }

@@ -35,3 +35,22 @@ export const REFUSAL_LABEL: Record<RefusalReason, string> = {
   'not-found': 'wrong path',
   'acknowledge-failed': 'not recorded',
 };
+
+/**
+ * Whether each refusal is decided before the body is taken in (on the request's head, or on a
+ * body over the size limit, which is never kept): such a delivery's body is empty because it was
+ * not read, not because nothing was sent.
+ */
+export const REFUSED_BEFORE_BODY: Record<RefusalReason, boolean> = {
+  'not-found': true,
+  'method-not-allowed': true,
+  'secret-missing': true,
+  'secret-mismatch': true,
+  'unsupported-media-type': true,
+  'too-large': true,
+  'too-many-headers': true,
+  'not-json': false,
+  'not-object': false,
+  'too-deep': false,
+  'acknowledge-failed': false,
+};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyResult, type PageState } from '../../src/inspector/page-state.js';
-import type { CreateResult, ListenResult } from '../../src/index.js';
+import { applyResult, pageDelivery, type PageState } from '../../src/inspector/page-state.js';
+import type { CreateResult, Delivery, ListenResult } from '../../src/index.js';
 
 const fresh = (): PageState => ({ status: 'waiting', accepted: 0, refused: 0, ended: false } as PageState);
 const tally = { received: 2, matched: 0, otherVerification: 0, others: [], refused: 2, refusedBy: { 'secret-mismatch': 2 }, secretLocations: [] };
@@ -22,5 +22,63 @@ describe('how the page tells the end', () => {
     const state = fresh();
     applyResult(state, { reason: 'timeout', accepted: 0, refused: 2, deliveries: tally, diagnosis: { cause: 'C', hint: 'H' } } as unknown as ListenResult);
     expect(state.note).toBe('0 accepted, 2 refused (timed out). C. H');
+  });
+});
+
+describe('how the page tells a sandbox run and a stop', () => {
+  const nothing = { ...tally, received: 0, refused: 0, refusedBy: {} };
+  const noDelivery = { cause: 'No delivery arrived', hint: 'Check that the Webhook URL in Verification Config is http://127.0.0.1:1/webhook.' };
+
+  it('gives sandbox advice, never the dashboard’s, when a sandbox wait ran out', () => {
+    const timedOut = fresh();
+    applyResult(timedOut, { status: 'timeout', sandbox: true, deliveries: nothing, diagnosis: noDelivery } as unknown as CreateResult);
+    expect(timedOut.note).toBe('No delivery arrived. The sandbox sends the verified webhook after --sandbox-delay: make that shorter than --timeout.');
+    const expired = fresh();
+    applyResult(expired, { status: 'expired', sandbox: true, deliveries: nothing, diagnosis: noDelivery } as unknown as CreateResult);
+    expect(expired.note).toMatch(/shorter than --expiry\.$/);
+    const refused = fresh();
+    applyResult(refused, { status: 'timeout', sandbox: true, deliveries: tally, diagnosis: { cause: 'C', hint: 'Verification Config' } } as unknown as CreateResult);
+    expect(refused.note).toMatch(/^C\. In the sandbox only the embedded emulator knows the secret/);
+    const real = fresh();
+    applyResult(real, { status: 'timeout', sandbox: false, deliveries: nothing, diagnosis: noDelivery } as unknown as CreateResult);
+    expect(real.note).toContain('Verification Config');
+  });
+
+  it('says stopped, not interrupted, for a stop that is a listen’s normal end', () => {
+    const result = { reason: 'interrupted', accepted: 1, refused: 0, deliveries: tally } as unknown as ListenResult;
+    const clean = fresh();
+    applyResult(clean, result, true);
+    expect(clean.note).toBe('1 accepted, 0 refused (stopped).');
+    const interrupted = fresh();
+    applyResult(interrupted, result);
+    expect(interrupted.note).toBe('1 accepted, 0 refused (interrupted).');
+  });
+});
+
+describe('a delivery as the page shows it', () => {
+  const SECRET = 'whsec_UNIT_secret_4471';
+  const clean = (text: string): string => text.split(SECRET).join('[masked]');
+  const delivery = (over: Partial<Delivery>): Delivery => ({
+    seq: 1, receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: '/webhook', accepted: false, status: 401,
+    reason: 'secret-mismatch', detail: 'does not match', headers: {}, body: Buffer.alloc(0), ...over,
+  } as Delivery);
+
+  it('says that a body refused on the headers was not read, and why', () => {
+    const d = pageDelivery(delivery({}), clean);
+    expect(d).toMatchObject({ body: '', bodyUnread: 'Not read: the delivery was refused on its headers, before its body (secret wrong).' });
+    expect(pageDelivery(delivery({ reason: 'not-json', status: 400, body: Buffer.from('x') }), clean).bodyUnread).toBeUndefined();
+  });
+
+  it('indents JSON before masking, so a secret written with JSON escapes is masked too', () => {
+    const escaped = JSON.stringify({ echo: SECRET }).replace('w', '\\u0077');
+    const d = pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from(escaped) }), clean);
+    expect(d.body).toBe('{\n  "echo": "[masked]"\n}');
+  });
+
+  it('keeps long integers’ digits and deep nesting as they came', () => {
+    const long = '{"n":12345678901234567890}';
+    expect(pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from(long) }), clean).body).toBe(long);
+    const deep = `${'['.repeat(40)}${']'.repeat(40)}`;
+    expect(pageDelivery(delivery({ reason: 'too-deep', status: 400, body: Buffer.from(deep) }), clean).body).toBe(deep);
   });
 });

@@ -103,8 +103,10 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
         page?.feed(event);
       },
     });
-    page?.end(result);
-    return view.finish(result, maxEvents);
+    const exitCode = view.finish(result, maxEvents);
+    // A stop that exits 0 (SIGTERM on a listen that runs until stopped) is its normal end: the page says stopped.
+    page?.end(result, { cleanStop: result.reason === 'interrupted' && exitCode === TERMINATED_SERVER_EXIT });
+    return exitCode;
   } catch (error) {
     page?.fail((error as Error).message);
     // SIGTERM while the tunnel opens still stops a server that was asked to run until stopped.
