@@ -158,10 +158,8 @@ export function applyEvent(state: PageState, event: CreateFlowEvent | ListenFlow
 export function applyResult(state: PageState, result: CreateResult | ListenResult, cleanStop = false): void {
   state.ended = true;
   state.deadline = undefined;
-  // The flow's own reading of what arrived, so the page says what the terminal says; in the
-  // sandbox there is no dashboard to check, so the advice is about the sandbox.
-  const hint = result.diagnosis && ('sandbox' in result && result.sandbox ? sandboxAdvice(result) : result.diagnosis.hint);
-  const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${hint}` : '';
+  // The flow's own reading of what arrived (sandbox advice in the sandbox), so the page says what the terminal says.
+  const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${result.diagnosis.hint}` : '';
   if ('status' in result) {
     state.status = result.status === 'verified' || result.status === 'created' || result.status === 'timeout' || result.status === 'expired'
       ? result.status
@@ -173,17 +171,4 @@ export function applyResult(state: PageState, result: CreateResult | ListenResul
   state.status = 'stopped';
   const end = result.reason === 'max-events' ? 'enough deliveries' : result.reason === 'timeout' ? 'timed out' : cleanStop ? 'stopped' : 'interrupted';
   state.note = `${result.accepted} accepted, ${result.refused} refused (${end}).${why}`;
-}
-
-/**
- * What to do when a sandbox run ended without its verified webhook: the embedded emulator sends it
- * with the right secret and id after `--sandbox-delay`, so either the wait was shorter than that,
- * or what arrived came from another sender on this machine.
- */
-function sandboxAdvice(result: CreateResult): string {
-  if ((result.deliveries?.received ?? 0) > 0) {
-    return 'In the sandbox only the embedded emulator knows the secret and this run\'s id: these deliveries came from another sender on this machine.';
-  }
-  const limit = result.status === 'expired' ? '--expiry' : '--timeout';
-  return `The sandbox sends the verified webhook after --sandbox-delay: make that shorter than ${limit}.`;
 }
