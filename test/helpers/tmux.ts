@@ -30,6 +30,9 @@ export class TmuxTerminal {
     await terminal.tmux(['set-option', '-g', 'remain-on-exit', 'on']);
     await terminal.tmux(['set-option', '-g', 'window-size', 'manual']);
     await terminal.tmux(['set-option', '-g', 'history-limit', '5000']);
+    // A cleared screen is not copied into the history (tmux's own habit): the history then holds
+    // only what scrolled off, as in most terminals.
+    await terminal.tmux(['set-option', '-g', 'scroll-on-clear', 'off']);
     // The variables tmux sets itself (TERM_PROGRAM=tmux) are dropped for the ones the test chose.
     const exports = Object.entries(options.env ?? {}).map(([key, value]) => (value === undefined ? `unset ${key}` : `export ${key}=${quote(value)}`));
     await terminal.tmux(['respawn-pane', '-k', [...exports, `exec ${command}`].join('; ')]);
