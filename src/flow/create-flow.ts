@@ -139,7 +139,7 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
     onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: deliveries.arrived(delivery) }),
   });
   run.cleanups.push(() => listener.close());
-  const exposed = await exposeListener(listener, choice, { probeToken, signal: run.signal, onEvent: emit });
+  const exposed = await exposeListener(listener, choice, { probeToken, signal: run.signal, onEvent: emit, ...(options.probe === false ? { watchdog: false as const } : {}) });
   run.cleanups.push(() => exposed.close());
   const url = exposed.webhookUrl();
   api.emulator?.setWebhook({ url });

@@ -1,5 +1,6 @@
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import { newProbeToken, type ProbeResult } from '../tunnel/probe.js';
+import { looksLikeBrowser } from '../tunnel/reminder-page.js';
 import type { TunnelConnector } from '../tunnel/types.js';
 import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
@@ -61,7 +62,12 @@ export type ListenFlowEvent =
   | { type: 'waiting' }
   /** `webhookUrl` is the current public webhook URL; `previousWebhookUrl` comes with `reopened`. */
   | TunnelUpdate
-  | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult }
+  /**
+   * `browserThroughLocaltunnel`: its User-Agent looks like a browser's and it came while the
+   * listener is exposed through localtunnel, whose public server shows such senders its reminder
+   * page instead (see reminder-page.ts): this one got through, later ones may not.
+   */
+  | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult; browserThroughLocaltunnel?: true }
   | { type: 'log-error'; delivery: Delivery; message: string }
   /** The existing `--log` file can be read or written by others (`mode`, e.g. 0o644). */
   | { type: 'log-loose-mode'; path: string; mode: number }
@@ -201,7 +207,7 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
       if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
         log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));
       }
-      emit({ type: 'delivery', delivery, forward: forwarded.get(delivery) });
+      emit({ type: 'delivery', delivery, forward: forwarded.get(delivery), ...browserWarning(options, delivery) });
       if (options.maxEvents !== undefined && run.accepted >= options.maxEvents) run.finish('max-events');
     },
   });
@@ -212,6 +218,15 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
     });
   }
   return listener;
+}
+
+/**
+ * Whether a delivery gets the browser-like User-Agent warning. A tunnel's requests reach the
+ * listener from loopback like local ones (localtunnel rewrites their Host too), so "through
+ * localtunnel" means "while exposed through it": a local test sender rarely claims to be a browser.
+ */
+function browserWarning(options: ListenFlowOptions, delivery: Delivery): { browserThroughLocaltunnel?: true } {
+  return tunnelChoiceOf(options).kind === 'localtunnel' && looksLikeBrowser(delivery.headers['user-agent']) ? { browserThroughLocaltunnel: true } : {};
 }
 
 /** How SendTalk reaches the listener, from the options a library user may pass. */
@@ -231,6 +246,8 @@ async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probe
   const exposed = await exposeListener(listener, tunnelChoiceOf(options), {
     probeToken,
     signal: options.signal,
+    // Without the first probe there is no check to repeat either.
+    ...(options.probe === false ? { watchdog: false as const } : {}),
     onEvent: (update) => (held ? void held.push(update) : emit(update)),
   });
   run.cleanups.push(() => exposed.close());

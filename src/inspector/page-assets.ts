@@ -45,6 +45,7 @@ export const PAGE_HTML = `<!doctype html>
 <h2 id="webhook-heading">Webhook</h2>
 <dl>
 <dt>URL</dt><dd id="webhook-url">…</dd>
+<dt id="tunnel-label" hidden>Tunnel</dt><dd id="tunnel" hidden></dd>
 <dt>Deliveries</dt><dd id="counts">none yet</dd>
 </dl>
 <ol id="deliveries" class="deliveries" aria-label="Deliveries, newest first"></ol>
@@ -134,6 +135,8 @@ export const PAGE_JS = `'use strict';
     document.title = (LABELS[s.status] || s.status) + ' · sendtalk-verify';
     text('note', s.note || NOTES[s.status] || '');
     text('webhook-url', s.webhookUrl || '…');
+    el('tunnel-label').hidden = el('tunnel').hidden = !s.tunnel;
+    text('tunnel', s.tunnel || '');
     text('counts', s.accepted + ' accepted, ' + s.refused + ' refused');
     var v = s.verification;
     el('verification').hidden = !v;
@@ -186,6 +189,8 @@ export const PAGE_JS = `'use strict';
     summary.appendChild(make('span', 'verdict', d.verdict));
     // Why, once: in the summary, so it reads the same whether the delivery is open or not.
     if (d.detail) summary.appendChild(make('span', 'reason-line', 'Why: ' + d.detail));
+    summary.appendChild(make('span', 'reason-line muted', 'User-Agent: ' + (d.userAgent == null ? '(none)' : d.userAgent)));
+    if (d.warning) summary.appendChild(make('span', 'reason-line warning', d.warning));
     details.appendChild(summary);
     var facts = [];
     if (d.verificationId) facts.push('id ' + d.verificationId);

@@ -4,6 +4,7 @@ import { REDACTED } from '../mask.js';
 import { scanJson } from '../webhook/json-scan.js';
 import type { Delivery } from '../webhook/listener.js';
 import { REFUSAL_LABEL, REFUSED_BEFORE_BODY } from '../webhook/refusal.js';
+import { REMINDER_PAGE } from '../tunnel/reminder-page.js';
 
 /**
  * What the page shows, built from the flows' events. Everything here is sent to the browser, so
@@ -19,6 +20,8 @@ export interface PageState {
   /** One sentence under the status, e.g. why it timed out. */
   note?: string;
   webhookUrl?: string;
+  /** The public tunnel's state as the watchdog last saw it (`up`, `re-opening: why`…). */
+  tunnel?: string;
   localUrl?: string;
   sandbox?: boolean;
   verification?: { id: string; phone: string; link: string; message?: string; expiresAt?: string };
@@ -44,6 +47,10 @@ export interface PageDelivery {
   detail?: string;
   verificationId?: string;
   phone?: string;
+  /** The sender's User-Agent, shown apart from the headers: tunnels treat senders by it. */
+  userAgent?: string;
+  /** One line when the User-Agent could get the sender loca.lt's reminder page instead. */
+  warning?: string;
   headers: Array<[string, string]>;
   /** As it came, or indented when it is JSON; empty when it was not read (see `bodyUnread`). */
   body: string;
@@ -63,7 +70,7 @@ const INDENT_MAX_DEPTH = 16;
 const CREDENTIAL_HEADER = /secret|api-key|apikey|authorization|cookie|token/i;
 
 
-export function pageDelivery(d: Delivery, clean: (text: string) => string, extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string } } = {}): PageDelivery {
+export function pageDelivery(d: Delivery, clean: (text: string) => string, extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string }; browserThroughLocaltunnel?: boolean } = {}): PageDelivery {
   const label = d.reason ? REFUSAL_LABEL[d.reason] ?? d.reason : 'refused';
   const verdict = !d.accepted ? `refused: ${label}`
     : extra.matched === false ? 'accepted: another verification' : 'accepted';
@@ -83,6 +90,8 @@ export function pageDelivery(d: Delivery, clean: (text: string) => string, extra
     detail: d.detail === undefined ? undefined : clean(d.detail),
     verificationId: d.verificationId === undefined ? undefined : clean(d.verificationId),
     phone: d.phone === undefined ? undefined : clean(d.phone),
+    userAgent: d.headers['user-agent'] === undefined ? undefined : clean(d.headers['user-agent']),
+    ...(extra.browserThroughLocaltunnel ? { warning: `A browser-like User-Agent: ${REMINDER_PAGE} answers such senders instead of passing them on, unless they send bypass-tunnel-reminder.` } : {}),
     headers: Object.entries(d.headers).map(([name, value]) => [name, CREDENTIAL_HEADER.test(name) ? REDACTED : clean(value)]),
     body: body.slice(0, PAGE_BODY_LIMIT),
     bodyTruncated: body.length > PAGE_BODY_LIMIT,
@@ -113,10 +122,12 @@ export function applyEvent(state: PageState, event: CreateFlowEvent | ListenFlow
       state.sandbox = true;
       return undefined;
     case 'listening':
+      if (event.public) state.tunnel = 'up';
       state.webhookUrl = clean(event.webhookUrl);
       state.localUrl = clean(event.localUrl);
       return undefined;
     case 'ready':
+      if (event.public) state.tunnel = 'up';
       state.webhookUrl = clean(event.webhookUrl);
       state.localUrl = clean(event.localUrl);
       return undefined;
@@ -140,11 +151,16 @@ export function applyEvent(state: PageState, event: CreateFlowEvent | ListenFlow
       return undefined;
     case 'tunnel':
       if (event.webhookUrl) state.webhookUrl = clean(event.webhookUrl);
+      if (event.event.type === 'state') state.tunnel = clean(event.event.state === 'up' || event.event.state === 'checking' ? event.event.state : `${event.event.state}: ${event.event.reason ?? 'no answer'}`);
       return undefined;
     case 'delivery': {
       if (event.delivery.accepted) state.accepted++;
       else state.refused++;
-      return pageDelivery(event.delivery, clean, { matched: 'matched' in event ? event.matched : undefined, forward: 'forward' in event ? event.forward : undefined });
+      return pageDelivery(event.delivery, clean, {
+        matched: 'matched' in event ? event.matched : undefined,
+        forward: 'forward' in event ? event.forward : undefined,
+        browserThroughLocaltunnel: 'browserThroughLocaltunnel' in event && event.browserThroughLocaltunnel === true,
+      });
     }
     default:
       return undefined;

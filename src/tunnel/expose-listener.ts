@@ -2,6 +2,7 @@ import type { ListenerHandle, Delivery } from '../webhook/listener.js';
 import { probePublicUrl, type ProbeResult } from './probe.js';
 import { joinPublicUrl, tunnelTargetHost } from './tunnel-config.js';
 import type { TunnelConnector, TunnelEvent, TunnelHandle, TunnelOptions } from './types.js';
+import { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog.js';
 
 /**
  * Opens a public URL for the local listener (a tunnel other than localtunnel); returns its base
@@ -16,6 +17,8 @@ export interface PublicUrl {
   readonly url: string;
   /** Resolves once answers already written have been passed on through it (a tunnel); see TunnelHandle.flush. */
   flush?(boundMs?: number): Promise<void>;
+  /** Registers it again at the same URL if it can (see TunnelHandle.reopen); the watchdog calls it when a probe fails. */
+  reopen?(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,12 @@ export interface ExposeHooks {
   onEvent?: (update: TunnelUpdate) => void;
   /** Replaces `openTunnel` (tests). @default openTunnel from src/tunnel, loaded on first use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
+  /**
+   * Probe a public URL end to end while it is open (needs `probeToken`): a failed probe re-opens a
+   * tunnel opened here at the same URL, and is reported (`state` events) for the user's own.
+   * `false` turns it off. @default { intervalMs: WATCHDOG_INTERVAL_MS }
+   */
+  watchdog?: WatchdogOptions | false;
 }
 
 /** The listener as SendTalk reaches it. */
@@ -80,18 +89,27 @@ export function tracksAnswers(choice: TunnelChoice): boolean {
  * what `choice` asks for in front of `listener` and reports the tunnel's later events.
  */
 export async function exposeListener(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks = {}): Promise<ExposedListener> {
-  const opened = await openChoice(listener, choice, hooks);
+  let watchdog: Watchdog | undefined;
+  const opened = await openChoice(listener, choice, hooks, (event) => watchdog?.observe(event));
   const tunnel = opened?.tunnel;
   const base = choice.kind === 'public-url' ? (): string => choice.publicUrl : tunnel ? (): string => tunnel.url : undefined;
   const webhookUrl = (): string => (base ? joinPublicUrl(base(), listener.path) : listener.url);
+  const probeToken = hooks.probeToken;
+  if (base && probeToken !== undefined && hooks.watchdog !== false) {
+    watchdog = startWatchdog(
+      (timeoutMs, signal) => probePublicUrl(webhookUrl(), probeToken, { timeoutMs, signal }),
+      (event) => hooks.onEvent?.({ type: 'tunnel', event, webhookUrl: webhookUrl() }),
+      { ...hooks.watchdog, ...(tunnel?.reopen ? { reopen: (reason: string) => tunnel.reopen!(reason) } : {}) },
+    );
+  }
   return {
     webhookUrl,
     publicBaseUrl: () => base?.(),
     isPublic: base !== undefined,
     ...(opened?.subdomain !== undefined ? { subdomain: opened.subdomain } : {}),
     probe: (signal) => {
-      if (hooks.probeToken === undefined) throw new Error('exposeListener: probe() needs the probeToken the listener was started with.');
-      return probePublicUrl(webhookUrl(), hooks.probeToken, { signal });
+      if (probeToken === undefined) throw new Error('exposeListener: probe() needs the probeToken the listener was started with.');
+      return probePublicUrl(webhookUrl(), probeToken, { signal });
     },
     answerPassedOn: async (delivery, boundMs) => {
       if (!tunnel) return;
@@ -101,12 +119,16 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
       clearTimeout(timer);
       await tunnel.flush?.(Math.max(0, boundMs - (Date.now() - started)));
     },
-    close: async () => tunnel?.close(),
+    close: async () => {
+      // The watchdog first: a probe, or a re-opening, must not start on a tunnel being closed.
+      watchdog?.stop();
+      await tunnel?.close();
+    },
   };
 }
 
 /** Opens the tunnel `choice` asks for, if any; its events are reported with the webhook URLs they mean. */
-async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks): Promise<{ tunnel: PublicUrl; subdomain?: string } | undefined> {
+async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks, observe: (event: TunnelEvent) => void): Promise<{ tunnel: PublicUrl; subdomain?: string } | undefined> {
   if (choice.kind === 'none' || choice.kind === 'public-url') return undefined;
   // Loopback when the listener binds every interface: the tunnel client connects to it from here.
   const bound = listener.server.address();
@@ -133,6 +155,7 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
         webhookUrl: current ? webhookUrlOf(current) : undefined,
         previousWebhookUrl: event.type === 'reopened' ? webhookUrlOf(event.previousUrl) : undefined,
       });
+      observe(event);
     },
   });
   return { tunnel: handle, subdomain: handle.subdomain };

@@ -2,15 +2,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { formatDuration } from '../duration.js';
 import { registrationTimeoutError, UNREACHABLE_SERVER_HINT } from './diagnose-registration.js';
 import { checkSubdomain, normaliseTunnelHost } from './tunnel-config.js';
-import {
-  DEFAULT_TUNNEL_HOST,
-  type SessionRequest,
-  type TunnelConnector,
-  type TunnelEvent,
-  type TunnelHandle,
-  type TunnelOptions,
-  type TunnelSession,
-} from './types.js';
+import { DEFAULT_TUNNEL_HOST, type SessionRequest, type TunnelConnector, type TunnelEvent, type TunnelHandle, type TunnelOptions, type TunnelSession } from './types.js';
 
 /** Delay before the n-th consecutive re-registration: none for the first, then doubling up to the cap. */
 export function reopenDelayMs(failures: number, backoff: { initialMs: number; maxMs: number }): number {
@@ -46,9 +38,7 @@ interface Attempt {
   settled: boolean;
   dropTimer?: NodeJS.Timeout;
   /** Connections opened and requests carried since `churnSince`: see CHURN_LIMIT. */
-  opened: number;
-  requests: number;
-  churnSince: number;
+  opened: number; requests: number; churnSince: number;
   abandon(): void;
 }
 
@@ -71,6 +61,8 @@ class TunnelSupervisor {
   private readonly emit: (event: TunnelEvent) => void;
   private readonly timeoutMs: number;
   private readonly graceMs: number;
+  private readonly backoff: TunnelOptions['reopenBackoff'] & {};
+  private readonly sameNameRetry: TunnelOptions['sameNameRetry'] & {};
 
   constructor(
     private readonly connect: TunnelConnector,
@@ -81,6 +73,8 @@ class TunnelSupervisor {
     this.emit = options.onEvent ?? (() => {});
     this.timeoutMs = options.registrationTimeoutMs ?? 20_000;
     this.graceMs = options.dropGraceMs ?? 2_000;
+    this.backoff = options.reopenBackoff ?? { initialMs: 1_000, maxMs: 30_000 };
+    this.sameNameRetry = options.sameNameRetry ?? { tries: 5, delayMs: 1_000 };
   }
 
   handle(): TunnelHandle {
@@ -89,6 +83,9 @@ class TunnelSupervisor {
       get url() { return self.url; },
       get subdomain() { return self.clientId; },
       flush: async (boundMs = 1000) => this.current?.session?.flush?.(boundMs),
+      // Closing first, then asking for the same name: the server gives a name back only once its
+      // client's last connection has gone (see sameNameRetry).
+      reopen: (reason) => { if (this.current) this.dropped(this.current, reason, this.sameNameRetry.delayMs); },
       close: async () => this.close(),
     };
   }
@@ -213,21 +210,17 @@ class TunnelSupervisor {
     return true;
   }
 
-  /** Every connection is gone: close this registration and register again. */
-  private dropped(attempt: Attempt, reason: string): void {
+  /** Every connection is gone (or useless): close this registration and register again, `minDelayMs` later at the soonest. */
+  private dropped(attempt: Attempt, reason: string, minDelayMs = 0): void {
     if (this.closed || attempt !== this.current) return;
     clearTimeout(attempt.dropTimer);
     const lived = Date.now() - (attempt.readyAt ?? Date.now());
     this.failures = lived >= (this.options.stableAfterMs ?? 60_000) ? 0 : this.failures + 1;
     attempt.session?.close();
     this.current = undefined;
-    const delay = reopenDelayMs(this.failures, this.backoff());
+    const delay = Math.max(minDelayMs, reopenDelayMs(this.failures, this.backoff));
     this.emit({ type: 'down', reason, url: this.url, retryInMs: delay });
     void this.reopen(delay);
-  }
-
-  private backoff(): { initialMs: number; maxMs: number } {
-    return this.options.reopenBackoff ?? { initialMs: 1_000, maxMs: 30_000 };
   }
 
   /**
@@ -239,16 +232,24 @@ class TunnelSupervisor {
     const downSince = Date.now();
     const stillDown = setInterval(() => this.emit({ type: 'still-down', downForMs: Date.now() - downSince }), this.options.stillDownEveryMs ?? 30_000);
     const previousUrl = this.url;
+    // Asking for the name we had keeps the URL in the dashboard valid when the server allows it.
+    const wanted = this.requested ?? (this.clientId || undefined);
+    let otherNames = 0;
     try {
       for (;;) {
         if (!(await this.sleep(delay))) return;
-        // Asking for the name we had keeps the URL in the dashboard valid when the server allows it.
-        const attempt = this.start(this.requested ?? (this.clientId || undefined));
+        const attempt = this.start(wanted);
         const onClose = (): void => attempt.abandon();
         this.closing.signal.addEventListener('abort', onClose, { once: true });
         try {
           const session = await attempt.ready;
           if (this.closed) return;
+          if (wanted !== undefined && session.clientId !== wanted && ++otherNames < this.sameNameRetry.tries) {
+            attempt.abandon();
+            delay = this.sameNameRetry.delayMs;
+            this.emit({ type: 'error', message: `the server gave "${session.clientId}" instead of "${wanted}"; giving it back, asking again in ${formatDuration(delay)}` });
+            continue;
+          }
           this.adopt(attempt, session);
           this.emit({ type: 'reopened', url: session.url, previousUrl, changed: session.url !== previousUrl });
           // Connections may already be gone again: let the usual rule decide.
@@ -258,7 +259,7 @@ class TunnelSupervisor {
           if (this.closed) return;
           attempt.abandon();
           this.failures++;
-          delay = reopenDelayMs(this.failures, this.backoff());
+          delay = reopenDelayMs(this.failures, this.backoff);
           this.emit({ type: 'error', message: `re-registering failed: ${(error as Error).message}; next try in ${formatDuration(delay)}` });
         } finally {
           this.closing.signal.removeEventListener('abort', onClose);

@@ -2,20 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { SendFailure, sendRequest } from '../http/send-request.js';
 import { USER_AGENT } from '../version.js';
 import { PROBE_HEADER } from '../webhook/listener.js';
+import { isReminderPage, REMINDER_BYPASS_HEADERS, REMINDER_PAGE } from './reminder-page.js';
 
-/**
- * Headers that skip the interstitial pages tunnels show to browsers: localtunnel's "friendly
- * reminder" page answers anything that looks like a browser without this header, and ngrok's
- * free plan does the same. SendTalk's own calls are not browsers, so they are not affected.
- */
-export const REMINDER_BYPASS_HEADERS: Readonly<Record<string, string>> = {
-  'bypass-tunnel-reminder': 'sendtalk-verify',
-  'ngrok-skip-browser-warning': 'sendtalk-verify',
-};
+export { REMINDER_BYPASS_HEADERS };
 
+/** `reminderPage`: the tunnel server answered with loca.lt's reminder page (see reminder-page.ts). */
 export type ProbeResult =
   | { ok: true; ms: number }
-  | { ok: false; ms: number; reason: string; status?: number };
+  | { ok: false; ms: number; reason: string; status?: number; reminderPage?: true };
 
 /** A fresh token for `ListenerOptions.probeToken`. */
 export function newProbeToken(): string {
@@ -36,6 +30,10 @@ export async function probePublicUrl(webhookUrl: string, token: string, options:
       maxBodyBytes: 8192,
     });
     if (answer.status === 200 && echoedToken(answer.body) === token) return { ok: true, ms: answer.ms };
+    if (isReminderPage(answer.status, answer.body)) {
+      // The probe carries the header that should skip it: the server showed it anyway.
+      return { ok: false, ms: answer.ms, status: 401, reminderPage: true, reason: `HTTP 401 with ${REMINDER_PAGE}, not this listener (the tunnel server did not pass the request on)` };
+    }
     return { ok: false, ms: answer.ms, status: answer.status, reason: unexpectedAnswer(answer.status, answer.body) };
   } catch (error) {
     const reason = error instanceof SendFailure ? error.message : (error as Error).message;
@@ -60,6 +58,8 @@ function unexpectedAnswer(status: number, body: Buffer): string {
   }
   if (status === 200) return 'HTTP 200 from something other than this listener';
   if (status === 404) return 'HTTP 404: the URL does not lead to this listener (check the path)';
+  // loca.lt's idle tunnel sockets go stale and answer 408 while the tunnel still looks up.
+  if (status === 408) return 'HTTP 408 from the tunnel: its connections went stale';
   if (status === 502 || status === 503 || status === 504) return `HTTP ${status} from the tunnel: it has no connection to this listener`;
   return `HTTP ${status}, not this listener's answer`;
 }

@@ -26,6 +26,13 @@ export interface TunnelOptions {
   reopenBackoff?: { initialMs: number; maxMs: number };
   /** A tunnel that stayed up this long resets the backoff. @default 60_000 */
   stableAfterMs?: number;
+  /**
+   * When re-registering gives another name than the one asked for, give it back and ask again this
+   * many times, `delayMs` apart, before accepting it: the server frees a name about a second after
+   * its client's last connection closed, and a new name means a trip to the dashboard.
+   * @default { tries: 5, delayMs: 1_000 }
+   */
+  sameNameRetry?: { tries: number; delayMs: number };
   /** While re-registering, report `still-down` this often. @default 30_000 */
   stillDownEveryMs?: number;
   /** Aborting it while the tunnel opens rejects with an `interrupted` error; once open, call `close()`. */
@@ -36,7 +43,16 @@ export interface TunnelOptions {
   connect?: TunnelConnector;
 }
 
+/**
+ * The tunnel as the watchdog sees it: `up` (the last probe got through, or it re-opened),
+ * `checking` (a probe is on its way), `re-opening` (it dropped or failed a probe, and is being
+ * registered again), `down` (a probe failed and nothing here can re-open it: the user's own tunnel).
+ */
+export type TunnelState = 'up' | 'checking' | 're-opening' | 'down';
+
 export type TunnelEvent =
+  /** The watchdog's view changed (see TunnelState); `reason` says why it is not up. */
+  | { type: 'state'; state: TunnelState; previous: TunnelState; reason?: string }
   /** The server gave another subdomain than the one asked for (taken, or refused silently). */
   | { type: 'subdomain-replaced'; requested: string; assigned: string; url: string }
   /** The tunnel lost its server; `retryInMs` until it registers again. */
@@ -61,6 +77,12 @@ export interface TunnelHandle {
    * does not cut an answer on its way back.
    */
   flush(boundMs?: number): Promise<void>;
+  /**
+   * Closes the current registration and registers again, asking for the same name: the remedy
+   * for a tunnel that looks up but no longer carries requests (stale connections). Does nothing
+   * while it is already re-opening, or once closed.
+   */
+  reopen(reason: string): void;
   /** Closes the tunnel and stops re-opening it. Safe to call twice. */
   close(): Promise<void>;
 }

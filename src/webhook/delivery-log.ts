@@ -18,6 +18,8 @@ export interface DeliveryLogRecord {
   detail: string | null;
   verificationId: string | null;
   phone: string | null;
+  /** The sender's User-Agent (also among `headers`), said apart: a tunnel may treat senders by it. */
+  userAgent: string | null;
   headers: Record<string, string>;
   /** The raw body bytes, base64. */
   bodyBase64: string;
@@ -38,6 +40,7 @@ export function toLogRecord(d: Delivery): DeliveryLogRecord {
     detail: d.detail ?? null,
     verificationId: d.verificationId ?? null,
     phone: d.phone ?? null,
+    userAgent: d.headers['user-agent'] ?? null,
     headers: d.headers,
     bodyBase64: d.body.toString('base64'),
     ...(d.secretLocation ? { secretLocation: d.secretLocation } : {}),

@@ -10,6 +10,22 @@ import { until } from './until.js';
  */
 export type RegistrationMode = 'normal' | 'refuse' | 'hang';
 
+/**
+ * How a stale client's public side answers while its tunnel connections stay open, as loca.lt's
+ * idle sockets do (localtunnel #563, server #203): 408, 503, or no answer at all.
+ */
+export type StaleAnswer = 408 | 503 | 'nothing';
+
+/**
+ * loca.lt's reminder page: `browsers` shows it (401, HTML) to requests with a browser-like
+ * User-Agent and no `bypass-tunnel-reminder` header, as loca.lt does; `always` to every request
+ * (a server that ignores the header); `off` never.
+ */
+export type ReminderMode = 'off' | 'browsers' | 'always';
+
+/** Our own stand-in for the page: what matters is a 401 HTML page that is not the listener's. */
+export const REMINDER_HTML = '<!DOCTYPE html><html><head><title>Reminder (test)</title></head><body><p>This localtunnel page is shown to browsers. Senders that are not browsers add the bypass-tunnel-reminder header.</p></body></html>';
+
 interface TunnelClient {
   id: string;
   tcp: TcpServer;
@@ -24,6 +40,10 @@ interface TunnelClient {
   waiting: Array<(socket: Socket) => void>;
   agent: Agent;
   graceTimer?: NodeJS.Timeout;
+  /** Set by goStale(): public requests get this instead of going down the connections. */
+  stale?: StaleAnswer;
+  /** Public requests held without an answer (stale `nothing`), ended when the client is forgotten. */
+  held: Set<ServerResponse>;
 }
 
 /**
@@ -35,14 +55,20 @@ interface TunnelClient {
  */
 export class LocaltunnelServer {
   mode: RegistrationMode = 'normal';
+  reminder: ReminderMode = 'off';
+  /** Public requests answered with the reminder page so far. */
+  reminderPages = 0;
   /** Accept each client connection and close it at once (a broken or hostile server). */
   closeOnConnect = false;
   /** Client connections accepted so far, over every client (forgotten ones included). */
   totalConnections = 0;
   /** Public requests handed to one of a client's tunnel sockets so far. */
   handedOver = 0;
-  /** Every registration request seen, in order (path as requested, id given, if any). */
-  readonly registrations: Array<{ path: string; id?: string }> = [];
+  /**
+   * Every registration request seen, in order: path as requested, id given (if any), and how many
+   * connections the client already holding that name still had open (0: it had closed them all).
+   */
+  readonly registrations: Array<{ path: string; id?: string; heldOpen?: number }> = [];
   private readonly clients = new Map<string, TunnelClient>();
   private server?: Server;
   private portNumber: number;
@@ -114,6 +140,16 @@ export class LocaltunnelServer {
     this.forget(id);
   }
 
+  /**
+   * The client's tunnel goes stale: its connections stay open (the client sees nothing wrong),
+   * but public requests get `answer`. A new registration, even under the same name, is fresh.
+   */
+  goStale(id: string, answer: StaleAnswer): void {
+    const client = this.clients.get(id);
+    if (!client) throw new Error(`no client '${id}' to make stale`);
+    client.stale = answer;
+  }
+
   /** Waits until `predicate` holds, polling; throws after `timeoutMs` with `what` in the message. */
   async until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     await until(predicate, `${what} (localtunnel test server)`, { timeoutMs });
@@ -131,7 +167,8 @@ export class LocaltunnelServer {
   }
 
   private register(req: IncomingMessage, res: ServerResponse, name: string | undefined): void {
-    const entry: { path: string; id?: string } = { path: req.url ?? '/' };
+    const entry: { path: string; id?: string; heldOpen?: number } = { path: req.url ?? '/' };
+    if (name !== undefined && this.clients.has(name)) entry.heldOpen = this.clients.get(name)!.sockets.size;
     this.registrations.push(entry);
     if (this.mode === 'hang') return; // the answer never comes; stop() cuts the connection
     if (this.mode === 'refuse') return json(res, 503, { message: 'tunnel server is refusing new clients (test)' });
@@ -148,7 +185,7 @@ export class LocaltunnelServer {
 
   private async openClient(id: string): Promise<TunnelClient> {
     const tcp = createTcpServer();
-    const client: TunnelClient = { id, tcp, port: 0, idle: [], sockets: new Set(), opened: 0, waiting: [], agent: new PoolAgent(() => undefined) };
+    const client: TunnelClient = { id, tcp, port: 0, idle: [], sockets: new Set(), opened: 0, waiting: [], agent: new PoolAgent(() => undefined), held: new Set() };
     client.agent = new PoolAgent((give) => {
       const socket = client.idle.shift();
       if (socket) give(socket);
@@ -188,12 +225,21 @@ export class LocaltunnelServer {
     clearTimeout(client.graceTimer);
     client.tcp.close();
     for (const socket of client.sockets) socket.destroy();
+    for (const res of client.held) res.destroy();
     client.agent.destroy();
   }
 
   private proxy(id: string, req: IncomingMessage, res: ServerResponse): void {
     const client = this.clients.get(id);
     if (!client) return json(res, 404, { message: `no active client for '${id}'` });
+    const browser = /^(?:Mozilla|Opera)\//.test(req.headers['user-agent'] ?? '') && req.headers['bypass-tunnel-reminder'] === undefined;
+    if (this.reminder === 'always' || (this.reminder === 'browsers' && browser)) {
+      this.reminderPages++;
+      req.resume();
+      res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(REMINDER_HTML) });
+      return void res.end(REMINDER_HTML);
+    }
+    if (client.stale !== undefined) return staleAnswer(client, req, res);
     const upstream = request({ agent: client.agent, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       clearTimeout(timer);
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -210,6 +256,17 @@ export class LocaltunnelServer {
     upstream.once('socket', () => { this.handedOver++; });
     req.pipe(upstream);
   }
+}
+
+/** What a stale tunnel's public side does with a request: its status, or nothing until the client is forgotten. */
+function staleAnswer(client: TunnelClient, req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  if (client.stale === 'nothing') {
+    client.held.add(res);
+    res.once('close', () => client.held.delete(res));
+    return;
+  }
+  json(res, client.stale!, { message: `stale tunnel (test): ${client.stale}` });
 }
 
 /** An HTTP agent whose connections are the tunnel client's sockets, as the real server does it. */

@@ -8,7 +8,7 @@ import { code, githubActions, markdownTable } from '../github-actions.js';
 import type { Output } from '../output.js';
 import type { QrPanel } from './qr-panel.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
-import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
+import { showTunnelEvent, tunnelStateLabel, webhookUrlAdvice } from './tunnel-view.js';
 import { sentence } from '../../render/sentence.js';
 
 /** How the view shows the QR code. */
@@ -31,6 +31,10 @@ export class CreateView {
   private stopped = false;
   private pending: Promise<void> = Promise.resolve();
   private qrPanel?: QrPanel;
+  /** The tunnel's state for the waiting line (`tunnel up`), when SendTalk reaches this run through one. */
+  private tunnelLabel?: string;
+  /** Redraws the waiting line now (a tunnel state change should not wait for the next second). */
+  private refreshSpinner?: () => void;
 
   constructor(
     private readonly output: Output,
@@ -53,6 +57,7 @@ export class CreateView {
         break;
       case 'listening':
         output.success(`Webhook listener on ${event.localUrl}`);
+        if (event.public) this.tunnelLabel = 'tunnel up';
         if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
         else if (this.tunnel.kind === 'none' && !this.sandbox) {
           output.warn('Local only (--tunnel none): SendTalk cannot reach this listener, so its webhook will not arrive here.');
@@ -93,6 +98,10 @@ export class CreateView {
         this.onDelivery(event);
         break;
       case 'tunnel':
+        if (event.event.type === 'state') {
+          this.tunnelLabel = tunnelStateLabel(event.event);
+          this.refreshSpinner?.();
+        }
         // Through the same queue as the other events, so a tunnel warning never lands inside the QR block.
         this.withSpinnerPaused(() => showTunnelEvent(this.output, event.event, event.webhookUrl, event.previousWebhookUrl));
         break;
@@ -138,7 +147,7 @@ export class CreateView {
 
   private startWaiting(deadline: number, until: 'timeout' | 'expiry'): void {
     const what = until === 'expiry' ? 'expiry' : 'timeout';
-    const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}`;
+    const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}${this.tunnelLabel ? ` · ${this.tunnelLabel}` : ''}`;
     if (!this.output.interactive || this.output.quiet) {
       this.output.info(`Waiting for the verified webhook (${formatDuration(Math.max(0, deadline - Date.now()))} until ${what})…`);
       return;
@@ -147,7 +156,8 @@ export class CreateView {
       if (this.stopped) return; // the result came before the spinner module loaded
       // ora colours its glyph by stdout's colour support; ours follow stderr's, and NO_COLOR.
       this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false, color: this.output.c.enabled ? 'cyan' : false }).start();
-      this.ticker = setInterval(() => { if (this.spinner) this.spinner.text = label(); }, 1000);
+      this.refreshSpinner = () => { if (this.spinner) this.spinner.text = label(); };
+      this.ticker = setInterval(this.refreshSpinner, 1000);
       this.ticker.unref();
     });
   }

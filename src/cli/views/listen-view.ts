@@ -12,7 +12,10 @@ import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
 import { sentence } from '../../render/sentence.js';
 import { REFUSAL_LABEL } from '../../webhook/refusal.js';
+import { REMINDER_PAGE } from '../../tunnel/reminder-page.js';
 
+/** One line: why a browser-like User-Agent matters behind localtunnel (see src/tunnel/reminder-page.ts). */
+export const BROWSER_UA_WARNING = `This sender's User-Agent looks like a browser's: ${REMINDER_PAGE} answers such senders instead of passing them on unless they send bypass-tunnel-reminder; if deliveries stop, use --public-url with another tunnel.`;
 
 /** Draws the listen events: deliveries on stdout (text or NDJSON), everything else on stderr. */
 export class ListenView {
@@ -45,7 +48,7 @@ export class ListenView {
         if (output.json) this.tunnelLine(event);
         return showTunnelEvent(output, event.event, event.webhookUrl, event.previousWebhookUrl);
       case 'delivery':
-        return this.delivery(event.delivery, event.forward);
+        return this.delivery(event.delivery, event.forward, event.browserThroughLocaltunnel);
       case 'refusals-summary':
         for (const summary of event.summaries) {
           if (output.json) output.line({ type: 'refusals-summary', ...summary });
@@ -95,24 +98,28 @@ export class ListenView {
       this.output.document({ type: 'tunnel-reopened', webhookUrl: event.webhookUrl, previousWebhookUrl: event.previousWebhookUrl, changed: e.changed });
     } else if (e.type === 'down') {
       this.output.document({ type: 'tunnel-down', reason: e.reason, retryInMs: e.retryInMs });
+    } else if (e.type === 'state' && e.state !== 'checking' && !(e.state === 'up' && e.previous === 'checking')) {
+      // A change worth a line: not the routine check every 25 s that finds the tunnel up.
+      this.output.document({ type: 'tunnel-state', state: e.state, ...(e.reason ? { reason: e.reason } : {}), webhookUrl: event.webhookUrl });
     } else if (e.type === 'subdomain-replaced') {
       this.output.document({ type: 'tunnel-subdomain-replaced', requested: e.requested, assigned: e.assigned, webhookUrl: event.webhookUrl });
     }
   }
 
-  private delivery(d: Delivery, forward: ForwardResult | undefined): void {
+  private delivery(d: Delivery, forward: ForwardResult | undefined, browserThroughLocaltunnel: boolean | undefined): void {
     const { output } = this;
     if (output.json) {
       // The same record as a --log line (so `listen --json > file` can be replayed), plus the parsed payload.
       const line: DeliveryLogRecord & { payload?: JsonObject; forward?: ForwardResult } = toLogRecord(d);
       if (d.payload) line.payload = d.payload;
       if (forward) line.forward = forward;
-      output.line(line);
+      output.line(browserThroughLocaltunnel ? { ...line, warning: BROWSER_UA_WARNING } : line);
     } else {
       const time = new Date(d.receivedAt).toLocaleTimeString('en-GB', { hour12: false });
       const verdict = d.accepted ? 'accepted' : `refused: ${REFUSAL_LABEL[d.reason!] ?? d.reason}`;
       const facts = [d.verificationId ? `id ${d.verificationId}` : '', d.phone ? `phone ${d.phone}` : ''].filter(Boolean).join('  ');
-      output.result(`${time}  ${d.method} ${d.path}  ${d.status} ${verdict}${facts ? `  ${facts}` : ''}`);
+      const ua = d.headers['user-agent'];
+      output.result(`${time}  ${d.method} ${d.path}  ${d.status} ${verdict}${facts ? `  ${facts}` : ''}  User-Agent: ${ua === undefined ? '(none)' : `"${ua.length > 100 ? `${ua.slice(0, 100)}…` : ua}"`}`);
       if (!d.accepted && d.detail) output.result(`          ${d.detail}`);
       if (forward) {
         output.result('status' in forward
@@ -120,6 +127,7 @@ export class ListenView {
           : `          → could not forward to ${forward.url}: ${forward.error} (is your app running?)`);
       }
     }
+    if (browserThroughLocaltunnel) output.warn(BROWSER_UA_WARNING);
     this.hintOnce(d);
   }
 

@@ -11,6 +11,11 @@ export function webhookUrlAdvice(output: Output, webhookUrl: string, choice: Tun
   output.info(c.dim(`  Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Webhook URL.${keep}`));
 }
 
+/** The tunnel's state in a few words, for a status line. */
+export function tunnelStateLabel(event: Extract<TunnelEvent, { type: 'state' }>): string {
+  return event.state === 'up' || event.state === 'checking' ? `tunnel ${event.state}` : `tunnel ${event.state}: ${event.reason ?? 'no answer'}`;
+}
+
 /**
  * Shows a tunnel event to a person (stderr). `webhookUrl` is the current public webhook URL.
  * Events for `--debug` only go to the trace.
@@ -34,6 +39,15 @@ export function showTunnelEvent(output: Output, event: TunnelEvent, webhookUrl: 
       } else {
         output.success(`The tunnel re-opened at the same URL: ${webhookUrl}`);
       }
+      break;
+    case 'state':
+      // Re-openings speak through `down` and `reopened`; the routine checks stay on the spinner.
+      if (event.state === 'down') {
+        output.warn(`The public URL stopped reaching this listener: ${event.reason}.`);
+        output.info(output.c.dim('  Nothing here can re-open your own tunnel: check it; SendTalk cannot deliver until it answers again.'));
+      } else if (event.state === 'up' && event.previous === 'down') {
+        output.success(`The public URL reaches this listener again: ${webhookUrl}`);
+      } else output.trace(`tunnel: ${event.state}${event.reason ? ` (${event.reason})` : ''}`);
       break;
     case 'error':
       output.trace(`tunnel: ${event.message}`);
