@@ -188,7 +188,7 @@ export class LocaltunnelServer {
     const client: TunnelClient = { id, tcp, port: 0, idle: [], sockets: new Set(), opened: 0, waiting: [], agent: new PoolAgent(() => undefined), held: new Set() };
     client.agent = new PoolAgent((give) => {
       const socket = client.idle.shift();
-      if (socket) give(socket);
+      if (socket) give(handOut(socket));
       else client.waiting.push(give);
     });
     tcp.on('connection', (socket) => {
@@ -208,7 +208,7 @@ export class LocaltunnelServer {
       });
       const waiter = client.waiting.shift();
       if (waiter) waiter(socket);
-      else client.idle.push(socket);
+      else client.idle.push(watchIdle(socket));
     });
     await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve()));
     client.port = (tcp.address() as AddressInfo).port;
@@ -256,6 +256,28 @@ export class LocaltunnelServer {
     upstream.once('socket', () => { this.handedOver++; });
     req.pipe(upstream);
   }
+}
+
+/**
+ * An idle tunnel socket nobody reads would never notice its client closing it (the end of a
+ * stream is seen only by reading): read it while it waits, as a real server's socket pool does,
+ * so that a client that closed its connections is forgotten a moment later.
+ */
+function watchIdle(socket: Socket): Socket {
+  const onReadable = (): void => {
+    // Nothing is expected from an idle client connection; its end is what matters.
+    while (socket.read() !== null);
+  };
+  socket.on('readable', onReadable);
+  socket.once('end', () => socket.destroy());
+  (socket as Socket & { stopWatching?: () => void }).stopWatching = () => socket.removeListener('readable', onReadable);
+  return socket;
+}
+
+/** Hands an idle socket to the agent: no longer read here. */
+function handOut(socket: Socket): Socket {
+  (socket as Socket & { stopWatching?: () => void }).stopWatching?.();
+  return socket;
 }
 
 /** What a stale tunnel's public side does with a request: its status, or nothing until the client is forgotten. */
