@@ -153,7 +153,7 @@ describe('drops and re-opening', () => {
   });
 
   it('re-registers after a lasting drop, asking for the same name, and says whether the URL changed', async () => {
-    const pending = open();
+    const pending = open({ sameNameRetry: { tries: 2, delayMs: 10 } });
     const first = await server.up(1, 'quiet-fox');
     handle = await pending;
     first.listener.connections(0);
@@ -169,6 +169,13 @@ describe('drops and re-opening', () => {
     second.listener.connections(0);
     const third = await server.call(3);
     await server.up(3, 'other-name');
+    // Another name is given back, and the same one asked for again (the server may free it soon).
+    const fourth = await server.call(4);
+    expect(third.closed).toBe(true);
+    expect(fourth.request.subdomain).toBe('quiet-fox');
+    expect(ofType('reopened')).toHaveLength(1);
+    // Given another name again, after the tries allowed: that one is kept, and announced.
+    await server.up(4, 'other-name');
     await until(() => ofType('reopened').length === 2, 'second reopened');
     expect(third.request.subdomain).toBe('quiet-fox');
     expect(ofType('reopened')[1]).toMatchObject({ url: 'https://other-name.tunnel.test', changed: true });
