@@ -149,16 +149,17 @@ describe('listen for people', () => {
   it('shows time, method, path, verdict and why, the id and phone, and hints at the secret once', async () => {
     const proc = startListen(['--tunnel', 'none', '--port', '0', '--secret', SECRET]);
     const url = await localUrlOf(proc);
-    await send(url, { headers: good, body: JSON.stringify({ data: { verificationId: 'ver_9', phone: '6289876543210' } }) });
+    await send(url, { headers: { ...good, 'user-agent': 'SendTalk-Webhook/1.0' }, body: JSON.stringify({ data: { verificationId: 'ver_9', phone: '6289876543210' } }) });
     await send(url, { headers: { ...JSON_HEADERS, 'secret-key': 'whsec_the_old_one' }, body: '{}' });
     await send(url, { headers: { ...JSON_HEADERS, 'secret-key': 'whsec_the_old_one' }, body: '{}' });
     await send(url, { headers: good, body: 'not json' });
     proc.child.kill('SIGTERM');
     const r = await proc.done;
     expect(r.code, 'SIGTERM ends an open-ended listen cleanly').toBe(0);
-    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}POST \/webhook {2}200 accepted {2}id ver_9 {2}phone 6289876543210$/m);
-    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}POST \/webhook {2}401 refused: secret wrong$/m);
-    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}POST \/webhook {2}400 refused: not JSON$/m);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}POST \/webhook {2}200 accepted {2}id ver_9 {2}phone 6289876543210 {2}User-Agent: "SendTalk-Webhook\/1\.0"$/m);
+    // Each delivery's User-Agent, or that it sent none.
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}POST \/webhook {2}401 refused: secret wrong {2}User-Agent: \(none\)$/m);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}POST \/webhook {2}400 refused: not JSON {2}User-Agent: \(none\)$/m);
     expect(r.stderr.match(/Is SENDTALK_WEBHOOK_SECRET \(or --secret\) the key the dashboard shows after saving Verification Config\?/g)).toHaveLength(1);
     expect(r.stderr).toMatch(/Stopped: 1 accepted, 3 refused\./);
     expect(r.stdout + r.stderr).not.toContain('whsec_the_old_one');
