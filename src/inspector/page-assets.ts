@@ -84,7 +84,8 @@ summary{cursor:pointer}
 .verdict{font-weight:600}
 .accepted .verdict{color:var(--good)}
 .refused .verdict{color:var(--bad)}
-.reason-line{display:block}
+.reason-line,.user-agent,.ua-warning{display:block}
+.ua-warning{color:var(--wait)}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--page);padding:.5rem;border-radius:.25rem;font-size:.875rem;margin:.25rem 0}
 @media (max-width:30rem){main{padding:.5rem}.card{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.25rem}}
 `;
@@ -189,8 +190,8 @@ export const PAGE_JS = `'use strict';
     summary.appendChild(make('span', 'verdict', d.verdict));
     // Why, once: in the summary, so it reads the same whether the delivery is open or not.
     if (d.detail) summary.appendChild(make('span', 'reason-line', 'Why: ' + d.detail));
-    summary.appendChild(make('span', 'reason-line muted', 'User-Agent: ' + (d.userAgent == null ? '(none)' : d.userAgent)));
-    if (d.warning) summary.appendChild(make('span', 'reason-line warning', d.warning));
+    summary.appendChild(make('span', 'user-agent muted', 'User-Agent: ' + (d.userAgent == null ? '(none)' : d.userAgent)));
+    if (d.warning) summary.appendChild(make('span', 'ua-warning', d.warning));
     details.appendChild(summary);
     var facts = [];
     if (d.verificationId) facts.push('id ' + d.verificationId);
