@@ -11,6 +11,8 @@ export const ENV_VARS = {
   secret: 'SENDTALK_WEBHOOK_SECRET',
   tunnelHost: 'SENDTALK_TUNNEL_HOST',
   subdomain: 'SENDTALK_SUBDOMAIN',
+  /** cloudflared's own convention for a binary not on PATH; not ours to prefix. */
+  cloudflaredBin: 'CLOUDFLARED_BIN',
 } as const;
 
 export type ConfigSource = 'flag' | 'env' | 'dotenv' | 'default';
