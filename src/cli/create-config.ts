@@ -54,10 +54,10 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
   const apiUrl = sandbox ? undefined : checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const asked = flags.phone === undefined && !sandbox ? await askForPhone(output) : undefined;
   // The sandbox's emulator delivers on loopback, so it never uses a tunnel.
-  if (sandbox && (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
+  if (sandbox && ((flags.tunnel !== undefined && flags.tunnel !== 'none') || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
     output.warn('--sandbox delivers the webhook on this machine: --tunnel, --subdomain, --tunnel-host and --public-url are ignored.');
   }
-  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'localtunnel', output);
+  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'auto', output);
   const numbers = checkValues(flags);
   if (sandbox && flags.wait) await warnIfDeliveredTooLate(output, flags, numbers);
   if (!sandbox && flags.wait && !secret) {

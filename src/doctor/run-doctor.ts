@@ -126,7 +126,7 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
   const title = 'Tunnel opens';
   const t = options.tunnel;
   if (t.kind === 'none') {
-    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the localtunnel tunnel, or pass --public-url.' } };
+    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the tunnel create would open, or pass --public-url.' } };
   }
   if (t.kind === 'public-url') {
     return { row: { id: 'tunnel', title, status: 'skip', detail: `your own tunnel at ${t.publicUrl}, not opened by this tool` } };
@@ -134,13 +134,22 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
   try {
     const started = Date.now();
     const exposed = await exposeListener(listener, t, { signal: options.signal, openTunnel: options.openTunnel });
-    const via = t.kind === 'localtunnel' ? ` via ${hostOf(t.host ?? DEFAULT_TUNNEL_HOST)}` : '';
-    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()}${via} in ${formatDuration(Date.now() - started)}` } };
+    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()} ${carrier(t, exposed)} in ${formatDuration(Date.now() - started)}` } };
   } catch (error) {
     if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
     const known = error instanceof SendtalkVerifyError ? error : undefined;
     return { row: { id: 'tunnel', title, status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try --tunnel-host with another localtunnel server, or --public-url.' } };
   }
+}
+
+/**
+ * What carries the URL: the localtunnel server, or what the provider says of itself (cloudflared's
+ * version and path); with `auto`, which provider it was.
+ */
+function carrier(choice: TunnelChoice, exposed: ExposedListener): string {
+  const localtunnel = choice.kind === 'localtunnel' ? choice : choice.kind === 'auto' ? choice.tries.find((t) => t.kind === 'localtunnel') : undefined;
+  const what = exposed.provider === 'localtunnel' ? `localtunnel at ${hostOf(localtunnel?.host ?? DEFAULT_TUNNEL_HOST)}` : exposed.via ?? exposed.provider;
+  return `via ${what}${choice.kind === 'auto' ? ' (--tunnel auto)' : ''}`;
 }
 
 async function sendTestDelivery(

@@ -32,6 +32,8 @@ export interface CreateResult {
   elapsedMs: number;
   /** The webhook URL when the flow ended (a tunnel that re-opened may have changed it). */
   webhookUrl?: string;
+  /** What exposed the listener (`localtunnel`, `cloudflared`, `public-url`, `none`…): with `--tunnel auto`, the one that opened. */
+  tunnel?: string;
   matchedBy?: 'id' | 'phone';
   /** The accepted webhook payload, as received. */
   webhook?: JsonObject;
@@ -143,7 +145,7 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
   run.cleanups.push(() => exposed.close());
   const url = exposed.webhookUrl();
   api.emulator?.setWebhook({ url });
-  emit({ type: 'listening', localUrl: listener.url, webhookUrl: url, public: exposed.isPublic });
+  emit({ type: 'listening', localUrl: listener.url, webhookUrl: url, public: exposed.isPublic, provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}) });
   if (exposed.isPublic && probeToken && options.probe !== false) {
     const result = await exposed.probe(run.signal);
     if (run.signal.aborted) return { listener, exposed };
@@ -187,6 +189,7 @@ async function createAndWait(run: CreateRun, api: ApiTarget, exposure: Exposure 
   // What every outcome reports, read when it ends (a re-opened tunnel may have another URL by then).
   const outcomeFacts = (): ResultFacts => ({
     verification, createdAt, webhookUrl: exposure?.exposed.webhookUrl(), sandbox: run.sandbox,
+    ...(exposure ? { tunnel: exposure.exposed.provider } : {}),
     ...(exposure ? { deliveries: run.deliveries.snapshot() } : {}),
   });
   if (!exposure) return { ...outcomeFacts(), status: 'created', elapsedMs: Date.now() - started };

@@ -60,7 +60,8 @@ export interface CreateFlowOptions {
 
 export type CreateFlowEvent =
   | { type: 'sandbox'; apiUrl: string }
-  | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean }
+  /** `provider`: what exposes the listener (`localtunnel`, `cloudflared`…, see ExposedListener.provider); `via`: what carries it, when known. */
+  | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean; provider?: string; via?: string }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   | { type: 'created'; verification: Verification }
   /** `ignoredExpiry`: the answer's expiry was in the past or implausibly far, and why it was not used. */

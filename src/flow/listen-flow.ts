@@ -55,7 +55,8 @@ export interface ListenFlowOptions {
 }
 
 export type ListenFlowEvent =
-  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string }
+  /** `provider`: what exposes the listener (see ExposedListener.provider); `via`: what carries it, when known. */
+  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string; provider?: string; via?: string }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   /** Everything is up (and probed): deliveries are awaited from now on. */
   | { type: 'waiting' }
@@ -234,7 +235,10 @@ async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probe
     onEvent: (update) => (held ? void held.push(update) : emit(update)),
   });
   run.cleanups.push(() => exposed.close());
-  emit({ type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain });
+  emit({
+    type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain,
+    provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}),
+  });
   for (const event of held) emit(event);
   held = undefined;
   if (exposed.isPublic && options.probe !== false) {

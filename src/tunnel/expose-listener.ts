@@ -1,3 +1,4 @@
+import { SendtalkVerifyError } from '../errors.js';
 import type { ListenerHandle, Delivery } from '../webhook/listener.js';
 import { probePublicUrl, type ProbeResult } from './probe.js';
 import { joinPublicUrl, tunnelTargetHost } from './tunnel-config.js';
@@ -7,13 +8,15 @@ import type { TunnelConnector, TunnelEvent, TunnelHandle, TunnelOptions } from '
  * Opens a public URL for the local listener (a tunnel other than localtunnel); returns its base
  * URL and a way to close it. `local.host` is the address to connect to (loopback when the listener
  * binds every interface); `local.path` is the listener's path, for providers that report full
- * webhook URLs.
+ * webhook URLs. `onEvent` takes what happens to it later (a fallback, a restart under a new URL).
  */
-export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal) => Promise<PublicUrl>;
+export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal, onEvent?: (event: TunnelEvent) => void) => Promise<PublicUrl>;
 
 /** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
 export interface PublicUrl {
   readonly url: string;
+  /** What carries it, for people (`cloudflared 2024.6.1 (/usr/bin/cloudflared) over http2`). */
+  readonly via?: string;
   /** Resolves once answers already written have been passed on through it (a tunnel); see TunnelHandle.flush. */
   flush?(boundMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -25,9 +28,14 @@ export type TunnelChoice =
   /** The user's own tunnel (ngrok, cloudflared) already forwards this base URL to the listener. */
   | { kind: 'public-url'; publicUrl: string }
   /** A localtunnel tunnel opened (and kept open) here; `timeoutMs` bounds its first registration. */
-  | { kind: 'localtunnel'; host?: string; subdomain?: string; timeoutMs?: number; connect?: TunnelConnector }
-  /** Any other tunnel, opened by the given function. */
-  | { kind: 'provider'; open: PublicUrlProvider };
+  | LocaltunnelChoice
+  /** Any other tunnel, opened by the given function; `name` says which in messages. @default name 'provider' */
+  | ProviderChoice
+  /** The first of these that opens (`--tunnel auto`); each failure is reported as a `fallback`. */
+  | { kind: 'auto'; tries: Array<LocaltunnelChoice | ProviderChoice> };
+
+type LocaltunnelChoice = { kind: 'localtunnel'; host?: string; subdomain?: string; timeoutMs?: number; connect?: TunnelConnector };
+type ProviderChoice = { kind: 'provider'; open: PublicUrlProvider; name?: string };
 
 /**
  * A tunnel event as the flows pass it on: `webhookUrl` is the current public webhook URL,
@@ -54,6 +62,13 @@ export interface ExposedListener {
   publicBaseUrl(): string | undefined;
   /** False when SendTalk cannot reach the listener (`none`). */
   readonly isPublic: boolean;
+  /**
+   * What exposes it: `none`, `public-url`, `localtunnel`, or a provider's name (`cloudflared`);
+   * with `auto`, the one that opened.
+   */
+  readonly provider: string;
+  /** What carries the public URL, when the provider says (`cloudflared 2024.6.1 (…) over http2`). */
+  readonly via?: string;
   /** The tunnel's subdomain, when a localtunnel tunnel was opened. */
   readonly subdomain?: string;
   /** Sends one request through the public URL and says whether this listener answered it. */
@@ -72,7 +87,7 @@ export interface ExposedListener {
  * know when the last 200 has left (see `answerPassedOn`); the bookkeeping costs every delivery.
  */
 export function tracksAnswers(choice: TunnelChoice): boolean {
-  return choice.kind === 'localtunnel' || choice.kind === 'provider';
+  return choice.kind !== 'none' && choice.kind !== 'public-url';
 }
 
 /**
@@ -88,6 +103,8 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
     webhookUrl,
     publicBaseUrl: () => base?.(),
     isPublic: base !== undefined,
+    provider: opened?.provider ?? choice.kind,
+    ...(tunnel?.via !== undefined ? { via: tunnel.via } : {}),
     ...(opened?.subdomain !== undefined ? { subdomain: opened.subdomain } : {}),
     probe: (signal) => {
       if (hooks.probeToken === undefined) throw new Error('exposeListener: probe() needs the probeToken the listener was started with.');
@@ -105,18 +122,34 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
   };
 }
 
+/** What was opened here: the tunnel, and which provider it is. */
+interface Opened { tunnel: PublicUrl; provider: string; subdomain?: string }
+
 /** Opens the tunnel `choice` asks for, if any; its events are reported with the webhook URLs they mean. */
-async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks): Promise<{ tunnel: PublicUrl; subdomain?: string } | undefined> {
+async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks): Promise<Opened | undefined> {
   if (choice.kind === 'none' || choice.kind === 'public-url') return undefined;
+  if (choice.kind === 'auto') return openFirst(listener, choice.tries, hooks);
   // Loopback when the listener binds every interface: the tunnel client connects to it from here.
   const bound = listener.server.address();
   const localHost = tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host);
   const signal = hooks.signal ?? new AbortController().signal;
-  if (choice.kind === 'provider') return { tunnel: await choice.open({ host: localHost, port: listener.port, path: listener.path }, signal) };
+  let current: PublicUrl | TunnelHandle | undefined;
+  const report = (event: TunnelEvent): void => {
+    // While it opens there is no handle yet: the event's own URL is the current one.
+    const url = current?.url ?? ('url' in event ? event.url : undefined);
+    hooks.onEvent?.({
+      type: 'tunnel',
+      event,
+      webhookUrl: url ? joinPublicUrl(url, listener.path) : undefined,
+      previousWebhookUrl: event.type === 'reopened' ? joinPublicUrl(event.previousUrl, listener.path) : undefined,
+    });
+  };
+  if (choice.kind === 'provider') {
+    current = await choice.open({ host: localHost, port: listener.port, path: listener.path }, signal, report);
+    return { tunnel: current, provider: providerName(choice) };
+  }
   const open = hooks.openTunnel ?? (await import('./open-tunnel.js')).openTunnel;
-  const webhookUrlOf = (url: string): string => joinPublicUrl(url, listener.path);
-  let handle: TunnelHandle | undefined;
-  handle = await open({
+  const handle = await open({
     port: listener.port,
     localHost,
     host: choice.host,
@@ -124,16 +157,40 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
     registrationTimeoutMs: choice.timeoutMs,
     connect: choice.connect,
     signal: hooks.signal,
-    onEvent: (event) => {
-      // While it opens there is no handle yet: the event's own URL is the current one.
-      const current = handle?.url ?? ('url' in event ? event.url : undefined);
-      hooks.onEvent?.({
-        type: 'tunnel',
-        event,
-        webhookUrl: current ? webhookUrlOf(current) : undefined,
-        previousWebhookUrl: event.type === 'reopened' ? webhookUrlOf(event.previousUrl) : undefined,
-      });
-    },
+    onEvent: report,
   });
-  return { tunnel: handle, subdomain: handle.subdomain };
+  current = handle;
+  return { tunnel: handle, provider: 'localtunnel', subdomain: handle.subdomain };
+}
+
+function providerName(choice: LocaltunnelChoice | ProviderChoice): string {
+  return choice.kind === 'localtunnel' ? 'localtunnel' : choice.name ?? 'provider';
+}
+
+/**
+ * `--tunnel auto`: each provider in turn until one opens. A tunnel error moves on to the next
+ * (reported as a `fallback`); anything else (an interruption) stops at once. When none opens, the
+ * error says what each one answered.
+ */
+async function openFirst(listener: ListenerHandle, tries: Array<LocaltunnelChoice | ProviderChoice>, hooks: ExposeHooks): Promise<Opened | undefined> {
+  const failures: Array<{ name: string; error: SendtalkVerifyError }> = [];
+  for (const [index, choice] of tries.entries()) {
+    try {
+      return await openChoice(listener, choice, hooks);
+    } catch (error) {
+      if (!(error instanceof SendtalkVerifyError) || error.category !== 'tunnel') throw error;
+      failures.push({ name: providerName(choice), error });
+      const next = tries[index + 1];
+      if (next) {
+        const event: TunnelEvent = { type: 'fallback', what: 'provider', from: providerName(choice), to: providerName(next), reason: error.message.split('\n')[0]! };
+        hooks.onEvent?.({ type: 'tunnel', event });
+      }
+    }
+  }
+  if (failures.length === 1) throw failures[0]!.error;
+  const hints = [...new Set(failures.map((f) => f.error.hint).filter((hint): hint is string => hint !== undefined))];
+  throw new SendtalkVerifyError('tunnel', `Could not open a tunnel with any provider:\n${failures.map((f) => `  ${f.name}: ${f.error.message}`).join('\n')}`, {
+    hint: hints.join('\n  '),
+    details: { tried: failures.map((f) => ({ provider: f.name, message: f.error.message, code: f.error.code })) },
+  });
 }

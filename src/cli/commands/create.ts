@@ -43,7 +43,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
     .option('--api-timeout <duration>', 'give up on the API call after this long, retries included (default: 25s)')
 ;
-  addTunnelOptions(addListenerOptions(command), 'localtunnel; never with --sandbox')
+  addTunnelOptions(addListenerOptions(command), 'auto; never with --sandbox')
     .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
     .option('--no-wait', 'create the verification and exit without waiting for the webhook')
     .addOption(jsonOption('print one JSON document on stdout and nothing else there'))
@@ -58,6 +58,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
       ['sendtalk-verify create --phone 6281234567890 --subdomain acme-otp-dev', 'real use through localtunnel: set https://acme-otp-dev.loca.lt/webhook once as the Webhook URL in the dashboard'],
+      ['sendtalk-verify create --phone 6281234567890 --tunnel cloudflared', 'through a Cloudflare quick tunnel (cloudflared installed): its URL is new every run, so update the dashboard each time'],
       ['sendtalk-verify create --phone 6281234567890 --port 8787 --public-url https://abc.ngrok.app', 'behind your own tunnel (ngrok http 8787): set https://abc.ngrok.app/webhook as the Webhook URL'],
       ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
       ['sendtalk-verify create --sandbox --open', 'the flow on a local page in the browser: QR code, countdown, deliveries'],

@@ -22,7 +22,7 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
     .addOption(secretOption())
     .addOption(secretHeaderOption('header the test delivery carries the secret in (default: X-Secret-Key)'));
-  addDotenvOptions(addTunnelOptions(command, 'localtunnel'))
+  addDotenvOptions(addTunnelOptions(command, 'auto, as create'))
     .addOption(jsonOption('print one JSON document with every check'));
   addVerbosityOptions(command, { debug: 'show stack traces (secrets stay masked)', quiet: 'print only the failed checks and the summary' })
     .addHelpText('after', `
@@ -40,7 +40,7 @@ ${examples([
 
 async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
   const { output, sources, apiKey, secret } = startCommand(flags, ctx, { apiKeyFromEnv: true });
-  const tunnel = resolveTunnel(flags, sources, 'localtunnel', output);
+  const tunnel = resolveTunnel(flags, sources, 'auto', output);
   const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const interrupt = interruptOnSignals();
   const { runDoctor } = await import('../../doctor/run-doctor.js');

@@ -78,7 +78,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const view = new ListenView(output, choice, { maxEvents, timeoutMs, openEnded });
   const interrupt = interruptOnSignals({
     onInterrupt: (name) => {
-      const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
+      const what = [choice.kind !== 'none' && choice.kind !== 'public-url' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
       output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
     },
   });

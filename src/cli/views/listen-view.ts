@@ -72,12 +72,12 @@ export class ListenView {
         type: 'ready',
         webhookUrl: event.webhookUrl,
         localUrl: event.localUrl,
-        tunnel: this.choice.kind,
+        tunnel: event.provider ?? this.choice.kind,
         ...(event.subdomain ? { subdomain: event.subdomain } : {}),
       });
     }
     output.success(`Webhook listener on ${event.localUrl}`);
-    if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.choice);
+    if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.choice, event);
     else output.info(output.c.dim('  Local only (--tunnel none): SendTalk cannot reach it; use trigger, curl, or --public-url.'));
   }
 
