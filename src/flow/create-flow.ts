@@ -32,7 +32,7 @@ export interface CreateResult {
   elapsedMs: number;
   /** The webhook URL when the flow ended (a tunnel that re-opened may have changed it). */
   webhookUrl?: string;
-  /** What exposed the listener (`localtunnel`, `cloudflared`, `public-url`, `none`…): with `--tunnel auto`, the one that opened. */
+  /** What made the webhook URL public (`localtunnel`, `cloudflared`, `public-url`…): with `--tunnel auto`, the one that opened. Absent when local. */
   tunnel?: string;
   matchedBy?: 'id' | 'phone';
   /** The accepted webhook payload, as received. */
@@ -189,7 +189,7 @@ async function createAndWait(run: CreateRun, api: ApiTarget, exposure: Exposure 
   // What every outcome reports, read when it ends (a re-opened tunnel may have another URL by then).
   const outcomeFacts = (): ResultFacts => ({
     verification, createdAt, webhookUrl: exposure?.exposed.webhookUrl(), sandbox: run.sandbox,
-    ...(exposure ? { tunnel: exposure.exposed.provider } : {}),
+    ...(exposure?.exposed.isPublic ? { tunnel: exposure.exposed.provider } : {}),
     ...(exposure ? { deliveries: run.deliveries.snapshot() } : {}),
   });
   if (!exposure) return { ...outcomeFacts(), status: 'created', elapsedMs: Date.now() - started };

@@ -24,8 +24,11 @@ export type CloudflaredLine =
  */
 const URL_IN_BOX = /\|\s+(https?:\/\/[^\s|]+)\s+\|\s*$/;
 
-/** "Registered tunnel connection connIndex=0 … protocol=quic" (current); "Connection <uuid> registered" (before 2022.x). */
-const REGISTERED = /Registered tunnel connection|Connection [0-9a-f-]+ registered/i;
+/**
+ * "Registered tunnel connection connIndex=0 … protocol=quic" (current); "Connection <uuid>
+ * registered" (older). Case matters: "Unregistered tunnel connection" is the opposite.
+ */
+const REGISTERED = /\bRegistered tunnel connection\b|\bConnection [0-9a-f-]+ registered\b/;
 
 /** The ways cloudflared has reported a QUIC dial or handshake that did not work. */
 const QUIC_FAILED = /failed to dial to edge with quic|Failed to (?:dial|create new|serve) (?:a )?quic connection|egress UDP to port 7844/i;
