@@ -32,7 +32,7 @@ export interface DoctorOptions {
   apiUrl?: URL;
   secret?: { value: string; source: ConfigSource };
   secretHeader?: string;
-  /** What SendTalk would go through; a `localtunnel` one is opened to check it. */
+  /** What SendTalk would go through; a tunnel opened here (localtunnel, cloudflared, auto) is opened to check it. */
   tunnel: TunnelChoice;
   /** Replaces the tunnel opener (tests). @default openTunnel from src/tunnel, loaded on use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
