@@ -1,5 +1,5 @@
 import { redactor } from '../mask.js';
-import { escapeControls } from '../render/escape-controls.js';
+import { escapeControls, escapeJsonControls } from '../render/escape-controls.js';
 import { PLAIN, streamColours, type Colours } from '../render/style.js';
 
 export interface OutputOptions {
@@ -65,7 +65,7 @@ export class Output {
 
   /** One JSON document (or NDJSON line) on stdout. */
   document(value: unknown, pretty = true): void {
-    this.out(`${this.masked(JSON.stringify(value, null, pretty ? 2 : 0))}\n`);
+    this.out(`${this.masked(escapeJsonControls(JSON.stringify(value, null, pretty ? 2 : 0)))}\n`);
   }
 
   /**
@@ -75,7 +75,7 @@ export class Output {
    * writes the waiting lines first, so the order of all output is kept.
    */
   line(value: unknown): void {
-    this.pending.push(`${this.masked(JSON.stringify(value))}\n`);
+    this.pending.push(`${this.masked(escapeJsonControls(JSON.stringify(value)))}\n`);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
