@@ -42,6 +42,11 @@ export class Output {
     this.resultColours = stdout === process.stdout ? streamColours('stdout') : PLAIN;
   }
 
+  /** The values registered with `protect`. */
+  get protectedValues(): readonly string[] {
+    return this.secrets;
+  }
+
   /** Registers values that must never be shown (API key, webhook secret). */
   protect(...secrets: Array<string | undefined>): void {
     for (const secret of secrets) if (secret) this.secrets.push(secret);
@@ -56,6 +61,11 @@ export class Output {
   /** `text` with every protected value masked: for what is written elsewhere (a CI step summary). */
   mask(text: string): string {
     return this.clean(text);
+  }
+
+  /** `text` with every protected value masked and nothing else changed (a body to be re-encoded). */
+  maskSecrets(text: string): string {
+    return this.masked(text);
   }
 
   /** A result line on stdout (suppressed under --json, where the document is the result). */

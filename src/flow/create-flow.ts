@@ -133,6 +133,7 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
     port: options.port,
     path: options.path,
     secret: api.secret,
+    alsoMask: [api.apiKey],
     secretHeader: options.secretHeader,
     // A tunnel this flow opens closes once the verified delivery's 200 has left (see drainMs).
     trackAnswers: tracksAnswers(choice),

@@ -20,6 +20,8 @@ export interface ListenFlowOptions {
   secret?: string;
   /** The one header that carries the secret. @default X-Secret-Key or Secret-Key */
   secretHeader?: string;
+  /** See `ListenerOptions.alsoMask`: the API key, masked in what is recorded (the log included). */
+  alsoMask?: ReadonlyArray<string | undefined>;
   /**
    * Open a localtunnel tunnel with these settings, or expose the listener as a `TunnelChoice` says;
    * `false` (or `publicUrl`) opens none. @default false
@@ -177,6 +179,7 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
     port: options.port,
     path: options.path,
     secret: options.secret,
+    alsoMask: options.alsoMask,
     secretHeader: options.secretHeader,
     probeToken,
     // `listen` reports deliveries as they come and never looks back: keep no history.

@@ -35,7 +35,7 @@ describe('maskedHeaders', () => {
 
   it('masks any header that carries the secret by value, only when a masker is given', () => {
     const headers = { 'x-other': `token ${SECRET}`, accept: '*/*' };
-    expect(maskedHeaders(req(headers), new Set(), requestMasker(SECRET))).toEqual({ 'x-other': '[redacted]', accept: '*/*' });
+    expect(maskedHeaders(req(headers), new Set(), requestMasker([SECRET]))).toEqual({ 'x-other': '[redacted]', accept: '*/*' });
     expect(maskedHeaders(req(headers), new Set(), undefined)).toEqual(headers);
   });
 

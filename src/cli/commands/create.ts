@@ -80,7 +80,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const { output } = start;
   const config = await resolveCreateConfig(flags, start);
   const { sandbox } = config;
-  const page = await startPage(flags, output, { mode: 'create', secrets: [config.apiKey, config.secret] });
+  const page = await startPage(flags, output, { mode: 'create' });
   const view = new CreateView(output, config.tunnel, sandbox, {
     draw: output.json ? 'no' : qrDrawing(flags.qr, output.interactive),
     background: flags.qrBackground,

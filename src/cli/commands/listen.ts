@@ -82,7 +82,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
       output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
     },
   });
-  const page = await startPage(flags, output, { mode: 'listen', secrets: [secret] });
+  const page = await startPage(flags, output, { mode: 'listen' });
   const { runListenFlow } = await import('../../flow/listen-flow.js');
   try {
     const result = await runListenFlow({
@@ -90,6 +90,8 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
       port,
       path: flags.path,
       secret,
+      // Whatever the command masks (the API key from the environment too), the log masks.
+      alsoMask: output.protectedValues,
       secretHeader: flags.secretHeader,
       tunnel: choice,
       maxEvents,
