@@ -44,7 +44,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
   });
   addPageOptions(command, 'every delivery (headers, body, verdict)')
     .addHelpText('after', examples([
-      ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],
+      ['sendtalk-verify listen', 'the public webhook URL create uses (named after SENDTALK_API_KEY, never sent): test it in Verification Config'],
       ['sendtalk-verify listen --port 8787 --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel (ngrok http 8787), passing deliveries on to your app'],
       ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
       ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
