@@ -22,7 +22,7 @@ export interface CommandStart<O extends Output> {
 export interface StartOptions {
   /** Under --json, stdout is NDJSON (listen, emulator), an error included. */
   ndjson?: boolean;
-  /** The command calls SendTalk (create, doctor), so the key may come from the environment too. */
+  /** The command calls SendTalk (create, doctor) or names its tunnel after the key (listen), so the key may come from the environment too. */
   apiKeyFromEnv?: boolean;
 }
 

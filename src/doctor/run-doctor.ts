@@ -24,6 +24,8 @@ export interface DoctorCheck {
   detail: string;
   /** What to do when it failed (or was skipped for want of something). */
   fix?: string;
+  /** Worth knowing even when it passed (localtunnel's unencrypted last leg). */
+  note?: string;
 }
 
 export interface DoctorOptions {
@@ -121,6 +123,18 @@ async function checkWebhookPath(options: DoctorOptions, secret: string | undefin
   }
 }
 
+/**
+ * localtunnel's server passes each request to this machine over plain TCP, whatever the public
+ * URL's scheme: the secret header is readable on that leg, unless the server runs here.
+ */
+const CLEAR_LAST_LEG = "localtunnel's last leg (its server → this machine) is unencrypted TCP: the webhook secret crosses it in clear. "
+  + 'For TLS all the way: your own localtunnel server on this machine behind a TLS front (--tunnel-host), or cloudflared / ngrok with --public-url.';
+
+function onThisMachine(host: string): boolean {
+  const name = hostOf(host).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || /^127\./.test(name);
+}
+
 /** The tunnel row: skipped without one of ours, else whether it opened (and how fast). */
 async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): Promise<{ row: DoctorCheck; exposed?: ExposedListener }> {
   const title = 'Tunnel opens';
@@ -135,7 +149,8 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
     const started = Date.now();
     const exposed = await exposeListener(listener, t, { signal: options.signal, openTunnel: options.openTunnel });
     const via = t.kind === 'localtunnel' ? ` via ${hostOf(t.host ?? DEFAULT_TUNNEL_HOST)}` : '';
-    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()}${via} in ${formatDuration(Date.now() - started)}` } };
+    const note = t.kind === 'localtunnel' && !onThisMachine(t.host ?? DEFAULT_TUNNEL_HOST) ? CLEAR_LAST_LEG : undefined;
+    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()}${via} in ${formatDuration(Date.now() - started)}`, ...(note ? { note } : {}) } };
   } catch (error) {
     if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
     const known = error instanceof SendtalkVerifyError ? error : undefined;

@@ -1,6 +1,7 @@
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import { newProbeToken, type ProbeResult } from '../tunnel/probe.js';
 import type { TunnelConnector } from '../tunnel/types.js';
+import type { RememberedUrlCheck, UrlMemory } from '../tunnel/remembered-url.js';
 import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
 import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
@@ -31,6 +32,8 @@ export interface ListenFlowOptions {
   publicUrl?: string;
   /** Check the public URL reaches the listener once it is up. @default true */
   probe?: boolean;
+  /** Compare the public webhook URL with the last run's, remembered in this state file (event `ready`), and remember it. Off unless given. */
+  rememberWebhookUrl?: UrlMemory;
   /** Stop after this many accepted deliveries. */
   maxEvents?: number;
   /** Stop after this long. */
@@ -57,7 +60,8 @@ export interface ListenFlowOptions {
 }
 
 export type ListenFlowEvent =
-  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string }
+  /** `remembered`: how the public webhook URL compares with the last run's (with `rememberWebhookUrl`). */
+  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string; remembered?: RememberedUrlCheck }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   /** Everything is up (and probed): deliveries are awaited from now on. */
   | { type: 'waiting' }
@@ -234,10 +238,12 @@ async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probe
   const exposed = await exposeListener(listener, tunnelChoiceOf(options), {
     probeToken,
     signal: options.signal,
+    memory: options.rememberWebhookUrl,
     onEvent: (update) => (held ? void held.push(update) : emit(update)),
   });
   run.cleanups.push(() => exposed.close());
-  emit({ type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain });
+  const { remembered } = exposed;
+  emit({ type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain, ...(remembered ? { remembered } : {}) });
   for (const event of held) emit(event);
   held = undefined;
   if (exposed.isPublic && options.probe !== false) {

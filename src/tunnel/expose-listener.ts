@@ -1,5 +1,6 @@
 import type { ListenerHandle, Delivery } from '../webhook/listener.js';
 import { probePublicUrl, type ProbeResult } from './probe.js';
+import { checkAndRemember, rememberUrl, type RememberedUrlCheck, type UrlMemory } from './remembered-url.js';
 import { joinPublicUrl, tunnelTargetHost } from './tunnel-config.js';
 import type { TunnelConnector, TunnelEvent, TunnelHandle, TunnelOptions } from './types.js';
 
@@ -44,6 +45,11 @@ export interface ExposeHooks {
   onEvent?: (update: TunnelUpdate) => void;
   /** Replaces `openTunnel` (tests). @default openTunnel from src/tunnel, loaded on first use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
+  /**
+   * Compare the public webhook URL with the one remembered there, and remember it (and any URL a
+   * re-opened tunnel gets). Without it nothing is read or written.
+   */
+  memory?: UrlMemory;
 }
 
 /** The listener as SendTalk reaches it. */
@@ -56,6 +62,8 @@ export interface ExposedListener {
   readonly isPublic: boolean;
   /** The tunnel's subdomain, when a localtunnel tunnel was opened. */
   readonly subdomain?: string;
+  /** How the public webhook URL compares with the last run's, with `ExposeHooks.memory`. */
+  readonly remembered?: RememberedUrlCheck;
   /** Sends one request through the public URL and says whether this listener answered it. */
   probe(signal?: AbortSignal): Promise<ProbeResult>;
   /**
@@ -84,11 +92,13 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
   const tunnel = opened?.tunnel;
   const base = choice.kind === 'public-url' ? (): string => choice.publicUrl : tunnel ? (): string => tunnel.url : undefined;
   const webhookUrl = (): string => (base ? joinPublicUrl(base(), listener.path) : listener.url);
+  const remembered = base && hooks.memory ? await checkAndRemember(hooks.memory, webhookUrl()) : undefined;
   return {
     webhookUrl,
     publicBaseUrl: () => base?.(),
     isPublic: base !== undefined,
     ...(opened?.subdomain !== undefined ? { subdomain: opened.subdomain } : {}),
+    ...(remembered ? { remembered } : {}),
     probe: (signal) => {
       if (hooks.probeToken === undefined) throw new Error('exposeListener: probe() needs the probeToken the listener was started with.');
       return probePublicUrl(webhookUrl(), hooks.probeToken, { signal });
@@ -125,6 +135,8 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
     connect: choice.connect,
     signal: hooks.signal,
     onEvent: (event) => {
+      // The next run compares with the URL the user was last told about.
+      if (hooks.memory && event.type === 'reopened' && event.changed) void rememberUrl(hooks.memory, webhookUrlOf(event.url));
       // While it opens there is no handle yet: the event's own URL is the current one.
       const current = handle?.url ?? ('url' in event ? event.url : undefined);
       hooks.onEvent?.({

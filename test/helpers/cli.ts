@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from './until.js';
 
@@ -19,13 +22,30 @@ export interface CliOptions {
   input?: string;
 }
 
-/** The environment a user's shell would give, minus anything of ours that could leak in. */
+const configDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh, empty configuration directory (XDG_CONFIG_HOME), removed when the test process exits. */
+export function freshConfigHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stv-config-'));
+  configDirs.push(dir);
+  return dir;
+}
+
+/**
+ * The environment a user's shell would give, minus anything of ours that could leak in. Each call
+ * gets its own empty XDG_CONFIG_HOME (unless `extra` names one), so no test reads or writes the
+ * real user's configuration, and no run remembers another test's webhook URL.
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('SENDTALK_') && key !== 'FORCE_COLOR') env[key] = value;
   }
   env.NO_COLOR = '1';
+  if (!('XDG_CONFIG_HOME' in extra)) env.XDG_CONFIG_HOME = freshConfigHome();
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

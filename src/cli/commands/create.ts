@@ -57,7 +57,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
   addPageOptions(command, 'the QR code, the countdown and every delivery')
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
-      ['sendtalk-verify create --phone 6281234567890 --subdomain acme-otp-dev', 'real use through localtunnel: set https://acme-otp-dev.loca.lt/webhook once as the Webhook URL in the dashboard'],
+      ['sendtalk-verify create --phone 6281234567890', 'real use through localtunnel: the webhook URL is named after the API key, so it is set once in the dashboard'],
       ['sendtalk-verify create --phone 6281234567890 --port 8787 --public-url https://abc.ngrok.app', 'behind your own tunnel (ngrok http 8787): set https://abc.ngrok.app/webhook as the Webhook URL'],
       ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
       ['sendtalk-verify create --sandbox --open', 'the flow on a local page in the browser: QR code, countdown, deliveries'],

@@ -9,7 +9,8 @@ import { addOutputOptions, type OutputFlags, type SecretFlags } from '../common-
 import { startCommand } from '../start-command.js';
 import { interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { isSendtalkVerifyError } from '../../errors.js';
-import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
+import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, webhookUrlMemory, type TunnelFlags } from '../tunnel-flags.js';
+import { urlIdentity } from '../../tunnel/remembered-url.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 import { ListenView } from '../views/listen-view.js';
@@ -43,7 +44,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
   });
   addPageOptions(command, 'every delivery (headers, body, verdict)')
     .addHelpText('after', examples([
-      ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],
+      ['sendtalk-verify listen', 'the public webhook URL create uses (named after SENDTALK_API_KEY, never sent): test it in Verification Config'],
       ['sendtalk-verify listen --port 8787 --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel (ngrok http 8787), passing deliveries on to your app'],
       ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
       ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
@@ -56,10 +57,12 @@ SIGTERM ends a listen with neither --max-events nor --timeout with 0 (it runs un
 }
 
 async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
-  const start = startCommand(flags, ctx, { ndjson: true });
+  // The key names the tunnel (never sent anywhere), so listen and create share one webhook URL.
+  const start = startCommand(flags, ctx, { ndjson: true, apiKeyFromEnv: true });
   const { output, sources } = start;
   const secret = start.secret.value;
-  const choice = resolveTunnel(flags, sources, 'localtunnel', output);
+  const identity = urlIdentity(start.apiKey.value);
+  const choice = resolveTunnel(flags, sources, 'localtunnel', output, identity);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, { flag: '--max-events', min: 1, max: Number.MAX_SAFE_INTEGER, hint: 'Pass e.g. --max-events 1.' });
@@ -94,6 +97,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
       alsoMask: output.protectedValues,
       secretHeader: flags.secretHeader,
       tunnel: choice,
+      rememberWebhookUrl: webhookUrlMemory(choice, identity, sources),
       maxEvents,
       timeoutMs,
       forwardTo,

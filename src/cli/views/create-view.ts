@@ -53,7 +53,7 @@ export class CreateView {
         break;
       case 'listening':
         output.success(`Webhook listener on ${event.localUrl}`);
-        if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
+        if (event.public) webhookUrlAdvice(output, event.webhookUrl, event.remembered);
         else if (this.tunnel.kind === 'none' && !this.sandbox) {
           output.warn('Local only (--tunnel none): SendTalk cannot reach this listener, so its webhook will not arrive here.');
           output.info(c.dim('  Drop --tunnel none, pass --public-url, or send the event yourself with trigger or curl.'));
@@ -234,6 +234,9 @@ export class CreateView {
         elapsedMs: result.elapsedMs,
         sandbox: result.sandbox,
         webhookUrl: result.webhookUrl ?? null,
+        // null when nothing could be compared (no public URL); a first run is no change.
+        webhookUrlChanged: result.remembered ? result.remembered.change === 'changed' : null,
+        previousWebhookUrl: result.remembered?.previousWebhookUrl ?? null,
         matchedBy: result.matchedBy ?? null,
         eventStatus: result.eventStatus ?? null,
         webhook: result.webhook ?? null,

@@ -74,10 +74,11 @@ export class ListenView {
         localUrl: event.localUrl,
         tunnel: this.choice.kind,
         ...(event.subdomain ? { subdomain: event.subdomain } : {}),
+        ...(event.remembered ? { webhookUrlChanged: event.remembered.change === 'changed', previousWebhookUrl: event.remembered.previousWebhookUrl ?? null } : {}),
       });
     }
     output.success(`Webhook listener on ${event.localUrl}`);
-    if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.choice);
+    if (event.public) webhookUrlAdvice(output, event.webhookUrl, event.remembered);
     else output.info(output.c.dim('  Local only (--tunnel none): SendTalk cannot reach it; use trigger, curl, or --public-url.'));
   }
 
