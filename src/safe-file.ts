@@ -74,6 +74,7 @@ function openFailed(path: string, role: FileRole, error: unknown, verb: 'read' |
   const what = code === 'ENXIO' || code === 'EISDIR' ? describe(path) : undefined;
   if (what && what !== 'a regular file') return notRegular(path, role, what);
   if (code === 'ENOENT' && verb === 'read') return new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} does not exist.`, { hint: role.hint, code: FILE_ERROR.missing });
+  if (code === 'ENOENT') return new SendtalkVerifyError('usage', `Could not write ${role.noun} ${path}: the folder ${dirname(resolve(path))} does not exist.`, { hint: `Create it first, or pass another ${role.flag} path.`, code });
   return new SendtalkVerifyError('usage', `Could not ${verb} ${role.noun} ${path} (${code}).`, { hint: role.hint, code: String(code), cause: error });
 }
 
