@@ -1,5 +1,5 @@
 import { watch } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, truncate } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { SendtalkVerifyError } from './errors.js';
@@ -33,7 +33,9 @@ export async function clearReadyFile(path: string): Promise<void> {
   if (!current || !isReadyFileText(current)) {
     throw new SendtalkVerifyError('usage', `The ready file ${path} already exists and is not a ready file; it is left as it is.`, { hint: ROLE.hint });
   }
-  await rm(target, { force: true });
+  // Through a link, the file it names is emptied (the link stays the user's); otherwise it goes.
+  if (target !== resolve(path)) await truncate(target, 0);
+  else await rm(target, { force: true });
 }
 
 /** Writes the ready file (replacing only an empty or earlier ready file); returns what to remove at the end. */
