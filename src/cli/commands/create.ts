@@ -9,7 +9,7 @@ import { addListenerOptions, addTunnelOptions, tunnelEnvHelp, type TunnelFlags }
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 import { resolveCreateConfig } from '../create-config.js';
 import { CreateView } from '../views/create-view.js';
-import { languageOption } from '../parse-flags.js';
+import { languageOption, pathOption } from '../parse-flags.js';
 
 interface CreateFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
   phone?: string;
@@ -49,7 +49,7 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .addOption(jsonOption('print one JSON document on stdout and nothing else there'))
     .option('--qr', 'draw the QR code even when not on a terminal')
     .option('--no-qr', 'do not draw the QR code')
-    .option('--qr-file <path>', 'also write the QR code to this file: .svg or .png (SVG without an extension)')
+    .addOption(pathOption('--qr-file <path>', 'also write the QR code to this file: .svg or .png (SVG without an extension)'))
     .addOption(new Option('--qr-background <shade>', 'your terminal\'s background, for the QR code drawn without colours (NO_COLOR): dark or light (default: dark)').choices(['dark', 'light']))
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
     .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)');

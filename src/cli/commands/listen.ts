@@ -11,7 +11,7 @@ import { interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signa
 import { isSendtalkVerifyError } from '../../errors.js';
 import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, webhookUrlMemory, type TunnelFlags } from '../tunnel-flags.js';
 import { urlIdentity } from '../../tunnel/remembered-url.js';
-import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
+import { parsePort, parseWholeNumber, pathOption, warnIfNotLoopback } from '../parse-flags.js';
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 import { ListenView } from '../views/listen-view.js';
 
@@ -35,7 +35,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('--timeout <duration>', 'stop after this long: 30s, 2m, or seconds (default: until Ctrl-C)')
     .option('--max-events <n>', 'stop after this many accepted deliveries')
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
-    .option('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)')
+    .addOption(pathOption('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)'))
     .option('--log-fsync', 'with --log: make each record durable (fdatasync, one per batch) before acknowledging it: survives a power cut');
   addOutputOptions(command, {
     json: 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change',
