@@ -9,7 +9,8 @@ import { checkApiUrl } from './config-values.js';
 import type { Output } from './output.js';
 import type { CommandStart } from './start-command.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from './parse-flags.js';
-import { resolveTunnel, type TunnelChoice, type TunnelFlags } from './tunnel-flags.js';
+import { resolveTunnel, webhookUrlMemory, type TunnelChoice, type TunnelFlags } from './tunnel-flags.js';
+import { urlIdentity } from '../tunnel/remembered-url.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -57,7 +58,8 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
   if (sandbox && ((flags.tunnel !== undefined && flags.tunnel !== 'none') || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
     output.warn('--sandbox delivers the webhook on this machine: --tunnel, --subdomain, --tunnel-host and --public-url are ignored.');
   }
-  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'auto', output);
+  const identity = urlIdentity(sandbox ? undefined : apiKey);
+  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'auto', output, identity);
   const numbers = checkValues(flags);
   if (sandbox && flags.wait) await warnIfDeliveredTooLate(output, flags, numbers);
   if (!sandbox && flags.wait && !secret) {
@@ -84,6 +86,7 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
     host: flags.host,
     path: flags.path,
     tunnel,
+    rememberWebhookUrl: webhookUrlMemory(tunnel, identity, sources),
     wait: flags.wait,
     sandbox,
     ...numbers,

@@ -23,10 +23,11 @@ export function pageEnvHelp(): string {
  * Starts the page when --open or --ui asks (its module is loaded only then), prints its URL, and
  * with --open tries the browser. A browser that cannot be opened is not an error: the URL is there.
  */
-export async function startPage(flags: PageFlags, output: Output, options: InspectorOptions): Promise<InspectorHandle | undefined> {
+export async function startPage(flags: PageFlags, output: Output, options: Omit<InspectorOptions, 'secrets'>): Promise<InspectorHandle | undefined> {
   if (!flags.open && !flags.ui) return undefined;
   const { startInspector } = await import('../inspector/inspector.js');
-  const page = await startInspector(options);
+  // The page masks what the terminal masks: one list, the command's protected values.
+  const page = await startInspector({ ...options, secrets: output.protectedValues });
   // Asked for explicitly, so shown even with --quiet (which keeps stderr for what was asked).
   if (output.quiet) output.errorStream.write(`Page on ${page.url}\n`);
   output.success(`Page on ${page.url}`);

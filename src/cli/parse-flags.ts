@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Argument, InvalidArgumentError, Option } from 'commander';
 import { SendtalkVerifyError } from '../errors.js';
 import { HEADER_NAME } from '../http/header-name.js';
 import type { Output } from './output.js';
@@ -55,4 +55,24 @@ export function languageOption(description: string): Option {
     if (!choices.includes(code)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
     return code;
   });
+}
+
+/**
+ * A flag or argument that names a file. The one rule for all of them: an empty value names no
+ * file, and taking it as "no file" would silently turn the feature off (`--log ''` logging nothing).
+ */
+export function pathOption(flags: string, description: string): Option {
+  return new Option(flags, description).argParser(nonEmptyPath(flags.replace(/ <.*$/, '').replace(/^-\w, /, '')));
+}
+
+/** `pathOption` for a command's argument, e.g. `wait <file>`. */
+export function pathArgument(name: string, description: string): Argument {
+  return new Argument(name, description).argParser(nonEmptyPath(name.replace(/[<>]/g, '')));
+}
+
+function nonEmptyPath(flag: string): (value: string) => string {
+  return (value) => {
+    if (value === '') throw new InvalidArgumentError(`${flag} needs a path: an empty one names no file.`);
+    return value;
+  };
 }

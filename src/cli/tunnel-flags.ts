@@ -3,6 +3,7 @@ import { ENV_VARS, pick, type ConfigSources } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js';
+import { configDir, type UrlIdentity, type UrlMemory } from '../tunnel/remembered-url.js';
 import { DEFAULT_TUNNEL_HOST } from '../tunnel/types.js';
 import type { TunnelChoice as CoreTunnelChoice } from '../tunnel/expose-listener.js';
 import type { Output } from './output.js';
@@ -41,7 +42,7 @@ export function addTunnelOptions(command: Command, defaultKind: string): Command
   return command
     .addOption(new Option('--tunnel <kind>', `how SendTalk reaches the listener: localtunnel, cloudflared (a quick tunnel; needs cloudflared installed), auto (localtunnel, then cloudflared), or none to stay local (default: ${defaultKind})`)
       .choices(['auto', 'localtunnel', 'cloudflared', 'none']))
-    .option('--subdomain <name>', `ask localtunnel for this subdomain, so the webhook URL stays the same between runs (env ${ENV_VARS.subdomain})`)
+    .option('--subdomain <name>', `ask localtunnel for this subdomain instead of the one derived from the API key (env ${ENV_VARS.subdomain})`)
     .option('--tunnel-host <url>', `localtunnel server to use, e.g. your own (env ${ENV_VARS.tunnelHost}, default ${DEFAULT_TUNNEL_HOST})`)
     .option('--tunnel-timeout <duration>', `give up opening the tunnel after this long (default: ${DEFAULT_TUNNEL_TIMEOUT})`)
     .option('--public-url <url>', 'public URL of your own tunnel (ngrok, cloudflared) that forwards to the listener; no tunnel is opened');
@@ -54,8 +55,12 @@ export function tunnelEnvHelp(): string {
 `;
 }
 
-/** Turns the flags (over the environment, over .env) into what to open; warns about flags that do nothing. */
-export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaultKind: TunnelKind, output: Output): TunnelChoice {
+/**
+ * Turns the flags (over the environment, over .env) into what to open; warns about flags that do
+ * nothing. Without --subdomain, localtunnel (on its own or as `auto`'s first try) is asked for the
+ * one `identity` derives, so the webhook URL is the same every run with no configuration.
+ */
+export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaultKind: TunnelKind, output: Output, identity: UrlIdentity): TunnelChoice {
   if (flags.publicUrl !== undefined) {
     checkPublicUrl(flags.publicUrl);
     if ((flags.tunnel !== undefined && flags.tunnel !== 'none') || flags.subdomain !== undefined || flags.tunnelHost !== undefined) {
@@ -81,16 +86,26 @@ export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaul
     }
     return cloudflared;
   }
-  const localtunnel = localtunnelChoice(flags, sources, timeoutMs);
+  const localtunnel = localtunnelChoice(flags, sources, timeoutMs, identity);
   return kind === 'auto' ? { kind: 'auto', tries: [localtunnel, cloudflared] } : localtunnel;
 }
 
-function localtunnelChoice(flags: TunnelFlags, sources: ConfigSources, timeoutMs: number): Extract<TunnelChoice, { kind: 'localtunnel' }> {
+/** localtunnel, alone or in `auto`: --subdomain (or its env) when given, else the one derived from `identity`. */
+function localtunnelChoice(flags: TunnelFlags, sources: ConfigSources, timeoutMs: number, identity: UrlIdentity): Extract<TunnelChoice, { kind: 'localtunnel' }> {
   const hostPick = pick(flags.tunnelHost, ENV_VARS.tunnelHost, sources, DEFAULT_TUNNEL_HOST);
   const host = fromSource(() => normaliseTunnelHost(hostPick.value), hostPick, '--tunnel-host', ENV_VARS.tunnelHost, sources);
   const subdomainPick = pick(flags.subdomain, ENV_VARS.subdomain, sources);
   const subdomain = subdomainPick.value;
-  return { kind: 'localtunnel', host, subdomain: subdomain === undefined ? undefined : fromSource(() => checkSubdomain(subdomain), subdomainPick, '--subdomain', ENV_VARS.subdomain, sources), timeoutMs };
+  return { kind: 'localtunnel', host, subdomain: subdomain === undefined ? identity.subdomain : fromSource(() => checkSubdomain(subdomain), subdomainPick, '--subdomain', ENV_VARS.subdomain, sources), timeoutMs };
+}
+
+/**
+ * Where a run through `choice` remembers its public webhook URL: nowhere when it stays local. Every
+ * public URL is remembered (a --public-url, localtunnel's, cloudflared's), so the next run can say
+ * whether the dashboard still points at it.
+ */
+export function webhookUrlMemory(choice: TunnelChoice, identity: UrlIdentity, sources: ConfigSources): UrlMemory | undefined {
+  return choice.kind === 'none' ? undefined : { dir: configDir(sources.env), key: identity.stateKey };
 }
 
 /**

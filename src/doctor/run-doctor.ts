@@ -24,6 +24,8 @@ export interface DoctorCheck {
   detail: string;
   /** What to do when it failed (or was skipped for want of something). */
   fix?: string;
+  /** Worth knowing even when it passed (localtunnel's unencrypted last leg). */
+  note?: string;
 }
 
 export interface DoctorOptions {
@@ -121,6 +123,18 @@ async function checkWebhookPath(options: DoctorOptions, secret: string | undefin
   }
 }
 
+/**
+ * localtunnel's server passes each request to this machine over plain TCP, whatever the public
+ * URL's scheme: the secret header is readable on that leg, unless the server runs here.
+ */
+const CLEAR_LAST_LEG = "localtunnel's last leg (its server → this machine) is unencrypted TCP: the webhook secret crosses it in clear. "
+  + 'For TLS all the way: --tunnel cloudflared, your own localtunnel server on this machine behind a TLS front (--tunnel-host), or your own tunnel (ngrok) with --public-url.';
+
+function onThisMachine(host: string): boolean {
+  const name = hostOf(host).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || /^127\./.test(name);
+}
+
 /** The tunnel row: skipped without one of ours, else whether it opened (and how fast). */
 async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): Promise<{ row: DoctorCheck; exposed?: ExposedListener }> {
   const title = 'Tunnel opens';
@@ -134,7 +148,10 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
   try {
     const started = Date.now();
     const exposed = await exposeListener(listener, t, { signal: options.signal, openTunnel: options.openTunnel });
-    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()} ${carrier(t, exposed)} in ${formatDuration(Date.now() - started)}` } };
+    const localtunnel = localtunnelOf(t);
+    // Only when localtunnel is what opened (with auto, cloudflared may have): its last leg is in clear.
+    const note = exposed.provider === 'localtunnel' && !onThisMachine(localtunnel?.host ?? DEFAULT_TUNNEL_HOST) ? CLEAR_LAST_LEG : undefined;
+    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()} ${carrier(t, exposed)} in ${formatDuration(Date.now() - started)}`, ...(note ? { note } : {}) } };
   } catch (error) {
     if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
     const known = error instanceof SendtalkVerifyError ? error : undefined;
@@ -147,9 +164,17 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
  * version and path); with `auto`, which provider it was.
  */
 function carrier(choice: TunnelChoice, exposed: ExposedListener): string {
-  const localtunnel = choice.kind === 'localtunnel' ? choice : choice.kind === 'auto' ? choice.tries.find((t) => t.kind === 'localtunnel') : undefined;
+  const localtunnel = localtunnelOf(choice);
   const what = exposed.provider === 'localtunnel' ? `localtunnel at ${hostOf(localtunnel?.host ?? DEFAULT_TUNNEL_HOST)}` : exposed.via ?? exposed.provider;
   return `via ${what}${choice.kind === 'auto' ? ' (--tunnel auto)' : ''}`;
+}
+
+/** The localtunnel in `choice`, alone or as one of `auto`'s tries. */
+function localtunnelOf(choice: TunnelChoice): Extract<TunnelChoice, { kind: 'localtunnel' }> | undefined {
+  if (choice.kind === 'localtunnel') return choice;
+  if (choice.kind !== 'auto') return undefined;
+  for (const t of choice.tries) if (t.kind === 'localtunnel') return t;
+  return undefined;
 }
 
 async function sendTestDelivery(

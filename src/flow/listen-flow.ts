@@ -1,6 +1,7 @@
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import { newProbeToken, type ProbeResult } from '../tunnel/probe.js';
 import type { TunnelConnector } from '../tunnel/types.js';
+import type { RememberedUrlCheck, UrlMemory } from '../tunnel/remembered-url.js';
 import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
 import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
@@ -20,6 +21,8 @@ export interface ListenFlowOptions {
   secret?: string;
   /** The one header that carries the secret. @default X-Secret-Key or Secret-Key */
   secretHeader?: string;
+  /** See `ListenerOptions.alsoMask`: the API key, masked in what is recorded (the log included). */
+  alsoMask?: ReadonlyArray<string | undefined>;
   /**
    * Open a localtunnel tunnel with these settings, or expose the listener as a `TunnelChoice` says;
    * `false` (or `publicUrl`) opens none. @default false
@@ -29,6 +32,8 @@ export interface ListenFlowOptions {
   publicUrl?: string;
   /** Check the public URL reaches the listener once it is up. @default true */
   probe?: boolean;
+  /** Compare the public webhook URL with the last run's, remembered in this state file (event `ready`), and remember it. Off unless given. */
+  rememberWebhookUrl?: UrlMemory;
   /** Stop after this many accepted deliveries. */
   maxEvents?: number;
   /** Stop after this long. */
@@ -55,8 +60,11 @@ export interface ListenFlowOptions {
 }
 
 export type ListenFlowEvent =
-  /** `provider`: what exposes the listener (see ExposedListener.provider); `via`: what carries it, when known. */
-  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string; provider?: string; via?: string }
+  /**
+   * `provider`: what exposes the listener (see ExposedListener.provider); `via`: what carries it, when known;
+   * `remembered`: how the public webhook URL compares with the last run's (with `rememberWebhookUrl`).
+   */
+  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string; provider?: string; via?: string; remembered?: RememberedUrlCheck }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   /** Everything is up (and probed): deliveries are awaited from now on. */
   | { type: 'waiting' }
@@ -178,6 +186,7 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
     port: options.port,
     path: options.path,
     secret: options.secret,
+    alsoMask: options.alsoMask,
     secretHeader: options.secretHeader,
     probeToken,
     // `listen` reports deliveries as they come and never looks back: keep no history.
@@ -232,12 +241,14 @@ async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probe
   const exposed = await exposeListener(listener, tunnelChoiceOf(options), {
     probeToken,
     signal: options.signal,
+    memory: options.rememberWebhookUrl,
     onEvent: (update) => (held ? void held.push(update) : emit(update)),
   });
   run.cleanups.push(() => exposed.close());
+  const { remembered } = exposed;
   emit({
     type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain,
-    provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}),
+    provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}), ...(remembered ? { remembered } : {}),
   });
   for (const event of held) emit(event);
   held = undefined;

@@ -1,6 +1,7 @@
 import { SendtalkVerifyError } from '../errors.js';
 import type { ListenerHandle, Delivery } from '../webhook/listener.js';
 import { probePublicUrl, type ProbeResult } from './probe.js';
+import { checkAndRemember, rememberUrl, type RememberedUrlCheck, type UrlMemory } from './remembered-url.js';
 import { joinPublicUrl, tunnelTargetHost } from './tunnel-config.js';
 import type { TunnelConnector, TunnelEvent, TunnelHandle, TunnelOptions } from './types.js';
 
@@ -52,6 +53,11 @@ export interface ExposeHooks {
   onEvent?: (update: TunnelUpdate) => void;
   /** Replaces `openTunnel` (tests). @default openTunnel from src/tunnel, loaded on first use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
+  /**
+   * Compare the public webhook URL with the one remembered there, and remember it (and any URL a
+   * re-opened tunnel gets). Without it nothing is read or written.
+   */
+  memory?: UrlMemory;
 }
 
 /** The listener as SendTalk reaches it. */
@@ -71,6 +77,8 @@ export interface ExposedListener {
   readonly via?: string;
   /** The tunnel's subdomain, when a localtunnel tunnel was opened. */
   readonly subdomain?: string;
+  /** How the public webhook URL compares with the last run's, with `ExposeHooks.memory`. */
+  readonly remembered?: RememberedUrlCheck;
   /** Sends one request through the public URL and says whether this listener answered it. */
   probe(signal?: AbortSignal): Promise<ProbeResult>;
   /**
@@ -99,6 +107,7 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
   const tunnel = opened?.tunnel;
   const base = choice.kind === 'public-url' ? (): string => choice.publicUrl : tunnel ? (): string => tunnel.url : undefined;
   const webhookUrl = (): string => (base ? joinPublicUrl(base(), listener.path) : listener.url);
+  const remembered = base && hooks.memory ? await checkAndRemember(hooks.memory, webhookUrl()) : undefined;
   return {
     webhookUrl,
     publicBaseUrl: () => base?.(),
@@ -106,6 +115,7 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
     provider: opened?.provider ?? choice.kind,
     ...(tunnel?.via !== undefined ? { via: tunnel.via } : {}),
     ...(opened?.subdomain !== undefined ? { subdomain: opened.subdomain } : {}),
+    ...(remembered ? { remembered } : {}),
     probe: (signal) => {
       if (hooks.probeToken === undefined) throw new Error('exposeListener: probe() needs the probeToken the listener was started with.');
       return probePublicUrl(webhookUrl(), hooks.probeToken, { signal });
@@ -135,6 +145,9 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
   const signal = hooks.signal ?? new AbortController().signal;
   let current: PublicUrl | TunnelHandle | undefined;
   const report = (event: TunnelEvent): void => {
+    // The next run compares with the URL the user was last told about (a localtunnel tunnel that
+    // re-opened under another name, a cloudflared that was restarted).
+    if (hooks.memory && event.type === 'reopened' && event.changed) void rememberUrl(hooks.memory, joinPublicUrl(event.url, listener.path));
     // While it opens there is no handle yet: the event's own URL is the current one.
     const url = current?.url ?? ('url' in event ? event.url : undefined);
     hooks.onEvent?.({

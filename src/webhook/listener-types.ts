@@ -19,6 +19,11 @@ export interface ListenerOptions {
    */
   secret?: string;
   /**
+   * Other values masked, like the secret, wherever they appear in what the listener records (the
+   * path, the headers): the API key, which a careless sender may echo in a query string.
+   */
+  alsoMask?: ReadonlyArray<string | undefined>;
+  /**
    * The one header that carries the secret. Unset, the secret is accepted in `X-Secret-Key` or in
    * `Secret-Key` (see `ACCEPTED_SECRET_HEADERS`). @default undefined
    */

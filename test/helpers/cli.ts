@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,25 @@ export interface CliOptions {
   input?: string;
 }
 
+/** Temporary directories this process made (configuration homes, the node-only directory), removed when it exits. */
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh, empty configuration directory (XDG_CONFIG_HOME), removed when the test process exits. */
+export function freshConfigHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stv-config-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
 /**
- * The environment a user's shell would give, minus anything of ours that could leak in — and
- * minus a real cloudflared: `--tunnel auto` (the default with a key) would start it, and no test
- * may reach the internet. A test that wants one names the stub with CLOUDFLARED_BIN.
+ * The environment a user's shell would give, minus anything of ours that could leak in. Each call
+ * gets its own empty XDG_CONFIG_HOME (unless `extra` names one), so no test reads or writes the
+ * real user's configuration, and no run remembers another test's webhook URL. Minus a real
+ * cloudflared too: `--tunnel auto` (the default with a key) would start it, and no test may reach
+ * the internet. A test that wants one names the stub with CLOUDFLARED_BIN.
  */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -34,6 +49,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   }
   if (env.PATH) env.PATH = [nodeOnlyDir(), ...env.PATH.split(delimiter).filter((dir) => !existsSync(join(dir, 'cloudflared')))].join(delimiter);
   env.NO_COLOR = '1';
+  if (!('XDG_CONFIG_HOME' in extra)) env.XDG_CONFIG_HOME = freshConfigHome();
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
@@ -47,6 +63,7 @@ let nodeDir: string | undefined;
 function nodeOnlyDir(): string {
   if (nodeDir === undefined) {
     nodeDir = mkdtempSync(join(tmpdir(), 'sendtalk-node-'));
+    tempDirs.push(nodeDir);
     symlinkSync(process.execPath, join(nodeDir, 'node'));
   }
   return nodeDir;

@@ -5,6 +5,7 @@ import type { CommandRunner, RunContext } from '../run-context.js';
 import { addDotenvOptions, addVerbosityOptions, jsonOption, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
+import { urlIdentity } from '../../tunnel/remembered-url.js';
 import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
 import { checkApiUrl } from '../config-values.js';
 import { reportDoctor, showCheck } from '../views/doctor-view.js';
@@ -40,7 +41,8 @@ ${examples([
 
 async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
   const { output, sources, apiKey, secret } = startCommand(flags, ctx, { apiKeyFromEnv: true });
-  const tunnel = resolveTunnel(flags, sources, 'auto', output);
+  // The same subdomain create would ask for: doctor checks the URL SendTalk would be given.
+  const tunnel = resolveTunnel(flags, sources, 'auto', output, urlIdentity(apiKey.value));
   const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const interrupt = interruptOnSignals();
   const { runDoctor } = await import('../../doctor/run-doctor.js');

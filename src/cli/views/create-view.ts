@@ -235,6 +235,9 @@ export class CreateView {
         sandbox: result.sandbox,
         webhookUrl: result.webhookUrl ?? null,
         ...(result.tunnel ? { tunnel: result.tunnel } : {}),
+        // null when nothing could be compared (no public URL); a first run is no change.
+        webhookUrlChanged: result.remembered ? result.remembered.change === 'changed' : null,
+        previousWebhookUrl: result.remembered?.previousWebhookUrl ?? null,
         matchedBy: result.matchedBy ?? null,
         eventStatus: result.eventStatus ?? null,
         webhook: result.webhook ?? null,

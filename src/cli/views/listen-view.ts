@@ -74,6 +74,7 @@ export class ListenView {
         localUrl: event.localUrl,
         tunnel: event.provider ?? this.choice.kind,
         ...(event.subdomain ? { subdomain: event.subdomain } : {}),
+        ...(event.remembered ? { webhookUrlChanged: event.remembered.change === 'changed', previousWebhookUrl: event.remembered.previousWebhookUrl ?? null } : {}),
       });
     }
     output.success(`Webhook listener on ${event.localUrl}`);
@@ -104,7 +105,15 @@ export class ListenView {
     const { output } = this;
     if (output.json) {
       // The same record as a --log line (so `listen --json > file` can be replayed), plus the parsed payload.
-      const line: DeliveryLogRecord & { payload?: JsonObject; forward?: ForwardResult } = toLogRecord(d);
+      const line: DeliveryLogRecord & { payload?: JsonObject; forward?: ForwardResult; bodyMasked?: true } = toLogRecord(d);
+      // A secret inside the body cannot be found in its base64, which shifts with its place: the
+      // body is masked before it is encoded, and says so. Only the --log file keeps it byte-exact.
+      const body = d.body.toString('utf8');
+      const maskedBody = output.maskSecrets(body);
+      if (maskedBody !== body) {
+        line.bodyBase64 = Buffer.from(maskedBody, 'utf8').toString('base64');
+        line.bodyMasked = true;
+      }
       if (d.payload) line.payload = d.payload;
       if (forward) line.forward = forward;
       output.line(line);

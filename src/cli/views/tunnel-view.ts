@@ -1,27 +1,58 @@
+import { ENV_VARS } from '../../config.js';
 import { formatDuration } from '../../duration.js';
+import type { RememberedUrlCheck } from '../../tunnel/remembered-url.js';
 import type { TunnelEvent } from '../../tunnel/types.js';
 import type { Output } from '../output.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 
+const DASHBOARD_STEPS = 'WhatsApp Verification → Verification Config → Edit → Webhook URL';
+
+/** What the flow knows of the URL it shows: who opened it (with `--tunnel auto`, the one that did), what carries it, and how it compares with the last run's. */
+export interface OpenedUrl { provider?: string; via?: string; remembered?: RememberedUrlCheck }
+
 /**
- * The lines that go with a webhook URL: where it goes, what carries it, and how to keep it.
- * `provider` is what exposed it (with `--tunnel auto`, the one that opened).
+ * The lines that go with a webhook URL: where it goes, what carries it, and whether the dashboard
+ * needs a visit. A URL that changed since the last run is said loudly (a warning, shown even with
+ * --quiet): the dashboard still points at the old one, and saving the new one makes a new secret.
+ * A cloudflared quick tunnel's URL is new every run, so it says the dashboard must follow each time.
  */
-export function webhookUrlAdvice(output: Output, webhookUrl: string, choice: TunnelChoice, opened: { provider?: string; via?: string } = {}): void {
+export function webhookUrlAdvice(output: Output, webhookUrl: string, choice: TunnelChoice, opened: OpenedUrl = {}): void {
   const c = output.c;
-  output.info(`  Webhook URL: ${c.bold(webhookUrl)}`);
-  if (choice.kind === 'auto' && opened.provider) output.info(c.dim(`  Tunnel: ${opened.via ?? opened.provider} (chosen by --tunnel auto).`));
-  else if (opened.via) output.info(c.dim(`  Tunnel: ${opened.via}.`));
-  const dashboard = 'Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Webhook URL.';
-  if (opened.provider === 'cloudflared') {
-    // Saving the URL makes a new secret: a quick tunnel costs that trip on every run.
-    output.info(c.dim(`  ${dashboard}`));
-    output.info(c.dim("  A cloudflared quick tunnel's URL is new on every run: update the dashboard each time, and copy the new secret saving shows. --tunnel localtunnel --subdomain NAME keeps one URL."));
+  const { remembered } = opened;
+  const quickTunnel = opened.provider === 'cloudflared';
+  const everyRun = "A cloudflared quick tunnel's URL is new on every run: update the dashboard each time. --tunnel localtunnel keeps one URL, named after the API key.";
+  if (remembered?.problem) output.warn(`The last webhook URL is not remembered: ${remembered.problem}. The run goes on.`);
+  if (remembered?.change === 'changed') {
+    output.warn(`The webhook URL CHANGED since the last run: SendTalk still delivers to the old one.`);
+    output.warn(`  was: ${remembered.previousWebhookUrl}`);
+    output.warn(`  now: ${c.bold(webhookUrl)}`);
+    output.warn(`  In the SendTalk dashboard: ${DASHBOARD_STEPS} → paste the new URL → Save Changes.`);
+    output.warn(`  Saving makes a NEW secret key: copy it into ${ENV_VARS.secret} (this run still checks the one it started with).`);
+    if (quickTunnel) output.warn(`  ${everyRun}`);
+    tunnelLine(output, choice, opened);
     return;
   }
-  const asked = choice.kind === 'localtunnel' ? choice.subdomain : choice.kind === 'auto' ? choice.tries.find((t) => t.kind === 'localtunnel')?.subdomain : 'n/a';
-  const keep = (opened.provider ?? choice.kind) === 'localtunnel' && !asked ? ' --subdomain NAME keeps it the same next time.' : '';
-  output.info(c.dim(`  ${dashboard}${keep}`));
+  output.info(`  Webhook URL: ${c.bold(webhookUrl)}`);
+  tunnelLine(output, choice, opened);
+  if (remembered?.change === 'same') {
+    output.info(c.dim('  Same webhook URL as last time: the dashboard needs nothing.'));
+    return;
+  }
+  const steps = `${DASHBOARD_STEPS} → Save Changes, and put the secret it shows in ${ENV_VARS.secret}.`;
+  if (quickTunnel) {
+    output.info(c.dim(`  Set it in the SendTalk dashboard: ${steps}`));
+    output.info(c.dim(`  ${everyRun}`));
+    return;
+  }
+  const next = remembered ? ' Later runs get the same URL.' : '';
+  output.info(c.dim(`  Set it once in the SendTalk dashboard: ${steps}${next}`));
+}
+
+/** What carries the URL, when it is worth saying: the provider `--tunnel auto` chose, or what the provider says of itself. */
+function tunnelLine(output: Output, choice: TunnelChoice, opened: OpenedUrl): void {
+  const c = output.c;
+  if (choice.kind === 'auto' && opened.provider) output.info(c.dim(`  Tunnel: ${opened.via ?? opened.provider} (chosen by --tunnel auto).`));
+  else if (opened.via) output.info(c.dim(`  Tunnel: ${opened.via}.`));
 }
 
 /**
@@ -32,7 +63,7 @@ export function showTunnelEvent(output: Output, event: TunnelEvent, webhookUrl: 
   switch (event.type) {
     case 'subdomain-replaced':
       output.warn(`The tunnel server gave the subdomain "${event.assigned}" instead of "${event.requested}" (it is taken, or was refused).`);
-      output.info(`  The webhook URL is ${webhookUrl ?? event.url}: set that in the dashboard, or pick another --subdomain.`);
+      output.info(`  The webhook URL is ${webhookUrl ?? event.url}.`);
       break;
     case 'down':
       output.warn(`The tunnel dropped (${event.reason}); re-opening${event.retryInMs > 0 ? ` in ${formatDuration(event.retryInMs)}` : ''}…`);
