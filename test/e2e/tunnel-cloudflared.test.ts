@@ -15,8 +15,10 @@ import { until } from '../helpers/until.js';
  * registered, each request it carried, the signals it got).
  */
 const STUB = fileURLToPath(new URL('../fixtures/cloudflared-stub.mjs', import.meta.url));
-const KEY = 'st_live_CLOUDFLARED_KEY_never_print_4411';
-const SECRET = 'whsec_CLOUDFLARED_never_print_7302';
+// Any 8 characters of the key or the secret are masked wherever they appear (in any case): neither
+// may share such a run with what the test reads (cloudflared, the stub's path, its URLs).
+const KEY = 'st_live_QZX_key_never_print_4411';
+const SECRET = 'whsec_QZX_never_print_7302';
 const PHONE = '6281234567890';
 
 interface Fact { event: 'start' | 'banner' | 'registered' | 'request' | 'signal'; pid: number; at: number; argv?: string[]; url?: string; signal?: string; registered?: boolean }
