@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/index.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { urlIdentity } from '../../src/tunnel/remembered-url.js';
+import { freshConfigHome, runCli, startCli } from '../helpers/cli.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { until } from '../helpers/until.js';
 
@@ -143,6 +144,38 @@ describe('create --tunnel cloudflared', () => {
   });
 });
 
+describe('a quick tunnel\'s URL, remembered like any other', () => {
+  it('is new every run: the first run says so, the next says it CHANGED, each piece of advice once', async () => {
+    const home = freshConfigHome();
+    const run = (): Promise<Awaited<ReturnType<typeof runCli>>> => runCli(createArgs('--tunnel', 'cloudflared', '--timeout', '500ms'), { env: stubEnv({ XDG_CONFIG_HOME: home }), killAfterMs: 20_000 });
+    const count = (text: string, what: string): number => text.split(what).length - 1;
+
+    const first = await run();
+    expect(first.code, first.stderr).toBe(3);
+    const one = JSON.parse(first.stdout) as { webhookUrl: string };
+    expect(one).toMatchObject({ tunnel: 'cloudflared', webhookUrlChanged: false, previousWebhookUrl: null });
+    expect(first.stderr).toContain(`Webhook URL: ${one.webhookUrl}`);
+    expect(first.stderr).toMatch(/Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Edit → Webhook URL → Save Changes/);
+    expect(count(first.stderr, "quick tunnel's URL is new on every run: update the dashboard each time")).toBe(1);
+    // Nothing that promises a URL that stays.
+    expect(first.stderr).not.toMatch(/Set it once|Later runs get the same URL/);
+
+    const second = await run();
+    expect(second.code, second.stderr).toBe(3);
+    const two = JSON.parse(second.stdout) as { webhookUrl: string };
+    expect(two.webhookUrl).not.toBe(one.webhookUrl);
+    expect(two).toMatchObject({ tunnel: 'cloudflared', webhookUrlChanged: true, previousWebhookUrl: one.webhookUrl });
+    expect(second.stderr).toContain('The webhook URL CHANGED since the last run');
+    expect(second.stderr).toContain(`was: ${one.webhookUrl}`);
+    expect(second.stderr).toContain(`now: ${two.webhookUrl}`);
+    for (const advice of ['paste the new URL → Save Changes', 'Saving makes a NEW secret key', "quick tunnel's URL is new on every run: update the dashboard each time"]) {
+      expect(count(second.stderr, advice), advice).toBe(1);
+    }
+    expect(second.stderr).not.toMatch(/Set it in the SendTalk dashboard|Set it once|Later runs get the same URL|dashboard needs nothing/);
+    await allStubsGone();
+  });
+});
+
 describe('a missing cloudflared', () => {
   it('exits 6 saying how to install it or what to use instead', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'no-cloudflared-'));
@@ -174,7 +207,9 @@ describe('--tunnel auto (the default with a key)', () => {
     const r = await cli.done;
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'verified', tunnel: 'cloudflared' });
+    // auto's localtunnel asked for the name derived from the key, as --tunnel localtunnel does.
     expect(server.registrations.length).toBeGreaterThan(0);
+    expect(server.registrations.map((r) => r.path)).toContain(`/${urlIdentity(KEY).subdomain}`);
     expect(r.stderr).toMatch(/localtunnel could not open a tunnel \(Could not open a tunnel: .* did not register one within 1\.0 s.*\); trying cloudflared \(--tunnel auto\)/);
     expect(r.stderr).toMatch(/Tunnel: cloudflared 2024\.6\.1-stub .* \(chosen by --tunnel auto\)/);
     await allStubsGone();
