@@ -1,5 +1,5 @@
 import { pick, ENV_VARS } from '../config.js';
-import { formatDuration, parseDuration } from '../duration.js';
+import { formatDuration, parseDuration, parseTimeout } from '../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { CreateFlowConfig } from '../flow/create-flow.js';
 import { parseHttpUrl } from '../http/parse-url.js';
@@ -97,15 +97,10 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
 function checkValues(flags: CreateConfigFlags): Pick<CreateConfig, 'port' | 'expiryMinutes' | 'timeoutMs' | 'apiTimeoutMs' | 'sandboxDelayMs'> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
-  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-  if (timeoutMs === 0) {
-    throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {
-      hint: 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.',
-    });
-  }
+  const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout', 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.');
   // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
   if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
-  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseDuration(flags.apiTimeout, '--api-timeout');
+  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseTimeout(flags.apiTimeout, '--api-timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   return { port, expiryMinutes, timeoutMs, apiTimeoutMs, sandboxDelayMs };
 }

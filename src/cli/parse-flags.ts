@@ -70,6 +70,31 @@ export function pathArgument(name: string, description: string): Argument {
   return new Argument(name, description).argParser(nonEmptyPath(name.replace(/[<>]/g, '')));
 }
 
+/**
+ * `--host`: an address to bind. Empty would bind every interface (Node's default) while the tool
+ * prints `http://:PORT` and calls it local: refused, as is anything with a space or a scheme.
+ */
+export function hostOption(description: string): Option {
+  return new Option('--host <address>', description).argParser((value: string) => {
+    if (value.trim() === '' || /[\s/]/.test(value)) throw new InvalidArgumentError('--host needs an address to bind, e.g. 127.0.0.1, 0.0.0.0 or ::1.');
+    return value;
+  });
+}
+
+/**
+ * `--path`: the webhook listener's path. A `?`, `#`, space or control character would make a URL
+ * that never reaches it (the query and fragment are not part of the path a request is matched on).
+ */
+export function webhookPathOption(description: string): Option {
+  return new Option('--path <path>', description).argParser((value: string) => {
+    // eslint-disable-next-line no-control-regex
+    if (value === '' || /[?#\s\u0000-\u001f\u007f]/.test(value)) {
+      throw new InvalidArgumentError('--path needs a URL path without ?, # or spaces, e.g. /webhook or /hooks/sendtalk.');
+    }
+    return value;
+  });
+}
+
 function nonEmptyPath(flag: string): (value: string) => string {
   return (value) => {
     if (value === '') throw new InvalidArgumentError(`${flag} needs a path: an empty one names no file.`);

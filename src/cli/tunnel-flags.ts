@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ENV_VARS, pick, type ConfigSources } from '../config.js';
-import { parseDuration } from '../duration.js';
-import { SendtalkVerifyError } from '../errors.js';
+import { parseTimeout } from '../duration.js';
 import { checkSubdomain, normaliseTunnelHost } from '../tunnel/tunnel-config.js';
 import { configDir, type UrlIdentity, type UrlMemory } from '../tunnel/remembered-url.js';
 import { DEFAULT_TUNNEL_HOST } from '../tunnel/types.js';
@@ -9,6 +8,7 @@ import type { TunnelChoice as CoreTunnelChoice } from '../tunnel/expose-listener
 import type { Output } from './output.js';
 import { parseHttpUrl } from '../http/parse-url.js';
 import { secretHeaderOption, secretOption } from './common-flags.js';
+import { hostOption, webhookPathOption } from './parse-flags.js';
 import { fromSource } from './config-values.js';
 
 /** The tunnel flags `create` and `listen` share. */
@@ -33,9 +33,9 @@ export function addListenerOptions(command: Command): Command {
   return command
     .addOption(secretOption())
     .addOption(secretHeaderOption('the one header that carries the webhook secret (default: X-Secret-Key or Secret-Key)'))
-    .option('--host <address>', 'address the webhook listener binds to (default: 127.0.0.1)')
+    .addOption(hostOption('address the webhook listener binds to (default: 127.0.0.1)'))
     .option('--port <port>', 'port of the webhook listener (default: a free one)')
-    .option('--path <path>', 'path of the webhook listener (default: /webhook)');
+    .addOption(webhookPathOption('path of the webhook listener (default: /webhook)'));
 }
 
 export function addTunnelOptions(command: Command, defaultKind: string): Command {
@@ -75,10 +75,7 @@ export function resolveTunnel(flags: TunnelFlags, sources: ConfigSources, defaul
     }
     return { kind: 'none' };
   }
-  const timeoutMs = parseDuration(flags.tunnelTimeout ?? DEFAULT_TUNNEL_TIMEOUT, '--tunnel-timeout');
-  if (timeoutMs <= 0) {
-    throw new SendtalkVerifyError('usage', '--tunnel-timeout must be longer than 0.', { hint: 'Pass e.g. --tunnel-timeout 30s.' });
-  }
+  const timeoutMs = parseTimeout(flags.tunnelTimeout ?? DEFAULT_TUNNEL_TIMEOUT, '--tunnel-timeout');
   const cloudflared = cloudflaredChoice(pick(undefined, ENV_VARS.cloudflaredBin, sources).value, timeoutMs);
   if (kind === 'cloudflared') {
     if (flags.subdomain !== undefined || flags.tunnelHost !== undefined) {

@@ -9,7 +9,7 @@ import type { CommandRunner, RunContext } from '../run-context.js';
 import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { startCommand } from '../start-command.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
-import { parsePort, pathOption, warnIfNotLoopback } from '../parse-flags.js';
+import { hostOption, parsePort, pathOption, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
 import { EmulatorView, type EmulatorSettings } from '../views/emulator-view.js';
 import type { WrittenFile } from '../../safe-file.js';
@@ -36,7 +36,7 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     .command('emulator')
     .description('run a SendTalk-compatible API on this machine: the create endpoint, the verified webhook, a control API and fault injection')
     .option('--port <port>', `port to listen on; 0 picks a free one (default: ${DEFAULT_EMULATOR_PORT})`)
-    .option('--host <address>', 'address to bind (default: 127.0.0.1)')
+    .addOption(hostOption('address to bind (default: 127.0.0.1)'))
     .option('--api-key <key>', 'accept only this API-Key (default: any non-empty key)')
     .option('--webhook-url <url>', 'where to deliver the verified webhook (default: nowhere)')
     .addOption(secretOption(`secret sent with each webhook (env ${ENV_VARS.secret})`))

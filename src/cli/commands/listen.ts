@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ENV_VARS } from '../../config.js';
-import { parseDuration } from '../../duration.js';
+import { parseTimeout } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
@@ -64,7 +64,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const identity = urlIdentity(start.apiKey.value);
   const choice = resolveTunnel(flags, sources, 'localtunnel', output, identity);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
-  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout');
   const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, { flag: '--max-events', min: 1, max: Number.MAX_SAFE_INTEGER, hint: 'Pass e.g. --max-events 1.' });
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);

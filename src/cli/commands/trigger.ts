@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { LanguageCode } from '../../client/create-verification.js';
 import { ENV_VARS } from '../../config.js';
-import { parseDuration } from '../../duration.js';
+import { parseTimeout } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { withArticle } from '../../render/sentence.js';
@@ -67,7 +67,7 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   if (!flags.url) {
     throw new SendtalkVerifyError('usage', 'No webhook URL.', { hint: 'Pass --url with the URL registered in Verification Config, e.g. --url http://localhost:3000/webhook.' });
   }
-  const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : positiveDuration(flags.requestTimeout, '--request-timeout');
+  const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : parseTimeout(flags.requestTimeout, '--request-timeout');
   const target = { url: flags.url, secret, secretHeader: flags.secretHeader, requestTimeoutMs };
   const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
   // The trigger core loads on use, so `--help` stays fast.
@@ -113,12 +113,6 @@ async function readPayload(path: string): Promise<Buffer> {
   }, READ_LIMITS.payload);
   if (bytes.length === 0) throw new SendtalkVerifyError('usage', `The payload file ${path} is empty.`, { hint: 'Put the JSON event in it, or omit --payload.' });
   return bytes;
-}
-
-function positiveDuration(text: string, flag: string): number {
-  const ms = parseDuration(text, flag);
-  if (ms <= 0) throw new SendtalkVerifyError('usage', `${flag} must be above zero.`, { hint: `Pass e.g. ${flag} 10s.` });
-  return ms;
 }
 
 const parseOversize = (text: string): number =>

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../duration.js';
+import { parseTimeout } from '../../duration.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
 import { openOutput } from '../start-command.js';
@@ -28,7 +28,7 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
 
 async function runWait(file: string, flags: WaitFlags, ctx: RunContext): Promise<number> {
   const output = openOutput(flags, ctx);
-  const timeoutMs = parseDuration(flags.timeout ?? '30s', '--timeout');
+  const timeoutMs = parseTimeout(flags.timeout ?? '30s', '--timeout');
   const interrupt = interruptOnSignals();
   const { waitForReadyFile } = await import('../../ready-file.js');
   try {
