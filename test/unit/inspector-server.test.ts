@@ -71,8 +71,9 @@ describe('startInspector', () => {
     page.feed({ type: 'ready', localUrl: 'http://127.0.0.1:1/webhook', webhookUrl: 'https://x.example/webhook', public: true });
     page.feed({ type: 'waiting' });
     page.feed({ type: 'delivery', delivery: delivery({ body: Buffer.from(JSON.stringify({ leaked: SECRET, key: KEY })), headers: { 'x-api-key': KEY, 'x-echo': SECRET } }) });
-    const text = await readEvents(page.url, /event: state/);
-    expect(text).toMatch(/event: state\ndata: \{[^\n]*"status":"listening"/);
+    // A page that connects gets one snapshot: the state and the deliveries kept.
+    const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
+    expect(text).toMatch(/event: snapshot\ndata: \{"state":\{[^\n]*"status":"listening"/);
     expect(text).toContain('"verdict":"refused: secret wrong"');
     expect(text).toContain('"detail":"secret key is invalid"');
     expect(text).not.toContain(SECRET);
@@ -83,7 +84,7 @@ describe('startInspector', () => {
   it('shows control characters as the terminal does, in bodies and in every other text', async () => {
     page = await startInspector({ mode: 'listen', secrets: [SECRET] });
     page.feed({ type: 'delivery', delivery: delivery({ reason: 'not-json', status: 400, detail: 'bad \u001b[2J', body: Buffer.from(`x\u001b]0;t\u0007 ${SECRET}\r`) }) });
-    const text = await readEvents(page.url, /event: state/);
+    const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
     expect(text).toContain(JSON.stringify(`x\\x1b]0;t\\x07 ••••5521\\r`).slice(1, -1));
     expect(text).toContain(JSON.stringify('bad \\x1b[2J').slice(1, -1));
     expect(text).not.toMatch(/\\u00(0|1)[0-9a-f]/);
@@ -104,5 +105,15 @@ describe('startInspector', () => {
     await page.close();
     await page.close();
     expect(await isListening(port)).toBe(false);
+  });
+
+  it('keeps the most recent 200 deliveries for a page that connects later, and counts them all', async () => {
+    page = await startInspector({ mode: 'listen' });
+    for (let seq = 1; seq <= 250; seq++) page.feed({ type: 'delivery', delivery: delivery({ seq }) });
+    const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
+    const snapshot = JSON.parse(/event: snapshot\ndata: (.*)\n/.exec(text)![1]!) as { state: { refused: number }; deliveries: Array<{ seq: number }>; keep: number };
+    expect(snapshot.keep).toBe(200);
+    expect(snapshot.deliveries.map((d) => d.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 51));
+    expect(snapshot.state.refused).toBe(250);
   });
 });
