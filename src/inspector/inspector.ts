@@ -9,6 +9,7 @@ import { escapeControls } from '../render/escape-controls.js';
 import { qrSvg } from '../render/qr-image.js';
 import { qrMatrix } from '../render/qr-matrix.js';
 import { EventStreams, sseFrame } from './event-streams.js';
+import { LAUNCH_QUERY, writeLaunchFile, type LaunchFile } from './launch-file.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_ICON, PAGE_JS } from './page-assets.js';
 import { applyEvent, applyResult, type PageDelivery, type PageState } from './page-state.js';
 
@@ -42,6 +43,12 @@ export interface InspectorHandle {
   end(result: CreateResult | ListenResult, how?: { cleanStop?: boolean }): void;
   /** Shows that the command failed, with one sentence why, and tells the page to stop listening. */
   fail(message: string): void;
+  /**
+   * The path of a file that leads a browser to the page: for a launcher whose arguments other
+   * local users can read (`ps`), where the URL's token must not appear. Only this user can read
+   * the file; it is deleted once a browser followed it, or when the page closes.
+   */
+  launchFile(): Promise<string>;
   /** Ends the page's connections and frees the port. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -98,6 +105,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     qr: undefined,
     port: 0,
     tokenBytes: Buffer.from(token),
+    launch: undefined,
   };
   const server = createServer({
     headersTimeout: PAGE_SERVER_LIMITS.headersTimeoutMs,
@@ -154,9 +162,14 @@ function inspectorHandle(run: InspectorRun, server: Server, url: string, clean: 
       state.note = clean(message);
       pushState();
     },
+    async launchFile() {
+      run.launch ??= await writeLaunchFile(url);
+      return run.launch.path;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(heartbeat);
+        run.launch?.remove();
         streams.endAll();
         server.close(() => resolve());
         // The pages' connections go idle once their streams end; a browser that keeps one
@@ -191,6 +204,8 @@ interface InspectorRun {
   /** Known once bound: requests must name it in their Host. */
   port: number;
   readonly tokenBytes: Buffer;
+  /** The file that led a browser here, while it exists. */
+  launch: LaunchFile | undefined;
 }
 
 function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: ServerResponse): void {
@@ -198,6 +213,8 @@ function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: Ser
   if (route === undefined) return answer(res, 403, 'text/plain; charset=utf-8', 'Forbidden: open the URL the command printed, token included.\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { allow: 'GET, HEAD' });
   const file = FILES[route];
+  // The launch file was followed: it has done its job, and holds the token.
+  if (route === '' && new URLSearchParams((req.url ?? '').split('?')[1]).has(LAUNCH_QUERY)) run.launch?.remove();
   if (file) return answer(res, 200, file.type, file.body, {}, req.method === 'HEAD');
   if (route === 'qr.svg') {
     const qr = run.qr;

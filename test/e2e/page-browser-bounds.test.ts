@@ -1,12 +1,18 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
-import { waitForOutput } from '../helpers/cli.js';
+import { startCli, waitForOutput } from '../helpers/cli.js';
 import { CuttingProxy } from '../helpers/cutting-proxy.js';
 import { killAll, localUrlOf, send, startListen } from '../helpers/listen-process.js';
+import { until } from '../helpers/until.js';
 
-// The page over a long run, in headless Chromium: what it keeps, and what it shows after its
-// stream was cut.
+// The page over a long run, in headless Chromium: what it keeps, what it shows after its stream
+// was cut, and how --open hands it to a browser.
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 beforeAll(async () => { browser = await launchBrowser(); }, 60_000);
 afterAll(async () => { await browser?.close(); });
@@ -94,4 +100,29 @@ describe('the page over a long run', () => {
     expect(await shownSeqs(page)).toEqual(live);
     expect(await page.locator('#hidden').textContent()).toBe('30 earlier deliveries not shown');
   }, 90_000);
+});
+
+describe('--open', () => {
+  it('hands the browser a file, never the token; the browser following it reaches the page, and the file is deleted', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'fake-browser-'));
+    const argvFile = join(bin, 'argv.txt');
+    // BROWSER is what xdg-open runs where there is no desktop: here, a script that records its arguments.
+    await writeFile(join(bin, 'browser'), `#!/bin/sh\necho "$@" > "${argvFile}"\n`);
+    await chmod(join(bin, 'browser'), 0o755);
+    try {
+      const cli = startCli(['listen', '--open', '--tunnel', 'none'], { env: { BROWSER: join(bin, 'browser'), DISPLAY: undefined, WAYLAND_DISPLAY: undefined }, killAfterMs: 60_000 });
+      const url = (await waitForOutput(cli.stderr, PAGE_URL))[1]!;
+      const argv = (await until(() => readFile(argvFile, 'utf8').catch(() => ''), 'the browser to be started')).trim();
+      expect(argv).not.toContain(new URL(url).pathname.split('/')[1]!);
+      const page = await newTab();
+      await page.goto(pathToFileURL(argv).href);
+      await page.locator('#status', { hasText: 'Listening for deliveries' }).waitFor();
+      expect(page.url()).toBe(`${url}?launch`);
+      expect(existsSync(dirname(argv))).toBe(false);
+      cli.child.kill('SIGTERM');
+      expect((await cli.done).code).toBe(0);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startInspector, type Delivery, type InspectorHandle } from '../../src/index.js';
 import { isListening } from '../helpers/ports.js';
@@ -115,5 +117,29 @@ describe('startInspector', () => {
     expect(snapshot.keep).toBe(200);
     expect(snapshot.deliveries.map((d) => d.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 51));
     expect(snapshot.state.refused).toBe(250);
+  });
+
+  it('leads a browser to the page through a file only this user can read, deleted once followed', async () => {
+    page = await startInspector({ mode: 'listen' });
+    const token = page.url.split('/')[3]!;
+    const path = await page.launchFile();
+    expect(path).not.toContain(token);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
+    const target = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(readFileSync(path, 'utf8'))![1]!;
+    expect(target).toBe(`${page.url}?launch`);
+    expect(await page.launchFile()).toBe(path);
+    // Opening the page without the file's mark (a tab open from before) leaves it for the browser.
+    expect((await get(page.url)).status).toBe(200);
+    expect(existsSync(path)).toBe(true);
+    expect((await get(target)).status).toBe(200);
+    expect(existsSync(dirname(path))).toBe(false);
+  });
+
+  it('deletes a launch file nobody followed when the page closes', async () => {
+    page = await startInspector({ mode: 'listen' });
+    const path = await page.launchFile();
+    await page.close();
+    expect(existsSync(dirname(path))).toBe(false);
   });
 });
