@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /**
  * How far a page's event stream may fall behind (bytes written but not yet taken by the peer,
@@ -38,14 +38,15 @@ export class EventStreams {
    * reconnects is whole again without being sent anything twice). False when as many streams as
    * allowed are open: the caller refuses the request.
    */
-  start(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, snapshot: string): boolean {
+  start(res: ServerResponse, headers: OutgoingHttpHeaders, snapshot: string): boolean {
     if (this.open.size >= this.maxStreams) return false;
     res.writeHead(200, headers);
     res.write(`retry: ${RETRY_MS}\n\n${snapshot}`);
     const stream: Stream = { res, allowance: res.writableLength + this.maxBehind };
     this.open.add(stream);
     res.on('drain', () => { stream.allowance = this.maxBehind; });
-    req.once('close', () => this.open.delete(stream));
+    // The response's close: the stream ended, or its connection did (the page left).
+    res.once('close', () => this.open.delete(stream));
     return true;
   }
 

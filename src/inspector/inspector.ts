@@ -222,7 +222,7 @@ function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: Ser
     qr.svg.then((svg) => answer(res, 200, 'image/svg+xml', svg), () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'));
     return;
   }
-  if (route === 'events') return openEventStream(run, req, res);
+  if (route === 'events') return openEventStream(run, res);
   return answer(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
 }
 
@@ -231,10 +231,10 @@ function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: Ser
  * every connection, so a page that reconnects replaces what it missed and shows nothing twice),
  * then each change as it happens.
  */
-function openEventStream(run: InspectorRun, req: IncomingMessage, res: ServerResponse): void {
+function openEventStream(run: InspectorRun, res: ServerResponse): void {
   const snapshot = sseFrame('snapshot', { state: stateNow(run.state), deliveries: run.deliveries, keep: run.keep });
   const headers = { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' };
-  if (!run.streams.start(req, res, headers, snapshot)) answer(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
+  if (!run.streams.start(res, headers, snapshot)) answer(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
 }
 
 function stateNow(state: PageState): PageState {
