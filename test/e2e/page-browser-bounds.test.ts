@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
-import { startCli, waitForOutput } from '../helpers/cli.js';
+import { waitForOutput } from '../helpers/cli.js';
 import { CuttingProxy } from '../helpers/cutting-proxy.js';
 import { killAll, localUrlOf, send, startListen } from '../helpers/listen-process.js';
 import { until } from '../helpers/until.js';
@@ -110,7 +110,7 @@ describe('--open', () => {
     await writeFile(join(bin, 'browser'), `#!/bin/sh\necho "$@" > "${argvFile}"\n`);
     await chmod(join(bin, 'browser'), 0o755);
     try {
-      const cli = startCli(['listen', '--open', '--tunnel', 'none'], { env: { BROWSER: join(bin, 'browser'), DISPLAY: undefined, WAYLAND_DISPLAY: undefined }, killAfterMs: 60_000 });
+      const cli = startListen(['--open', '--tunnel', 'none'], { env: { BROWSER: join(bin, 'browser'), DISPLAY: undefined, WAYLAND_DISPLAY: undefined }, killAfterMs: 60_000 });
       const url = (await waitForOutput(cli.stderr, PAGE_URL))[1]!;
       const argv = (await until(() => readFile(argvFile, 'utf8').catch(() => ''), 'the browser to be started')).trim();
       expect(argv).not.toContain(new URL(url).pathname.split('/')[1]!);

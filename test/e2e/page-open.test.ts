@@ -3,7 +3,8 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
+import { runCli, waitForOutput } from '../helpers/cli.js';
+import { killAll, startListen } from '../helpers/listen-process.js';
 import { until } from '../helpers/until.js';
 
 let bin: string;
@@ -14,14 +15,17 @@ beforeEach(async () => {
   await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" >> "${join(bin, 'opened.txt')}"\n[ -f "$1" ] && { stat -c %a "$1"; stat -c %a "$(dirname "$1")"; cat "$1"; } >> "${join(bin, 'seen.txt')}"\nexit 0\n`);
   await chmod(join(bin, 'xdg-open'), 0o755);
 });
-afterEach(async () => { await rm(bin, { recursive: true, force: true }); });
+afterEach(async () => {
+  await killAll();
+  await rm(bin, { recursive: true, force: true });
+});
 
 const opened = (): Promise<string> => readFile(join(bin, 'opened.txt'), 'utf8').catch(() => '');
 const pageUrl = (stderr: string): string => /Page on (http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]+\/)/.exec(stderr)![1]!;
 
 describe('--open', () => {
   it('hands the system opener a file only this user can read, never the token; following it reaches the page; it is then deleted', async () => {
-    const cli = startCli(['listen', '--open', '--tunnel', 'none'], { env: { PATH: `${bin}:${process.env.PATH}`, BROWSER: undefined } });
+    const cli = startListen(['--open', '--tunnel', 'none'], { env: { PATH: `${bin}:${process.env.PATH}`, BROWSER: undefined } });
     const url = (await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]+\/)/))[1]!;
     const token = new URL(url).pathname.split('/')[1]!;
     // The opener runs detached: wait for it to have written, bounded by the test's timeout.
