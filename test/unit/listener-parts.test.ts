@@ -196,7 +196,7 @@ describe('readBody', () => {
 describe('capDrain', () => {
   it('lets exactly `max` bytes through and cuts the connection past it', () => {
     const req = new FakeBody();
-    capDrain(req as unknown as IncomingMessage, 6);
+    capDrain(req as unknown as IncomingMessage, 6, 60_000);
     req.emit('data', Buffer.from('abc'));
     req.emit('data', Buffer.from('def'));
     expect(req.socket.destroy).not.toHaveBeenCalled();
