@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { SendtalkVerifyError } from './errors.js';
+import { FILE_ERROR, READ_LIMITS, readRegularFileSync } from './safe-file.js';
 import { configuredSecret } from './webhook/secret.js';
 
 /** Environment variables the tool reads, each also accepted from a `.env` file. */
@@ -11,6 +11,8 @@ export const ENV_VARS = {
   secret: 'SENDTALK_WEBHOOK_SECRET',
   tunnelHost: 'SENDTALK_TUNNEL_HOST',
   subdomain: 'SENDTALK_SUBDOMAIN',
+  /** cloudflared's own convention for a binary not on PATH; not ours to prefix. */
+  cloudflaredBin: 'CLOUDFLARED_BIN',
 } as const;
 
 export type ConfigSource = 'flag' | 'env' | 'dotenv' | 'default';
@@ -22,6 +24,8 @@ export interface ConfigSources {
   dotenvPath?: string;
 }
 
+const DOTENV_ROLE = { flag: '--dotenv', noun: 'the env file', hint: 'Pass --dotenv a regular .env file of KEY=value lines, or remove the one in this folder.' };
+
 /**
  * Reads `.env` from the working directory (or `explicitPath`) without touching `process.env`.
  * A missing default file is fine; a missing explicit one is a usage error.
@@ -29,19 +33,16 @@ export interface ConfigSources {
 export function loadConfigSources(options: { cwd?: string; envFile?: string; env?: Record<string, string | undefined> } = {}): ConfigSources {
   const env = options.env ?? process.env;
   const path = resolve(options.cwd ?? process.cwd(), options.envFile ?? '.env');
-  if (!existsSync(path)) {
-    if (options.envFile) {
-      throw new SendtalkVerifyError('usage', `The env file ${options.envFile} does not exist.`, { hint: 'Check the path given to --dotenv.' });
-    }
-    return { env, dotenv: {} };
-  }
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, DOTENV_ROLE, READ_LIMITS.dotenv).toString('utf8');
   } catch (error) {
-    throw new SendtalkVerifyError('usage', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
-      hint: 'Fix its permissions, or pass another file with --dotenv.',
-    });
+    // A missing default file is fine; a missing file the user named is not.
+    if (error instanceof SendtalkVerifyError && error.code === FILE_ERROR.missing) {
+      if (!options.envFile) return { env, dotenv: {} };
+      throw new SendtalkVerifyError('usage', `The env file ${options.envFile} does not exist.`, { hint: 'Check the path given to --dotenv.' });
+    }
+    throw error;
   }
   // Editors on Windows save a UTF-8 byte-order mark, which would become part of the first name.
   if (text.startsWith('\uFEFF')) text = text.slice(1);

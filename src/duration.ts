@@ -25,6 +25,16 @@ export function parseDuration(input: string, flag = 'duration'): number {
   return checkMaximum(Math.round(total), flag, input);
 }
 
+/**
+ * A time-out flag: a duration above zero. The one rule for every `--…timeout`: zero would end the
+ * wait before it began (or, for some, mean "no limit"), so it is a usage error, never a silent choice.
+ */
+export function parseTimeout(input: string, flag: string, hint = `Pass e.g. ${flag} 30s.`): number {
+  const ms = parseDuration(input, flag);
+  if (ms <= 0) throw new SendtalkVerifyError('usage', `${flag} "${input}" is no time at all: a time-out must be longer than 0.`, { hint });
+  return ms;
+}
+
 /** Node's timers overflow past 2^31-1 ms (about 24.8 days) and would fire at once. */
 export const MAX_DURATION_MS = 20 * 24 * 3_600_000;
 

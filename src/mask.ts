@@ -16,31 +16,137 @@ export function maskSecret(secret: string | undefined): string {
   return `••••${secret.slice(-4)}`;
 }
 
+/** A window of a secret this long, found anywhere, is masked: enough to rebuild much of it. */
+export const SECRET_WINDOW = 8;
+
 /**
- * Returns a function that replaces every occurrence of each secret in a text by its mask: the last
- * line of defence on anything the CLI prints from foreign sources (error bodies, debug traces).
- * The secrets are prepared once, since the writer masks every line it prints. Each secret is also
- * looked for in the form it takes inside a JSON string (quotes, backslashes and control characters
- * escaped).
+ * The spellings in which a secret travels and may come back to be shown: as it is, URL-encoded
+ * (`+` or `%20` for spaces), base64 (standard, padded or not, and URL-safe), hex, and inside a JSON
+ * string. Matched in any letter case: an upper-case copy, or hex in capitals, is still the secret.
+ */
+export function secretSpellings(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const base64 = bytes.toString('base64');
+  const spellings = new Set([
+    secret,
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, '+'),
+    base64,
+    base64.replace(/=+$/, ''),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    jsonEscaped(secret),
+  ]);
+  return [...spellings];
+}
+
+/** Characters of a secret's spelling that make a piece, and how far apart pieces of a windowed form start. */
+const PIECE = 5;
+const STRIDE = SECRET_WINDOW + 1 - PIECE;
+
+/** Where a piece found in a text may belong: the start of a whole spelling, or a place in a windowed form. */
+interface PieceOf {
+  spellings: Array<{ text: string; mask: string }>;
+  forms: Array<{ form: string; at: number; mask: string }>;
+}
+
+/**
+ * Returns a function that masks each secret in a text: the last line of defence on anything shown
+ * (the terminal, `--json`, the page, a CI step summary, errors) from foreign sources. Every spelling
+ * of `secretSpellings` is replaced by the secret's mask, and so is any run of `SECRET_WINDOW` or more
+ * characters of the secret as it is, URL-encoded or JSON-escaped (a truncated or partial copy in a
+ * query string), in any letter case: such a run is replaced whole, however long. Secrets under 4
+ * characters are passed over (they would mask ordinary words), and one under 8 is masked only whole.
+ *
+ * How, cheaply, since the writer masks every line it prints: it looks for a few short pieces (the
+ * start of each spelling, and every fourth 5-character piece of each windowed form); only where one
+ * is found is the text around it compared with what the piece belongs to.
  */
 export function redactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
-  const replacements: Array<[form: string, mask: string]> = [];
-  for (const secret of secrets) {
-    // Shorter values would mask ordinary words; such a secret is too weak to protect anyway.
-    if (!secret || secret.length < 4) continue;
-    const mask = maskSecret(secret);
-    replacements.push([secret, mask]);
-    // Inside JSON the mask is escaped too: a secret with a quote must not leave a bare one behind.
-    const escaped = jsonEscaped(secret);
-    if (escaped !== secret) replacements.push([escaped, jsonEscaped(mask)]);
-  }
-  return (text) => {
-    let out = text;
-    for (const [form, mask] of replacements) {
-      if (out.includes(form)) out = out.split(form).join(mask);
-    }
-    return out;
+  const pieces = new Map<string, PieceOf>();
+  const pieceOf = (key: string): PieceOf => {
+    let entry = pieces.get(key);
+    if (!entry) pieces.set(key, (entry = { spellings: [], forms: [] }));
+    return entry;
   };
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    // Inside a JSON string the mask is escaped too: a secret with a quote must not leave a bare one behind.
+    const json = jsonEscaped(secret);
+    const maskFor = (spelling: string): string => (spelling === json && json !== secret ? jsonEscaped(maskSecret(secret)) : maskSecret(secret));
+    for (const spelling of secretSpellings(secret)) {
+      const text = spelling.toLowerCase();
+      if (text.length >= 4) pieceOf(text.slice(0, PIECE)).spellings.push({ text, mask: maskFor(spelling) });
+    }
+    if (secret.length < SECRET_WINDOW) continue;
+    for (const spelling of new Set([secret, encodeURIComponent(secret), json])) {
+      const form = spelling.toLowerCase();
+      const mask = maskFor(spelling);
+      // A run of SECRET_WINDOW characters starting anywhere holds one of these whole (4 + PIECE ≤ 8 + 1).
+      for (let at = 0; at + PIECE <= form.length; at += STRIDE) pieceOf(form.slice(at, at + PIECE)).forms.push({ form, at, mask });
+    }
+  }
+  if (pieces.size === 0) return (text) => text;
+  const keys = [...pieces.keys()];
+  const search = new RegExp(keys.sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gi');
+  return (text) => {
+    // Most texts hold no piece: a few `includes` on a lower-cased copy cost a third of the expression.
+    const lower = text.toLowerCase();
+    if (!keys.some((key) => lower.includes(key))) return text;
+    search.lastIndex = 0;
+    let found = search.exec(text);
+    if (found === null) return text;
+    const spans: Array<[start: number, end: number, mask: string]> = [];
+    while (found !== null) {
+      const span = spanAt(text, found.index, pieces.get(found[0].toLowerCase())!);
+      if (span) spans.push(span);
+      search.lastIndex = span ? Math.max(span[1], found.index + 1) : found.index + 1;
+      found = search.exec(text);
+    }
+    return masked(text, spans);
+  };
+}
+
+/** The longest spelling or run of the secret that the piece found at `at` is part of, if any. */
+function spanAt(text: string, at: number, piece: PieceOf): [number, number, string] | undefined {
+  let best: [number, number, string] | undefined;
+  const keep = (start: number, end: number, mask: string): void => {
+    if (!best || end - start > best[1] - best[0]) best = [start, end, mask];
+  };
+  for (const { text: spelling, mask } of piece.spellings) {
+    if (text.slice(at, at + spelling.length).toLowerCase() === spelling) keep(at, at + spelling.length, mask);
+  }
+  for (const { form, at: offset, mask } of piece.forms) {
+    let start = at;
+    let from = offset;
+    while (start > 0 && from > 0 && text[start - 1]!.toLowerCase() === form[from - 1]) { start--; from--; }
+    let end = at;
+    let to = offset;
+    while (end < text.length && to < form.length && text[end]!.toLowerCase() === form[to]) { end++; to++; }
+    if (end - start >= SECRET_WINDOW) keep(start, end, from === 0 && to === form.length ? mask : PARTIAL_MASK);
+  }
+  return best;
+}
+
+/** What stands for a part of a secret: no hint of which part, or of its length. */
+const PARTIAL_MASK = '••••••••';
+
+/** `text` with each span replaced by its mask; overlapping spans become one. */
+function masked(text: string, spans: Array<[number, number, string]>): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let done = 0;
+  for (const [start, end, mask] of spans) {
+    if (end <= done) continue;
+    out += start >= done ? text.slice(done, start) + mask : '';
+    done = end;
+  }
+  return out + text.slice(done);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function jsonEscaped(text: string): string {

@@ -1,31 +1,51 @@
 import { watch } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rm, truncate } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { SendtalkVerifyError } from './errors.js';
+import { FILE_ERROR, READ_LIMITS, readRegularFile, removeIfUnchanged, replaceFile, writeTarget, type FileRole, type WrittenFile } from './safe-file.js';
 
 /**
  * A ready file tells a script that a server is listening: it appears, complete, only once the
  * server accepts connections, and holds the server's URL on one line. Written to a temporary name
  * and renamed, so a reader never sees half of it.
  */
-export async function writeReadyFile(path: string, url: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, `${url}\n`, { mode: 0o644 });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new SendtalkVerifyError('usage', `Could not write the ready file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
-      hint: 'Pass --ready-file a path in a directory you can write to.',
-      cause: error,
-    });
-  }
+const ROLE: FileRole = {
+  flag: '--ready-file',
+  noun: 'the ready file',
+  hint: 'Pass --ready-file a new path (or an earlier ready file): it is written when the server listens and removed when it stops.',
+};
+
+/** What this tool writes in a ready file: one http(s) URL on one line, nothing else. */
+function isReadyFileText(bytes: Buffer): boolean {
+  return bytes.length === 0 || /^https?:\/\/[^\s]+\n?$/.test(bytes.toString('utf8'));
 }
 
-/** Removes a ready file (a stale one at start, ours on close): a missing file is fine. */
-export async function removeReadyFile(path: string): Promise<void> {
-  await rm(path, { force: true });
+/**
+ * Clears the way before the server starts: a ready file left by an earlier run would tell a waiting
+ * script "ready" too soon, so it goes; an empty file goes too. Anything else at the path (a file
+ * with other content, a directory, a FIFO…) is refused, before anything has started.
+ */
+export async function clearReadyFile(path: string): Promise<void> {
+  const { target, existing } = await writeTarget(path, ROLE);
+  if (!existing) return;
+  const current = await readRegularFile(target, ROLE, READ_LIMITS.readyFile).catch(() => undefined);
+  if (!current || !isReadyFileText(current)) {
+    throw new SendtalkVerifyError('usage', `The ready file ${path} already exists and is not a ready file; it is left as it is.`, { hint: ROLE.hint });
+  }
+  // Through a link, the file it names is emptied (the link stays the user's); otherwise it goes.
+  if (target !== resolve(path)) await truncate(target, 0);
+  else await rm(target, { force: true });
+}
+
+/** Writes the ready file (replacing only an empty or earlier ready file); returns what to remove at the end. */
+export async function writeReadyFile(path: string, url: string): Promise<WrittenFile> {
+  return replaceFile(path, Buffer.from(`${url}\n`), ROLE, { mode: 0o644, mayReplace: isReadyFileText, maxExistingBytes: READ_LIMITS.readyFile });
+}
+
+/** Removes the ready file this run wrote, unless it has changed since (then it is someone else's). */
+export async function removeReadyFile(written: WrittenFile): Promise<void> {
+  await removeIfUnchanged(written);
 }
 
 /** Whether something accepts TCP connections at the URL's host and port. */
@@ -68,12 +88,12 @@ export async function waitForReadyFile(path: string, timeoutMs: number, signal?:
       else settle(url!);
     };
     const check = (): void => {
-      readFile(full, 'utf8').then(async (text) => {
-        const url = text.trim();
+      readRegularFile(full, { ...ROLE, flag: 'wait' }, READ_LIMITS.readyFile).then(async (bytes) => {
+        const url = bytes.toString('utf8').trim();
         // A file left by a run that has ended names a port nobody listens on: wait for the new one.
         if (url && await accepts(url)) finish(undefined, url);
-      }, (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') finish(new SendtalkVerifyError('usage', `Could not read the ready file ${path}: ${error.code ?? error.message}.`, { cause: error }));
+      }, (error: SendtalkVerifyError) => {
+        if (error.code !== FILE_ERROR.missing) finish(error);
       });
     };
     const onAbort = (): void => finish(signal!.reason);

@@ -1,5 +1,5 @@
 import { pick, ENV_VARS } from '../config.js';
-import { formatDuration, parseDuration } from '../duration.js';
+import { formatDuration, parseDuration, parseTimeout } from '../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { CreateFlowConfig } from '../flow/create-flow.js';
 import { parseHttpUrl } from '../http/parse-url.js';
@@ -9,7 +9,8 @@ import { checkApiUrl } from './config-values.js';
 import type { Output } from './output.js';
 import type { CommandStart } from './start-command.js';
 import { parsePort, parseWholeNumber, warnIfNotLoopback } from './parse-flags.js';
-import { resolveTunnel, type TunnelChoice, type TunnelFlags } from './tunnel-flags.js';
+import { resolveTunnel, webhookUrlMemory, type TunnelChoice, type TunnelFlags } from './tunnel-flags.js';
+import { urlIdentity } from '../tunnel/remembered-url.js';
 
 /** Used by --sandbox when no --phone is given: the demo needs no real number. */
 export const SANDBOX_DEMO_PHONE = '6281234567890';
@@ -54,10 +55,11 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
   const apiUrl = sandbox ? undefined : checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const asked = flags.phone === undefined && !sandbox ? await askForPhone(output) : undefined;
   // The sandbox's emulator delivers on loopback, so it never uses a tunnel.
-  if (sandbox && (flags.tunnel === 'localtunnel' || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
+  if (sandbox && ((flags.tunnel !== undefined && flags.tunnel !== 'none') || flags.subdomain !== undefined || flags.tunnelHost !== undefined || flags.publicUrl !== undefined)) {
     output.warn('--sandbox delivers the webhook on this machine: --tunnel, --subdomain, --tunnel-host and --public-url are ignored.');
   }
-  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'localtunnel', output);
+  const identity = urlIdentity(sandbox ? undefined : apiKey);
+  const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'auto', output, identity);
   const numbers = checkValues(flags);
   if (sandbox && flags.wait) await warnIfDeliveredTooLate(output, flags, numbers);
   if (!sandbox && flags.wait && !secret) {
@@ -84,6 +86,7 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
     host: flags.host,
     path: flags.path,
     tunnel,
+    rememberWebhookUrl: webhookUrlMemory(tunnel, identity, sources),
     wait: flags.wait,
     sandbox,
     ...numbers,
@@ -94,15 +97,10 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
 function checkValues(flags: CreateConfigFlags): Pick<CreateConfig, 'port' | 'expiryMinutes' | 'timeoutMs' | 'apiTimeoutMs' | 'sandboxDelayMs'> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
-  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-  if (timeoutMs === 0) {
-    throw new SendtalkVerifyError('usage', '--timeout 0 would stop waiting before the webhook can arrive.', {
-      hint: 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.',
-    });
-  }
+  const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout', 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.');
   // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
   if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
-  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseDuration(flags.apiTimeout, '--api-timeout');
+  const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseTimeout(flags.apiTimeout, '--api-timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   return { port, expiryMinutes, timeoutMs, apiTimeoutMs, sandboxDelayMs };
 }

@@ -1,4 +1,5 @@
-import { Option } from 'commander';
+import type { Option } from 'commander';
+import { pathOption } from './parse-flags.js';
 
 /** The flags that name another `.env` file. */
 export interface DotenvFlags {
@@ -8,7 +9,7 @@ export interface DotenvFlags {
 
 /** `--dotenv PATH`: the spelling that works on every Node. */
 export function dotenvOption(): Option {
-  return new Option('--dotenv <path>', 'read configuration from this .env file instead of ./.env');
+  return pathOption('--dotenv <path>', 'read configuration from this .env file instead of ./.env');
 }
 
 /**
@@ -17,7 +18,7 @@ export function dotenvOption(): Option {
  * the tool starts when that file is missing. When the file exists, Node leaves it to us.
  */
 export function envFileOption(): Option {
-  return new Option('--env-file <path>', 'the same as --dotenv, where Node leaves it to this tool').hideHelp();
+  return pathOption('--env-file <path>', 'the same as --dotenv, where Node leaves it to this tool').hideHelp();
 }
 
 /** The .env file the flags name, if any: `--dotenv` wins. */

@@ -1,3 +1,6 @@
+import { ioIsStuck } from '../stuck-io.js';
+import { endBySignal, stopSignal } from './signals.js';
+
 /**
  * Ends the process once stdout and stderr have handed every queued byte to their readers.
  *
@@ -12,7 +15,7 @@ export function exitWhenWritten(code: number, streams: NodeJS.WritableStream[] =
   let waiting = streams.length;
   const one = (): void => {
     waiting -= 1;
-    if (waiting === 0) process.exit(code);
+    if (waiting === 0) exitNow(code);
   };
   for (const stream of streams) {
     const writable = stream as NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean };
@@ -26,4 +29,16 @@ export function exitWhenWritten(code: number, streams: NodeJS.WritableStream[] =
       one();
     }
   }
+}
+
+/**
+ * `process.exit`, unless a file operation is still blocked in a thread (a stalled disk): then
+ * `process.exit` would wait for that thread forever, so the process ends by the signal that stopped
+ * it, or by SIGKILL, and says which exit code it could not deliver.
+ */
+function exitNow(code: number): void {
+  if (!ioIsStuck()) process.exit(code);
+  const signal = stopSignal() ?? 'SIGKILL';
+  process.stderr.write(`✖ A file write is still blocked (a stalled disk?): ending by ${signal}, as exit ${code} would wait for it.\n`);
+  endBySignal(signal);
 }

@@ -1,5 +1,5 @@
 import { redactor } from '../mask.js';
-import { escapeControls } from '../render/escape-controls.js';
+import { escapeControls, escapeJsonControls } from '../render/escape-controls.js';
 import { PLAIN, streamColours, type Colours } from '../render/style.js';
 
 export interface OutputOptions {
@@ -42,6 +42,11 @@ export class Output {
     this.resultColours = stdout === process.stdout ? streamColours('stdout') : PLAIN;
   }
 
+  /** The values registered with `protect`. */
+  get protectedValues(): readonly string[] {
+    return this.secrets;
+  }
+
   /** Registers values that must never be shown (API key, webhook secret). */
   protect(...secrets: Array<string | undefined>): void {
     for (const secret of secrets) if (secret) this.secrets.push(secret);
@@ -58,6 +63,11 @@ export class Output {
     return this.clean(text);
   }
 
+  /** `text` with every protected value masked and nothing else changed (a body to be re-encoded). */
+  maskSecrets(text: string): string {
+    return this.masked(text);
+  }
+
   /** A result line on stdout (suppressed under --json, where the document is the result). */
   result(text: string): void {
     if (!this.json) this.out(`${this.clean(text, this.resultColours)}\n`);
@@ -65,7 +75,7 @@ export class Output {
 
   /** One JSON document (or NDJSON line) on stdout. */
   document(value: unknown, pretty = true): void {
-    this.out(`${this.masked(JSON.stringify(value, null, pretty ? 2 : 0))}\n`);
+    this.out(`${this.masked(escapeJsonControls(JSON.stringify(value, null, pretty ? 2 : 0)))}\n`);
   }
 
   /**
@@ -75,7 +85,7 @@ export class Output {
    * writes the waiting lines first, so the order of all output is kept.
    */
   line(value: unknown): void {
-    this.pending.push(`${this.masked(JSON.stringify(value))}\n`);
+    this.pending.push(`${this.masked(escapeJsonControls(JSON.stringify(value)))}\n`);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

@@ -23,16 +23,17 @@ export function pageEnvHelp(): string {
  * Starts the page when --open or --ui asks (its module is loaded only then), prints its URL, and
  * with --open tries the browser. A browser that cannot be opened is not an error: the URL is there.
  */
-export async function startPage(flags: PageFlags, output: Output, options: InspectorOptions): Promise<InspectorHandle | undefined> {
+export async function startPage(flags: PageFlags, output: Output, options: Omit<InspectorOptions, 'secrets'>): Promise<InspectorHandle | undefined> {
   if (!flags.open && !flags.ui) return undefined;
   const { startInspector } = await import('../inspector/inspector.js');
-  const page = await startInspector(options);
+  // The page masks what the terminal masks: one list, the command's protected values.
+  const page = await startInspector({ ...options, secrets: output.protectedValues });
   // Asked for explicitly, so shown even with --quiet (which keeps stderr for what was asked).
   if (output.quiet) output.errorStream.write(`Page on ${page.url}\n`);
   output.success(`Page on ${page.url}`);
   output.info(output.c.dim('  Local to this machine: the token in the URL is its key; do not share it.'));
   if (flags.open) {
-    const opened = await openBrowser(page.url);
+    const opened = await openBrowser(page);
     if (opened !== true) {
       output.warn(`No browser opened: ${opened}.`);
       output.info(output.c.dim('  Open the page\'s URL above by hand, in a browser on this machine.'));
@@ -42,23 +43,33 @@ export async function startPage(flags: PageFlags, output: Output, options: Inspe
 }
 
 /**
- * How long the system opener (xdg-open, open, PowerShell) gets to say it failed. It hands the URL
+ * How long the system opener (xdg-open, open, PowerShell) gets to say it failed. It hands the page
  * to a running browser and exits within tens of milliseconds; one that is still running after this
  * has started a browser itself (generic xdg-open waits for it), so it is taken as opened.
  */
 const OPENER_VERDICT_MS = 1500;
 
-/** Opens `url` in the default browser; returns true, or why it did not. */
-async function openBrowser(url: string): Promise<true | string> {
+/**
+ * Opens the page in the default browser; returns true, or why it did not. The opener (and the
+ * browser it starts) is given the path of the page's launch file, never its URL: arguments are
+ * visible to every local user (`ps`), and the URL's token is the page's only key.
+ */
+async function openBrowser(page: InspectorHandle): Promise<true | string> {
   // BROWSER=none is the convention (create-react-app, Vite) for "never launch a browser".
   if (process.env.BROWSER?.toLowerCase() === 'none') return 'BROWSER=none';
+  let path: string;
+  try {
+    path = await page.launchFile();
+  } catch (error) {
+    return `the file that leads the browser to the page could not be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
   let child: ChildProcess;
   try {
     const { default: open } = await import('open');
-    child = await open(url);
+    child = await open(path);
   } catch (error) {
-    const { code, path } = error as NodeJS.ErrnoException;
-    return `${path ?? 'the system opener'} could not be started (${code ?? (error as Error).message})`;
+    const { code, path: opener } = error as NodeJS.ErrnoException;
+    return `${opener ?? 'the system opener'} could not be started (${code ?? (error as Error).message})`;
   }
   // open() resolves once the opener is spawned, not once it found a browser: with no browser and
   // no display, xdg-open exits non-zero afterwards, and only its exit code says so.

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Argument, InvalidArgumentError, Option } from 'commander';
 import { SendtalkVerifyError } from '../errors.js';
 import { HEADER_NAME } from '../http/header-name.js';
 import type { Output } from './output.js';
@@ -55,4 +55,49 @@ export function languageOption(description: string): Option {
     if (!choices.includes(code)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
     return code;
   });
+}
+
+/**
+ * A flag or argument that names a file. The one rule for all of them: an empty value names no
+ * file, and taking it as "no file" would silently turn the feature off (`--log ''` logging nothing).
+ */
+export function pathOption(flags: string, description: string): Option {
+  return new Option(flags, description).argParser(nonEmptyPath(flags.replace(/ <.*$/, '').replace(/^-\w, /, '')));
+}
+
+/** `pathOption` for a command's argument, e.g. `wait <file>`. */
+export function pathArgument(name: string, description: string): Argument {
+  return new Argument(name, description).argParser(nonEmptyPath(name.replace(/[<>]/g, '')));
+}
+
+/**
+ * `--host`: an address to bind. Empty would bind every interface (Node's default) while the tool
+ * prints `http://:PORT` and calls it local: refused, as is anything with a space or a scheme.
+ */
+export function hostOption(description: string): Option {
+  return new Option('--host <address>', description).argParser((value: string) => {
+    if (value.trim() === '' || /[\s/]/.test(value)) throw new InvalidArgumentError('--host needs an address to bind, e.g. 127.0.0.1, 0.0.0.0 or ::1.');
+    return value;
+  });
+}
+
+/**
+ * `--path`: the webhook listener's path. A `?`, `#`, space or control character would make a URL
+ * that never reaches it (the query and fragment are not part of the path a request is matched on).
+ */
+export function webhookPathOption(description: string): Option {
+  return new Option('--path <path>', description).argParser((value: string) => {
+    // eslint-disable-next-line no-control-regex
+    if (value === '' || /[?#\s\u0000-\u001f\u007f]/.test(value)) {
+      throw new InvalidArgumentError('--path needs a URL path without ?, # or spaces, e.g. /webhook or /hooks/sendtalk.');
+    }
+    return value;
+  });
+}
+
+function nonEmptyPath(flag: string): (value: string) => string {
+  return (value) => {
+    if (value === '') throw new InvalidArgumentError(`${flag} needs a path: an empty one names no file.`);
+    return value;
+  };
 }

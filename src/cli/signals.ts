@@ -1,5 +1,4 @@
 import { SendtalkVerifyError } from '../errors.js';
-import { ioIsStuck } from '../stuck-io.js';
 
 /** Exit code for an interruption. Ctrl-C, SIGTERM and SIGHUP all mean "stop now, cleanly". */
 export const INTERRUPTED_EXIT = 130;
@@ -29,30 +28,35 @@ export interface InterruptOptions {
 }
 
 /**
+ * Ends the process by `signal` itself, with its default action: the handlers go (libuv then restores
+ * the default), and the process sends the signal to itself. Unlike `process.exit`, which waits for
+ * every thread of libuv's pool and so hangs behind one blocked in the kernel (a stalled disk, a
+ * FIFO), nothing can hold this up; a shell reports 128 + the signal's number (130 for Ctrl-C), and a
+ * calling script sees that its child was interrupted. SIGKILL follows if the process is somehow
+ * still running a moment later.
+ */
+export function endBySignal(signal: NodeJS.Signals): void {
+  for (const name of SIGNALS) process.removeAllListeners(name);
+  process.kill(process.pid, signal);
+  setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1000).unref();
+}
+
+/**
  * Turns the first SIGINT/SIGTERM/SIGHUP into an abort (so the command can close its tunnel and
- * servers), and a second one into an immediate exit. If the cleanup hangs, a watchdog exits anyway
- * after `graceMs`.
+ * servers), and a second one into an immediate end, by the signal itself (see `endBySignal`). If
+ * the cleanup hangs, a watchdog ends it so after `graceMs`.
  */
 export function interruptOnSignals(options: InterruptOptions = {}): { signal: AbortSignal; dispose(): void } {
   const { onForcedExit = () => {}, graceMs = 5000, onInterrupt } = options;
   const controller = new AbortController();
-  const forcedExit = (why: string): never => {
+  const forcedExit = (why: string): void => {
     try {
       onForcedExit();
     } catch {
       // exiting anyway
     }
     process.stderr.write(`\n✖ ${why}\n`);
-    // With a file write blocked in a thread (a stalled disk), process.exit would wait for it
-    // forever: end by the signal's default action instead, which nothing can hold up (a shell
-    // reports 128 + the signal number, 130 for Ctrl-C).
-    if (ioIsStuck()) {
-      const name = lastSignal ?? 'SIGINT';
-      process.removeAllListeners(name);
-      process.kill(process.pid, name);
-      return undefined as never;
-    }
-    process.exit(INTERRUPTED_EXIT);
+    endBySignal(lastSignal ?? 'SIGINT');
   };
   let lastSignal: NodeJS.Signals | undefined;
   const handler = (name: NodeJS.Signals): void => {
@@ -60,6 +64,7 @@ export function interruptOnSignals(options: InterruptOptions = {}): { signal: Ab
     lastSignal = name;
     if (controller.signal.aborted) {
       forcedExit(`Interrupted again (${name}): exiting now, without finishing the cleanup.`);
+      return;
     }
     controller.abort(new SendtalkVerifyError('interrupted', `Interrupted (${name}).`, { exitCode: INTERRUPTED_EXIT }));
     setTimeout(() => forcedExit(`The cleanup did not finish within ${Math.round(graceMs / 1000)} s: exiting anyway.`), graceMs).unref();

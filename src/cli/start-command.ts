@@ -22,7 +22,7 @@ export interface CommandStart<O extends Output> {
 export interface StartOptions {
   /** Under --json, stdout is NDJSON (listen, emulator), an error included. */
   ndjson?: boolean;
-  /** The command calls SendTalk (create, doctor), so the key may come from the environment too. */
+  /** The command calls SendTalk (create, doctor) or names its tunnel after the key (listen), so the key may come from the environment too. */
   apiKeyFromEnv?: boolean;
 }
 
@@ -47,9 +47,10 @@ export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: strin
 export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: string }, ctx: RunContext, options: StartOptions = {}): CommandStart<Output> {
   const output = openOutput(flags, ctx, options.ndjson);
   const sources = loadConfigSources({ envFile: dotenvPath(flags) });
-  // Without apiKeyFromEnv only the flag counts: the emulator must not mask (or use) a real key it was never given.
+  // Without apiKeyFromEnv only the flag counts: the emulator and `listen` must not use a key they were never given.
   const apiKey = pick(flags.apiKey, options.apiKeyFromEnv ? ENV_VARS.apiKey : undefined, sources);
   const secret = pickSecret(flags.secret, sources);
-  output.protect(apiKey.value, secret.value);
+  // The environment's key is masked all the same: it can come back to a listener in a query string.
+  output.protect(apiKey.value, pick(undefined, ENV_VARS.apiKey, sources).value, secret.value);
   return { output, sources, secret, apiKey };
 }

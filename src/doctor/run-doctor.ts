@@ -24,6 +24,8 @@ export interface DoctorCheck {
   detail: string;
   /** What to do when it failed (or was skipped for want of something). */
   fix?: string;
+  /** Worth knowing even when it passed (localtunnel's unencrypted last leg). */
+  note?: string;
 }
 
 export interface DoctorOptions {
@@ -32,7 +34,7 @@ export interface DoctorOptions {
   apiUrl?: URL;
   secret?: { value: string; source: ConfigSource };
   secretHeader?: string;
-  /** What SendTalk would go through; a `localtunnel` one is opened to check it. */
+  /** What SendTalk would go through; a tunnel opened here (localtunnel, cloudflared, auto) is opened to check it. */
   tunnel: TunnelChoice;
   /** Replaces the tunnel opener (tests). @default openTunnel from src/tunnel, loaded on use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
@@ -121,12 +123,24 @@ async function checkWebhookPath(options: DoctorOptions, secret: string | undefin
   }
 }
 
+/**
+ * localtunnel's server passes each request to this machine over plain TCP, whatever the public
+ * URL's scheme: the secret header is readable on that leg, unless the server runs here.
+ */
+const CLEAR_LAST_LEG = "localtunnel's last leg (its server → this machine) is unencrypted TCP: the webhook secret crosses it in clear. "
+  + 'For TLS all the way: --tunnel cloudflared, your own localtunnel server on this machine behind a TLS front (--tunnel-host), or your own tunnel (ngrok) with --public-url.';
+
+function onThisMachine(host: string): boolean {
+  const name = hostOf(host).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || /^127\./.test(name);
+}
+
 /** The tunnel row: skipped without one of ours, else whether it opened (and how fast). */
 async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): Promise<{ row: DoctorCheck; exposed?: ExposedListener }> {
   const title = 'Tunnel opens';
   const t = options.tunnel;
   if (t.kind === 'none') {
-    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the localtunnel tunnel, or pass --public-url.' } };
+    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the tunnel create would open, or pass --public-url.' } };
   }
   if (t.kind === 'public-url') {
     return { row: { id: 'tunnel', title, status: 'skip', detail: `your own tunnel at ${t.publicUrl}, not opened by this tool` } };
@@ -134,13 +148,33 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
   try {
     const started = Date.now();
     const exposed = await exposeListener(listener, t, { signal: options.signal, openTunnel: options.openTunnel });
-    const via = t.kind === 'localtunnel' ? ` via ${hostOf(t.host ?? DEFAULT_TUNNEL_HOST)}` : '';
-    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()}${via} in ${formatDuration(Date.now() - started)}` } };
+    const localtunnel = localtunnelOf(t);
+    // Only when localtunnel is what opened (with auto, cloudflared may have): its last leg is in clear.
+    const note = exposed.provider === 'localtunnel' && !onThisMachine(localtunnel?.host ?? DEFAULT_TUNNEL_HOST) ? CLEAR_LAST_LEG : undefined;
+    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()} ${carrier(t, exposed)} in ${formatDuration(Date.now() - started)}`, ...(note ? { note } : {}) } };
   } catch (error) {
     if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
     const known = error instanceof SendtalkVerifyError ? error : undefined;
     return { row: { id: 'tunnel', title, status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try --tunnel-host with another localtunnel server, or --public-url.' } };
   }
+}
+
+/**
+ * What carries the URL: the localtunnel server, or what the provider says of itself (cloudflared's
+ * version and path); with `auto`, which provider it was.
+ */
+function carrier(choice: TunnelChoice, exposed: ExposedListener): string {
+  const localtunnel = localtunnelOf(choice);
+  const what = exposed.provider === 'localtunnel' ? `localtunnel at ${hostOf(localtunnel?.host ?? DEFAULT_TUNNEL_HOST)}` : exposed.via ?? exposed.provider;
+  return `via ${what}${choice.kind === 'auto' ? ' (--tunnel auto)' : ''}`;
+}
+
+/** The localtunnel in `choice`, alone or as one of `auto`'s tries. */
+function localtunnelOf(choice: TunnelChoice): Extract<TunnelChoice, { kind: 'localtunnel' }> | undefined {
+  if (choice.kind === 'localtunnel') return choice;
+  if (choice.kind !== 'auto') return undefined;
+  for (const t of choice.tries) if (t.kind === 'localtunnel') return t;
+  return undefined;
 }
 
 async function sendTestDelivery(

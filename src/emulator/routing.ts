@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CREATE_PATH } from '../client/create-verification.js';
 import { CONTROL_PREFIX, handleControl, type ControlContext } from './control-api.js';
-import { controlRefusal } from './control-guard.js';
+import { controlRefusal, hostRefusal } from './control-guard.js';
 import type { EmulatorState } from './emulator-state.js';
 import { errorEnvelope, successEnvelope, type Envelope } from './envelope.js';
 import { answerWithFault, type Answered } from './fault-response.js';
@@ -24,10 +24,17 @@ export function serveRequest(state: EmulatorState, control: ControlContext, req:
   const log = (outcome: RequestOutcome): void => state.emit({ type: 'request', method, path, ...outcome, ms: Date.now() - started });
   (async () => {
     if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
-      const answer = controlRefusal(req, state.host) ?? await handleControl(req, path, url.searchParams, control);
+      const answer = controlRefusal(req, state.host, localPort(req)) ?? await handleControl(req, path, url.searchParams, control);
       sendJson(response, answer.status, answer.body);
       const error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
       return log({ httpStatus: answer.status, error });
+    }
+    const refused = hostRefusal(req, state.host);
+    if (refused) {
+      req.resume();
+      const envelope = errorEnvelope(403, '40300', `Forbidden: ${refused.body.error as string}`, '');
+      sendJson(response, 403, envelope);
+      return log({ httpStatus: 403, envelopeStatus: 403, error: envelope.error.message });
     }
     const answered = await serveApi(state, req, response, path);
     if (answered) log(answered);
@@ -36,6 +43,11 @@ export function serveRequest(state: EmulatorState, control: ControlContext, req:
     sendJson(response, 500, envelope);
     log({ httpStatus: 500, envelopeStatus: 500, error: error.message });
   });
+}
+
+/** The port the request came in on (the emulator's own). */
+function localPort(req: IncomingMessage): number {
+  return req.socket.localPort ?? 0;
 }
 
 /** Answers an API request: an injected fault first, else the emulated SendTalk API. */

@@ -12,6 +12,7 @@ import { eventVerdict } from '../webhook/match.js';
 import { newProbeToken } from '../tunnel/probe.js';
 import { joinPublicUrl } from '../tunnel/tunnel-config.js';
 import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice } from '../tunnel/expose-listener.js';
+import type { RememberedUrlCheck } from '../tunnel/remembered-url.js';
 import { VerificationDeliveries } from './verification-deliveries.js';
 import { DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline } from './wait-deadline.js';
 
@@ -32,6 +33,10 @@ export interface CreateResult {
   elapsedMs: number;
   /** The webhook URL when the flow ended (a tunnel that re-opened may have changed it). */
   webhookUrl?: string;
+  /** What made the webhook URL public (`localtunnel`, `cloudflared`, `public-url`…): with `--tunnel auto`, the one that opened. Absent when local. */
+  tunnel?: string;
+  /** How the public webhook URL compared with the last run's (with `rememberWebhookUrl`). */
+  remembered?: RememberedUrlCheck;
   matchedBy?: 'id' | 'phone';
   /** The accepted webhook payload, as received. */
   webhook?: JsonObject;
@@ -133,17 +138,30 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
     port: options.port,
     path: options.path,
     secret: api.secret,
+    alsoMask: [api.apiKey],
     secretHeader: options.secretHeader,
     // A tunnel this flow opens closes once the verified delivery's 200 has left (see drainMs).
     trackAnswers: tracksAnswers(choice),
     onDelivery: (delivery) => emit({ type: 'delivery', delivery, matched: deliveries.arrived(delivery) }),
   });
   run.cleanups.push(() => listener.close());
-  const exposed = await exposeListener(listener, choice, { probeToken, signal: run.signal, onEvent: emit, ...(options.probe === false ? { watchdog: false as const } : {}) });
+  const exposed = await exposeListener(listener, choice, {
+    probeToken,
+    signal: run.signal,
+    onEvent: emit,
+    memory: run.sandbox ? undefined : options.rememberWebhookUrl,
+    // Without the first probe there is no check to repeat either.
+    ...(options.probe === false ? { watchdog: false as const } : {}),
+  });
   run.cleanups.push(() => exposed.close());
   const url = exposed.webhookUrl();
   api.emulator?.setWebhook({ url });
-  emit({ type: 'listening', localUrl: listener.url, webhookUrl: url, public: exposed.isPublic });
+  // Before anything is created: a changed URL needs the dashboard first.
+  const { remembered } = exposed;
+  emit({
+    type: 'listening', localUrl: listener.url, webhookUrl: url, public: exposed.isPublic,
+    provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}), ...(remembered ? { remembered } : {}),
+  });
   if (exposed.isPublic && probeToken && options.probe !== false) {
     const result = await exposed.probe(run.signal);
     if (run.signal.aborted) return { listener, exposed };
@@ -187,6 +205,8 @@ async function createAndWait(run: CreateRun, api: ApiTarget, exposure: Exposure 
   // What every outcome reports, read when it ends (a re-opened tunnel may have another URL by then).
   const outcomeFacts = (): ResultFacts => ({
     verification, createdAt, webhookUrl: exposure?.exposed.webhookUrl(), sandbox: run.sandbox,
+    ...(exposure?.exposed.isPublic ? { tunnel: exposure.exposed.provider } : {}),
+    ...(exposure?.exposed.remembered ? { remembered: exposure.exposed.remembered } : {}),
     ...(exposure ? { deliveries: run.deliveries.snapshot() } : {}),
   });
   if (!exposure) return { ...outcomeFacts(), status: 'created', elapsedMs: Date.now() - started };

@@ -4,6 +4,7 @@ import { parsePhone, type PhoneNumber } from '../phone.js';
 import type { PublicUrlProvider, TunnelChoice, TunnelUpdate } from '../tunnel/expose-listener.js';
 import type { Verification } from '../client/parse-verification.js';
 import type { ProbeResult } from '../tunnel/probe.js';
+import type { RememberedUrlCheck, UrlMemory } from '../tunnel/remembered-url.js';
 import type { Delivery } from '../webhook/listener.js';
 
 export interface CreateFlowOptions {
@@ -33,6 +34,11 @@ export interface CreateFlowOptions {
   /** Opens a tunnel when neither `sandbox`, `publicUrl` nor `tunnel` gives a URL. Without any the listener stays local. */
   openPublicUrl?: PublicUrlProvider;
   /**
+   * Compare the public webhook URL with the last run's, remembered in this state file (event
+   * `listening` says how it compares, before anything is created), and remember it. Off unless given.
+   */
+  rememberWebhookUrl?: UrlMemory;
+  /**
    * Before creating the verification, send one request through the public URL and report (event
    * `probe`) whether it reached the listener. Not done in the sandbox or without a public URL.
    * @default true
@@ -60,7 +66,11 @@ export interface CreateFlowOptions {
 
 export type CreateFlowEvent =
   | { type: 'sandbox'; apiUrl: string }
-  | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean }
+  /**
+   * `provider`: what exposes the listener (`localtunnel`, `cloudflared`…, see ExposedListener.provider); `via`: what carries it, when known;
+   * `remembered`: how the public webhook URL compares with the last run's (with `rememberWebhookUrl`).
+   */
+  | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean; provider?: string; via?: string; remembered?: RememberedUrlCheck }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   | { type: 'created'; verification: Verification }
   /** `ignoredExpiry`: the answer's expiry was in the past or implausibly far, and why it was not used. */

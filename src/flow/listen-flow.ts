@@ -1,96 +1,16 @@
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
-import { newProbeToken, type ProbeResult } from '../tunnel/probe.js';
+import { newProbeToken } from '../tunnel/probe.js';
 import { looksLikeBrowser } from '../tunnel/reminder-page.js';
-import type { TunnelConnector } from '../tunnel/types.js';
-import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice, type TunnelUpdate } from '../tunnel/expose-listener.js';
+import { exposeListener, tracksAnswers, type ExposedListener } from '../tunnel/expose-listener.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
-import { DeliveryCounter, type DeliveryTally } from '../webhook/delivery-tally.js';
-import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
+import { DeliveryCounter } from '../webhook/delivery-tally.js';
+import { diagnoseWait } from './wait-diagnosis.js';
 import { forwardDelivery, pointsAtListener, type ForwardResult } from '../webhook/forward-delivery.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
-import { RefusalThrottle, type RefusalSummary } from './refusal-throttle.js';
+import { RefusalThrottle } from './refusal-throttle.js';
+import { tunnelChoiceOf, type ListenEnd, type ListenFlowEvent, type ListenFlowOptions, type ListenResult } from './listen-options.js';
 
-export interface ListenFlowOptions {
-  /** Listener interface. @default '127.0.0.1' */
-  host?: string;
-  /** Listener port; 0 picks a free one. @default 0 */
-  port?: number;
-  /** Listener path. @default '/webhook' */
-  path?: string;
-  /** Webhook secret from Verification Config. Without it deliveries are accepted unchecked. */
-  secret?: string;
-  /** The one header that carries the secret. @default X-Secret-Key or Secret-Key */
-  secretHeader?: string;
-  /**
-   * Open a localtunnel tunnel with these settings, or expose the listener as a `TunnelChoice` says;
-   * `false` (or `publicUrl`) opens none. @default false
-   */
-  tunnel?: false | { host?: string; subdomain?: string; registrationTimeoutMs?: number; connect?: TunnelConnector } | TunnelChoice;
-  /** The public base URL of the user's own tunnel (ngrok, cloudflared); no tunnel is opened. */
-  publicUrl?: string;
-  /** Check the public URL reaches the listener once it is up. @default true */
-  probe?: boolean;
-  /** Stop after this many accepted deliveries. */
-  maxEvents?: number;
-  /** Stop after this long. */
-  timeoutMs?: number;
-  /** Pass each accepted delivery to this local URL before acknowledging it. */
-  forwardTo?: string;
-  /** Append every delivery to this NDJSON file; accepted ones are written before they are acknowledged. */
-  logPath?: string;
-  /** With `logPath`: fdatasync each record (group commit) before acknowledging it. @default false */
-  logFsync?: boolean;
-  /**
-   * After the last delivery, the tunnel closes only once its 200 has been passed on through it
-   * (closing at once would cut it, and SendTalk would retry), waiting at most this long. @default 1000
-   */
-  drainMs?: number;
-  /**
-   * Refused requests reported one by one per reason and window; the rest are summarised (event
-   * `refusals-summary`, and a `refusals-summary` line in the log). @default { perWindow: 20, windowMs: 10_000 }
-   */
-  refusalReports?: { perWindow: number; windowMs: number };
-  /** Aborting stops listening: the result's reason is `interrupted` (or the opening rejects). */
-  signal?: AbortSignal;
-  onEvent?: (event: ListenFlowEvent) => void;
-}
-
-export type ListenFlowEvent =
-  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string }
-  | { type: 'probe'; webhookUrl: string; result: ProbeResult }
-  /** Everything is up (and probed): deliveries are awaited from now on. */
-  | { type: 'waiting' }
-  /** `webhookUrl` is the current public webhook URL; `previousWebhookUrl` comes with `reopened`. */
-  | TunnelUpdate
-  /**
-   * `browserThroughLocaltunnel`: its User-Agent looks like a browser's and it came while the
-   * listener is exposed through localtunnel, whose public server shows such senders its reminder
-   * page instead (see reminder-page.ts): this one got through, later ones may not.
-   */
-  | { type: 'delivery'; delivery: Delivery; forward?: ForwardResult; browserThroughLocaltunnel?: true }
-  | { type: 'log-error'; delivery: Delivery; message: string }
-  /** The existing `--log` file can be read or written by others (`mode`, e.g. 0o644). */
-  | { type: 'log-loose-mode'; path: string; mode: number }
-  /** Refusals counted but not reported one by one since the last summary (a flood). */
-  | { type: 'refusals-summary'; summaries: RefusalSummary[]; windowMs: number };
-
-export type ListenEnd = 'max-events' | 'timeout' | 'interrupted';
-
-export interface ListenResult {
-  reason: ListenEnd;
-  accepted: number;
-  refused: number;
-  /** Every delivery counted, refusals by reason: says why a wait ended without an accepted one. */
-  deliveries: DeliveryTally;
-  /**
-   * The likeliest cause when listening ended short (at the timeout with fewer accepted deliveries
-   * than waited for), or with refusals only, and what to do.
-   */
-  diagnosis?: WaitDiagnosis;
-  /** The webhook URL when listening ended (a re-opened tunnel may have changed it). */
-  webhookUrl: string;
-  localUrl: string;
-}
+export type { ListenEnd, ListenFlowEvent, ListenFlowOptions, ListenResult } from './listen-options.js';
 
 /** What every step of one `listen` run shares: the counts so far and what to close at the end. */
 interface ListenRun {
@@ -100,6 +20,8 @@ interface ListenRun {
   accepted: number;
   refused: number;
   lastAccepted?: Delivery;
+  /** What exposes the listener once it is (`localtunnel`, `cloudflared`…; with `auto`, the one that opened). */
+  provider?: string;
   /** Ends the wait with its reason (the first call wins). */
   finish: (reason: ListenEnd) => void;
   /** What was started, closed in reverse order at the end. */
@@ -183,6 +105,7 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
     port: options.port,
     path: options.path,
     secret: options.secret,
+    alsoMask: options.alsoMask,
     secretHeader: options.secretHeader,
     probeToken,
     // `listen` reports deliveries as they come and never looks back: keep no history.
@@ -207,7 +130,7 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
       if (log && !delivery.accepted && delivery.reason !== 'acknowledge-failed') {
         log.write(delivery).catch((error: Error) => emit({ type: 'log-error', delivery, message: error.message }));
       }
-      emit({ type: 'delivery', delivery, forward: forwarded.get(delivery), ...browserWarning(options, delivery) });
+      emit({ type: 'delivery', delivery, forward: forwarded.get(delivery), ...browserWarning(run, delivery) });
       if (options.maxEvents !== undefined && run.accepted >= options.maxEvents) run.finish('max-events');
     },
   });
@@ -225,17 +148,10 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
  * listener from loopback like local ones (localtunnel rewrites their Host too), so "through
  * localtunnel" means "while exposed through it": a local test sender rarely claims to be a browser.
  */
-function browserWarning(options: ListenFlowOptions, delivery: Delivery): { browserThroughLocaltunnel?: true } {
-  return tunnelChoiceOf(options).kind === 'localtunnel' && looksLikeBrowser(delivery.headers['user-agent']) ? { browserThroughLocaltunnel: true } : {};
-}
-
-/** How SendTalk reaches the listener, from the options a library user may pass. */
-function tunnelChoiceOf(options: ListenFlowOptions): TunnelChoice {
-  if (options.publicUrl) return { kind: 'public-url', publicUrl: options.publicUrl };
-  const tunnel = options.tunnel;
-  if (!tunnel) return { kind: 'none' };
-  if ('kind' in tunnel) return tunnel;
-  return { kind: 'localtunnel', host: tunnel.host, subdomain: tunnel.subdomain, timeoutMs: tunnel.registrationTimeoutMs, connect: tunnel.connect };
+function browserWarning(run: ListenRun, delivery: Delivery): { browserThroughLocaltunnel?: true } {
+  // The provider that opened (`--tunnel auto` may have fallen back to cloudflared, which has no reminder page).
+  const provider = run.provider ?? tunnelChoiceOf(run.options).kind;
+  return provider === 'localtunnel' && looksLikeBrowser(delivery.headers['user-agent']) ? { browserThroughLocaltunnel: true } : {};
 }
 
 /** Exposes the listener, says it is ready (then any tunnel events from while it opened), and probes the public URL. */
@@ -246,12 +162,18 @@ async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probe
   const exposed = await exposeListener(listener, tunnelChoiceOf(options), {
     probeToken,
     signal: options.signal,
+    memory: options.rememberWebhookUrl,
     // Without the first probe there is no check to repeat either.
     ...(options.probe === false ? { watchdog: false as const } : {}),
     onEvent: (update) => (held ? void held.push(update) : emit(update)),
   });
   run.cleanups.push(() => exposed.close());
-  emit({ type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain });
+  run.provider = exposed.provider;
+  const { remembered } = exposed;
+  emit({
+    type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain,
+    provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}), ...(remembered ? { remembered } : {}),
+  });
   for (const event of held) emit(event);
   held = undefined;
   if (exposed.isPublic && options.probe !== false) {

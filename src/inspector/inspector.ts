@@ -1,12 +1,15 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
+import { makeRoomAtTheCap } from '../http/connection-cap.js';
 import { redactor } from '../mask.js';
 import { escapeControls } from '../render/escape-controls.js';
 import { qrSvg } from '../render/qr-image.js';
 import { qrMatrix } from '../render/qr-matrix.js';
+import { EventStreams, sseFrame } from './event-streams.js';
+import { LAUNCH_QUERY, writeLaunchFile, type LaunchFile } from './launch-file.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_ICON, PAGE_JS } from './page-assets.js';
 import { applyEvent, applyResult, type PageDelivery, type PageState } from './page-state.js';
 
@@ -17,7 +20,10 @@ export interface InspectorOptions {
   port?: number;
   /** Values that must never reach the page (API key, webhook secret): masked wherever they appear. */
   secrets?: ReadonlyArray<string | undefined>;
-  /** Deliveries kept for a page opened (or reloaded) later. @default 100 */
+  /**
+   * Deliveries kept for a page opened (or reloaded) later, and shown by a page at most: the older
+   * ones are counted, not kept, so that a long run costs neither the process nor the browser. @default 200
+   */
   keepDeliveries?: number;
   /** Pages connected at once; more are answered 429. @default 16 */
   maxPages?: number;
@@ -37,6 +43,12 @@ export interface InspectorHandle {
   end(result: CreateResult | ListenResult, how?: { cleanStop?: boolean }): void;
   /** Shows that the command failed, with one sentence why, and tells the page to stop listening. */
   fail(message: string): void;
+  /**
+   * The path of a file that leads a browser to the page: for a launcher whose arguments other
+   * local users can read (`ps`), where the URL's token must not appear. Only this user can read
+   * the file; it is deleted once a browser followed it, or when the page closes.
+   */
+  launchFile(): Promise<string>;
   /** Ends the page's connections and frees the port. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -63,6 +75,21 @@ const FILES: Record<string, { type: string; body: string }> = {
 const HEARTBEAT_MS = 20_000;
 
 /**
+ * The page's server is for a tab or two on this machine, and anyone on it can connect without the
+ * token: so it gets its own small connection cap (the listener's mechanism: idle connections make
+ * room, the event streams stay) and short time-outs, far below the process's file descriptors, so
+ * that a flood of connections to the page never costs the listener a delivery. A connection that
+ * sends no request is closed at `headersTimeoutMs`, checked every `checkIntervalMs`.
+ */
+const PAGE_SERVER_LIMITS = {
+  maxConnections: 64,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+};
+
+/**
  * Starts the local page that shows a flow live: the QR code, the link, the countdown and every
  * delivery, pushed with Server-Sent Events. It listens on its own loopback port, answers only
  * requests whose path starts with an unguessable token and whose Host is this address, and sends
@@ -70,25 +97,23 @@ const HEARTBEAT_MS = 20_000;
  */
 export async function startInspector(options: InspectorOptions): Promise<InspectorHandle> {
   const token = randomBytes(24).toString('base64url');
-  const tokenBytes = Buffer.from(token);
-  const clean = pageText(options.secrets ?? []);
-  const keep = options.keepDeliveries ?? 100;
   const run: InspectorRun = {
     state: { mode: options.mode, status: 'starting', accepted: 0, refused: 0, ended: false },
     deliveries: [],
-    pages: new Set<ServerResponse>(),
+    keep: options.keepDeliveries ?? 200,
+    streams: new EventStreams(options.maxPages ?? 16),
     qr: undefined,
     port: 0,
-    tokenBytes,
-    maxPages: options.maxPages ?? 16,
+    tokenBytes: Buffer.from(token),
+    launch: undefined,
   };
-  const { state, deliveries, pages } = run;
-  const server = createServer((req, res) => serveInspectorRequest(run, req, res));
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  const heartbeat = setInterval(() => { for (const res of pages) res.write(': keep-alive\n\n'); }, HEARTBEAT_MS);
-  heartbeat.unref();
-
+  const server = createServer({
+    headersTimeout: PAGE_SERVER_LIMITS.headersTimeoutMs,
+    requestTimeout: PAGE_SERVER_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: PAGE_SERVER_LIMITS.keepAliveTimeoutMs,
+    connectionsCheckingInterval: PAGE_SERVER_LIMITS.checkIntervalMs,
+  }, (req, res) => serveInspectorRequest(run, req, res));
+  makeRoomAtTheCap(server, PAGE_SERVER_LIMITS.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -96,13 +121,19 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  run.port = port;
+  run.port = (server.address() as AddressInfo).port;
+  return inspectorHandle(run, server, `http://127.0.0.1:${run.port}/${token}/`, pageText(options.secrets ?? []));
+}
 
+function inspectorHandle(run: InspectorRun, server: Server, url: string, clean: (text: string) => string): InspectorHandle {
+  const { state, deliveries, streams } = run;
+  const pushState = (): void => streams.send(sseFrame('state', stateNow(state)));
+  const heartbeat = setInterval(() => streams.send(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}/${token}/`,
-    port,
+    url,
+    port: run.port,
     feed(event) {
       const delivery = applyEvent(state, event, clean);
       if (event.type === 'created') {
@@ -113,29 +144,33 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       }
       if (delivery) {
         deliveries.push(delivery);
-        if (deliveries.length > keep) deliveries.shift();
-        broadcast(pages, 'delivery', delivery);
+        if (deliveries.length > run.keep) deliveries.shift();
+        streams.send(sseFrame('delivery', delivery));
       }
-      broadcast(pages, 'state', stateNow(state));
+      pushState();
     },
     end(result, how) {
       applyResult(state, result, how?.cleanStop);
       // The note may quote the webhook's own status: a peer's text, masked like every other.
       if (state.note !== undefined) state.note = clean(state.note);
-      broadcast(pages, 'state', stateNow(state));
+      pushState();
     },
     fail(message) {
       state.ended = true;
       state.deadline = undefined;
       state.status = 'failed';
       state.note = clean(message);
-      broadcast(pages, 'state', stateNow(state));
+      pushState();
+    },
+    async launchFile() {
+      run.launch ??= await writeLaunchFile(url);
+      return run.launch.path;
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(heartbeat);
-        for (const res of pages) res.end();
-        pages.clear();
+        run.launch?.remove();
+        streams.endAll();
         server.close(() => resolve());
         // The pages' connections go idle once their streams end; a browser that keeps one
         // busy anyway is cut after a moment rather than holding the command open.
@@ -159,15 +194,18 @@ function pageText(secrets: ReadonlyArray<string | undefined>): (text: string) =>
 /** What one inspector's requests share: the page state, the deliveries shown, the open streams. */
 interface InspectorRun {
   readonly state: PageState;
+  /** The most recent deliveries, `keep` at most, oldest first. */
   readonly deliveries: PageDelivery[];
+  readonly keep: number;
   /** The event streams of the open pages. */
-  readonly pages: Set<ServerResponse>;
+  readonly streams: EventStreams;
   /** The QR code of the current verification, drawn once. */
   qr: { id: string; svg: Promise<string> } | undefined;
   /** Known once bound: requests must name it in their Host. */
   port: number;
   readonly tokenBytes: Buffer;
-  readonly maxPages: number;
+  /** The file that led a browser here, while it exists. */
+  launch: LaunchFile | undefined;
 }
 
 function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: ServerResponse): void {
@@ -175,6 +213,8 @@ function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: Ser
   if (route === undefined) return answer(res, 403, 'text/plain; charset=utf-8', 'Forbidden: open the URL the command printed, token included.\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { allow: 'GET, HEAD' });
   const file = FILES[route];
+  // The launch file was followed: it has done its job, and holds the token.
+  if (route === '' && new URLSearchParams((req.url ?? '').split('?')[1]).has(LAUNCH_QUERY)) run.launch?.remove();
   if (file) return answer(res, 200, file.type, file.body, {}, req.method === 'HEAD');
   if (route === 'qr.svg') {
     const qr = run.qr;
@@ -182,29 +222,19 @@ function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: Ser
     qr.svg.then((svg) => answer(res, 200, 'image/svg+xml', svg), () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'));
     return;
   }
-  if (route === 'events') return openEventStream(run, req, res);
+  if (route === 'events') return openEventStream(run, res);
   return answer(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
 }
 
-/** A page's Server-Sent Events stream: everything so far, then each change as it happens. */
-function openEventStream(run: InspectorRun, req: IncomingMessage, res: ServerResponse): void {
-  if (run.pages.size >= run.maxPages) return answer(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
-  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
-  // A page that lost the stream comes back soon; on reconnection it is sent everything again.
-  res.write('retry: 1000\n\n');
-  // The deliveries before the state: a state that says "ended" makes the page stop listening.
-  for (const d of run.deliveries) send(res, 'delivery', d);
-  send(res, 'state', stateNow(run.state));
-  run.pages.add(res);
-  req.on('close', () => run.pages.delete(res));
-}
-
-function send(res: ServerResponse, event: string, data: unknown): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-}
-
-function broadcast(pages: ReadonlySet<ServerResponse>, event: string, data: unknown): void {
-  for (const res of pages) send(res, event, data);
+/**
+ * A page's Server-Sent Events stream: a snapshot (the state and the deliveries kept, sent whole on
+ * every connection, so a page that reconnects replaces what it missed and shows nothing twice),
+ * then each change as it happens.
+ */
+function openEventStream(run: InspectorRun, res: ServerResponse): void {
+  const snapshot = sseFrame('snapshot', { state: stateNow(run.state), deliveries: run.deliveries, keep: run.keep });
+  const headers = { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' };
+  if (!run.streams.start(res, headers, snapshot)) answer(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
 }
 
 function stateNow(state: PageState): PageState {

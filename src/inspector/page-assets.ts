@@ -49,6 +49,7 @@ export const PAGE_HTML = `<!doctype html>
 <dt>Deliveries</dt><dd id="counts">none yet</dd>
 </dl>
 <ol id="deliveries" class="deliveries" aria-label="Deliveries, newest first"></ol>
+<p id="hidden" class="muted" hidden></p>
 </section>
 </main>
 </body>
@@ -80,7 +81,8 @@ a{color:var(--link)}
 a:focus-visible,summary:focus-visible{outline:3px solid var(--link);outline-offset:2px}
 .deliveries{list-style:none;padding:0;margin:1rem 0 0}
 .deliveries li{border-top:1px solid var(--line);padding:.5rem 0}
-summary{cursor:pointer}
+/* A path or verdict of any length wraps inside the card rather than widening it. */
+summary{cursor:pointer;overflow-wrap:anywhere}
 .verdict{font-weight:600}
 .accepted .verdict{color:var(--good)}
 .refused .verdict{color:var(--bad)}
@@ -116,6 +118,10 @@ export const PAGE_JS = `'use strict';
   var skew = 0;
   var timer = null;
   var qrFor = null;
+  // The page keeps what the server keeps (the snapshot says how many): older deliveries are counted, not shown.
+  var keep = 200;
+  var shown = Object.create(null);
+  var shownCount = 0;
 
   function el(id) { return document.getElementById(id); }
   function text(id, value) { el(id).textContent = value == null ? '' : String(value); }
@@ -160,6 +166,7 @@ export const PAGE_JS = `'use strict';
     if (timer) { clearInterval(timer); timer = null; }
     if (s.deadline && !s.ended) { tick(); timer = setInterval(tick, 1000); }
     else text('countdown', '');
+    showHidden();
     if (s.ended) {
       source.close();
       text('connection', 'The command has ended: this page no longer updates.');
@@ -181,8 +188,23 @@ export const PAGE_JS = `'use strict';
     text('countdown', 'Time left: ' + m + ':' + (sec < 10 ? '0' : '') + sec);
   }
 
+  function size(bytes) {
+    return bytes < 1024 ? bytes + ' bytes' : (bytes / 1024).toFixed(1) + ' KiB';
+  }
+
+  function showHidden() {
+    var hidden = state ? state.accepted + state.refused - shownCount : 0;
+    var note = el('hidden');
+    note.hidden = hidden <= 0;
+    note.textContent = hidden > 0 ? hidden.toLocaleString('en-US') + ' earlier deliver' + (hidden === 1 ? 'y' : 'ies') + ' not shown' : '';
+  }
+
+  // A delivery is shown once, by its number, however often it is sent: a page that reconnects gets
+  // the server's snapshot again, and only what it had missed is added.
   function addDelivery(d) {
+    if (shown[d.seq]) return;
     var item = make('li', d.accepted ? 'accepted' : 'refused');
+    item.dataset.seq = String(d.seq);
     var details = make('details');
     var summary = make('summary');
     var time = new Date(d.receivedAt).toLocaleTimeString();
@@ -204,12 +226,27 @@ export const PAGE_JS = `'use strict';
     if (d.bodyUnread) details.appendChild(make('p', 'muted body-unread', d.bodyUnread));
     else if (d.body === '') details.appendChild(make('p', 'muted body-empty', 'Empty.'));
     else details.appendChild(make('pre', 'body', d.body + (d.bodyTruncated ? '\\n…' : '')));
+    if (d.bodyTruncated) details.appendChild(make('p', 'muted body-truncated', 'Truncated: ' + size(d.bodyBytes) + ' came; the start is shown.'));
     item.appendChild(details);
     var list = el('deliveries');
     list.insertBefore(item, list.firstChild);
+    shown[d.seq] = item;
+    shownCount++;
+    while (shownCount > keep && list.lastChild) {
+      delete shown[list.lastChild.dataset.seq];
+      list.removeChild(list.lastChild);
+      shownCount--;
+    }
+    showHidden();
   }
 
   var source = new EventSource('events');
+  source.addEventListener('snapshot', function (e) {
+    var snapshot = JSON.parse(e.data);
+    keep = snapshot.keep;
+    snapshot.deliveries.forEach(addDelivery);
+    render(snapshot.state);
+  });
   source.addEventListener('state', function (e) { render(JSON.parse(e.data)); });
   source.addEventListener('delivery', function (e) { addDelivery(JSON.parse(e.data)); });
   source.onopen = function () { if (!state || !state.ended) text('connection', ''); };

@@ -55,6 +55,8 @@ export interface PageDelivery {
   /** As it came, or indented when it is JSON; empty when it was not read (see `bodyUnread`). */
   body: string;
   bodyTruncated: boolean;
+  /** The body's size as it came, in bytes: said next to a body that is shown truncated. */
+  bodyBytes: number;
   /** Set when the delivery was refused before its body was read: says so, and why. */
   bodyUnread?: string;
   forward?: string;
@@ -93,11 +95,21 @@ export function pageDelivery(d: Delivery, clean: (text: string) => string, extra
     userAgent: d.headers['user-agent'] === undefined ? undefined : clean(d.headers['user-agent']),
     ...(extra.browserThroughLocaltunnel ? { warning: `A browser-like User-Agent: ${REMINDER_PAGE} answers such senders instead of passing them on, unless they send bypass-tunnel-reminder.` } : {}),
     headers: Object.entries(d.headers).map(([name, value]) => [name, CREDENTIAL_HEADER.test(name) ? REDACTED : clean(value)]),
-    body: body.slice(0, PAGE_BODY_LIMIT),
+    body: body.length > PAGE_BODY_LIMIT ? copyOf(body.slice(0, PAGE_BODY_LIMIT)) : body,
     bodyTruncated: body.length > PAGE_BODY_LIMIT,
+    bodyBytes: d.body.length,
     ...(unread ? { bodyUnread: `Not read: the delivery was refused on its headers, before its body (${label}).` } : {}),
     forward: forward === undefined ? undefined : clean(forward),
   };
+}
+
+/**
+ * A string of its own. V8 makes a long slice a view of the string it was cut from, so a kept slice
+ * of a body would keep the whole body alive: the page's memory per delivery would then be bounded
+ * by the listener's body limit, not by PAGE_BODY_LIMIT. UTF-16 round-trips every code unit.
+ */
+function copyOf(text: string): string {
+  return Buffer.from(text, 'utf16le').toString('utf16le');
 }
 
 /**

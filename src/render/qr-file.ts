@@ -1,11 +1,14 @@
 import { constants } from 'node:fs';
-import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { access, stat } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
 import { SendtalkVerifyError } from '../errors.js';
+import { replaceFile, writeTarget, type FileRole } from '../safe-file.js';
 import { qrPng, qrSvg } from './qr-image.js';
 import { qrMatrix } from './qr-matrix.js';
 
 export type QrFileFormat = 'svg' | 'png';
+
+const ROLE: FileRole = { flag: '--qr-file', noun: 'the QR code file', hint: 'Pass a file in an existing, writable folder, e.g. --qr-file qr.svg or --qr-file qr.png.' };
 
 /**
  * The format the name asks for: `.png` or `.svg` (any case), SVG for a name without an extension;
@@ -19,7 +22,7 @@ export function qrFileFormat(path: string): QrFileFormat | undefined {
 
 /**
  * Checks, before anything is created, that `path` can be written: its folder exists and is
- * writable and the path is not a folder. A verification is not spent on a typo in a file name.
+ * writable and the path is absent or a regular file. A verification is not spent on a typo in a file name.
  */
 export async function checkQrFilePath(path: string): Promise<string> {
   const full = resolve(path);
@@ -29,18 +32,20 @@ export async function checkQrFilePath(path: string): Promise<string> {
     });
   }
   const fail = (why: string): never => {
-    throw new SendtalkVerifyError('usage', `--qr-file ${path}: ${why}.`, { hint: 'Pass a file in an existing, writable folder, e.g. --qr-file qr.svg or --qr-file qr.png.' });
+    throw new SendtalkVerifyError('usage', `--qr-file ${path}: ${why}.`, { hint: ROLE.hint });
   };
   const folder = await stat(dirname(full)).catch(() => undefined);
   if (!folder?.isDirectory()) fail(`the folder ${dirname(full)} does not exist`);
-  if ((await stat(full).catch(() => undefined))?.isDirectory()) fail('that is a folder');
+  // A device, a FIFO or a folder at the path is refused now, not replaced later.
+  await writeTarget(path, ROLE);
   await access(dirname(full), constants.W_OK).catch(() => fail(`the folder ${dirname(full)} is not writable`));
   return full;
 }
 
 /**
  * Writes `text` as a QR code to `path` (see `qrFileFormat`). Written to a temporary file beside it
- * and renamed, so that a reader never sees half a picture and an existing file is only replaced whole.
+ * and renamed (see `replaceFile`), so that a reader never sees half a picture, an existing file is
+ * only replaced whole, and a device or FIFO at the path is refused, never replaced.
  */
 export async function writeQrFile(path: string, text: string): Promise<{ path: string; format: QrFileFormat; bytes: number }> {
   const full = resolve(path);
@@ -48,16 +53,6 @@ export async function writeQrFile(path: string, text: string): Promise<{ path: s
   const format = qrFileFormat(full) ?? 'svg';
   const matrix = await qrMatrix(text);
   const data = format === 'png' ? qrPng(matrix) : Buffer.from(qrSvg(matrix, { title: text }), 'utf8');
-  const temporary = join(dirname(full), `.${basename(full)}.${process.pid}.tmp`);
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, full);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new SendtalkVerifyError('usage', `Could not write the QR code to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
-      hint: 'Pass a file in an existing, writable folder with --qr-file.',
-      cause: error,
-    });
-  }
+  await replaceFile(path, data, ROLE);
   return { path: full, format, bytes: data.length };
 }

@@ -2,6 +2,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import { buildCheckCases, DEFAULT_OVERSIZE_BYTES, type CheckCaseName } from './check-cases.js';
 import { builtInEvent, parseObject, type VerifiedEvent } from './event.js';
 import { sendForOutcome, type Outcome } from './outcome.js';
+import { REMINDER_PAGE } from '../tunnel/reminder-page.js';
 import { resolveTarget, type TriggerTarget } from './target.js';
 
 export interface CheckOptions extends TriggerTarget {
@@ -32,6 +33,9 @@ export interface CheckReport {
   summary: { passed: number; failed: number; total: number };
   cases: CaseResult[];
 }
+
+/** Why a case answered by loca.lt's reminder page fails, and what to do. */
+export const REMINDER_PAGE_ADVICE = `${REMINDER_PAGE} answered (HTTP 401), not the endpoint: the tunnel server did not pass the request on, so this says nothing of how the endpoint treats it. loca.lt shows the page to senders it takes for browsers unless they send a bypass-tunnel-reminder header, and SendTalk's deliveries may get it too: check the endpoint at its local URL, or expose it through another tunnel (cloudflared, ngrok).`;
 
 /**
  * Grades a webhook endpoint: sends each case in turn (never in parallel, so the duplicate really
@@ -65,7 +69,9 @@ export async function checkEndpoint(options: CheckOptions): Promise<CheckReport>
   const results: CaseResult[] = [];
   for (const c of cases) {
     const got = await sendForOutcome(target, c.request, secrets);
-    const advice = c.grade(got);
+    // The tunnel server's page is no answer of the endpoint's: its 401 is not a refusal of a
+    // missing secret, nor is it a refusal of the right one. No case can be graded on it.
+    const advice = got.reminderPage ? REMINDER_PAGE_ADVICE : c.grade(got);
     const result: CaseResult = { name: c.name, description: c.description, expected: c.expected, got, verdict: advice === undefined ? 'pass' : 'fail', advice: advice ?? null };
     results.push(result);
     options.onCase?.(result);

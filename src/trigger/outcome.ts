@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { REDACTED } from '../mask.js';
 import { interruptedBy } from '../errors.js';
 import { runExchange, type FailureKind, type HttpExchange, type OutgoingRequest } from '../http/exchange.js';
+import { isReminderPage, REMINDER_PAGE } from '../tunnel/reminder-page.js';
 
 /** What an endpoint answered to one request, as reports show it. Never holds a secret. */
 export interface Outcome {
@@ -18,14 +19,20 @@ export interface Outcome {
   requestBytes: number;
   /** Whether the whole request body went out before the exchange ended. */
   requestSent: boolean;
+  /**
+   * The answer was loca.lt's reminder page (a 401 web page from the tunnel server), not the
+   * endpoint's: the request never reached the endpoint. See src/tunnel/reminder-page.ts.
+   */
+  reminderPage?: true;
 }
 
 const BODY_START_CHARS = 200;
 
 export function toOutcome(exchange: HttpExchange, requestBytes: number, secrets: ReadonlyArray<string | undefined>): Outcome {
   const status = exchange.status ?? null;
+  const reminderPage = status !== null && isReminderPage(status, exchange.body);
   const summary = status !== null
-    ? `${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`
+    ? `${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}${reminderPage ? ` (${REMINDER_PAGE})` : ''}`
     : exchange.failure?.kind === 'reset' && !exchange.requestSent && requestBytes > 0
       ? 'connection closed before the body was sent'
       : exchange.failure?.message ?? 'no answer';
@@ -37,6 +44,7 @@ export function toOutcome(exchange: HttpExchange, requestBytes: number, secrets:
     bodyStart: bodyStart(exchange.body, secrets),
     requestBytes,
     requestSent: exchange.requestSent,
+    ...(reminderPage ? { reminderPage: true as const } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { SendtalkVerifyError } from '../errors.js';
+import { READ_LIMITS, readRegularFile } from '../safe-file.js';
 import { USER_AGENT } from '../version.js';
 import { withArticle } from '../render/sentence.js';
 import { parseLogLine, type DeliveryLogRecord } from '../webhook/delivery-log.js';
@@ -15,18 +15,14 @@ export interface DeliveryLog {
   ignoredLines: number;
 }
 
-/** Reads a `listen --log` file. A missing or unreadable file is a usage error. */
+/** Reads a `listen --log` file (a regular file of at most `READ_LIMITS.replayLog`). Anything else is a usage error. */
 export async function readDeliveryLog(path: string): Promise<DeliveryLog> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SendtalkVerifyError('usage', code === 'ENOENT' ? `The log file ${path} does not exist.` : `Could not read ${path} (${code ?? (error as Error).message}).`, {
-      hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
-    });
-  }
-  return parseDeliveryLog(text);
+  const bytes = await readRegularFile(path, {
+    flag: '--replay',
+    noun: 'the log file',
+    hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
+  }, READ_LIMITS.replayLog);
+  return parseDeliveryLog(bytes.toString('utf8'));
 }
 
 export function parseDeliveryLog(text: string): DeliveryLog {

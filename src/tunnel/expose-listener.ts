@@ -1,5 +1,7 @@
+import { SendtalkVerifyError } from '../errors.js';
 import type { ListenerHandle, Delivery } from '../webhook/listener.js';
 import { probePublicUrl, type ProbeResult } from './probe.js';
+import { checkAndRemember, rememberUrl, type RememberedUrlCheck, type UrlMemory } from './remembered-url.js';
 import { joinPublicUrl, tunnelTargetHost } from './tunnel-config.js';
 import type { TunnelConnector, TunnelEvent, TunnelHandle, TunnelOptions } from './types.js';
 import { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog.js';
@@ -8,13 +10,15 @@ import { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog.j
  * Opens a public URL for the local listener (a tunnel other than localtunnel); returns its base
  * URL and a way to close it. `local.host` is the address to connect to (loopback when the listener
  * binds every interface); `local.path` is the listener's path, for providers that report full
- * webhook URLs.
+ * webhook URLs. `onEvent` takes what happens to it later (a fallback, a restart under a new URL).
  */
-export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal) => Promise<PublicUrl>;
+export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal, onEvent?: (event: TunnelEvent) => void) => Promise<PublicUrl>;
 
 /** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
 export interface PublicUrl {
   readonly url: string;
+  /** What carries it, for people (`cloudflared 2024.6.1 (/usr/bin/cloudflared) over http2`). */
+  readonly via?: string;
   /** Resolves once answers already written have been passed on through it (a tunnel); see TunnelHandle.flush. */
   flush?(boundMs?: number): Promise<void>;
   /** Registers it again at the same URL if it can (see TunnelHandle.reopen); the watchdog calls it when a probe fails. */
@@ -28,9 +32,14 @@ export type TunnelChoice =
   /** The user's own tunnel (ngrok, cloudflared) already forwards this base URL to the listener. */
   | { kind: 'public-url'; publicUrl: string }
   /** A localtunnel tunnel opened (and kept open) here; `timeoutMs` bounds its first registration. */
-  | { kind: 'localtunnel'; host?: string; subdomain?: string; timeoutMs?: number; connect?: TunnelConnector }
-  /** Any other tunnel, opened by the given function. */
-  | { kind: 'provider'; open: PublicUrlProvider };
+  | LocaltunnelChoice
+  /** Any other tunnel, opened by the given function; `name` says which in messages. @default name 'provider' */
+  | ProviderChoice
+  /** The first of these that opens (`--tunnel auto`); each failure is reported as a `fallback`. */
+  | { kind: 'auto'; tries: Array<LocaltunnelChoice | ProviderChoice> };
+
+type LocaltunnelChoice = { kind: 'localtunnel'; host?: string; subdomain?: string; timeoutMs?: number; connect?: TunnelConnector };
+type ProviderChoice = { kind: 'provider'; open: PublicUrlProvider; name?: string };
 
 /**
  * A tunnel event as the flows pass it on: `webhookUrl` is the current public webhook URL,
@@ -48,8 +57,14 @@ export interface ExposeHooks {
   /** Replaces `openTunnel` (tests). @default openTunnel from src/tunnel, loaded on first use */
   openTunnel?: (options: TunnelOptions) => Promise<TunnelHandle>;
   /**
+   * Compare the public webhook URL with the one remembered there, and remember it (and any URL a
+   * re-opened tunnel gets, the watchdog's re-openings included). Without it nothing is read or written.
+   */
+  memory?: UrlMemory;
+  /**
    * Probe a public URL end to end while it is open (needs `probeToken`): a failed probe re-opens a
-   * tunnel opened here at the same URL, and is reported (`state` events) for the user's own.
+   * tunnel opened here (at the same URL when the provider can keep it; a changed URL is remembered
+   * and reported like any re-opening), and is reported (`state` events) for the user's own.
    * `false` turns it off. @default { intervalMs: WATCHDOG_INTERVAL_MS }
    */
   watchdog?: WatchdogOptions | false;
@@ -63,8 +78,17 @@ export interface ExposedListener {
   publicBaseUrl(): string | undefined;
   /** False when SendTalk cannot reach the listener (`none`). */
   readonly isPublic: boolean;
+  /**
+   * What exposes it: `none`, `public-url`, `localtunnel`, or a provider's name (`cloudflared`);
+   * with `auto`, the one that opened.
+   */
+  readonly provider: string;
+  /** What carries the public URL, when the provider says (`cloudflared 2024.6.1 (…) over http2`). */
+  readonly via?: string;
   /** The tunnel's subdomain, when a localtunnel tunnel was opened. */
   readonly subdomain?: string;
+  /** How the public webhook URL compares with the last run's, with `ExposeHooks.memory`. */
+  readonly remembered?: RememberedUrlCheck;
   /** Sends one request through the public URL and says whether this listener answered it. */
   probe(signal?: AbortSignal): Promise<ProbeResult>;
   /**
@@ -81,7 +105,7 @@ export interface ExposedListener {
  * know when the last 200 has left (see `answerPassedOn`); the bookkeeping costs every delivery.
  */
 export function tracksAnswers(choice: TunnelChoice): boolean {
-  return choice.kind === 'localtunnel' || choice.kind === 'provider';
+  return choice.kind !== 'none' && choice.kind !== 'public-url';
 }
 
 /**
@@ -94,11 +118,13 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
   const tunnel = opened?.tunnel;
   const base = choice.kind === 'public-url' ? (): string => choice.publicUrl : tunnel ? (): string => tunnel.url : undefined;
   const webhookUrl = (): string => (base ? joinPublicUrl(base(), listener.path) : listener.url);
+  const remembered = base && hooks.memory ? await checkAndRemember(hooks.memory, webhookUrl()) : undefined;
   const probeToken = hooks.probeToken;
   if (base && probeToken !== undefined && hooks.watchdog !== false) {
     watchdog = startWatchdog(
       (timeoutMs, signal) => probePublicUrl(webhookUrl(), probeToken, { timeoutMs, signal }),
-      (event) => hooks.onEvent?.({ type: 'tunnel', event, webhookUrl: webhookUrl() }),
+      // A tunnel between two registrations may have no URL to show (cloudflared keeps its last one).
+      (event) => hooks.onEvent?.({ type: 'tunnel', event, webhookUrl: base() ? webhookUrl() : undefined }),
       { ...hooks.watchdog, ...(tunnel?.reopen ? { reopen: (reason: string) => tunnel.reopen!(reason) } : {}) },
     );
   }
@@ -106,7 +132,10 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
     webhookUrl,
     publicBaseUrl: () => base?.(),
     isPublic: base !== undefined,
+    provider: opened?.provider ?? choice.kind,
+    ...(tunnel?.via !== undefined ? { via: tunnel.via } : {}),
     ...(opened?.subdomain !== undefined ? { subdomain: opened.subdomain } : {}),
+    ...(remembered ? { remembered } : {}),
     probe: (signal) => {
       if (probeToken === undefined) throw new Error('exposeListener: probe() needs the probeToken the listener was started with.');
       return probePublicUrl(webhookUrl(), probeToken, { signal });
@@ -127,18 +156,39 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
   };
 }
 
+/** What was opened here: the tunnel, and which provider it is. */
+interface Opened { tunnel: PublicUrl; provider: string; subdomain?: string }
+
 /** Opens the tunnel `choice` asks for, if any; its events are reported with the webhook URLs they mean. */
-async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks, observe: (event: TunnelEvent) => void): Promise<{ tunnel: PublicUrl; subdomain?: string } | undefined> {
+async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks, observe: (event: TunnelEvent) => void): Promise<Opened | undefined> {
   if (choice.kind === 'none' || choice.kind === 'public-url') return undefined;
+  if (choice.kind === 'auto') return openFirst(listener, choice.tries, hooks, observe);
   // Loopback when the listener binds every interface: the tunnel client connects to it from here.
   const bound = listener.server.address();
   const localHost = tunnelTargetHost(typeof bound === 'object' && bound ? bound.address : listener.host);
   const signal = hooks.signal ?? new AbortController().signal;
-  if (choice.kind === 'provider') return { tunnel: await choice.open({ host: localHost, port: listener.port, path: listener.path }, signal) };
+  let current: PublicUrl | TunnelHandle | undefined;
+  const report = (event: TunnelEvent): void => {
+    // The next run compares with the URL the user was last told about (a localtunnel tunnel that
+    // re-opened under another name, a cloudflared that was restarted).
+    if (hooks.memory && event.type === 'reopened' && event.changed) void rememberUrl(hooks.memory, joinPublicUrl(event.url, listener.path));
+    // While it opens there is no handle yet: the event's own URL is the current one.
+    const url = current?.url ?? ('url' in event ? event.url : undefined);
+    hooks.onEvent?.({
+      type: 'tunnel',
+      event,
+      webhookUrl: url ? joinPublicUrl(url, listener.path) : undefined,
+      previousWebhookUrl: event.type === 'reopened' ? joinPublicUrl(event.previousUrl, listener.path) : undefined,
+    });
+    // The watchdog follows what the tunnel says of itself (a drop, a re-opening).
+    observe(event);
+  };
+  if (choice.kind === 'provider') {
+    current = await choice.open({ host: localHost, port: listener.port, path: listener.path }, signal, report);
+    return { tunnel: current, provider: providerName(choice) };
+  }
   const open = hooks.openTunnel ?? (await import('./open-tunnel.js')).openTunnel;
-  const webhookUrlOf = (url: string): string => joinPublicUrl(url, listener.path);
-  let handle: TunnelHandle | undefined;
-  handle = await open({
+  const handle = await open({
     port: listener.port,
     localHost,
     host: choice.host,
@@ -146,17 +196,40 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
     registrationTimeoutMs: choice.timeoutMs,
     connect: choice.connect,
     signal: hooks.signal,
-    onEvent: (event) => {
-      // While it opens there is no handle yet: the event's own URL is the current one.
-      const current = handle?.url ?? ('url' in event ? event.url : undefined);
-      hooks.onEvent?.({
-        type: 'tunnel',
-        event,
-        webhookUrl: current ? webhookUrlOf(current) : undefined,
-        previousWebhookUrl: event.type === 'reopened' ? webhookUrlOf(event.previousUrl) : undefined,
-      });
-      observe(event);
-    },
+    onEvent: report,
   });
-  return { tunnel: handle, subdomain: handle.subdomain };
+  current = handle;
+  return { tunnel: handle, provider: 'localtunnel', subdomain: handle.subdomain };
+}
+
+function providerName(choice: LocaltunnelChoice | ProviderChoice): string {
+  return choice.kind === 'localtunnel' ? 'localtunnel' : choice.name ?? 'provider';
+}
+
+/**
+ * `--tunnel auto`: each provider in turn until one opens. A tunnel error moves on to the next
+ * (reported as a `fallback`); anything else (an interruption) stops at once. When none opens, the
+ * error says what each one answered.
+ */
+async function openFirst(listener: ListenerHandle, tries: Array<LocaltunnelChoice | ProviderChoice>, hooks: ExposeHooks, observe: (event: TunnelEvent) => void): Promise<Opened | undefined> {
+  const failures: Array<{ name: string; error: SendtalkVerifyError }> = [];
+  for (const [index, choice] of tries.entries()) {
+    try {
+      return await openChoice(listener, choice, hooks, observe);
+    } catch (error) {
+      if (!(error instanceof SendtalkVerifyError) || error.category !== 'tunnel') throw error;
+      failures.push({ name: providerName(choice), error });
+      const next = tries[index + 1];
+      if (next) {
+        const event: TunnelEvent = { type: 'fallback', what: 'provider', from: providerName(choice), to: providerName(next), reason: error.message.split('\n')[0]! };
+        hooks.onEvent?.({ type: 'tunnel', event });
+      }
+    }
+  }
+  if (failures.length === 1) throw failures[0]!.error;
+  const hints = [...new Set(failures.map((f) => f.error.hint).filter((hint): hint is string => hint !== undefined))];
+  throw new SendtalkVerifyError('tunnel', `Could not open a tunnel with any provider:\n${failures.map((f) => `  ${f.name}: ${f.error.message}`).join('\n')}`, {
+    hint: hints.join('\n  '),
+    details: { tried: failures.map((f) => ({ provider: f.name, message: f.error.message, code: f.error.code })) },
+  });
 }

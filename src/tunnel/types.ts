@@ -61,6 +61,11 @@ export type TunnelEvent =
   | { type: 'still-down'; downForMs: number }
   /** Registered again after a drop. `changed` is false when the server gave back the same URL. */
   | { type: 'reopened'; url: string; previousUrl: string; changed: boolean }
+  /**
+   * Something did not work and the next way is tried: `provider` (`--tunnel auto`: localtunnel
+   * could not open, cloudflared is tried) or `protocol` (cloudflared over QUIC, restarted over http2).
+   */
+  | { type: 'fallback'; what: 'provider' | 'protocol'; from: string; to: string; reason: string }
   /** A socket error localtunnel reported; the tunnel handles it, this is for `--debug`. */
   | { type: 'error'; message: string }
   /** A request went through the tunnel (method and path only); for `--debug`. */

@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
-import type { Stats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { SendtalkVerifyError } from '../errors.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { openForAppend, removeIfEmpty } from '../safe-file.js';
 import { markStuckIo } from '../stuck-io.js';
 import { toLogRecord } from './delivery-log.js';
 import type { Delivery } from './listener.js';
@@ -48,34 +47,26 @@ export interface AppendTarget {
  * of a whole line, in order, with no buffering in this process: once `write` resolves the line
  * survives a crash of the CLI, which is why the listener awaits it before answering 200.
  * The file is created private (0600): it holds phone numbers and payloads, though never a secret.
- * Only a regular file will do: a FIFO or a device can block forever, and a thread blocked on one
- * keeps the process alive whatever signal it gets.
+ * Only a regular file will do (see `openForAppend`): a FIFO or a device can block forever, and a
+ * thread blocked on one keeps the process alive whatever signal it gets. A file this run created
+ * and never wrote to is removed on close: a run that failed before its first record leaves nothing.
  */
 export async function openDeliveryLog(path: string, options: DeliveryLogOptions = {}): Promise<DeliveryLogWriter> {
-  // Looked at before opening: opening a FIFO blocks a thread until someone reads it.
-  const existing = await stat(path).catch(() => undefined);
-  if (existing && !existing.isFile()) throw notRegular(path, kindOf(existing));
-  let file: FileHandle;
-  try {
-    file = await open(path, 'a', 0o600);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new SendtalkVerifyError('usage', `Cannot open the log file ${path} (${code}).`, {
-      hint: code === 'ENOENT' ? 'Create its directory first, or pass another --log path.' : 'Check its permissions, or pass another --log path.',
-    });
-  }
-  const stats = await file.stat();
-  if (!stats.isFile()) {
-    await file.close().catch(() => {});
-    throw notRegular(path, kindOf(stats));
-  }
+  const { file, created, stats } = await openForAppend(path, {
+    flag: '--log',
+    noun: 'the log file',
+    hint: 'Pass the path of a regular file (it is created if missing); to watch deliveries live, use --json and a pipe.',
+  });
   // A file this run created has the 0600 asked for; an older one keeps the mode it had.
   const mode = stats.mode & 0o777;
   const looseMode = stats.size > 0 && (mode & 0o077) !== 0 ? mode : undefined;
   // A previous run that died in the middle of a line (power loss, a full disk) left it unfinished:
   // start on a fresh line, so that the torn one stays alone and every record after it parses.
   if (await endsMidLine(path)) await file.appendFile('\n').catch(() => {});
-  return { ...deliveryLogWriter(path, file, options), ...(looseMode === undefined ? {} : { looseMode }) };
+  const target: AppendTarget = created
+    ? { appendFile: (data) => file.appendFile(data), datasync: () => file.datasync(), close: () => file.close().then(() => removeIfEmpty(path, stats)) }
+    : file;
+  return { ...deliveryLogWriter(path, target, options), ...(looseMode === undefined ? {} : { looseMode }) };
 }
 
 /** The queue of a log writer over any append target (a file, or a stalled one in tests). */
@@ -98,9 +89,10 @@ export function deliveryLogWriter(path: string, file: AppendTarget, options: Del
       // whose caller gave up before its turn is not written: it was answered "not recorded".
       const written = queue.then(async () => {
         if (!gaveUp) await file.appendFile(line);
-      }).finally(() => unstuck?.());
+      });
       // With fsync, the line counts as written once a sync that started after it has finished.
       const durable = sync ? written.then(() => sync()) : written;
+      durable.catch(() => {}).finally(() => unstuck?.());
       const answered = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           gaveUp = true;
@@ -118,11 +110,29 @@ export function deliveryLogWriter(path: string, file: AppendTarget, options: Del
     },
     close() {
       // A write that never finishes must not hold the exit either.
-      closing ??= Promise.race([queue, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]).then(() => file.close());
+      closing ??= within(queue, timeoutMs).then(() => within(file.close(), timeoutMs));
       return closing;
     },
   };
   return writer;
+}
+
+/**
+ * Resolves once `work` settles, or after `ms` at most: then the work is counted as stuck (a thread
+ * may be blocked in it) until it settles. A close waits for the writes still in flight.
+ */
+function within(work: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      const unstuck = markStuckIo();
+      work.catch(() => {}).finally(unstuck);
+      resolve();
+    }, ms);
+    work.catch(() => {}).finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /**
@@ -146,16 +156,6 @@ function groupCommit(file: AppendTarget): () => Promise<void> {
     });
     return next;
   };
-}
-
-function kindOf(stats: Stats): string {
-  return stats.isFIFO() ? 'a FIFO' : stats.isDirectory() ? 'a directory' : stats.isSocket() ? 'a socket' : 'a device or other special file';
-}
-
-function notRegular(path: string, what: string): SendtalkVerifyError {
-  return new SendtalkVerifyError('usage', `The log file ${path} is ${what}; --log needs a regular file.`, {
-    hint: 'Pass the path of a regular file (it is created if missing); to watch deliveries live, use --json and a pipe.',
-  });
 }
 
 /** True when `path` is a regular file whose last byte is not a newline; false when it cannot tell. */

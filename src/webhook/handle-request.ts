@@ -87,16 +87,19 @@ function refuse(state: ListenerState, req: IncomingMessage | undefined, res: Ser
   delivery.status = status;
   delivery.reason = reason;
   delivery.detail = detail;
-  // A refused request may still be sending its body. Closing at once would make the client's
-  // next write fail with a reset that can overtake our answer, so Node drains the rest (bounded by
-  // requestTimeoutMs) and the client reads the 4xx; only absurd declared lengths are cut.
+  // A refused request may still be sending its body. It is answered at once; closing before the
+  // rest is read would make the client's next write fail with a reset that can overtake our
+  // answer, so the rest is drained — at most maxDrainBytes or maxDrainMs, then the connection is
+  // cut. A body that comes in time leaves the connection usable; a slow sender that is refused
+  // cannot hold one of the tunnel's few connections for long.
+  const incomplete = req !== undefined && !req.complete;
   const declared = Number(req?.headers['content-length']);
-  const cut = req !== undefined && !req.complete && Number.isFinite(declared) && declared > limits.maxDrainBytes;
+  const cut = incomplete && Number.isFinite(declared) && declared > limits.maxDrainBytes;
   // A connection that keeps sending what is refused (a scanner, a flood) is not kept alive for it.
   const socket = res.socket;
   const refusals = socket ? (state.refusalsOn.get(socket) ?? 0) + 1 : 0;
   if (socket) state.refusalsOn.set(socket, refusals);
   respond(res, status, { error: REFUSAL_TEXT[reason], reason }, cut || refusals >= limits.maxRefusalsPerConnection, extraHeaders);
-  if (req !== undefined && !req.complete && !cut) capDrain(req, limits.maxDrainBytes);
+  if (incomplete && !cut) capDrain(req, limits.maxDrainBytes, limits.maxDrainMs);
   state.onDelivery?.(delivery);
 }

@@ -45,7 +45,7 @@ export function createListenerState(options: ListenerOptions): ListenerState {
     matchesSecret: secret === undefined ? undefined : requestSecretChecker(secret, secretHeaders),
     expectedHeaders: describeSecretHeaders(secretHeaders),
     maskAlways: new Set(secretHeaders.map((name) => name.toLowerCase())),
-    masker: requestMasker(secret),
+    masker: requestMasker([secret, ...(options.alsoMask ?? [])]),
     beforeAcknowledge: options.beforeAcknowledge,
     onDelivery: options.onDelivery,
     seq: 0,

@@ -19,6 +19,11 @@ export interface ListenerOptions {
    */
   secret?: string;
   /**
+   * Other values masked, like the secret, wherever they appear in what the listener records (the
+   * path, the headers): the API key, which a careless sender may echo in a query string.
+   */
+  alsoMask?: ReadonlyArray<string | undefined>;
+  /**
    * The one header that carries the secret. Unset, the secret is accepted in `X-Secret-Key` or in
    * `Secret-Key` (see `ACCEPTED_SECRET_HEADERS`). @default undefined
    */
@@ -140,6 +145,8 @@ export interface ListenerLimits {
    * once, and a body without a declared length (chunked) is read up to it, then the connection is cut.
    */
   maxDrainBytes: number;
+  /** Longest a refused body is drained before the connection is cut, however little has come. */
+  maxDrainMs: number;
   /** Refusals one connection may collect; the one that reaches it closes the connection. */
   maxRefusalsPerConnection: number;
 }
@@ -154,6 +161,9 @@ export const LISTENER_LIMITS: Readonly<ListenerLimits> = {
   maxHeadersCount: 100,
   maxHeaderBytes: 16 * 1024,
   maxJsonDepth: 64,
-  maxDrainBytes: 16 * 1024 * 1024,
+  // A refusal frees its connection fast: a tunnel has about ten, and slow senders that are refused
+  // (anyone who learns the public URL) must not hold them while real deliveries wait.
+  maxDrainBytes: 64 * 1024,
+  maxDrainMs: 1_000,
   maxRefusalsPerConnection: 3,
 };

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SendtalkVerifyError } from '../errors.js';
-import { makeRoomAtTheCap } from './connection-cap.js';
+import { makeRoomAtTheCap } from '../http/connection-cap.js';
 import { handleRequest } from './handle-request.js';
 import { createListenerState, type ListenerState } from './listener-state.js';
 import type { ListenerHandle, ListenerLimits, ListenerOptions } from './listener-types.js';
@@ -46,6 +46,11 @@ function createListenerServer(state: ListenerState): Server {
       internalError(res);
     }
   });
+  // A sender may half-close its side once its request is sent (FIN). Node's HTTP server then ends
+  // the connection at once, before an answer that waits on --log or --forward-to is written: the
+  // delivery would be logged yet never acknowledged, and SendTalk would retry it. Kept half-open,
+  // the answer goes out and the connection closes after it.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   makeRoomAtTheCap(server, limits.maxConnections);
   // One more than the limit, so that a request over it can be seen and refused rather than cut.
   server.maxHeadersCount = limits.maxHeadersCount + 1;

@@ -25,14 +25,19 @@ export function readBody(req: IncomingMessage, limit: number, done: (body: Buffe
 }
 
 /**
- * Reads and drops the rest of a refused body, up to `max` bytes, then cuts the connection. The
- * declared-length check catches big uploads up front; this catches the ones that declare nothing
- * (chunked), which Node would otherwise drain for as long as they keep coming.
+ * Reads and drops the rest of a refused body, up to `max` bytes or `maxMs`, then cuts the
+ * connection. The declared-length check catches big uploads up front; this catches the ones that
+ * declare nothing (chunked), which Node would otherwise drain for as long as they keep coming,
+ * and the slow ones, which would hold the connection until the request time-out.
  */
-export function capDrain(req: IncomingMessage, max: number): void {
+export function capDrain(req: IncomingMessage, max: number, maxMs: number): void {
   let drained = 0;
+  const timer = setTimeout(() => req.socket.destroy(), maxMs);
+  timer.unref();
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
     if (drained > max) req.socket.destroy();
   });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }

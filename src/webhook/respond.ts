@@ -1,8 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonObject } from '../fields.js';
 
-/** The answer to an accepted delivery, serialised once. */
-export const ACCEPTED_BODY = JSON.stringify({ ok: true });
+/**
+ * The answer to an accepted delivery, serialised once: `success` as TapTalk's own webhook
+ * endpoints answer, `ok` as this listener has always answered (scripts may read it).
+ */
+export const ACCEPTED_BODY = JSON.stringify({ success: true, ok: true });
 
 /** The last resort of a request that threw: a 500 if nothing was answered yet. */
 export function internalError(res: ServerResponse): void {

@@ -37,7 +37,7 @@ describe('messages that point at the right thing', () => {
   it('--timeout 0 is refused; the wait starts once the verification exists, so no negative time is shown', async () => {
     const zero = await runCli(['create', '--sandbox', '--timeout', '0']);
     expect(zero.code).toBe(2);
-    expect(zero.stderr).toMatch(/--timeout 0 would stop waiting/);
+    expect(zero.stderr).toMatch(/--timeout "0" is no time at all: a time-out must be longer than 0\.\n.*--no-wait to create only/);
 
     // The API takes 1.5 s to answer; a 2 s timeout still has (nearly) all of its 2 s to wait, not 0.5 s.
     const api = await start(new FakeApi().answer({ body: expiringIn(60_000), delayMs: 1500 }));

@@ -68,7 +68,7 @@ describe('listen through a localtunnel server', () => {
     const err = proc.stderr();
     expect(err).toMatch(/The tunnel server gave the subdomain "t[0-9a-f]+" instead of "acme-otp-e2e"/);
     expect(err).toMatch(new RegExp(`Webhook URL: http://t[0-9a-f]+\\.localhost:${server.port}/webhook`));
-    expect(err).toMatch(/Set it in the SendTalk dashboard: WhatsApp Verification → Verification Config → Webhook URL\./);
+    expect(err).toMatch(/Set it once in the SendTalk dashboard: WhatsApp Verification → Verification Config → Edit → Webhook URL → Save Changes/);
     expect(server.registrations.map((r) => r.path)).toEqual(['/acme-otp-e2e', '/acme-otp-e2e', '/acme-otp-e2e']);
   });
 

@@ -269,6 +269,6 @@ describe('listen --log', () => {
 
     const r = await runCli(['listen', '--tunnel', 'none', '--log', join(dir, 'missing-dir', 'x.ndjson')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Cannot open the log file .*missing-dir.* \(ENOENT\)/);
+    expect(r.stderr).toMatch(/Could not write the log file .*missing-dir.*: the folder .*missing-dir does not exist\./);
   });
 });

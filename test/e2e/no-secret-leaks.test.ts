@@ -8,7 +8,7 @@ import { runCli, startCli, waitForOutput, type CliOptions, type CliResult } from
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { send } from '../helpers/listen-process.js';
 import { freePort } from '../helpers/ports.js';
-import { CorrectEndpoint, EchoesHeadersEndpoint } from '../helpers/webhook-endpoints.js';
+import { CorrectEndpoint, EchoesHeadersEndpoint, EchoesSpellingsEndpoint } from '../helpers/webhook-endpoints.js';
 
 /**
  * Known key and secret values go through the success and failure paths of every command (with
@@ -24,13 +24,20 @@ const WRONG_SECRET = 'whsec_BADSECRETQQ_91c3aa70';
 const VALUES = { KEY, WRONG_KEY, SECRET, WRONG_SECRET };
 const PHONE = '6281234567890';
 
-/** Every 8-character window of each value: a partial print is a leak too. */
+/**
+ * Every 8-character window of each value, in any letter case, and its hex, base64 and base64url
+ * spellings: a partial print, an upper-case copy or an encoded echo is a leak too.
+ */
 function expectNoLeak(where: string, text: string): void {
+  const lower = text.toLowerCase();
   for (const [name, value] of Object.entries(VALUES)) {
-    for (let i = 0; i + 8 <= value.length; i++) {
-      const piece = value.slice(i, i + 8);
-      if (text.includes(piece)) throw new Error(`${where}: shows ${name} (…${piece}…):\n${text.slice(Math.max(0, text.indexOf(piece) - 200), text.indexOf(piece) + 200)}`);
-    }
+    const bytes = Buffer.from(value, 'utf8');
+    // base64 is read as written; a window of the value, or its hex, in any case.
+    const exact = [bytes.toString('base64'), bytes.toString('base64url')].map((s) => s.slice(0, 16));
+    const anyCase = [bytes.toString('hex').slice(0, 16)];
+    for (let i = 0; i + 8 <= value.length; i++) anyCase.push(value.slice(i, i + 8).toLowerCase());
+    const found = [...exact.map((piece) => [piece, text.indexOf(piece)] as const), ...anyCase.map((piece) => [piece, lower.indexOf(piece)] as const)].find(([, at]) => at >= 0);
+    if (found) throw new Error(`${where}: shows ${name} (…${found[0]}…):\n${text.slice(Math.max(0, found[1] - 200), found[1] + 200)}`);
   }
 }
 
@@ -131,10 +138,36 @@ describe.concurrent('no key or secret in any output', () => {
     expectNoLeak('listen in words', transcript(await human.done));
   });
 
+  it('listen --json: the key (from the environment) and the secret in a query string and a body, in other spellings; the --log file keeps the body as it came', async () => {
+    const log = tempFile('deliveries.ndjson');
+    const listen = startCli(['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--log', log, '--json'], { env: { SENDTALK_API_KEY: KEY }, killAfterMs: 25_000 });
+    const bodyWithSecret = JSON.stringify({ verificationID: 'v-body', note: `copied ${SECRET} by mistake` });
+    try {
+      const url = JSON.parse((await waitForOutput(listen.stdout, /^.*\n/))[0]).webhookUrl as string;
+      const hex = Buffer.from(SECRET).toString('hex').toUpperCase();
+      const query = `?key=${KEY}&k2=${KEY.toUpperCase()}&part=${SECRET.slice(4, 16)}&hex=${hex}`;
+      expect((await send(`${url}${query}`, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: bodyWithSecret })).status).toBe(200);
+    } finally {
+      listen.child.kill('SIGTERM');
+    }
+    const r = await listen.done;
+    expectNoLeak('listen --json', transcript(r));
+    const delivery = r.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((doc) => doc.type === 'delivery');
+    expect(delivery.bodyMasked).toBe(true);
+    expectNoLeak('listen --json, its body decoded', Buffer.from(delivery.bodyBase64, 'base64').toString('utf8'));
+    // The log file is for --replay: the body byte-exact (the file is 0600), the headers still masked.
+    const logged = JSON.parse(readFileSync(log, 'utf8').split('\n')[0]!);
+    expect(Buffer.from(logged.bodyBase64, 'base64').toString('utf8')).toBe(bodyWithSecret);
+    expectNoLeak('the --log file, but its body', JSON.stringify({ ...logged, bodyBase64: '' }));
+  });
+
   it('trigger against an endpoint that echoes the secret back, and to nowhere', async (t) => {
     const echo = await new EchoesHeadersEndpoint(SECRET).start();
     t.onTestFinished(() => echo.stop());
     expect((await run('trigger, echoed', ['trigger', '--url', echo.url, '--secret', SECRET, '--debug'])).code).toBe(0);
+    const spelled = await new EchoesSpellingsEndpoint(SECRET).start();
+    t.onTestFinished(() => spelled.stop());
+    expect((await run('trigger, echoed in other spellings', ['trigger', '--url', spelled.url, '--secret', SECRET, '--debug'])).code).toBe(0);
     expect((await run('trigger --json, echoed', ['trigger', '--url', echo.url, '--secret', SECRET, '--json'])).code).toBe(0);
     const down = `http://127.0.0.1:${await freePort()}/webhook`;
     expect((await run('trigger, refused', ['trigger', '--url', down, '--secret', SECRET, '--debug'])).code).toBe(5);

@@ -1,30 +1,59 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, waitForOutput } from '../helpers/cli.js';
+import { killAll, startListen } from '../helpers/listen-process.js';
 import { until } from '../helpers/until.js';
 
 let bin: string;
 beforeEach(async () => {
   // A stand-in for the desktop's opener: it only records what it was asked to open.
   bin = await mkdtemp(join(tmpdir(), 'fake-opener-'));
-  await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" >> "${join(bin, 'opened.txt')}"\n`);
+  // It also keeps what the file it was given said, and its mode, before the run deletes it.
+  await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" >> "${join(bin, 'opened.txt')}"\n[ -f "$1" ] && { stat -c %a "$1"; stat -c %a "$(dirname "$1")"; cat "$1"; } >> "${join(bin, 'seen.txt')}"\nexit 0\n`);
   await chmod(join(bin, 'xdg-open'), 0o755);
 });
-afterEach(async () => { await rm(bin, { recursive: true, force: true }); });
+afterEach(async () => {
+  await killAll();
+  await rm(bin, { recursive: true, force: true });
+});
 
 const opened = (): Promise<string> => readFile(join(bin, 'opened.txt'), 'utf8').catch(() => '');
 const pageUrl = (stderr: string): string => /Page on (http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]+\/)/.exec(stderr)![1]!;
 
 describe('--open', () => {
-  it('hands the page URL, token included, to the system opener', async () => {
+  it('hands the system opener a file only this user can read, never the token; following it reaches the page; it is then deleted', async () => {
+    const cli = startListen(['--open', '--tunnel', 'none'], { env: { PATH: `${bin}:${process.env.PATH}`, BROWSER: undefined } });
+    const url = (await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]+\/)/))[1]!;
+    const token = new URL(url).pathname.split('/')[1]!;
+    // The opener runs detached: wait for it to have written, bounded by the test's timeout.
+    const argv = (await until(opened, 'the opener to record what it was given')).trim();
+    expect(argv).not.toContain(token);
+    const path = argv;
+    const seen = await until(async () => {
+      const text = await readFile(join(bin, 'seen.txt'), 'utf8').catch(() => '');
+      return text.includes('</p>') ? text : undefined;
+    }, 'the opener to copy the file');
+    expect(seen.split('\n').slice(0, 2)).toEqual(['600', '700']);
+    const target = /url=([^"]+)"/.exec(seen)![1]!;
+    expect(target).toBe(`${url}?launch`);
+    // A browser following the file reaches the page; the file, which holds the token, is then gone.
+    expect(existsSync(path)).toBe(true);
+    expect((await fetch(target)).status).toBe(200);
+    await until(() => !existsSync(dirname(path)), 'the launch file to be deleted');
+    cli.child.kill('SIGTERM');
+    expect((await cli.done).code).toBe(0);
+    expect(cli.stderr()).not.toMatch(/No browser opened/);
+  });
+
+  it('deletes a launch file nobody followed when the command ends', async () => {
     const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'], { env: { PATH: bin, BROWSER: undefined } });
     expect(r.code).toBe(0);
-    expect(r.stderr).not.toMatch(/No browser opened/);
-    // The opener runs detached: wait for it to have written, bounded by the test's timeout.
-    const seen = await until(opened, 'the opener to write the URL it was given');
-    expect(seen.trim()).toBe(pageUrl(r.stderr));
+    const path = (await until(opened, 'the opener to record what it was given')).trim();
+    expect(path).not.toContain(new URL(pageUrl(r.stderr)).pathname.split('/')[1]!);
+    expect(existsSync(dirname(path))).toBe(false);
   });
 
   it('with BROWSER=none prints the URL and launches nothing; --ui never launches; --quiet still shows the URL', async () => {

@@ -57,7 +57,7 @@ describe('create --qr-file', () => {
 
     const folder = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', dir]);
     expect(folder.code).toBe(2);
-    expect(folder.stderr).toMatch(/that is a folder/);
+    expect(folder.stderr).toMatch(/is a directory; --qr-file needs a regular file/);
 
     const kept = join(dir, 'kept.svg');
     await writeFile(kept, 'before');

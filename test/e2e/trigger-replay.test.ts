@@ -6,7 +6,8 @@ import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { CorrectEndpoint } from '../helpers/webhook-endpoints.js';
 
 const RECORDED_SECRET = 'whsec_recorded_by_listen_6611';
-const REPLAY_SECRET = 'whsec_REPLAY_not_printed_0934';
+// Shares no run of 8 characters, in any case, with the ids below: any such run of a secret is masked.
+const REPLAY_SECRET = 'whsec_Rq7pLay_not_printed_0934';
 /** Bytes a JSON re-encoder would change: CRLF, spacing, key order, non-ASCII. */
 const FIRST = Buffer.from('{\r\n  "verificationID" : "ver_replay_1",\t"userPhone":"6281234567890",\r\n  "nama": "Budi Günther ✓" }', 'utf8');
 const SECOND = Buffer.from('{"status":"verified","verificationID":"ver_replay_2"}', 'utf8');

@@ -40,6 +40,8 @@ describe('create through the localtunnel tunnel', () => {
     const res = await sendThrough(webhookUrl, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: JSON.stringify(verifiedPayload(v)) });
     // A 200 back through the tunnel: the CLI must not close it before its answer is out.
     expect(res.status, res.body + cli.stderr()).toBe(200);
+    // As TapTalk's own endpoints answer, with the "ok" promised before kept.
+    expect(JSON.parse(res.body)).toEqual({ success: true, ok: true });
 
     const r = await cli.done;
     expect(r.code).toBe(0);

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from './until.js';
 
@@ -19,18 +22,51 @@ export interface CliOptions {
   input?: string;
 }
 
-/** The environment a user's shell would give, minus anything of ours that could leak in. */
+/** Temporary directories this process made (configuration homes, the node-only directory), removed when it exits. */
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh, empty configuration directory (XDG_CONFIG_HOME), removed when the test process exits. */
+export function freshConfigHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stv-config-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/**
+ * The environment a user's shell would give, minus anything of ours that could leak in. Each call
+ * gets its own empty XDG_CONFIG_HOME (unless `extra` names one), so no test reads or writes the
+ * real user's configuration, and no run remembers another test's webhook URL. Minus a real
+ * cloudflared too: `--tunnel auto` (the default with a key) would start it, and no test may reach
+ * the internet. A test that wants one names the stub with CLOUDFLARED_BIN.
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('SENDTALK_') && key !== 'FORCE_COLOR') env[key] = value;
+    if (value !== undefined && !key.startsWith('SENDTALK_') && key !== 'FORCE_COLOR' && key !== 'CLOUDFLARED_BIN') env[key] = value;
   }
+  if (env.PATH) env.PATH = [nodeOnlyDir(), ...env.PATH.split(delimiter).filter((dir) => !existsSync(join(dir, 'cloudflared')))].join(delimiter);
   env.NO_COLOR = '1';
+  if (!('XDG_CONFIG_HOME' in extra)) env.XDG_CONFIG_HOME = freshConfigHome();
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
   return env;
+}
+
+let nodeDir: string | undefined;
+
+/** A directory holding only `node` (this one): the stub's `#!/usr/bin/env node` finds it even when the directory node came from holds a cloudflared too. */
+function nodeOnlyDir(): string {
+  if (nodeDir === undefined) {
+    nodeDir = mkdtempSync(join(tmpdir(), 'sendtalk-node-'));
+    tempDirs.push(nodeDir);
+    symlinkSync(process.execPath, join(nodeDir, 'node'));
+  }
+  return nodeDir;
 }
 
 /** Starts the built CLI as a user would; `done` resolves when it exits. */

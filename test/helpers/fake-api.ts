@@ -28,6 +28,8 @@ export class FakeApi extends LoopbackServer {
   readonly requests: RecordedRequest[] = [];
   /** Bytes of body written by `endless` answers. */
   streamed = 0;
+  /** Called as each request has arrived, before it is answered: what else had happened by then. */
+  onRequest?: (request: RecordedRequest) => void;
   private answers: FakeAnswer[] = [];
 
   constructor(private readonly fallback: FakeAnswer = { status: 200, body: {} }) {
@@ -49,7 +51,9 @@ export class FakeApi extends LoopbackServer {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        this.requests.push(recorded);
+        this.onRequest?.(recorded);
         const a = this.answers.shift() ?? this.fallback;
         if (a.hang) return;
         if (a.destroy) return req.socket.destroy();

@@ -1,5 +1,5 @@
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { BinaryBitmap, DecodeHintType, HybridBinarizer, QRCodeReader, RGBLuminanceSource } from '@zxing/library';
+import { BinaryBitmap, DecodeHintType, GlobalHistogramBinarizer, HybridBinarizer, QRCodeReader, RGBLuminanceSource } from '@zxing/library';
 import { decodeRgba } from './qr-reader.js';
 
 /**
@@ -185,24 +185,33 @@ export function readWithJsqr(picture: Picture): string | undefined {
 }
 
 /**
- * Reads a QR code with ZXing's port (another implementation: its own binariser, finder and
- * decoder), as a phone does from a few distances: the picture as painted, then at half and a third
- * of its size. ZXing's JavaScript port misses about one code in five drawn perfectly crisp at 5 or
- * more pixels a module, and reads the same codes at 3 or 4; a camera never sees such edges.
+ * Reads a QR code with ZXing's port (another implementation: its own binarisers, finder and
+ * decoder), as a phone does over many frames: the picture as painted, then shrunk 2 to 5 times (a
+ * phone farther away), each with ZXing's two binarisers. ZXing's JavaScript port misses a few
+ * codes in a hundred drawn perfectly crisp at a given size, and reads the same codes at another;
+ * a camera never sees such edges.
  */
 export function readWithZxing(picture: Picture): string | undefined {
-  for (const factor of [1, 2, 3]) {
-    const text = zxingAt(picture, factor);
-    if (text !== undefined) return text;
+  for (const factor of [1, 2, 3, 4, 5]) {
+    const luminance = shrunk(picture, factor);
+    for (const Binarizer of [HybridBinarizer, GlobalHistogramBinarizer]) {
+      try {
+        const source = new RGBLuminanceSource(luminance.data, luminance.width, luminance.height);
+        const hints = new Map<DecodeHintType, unknown>([[DecodeHintType.TRY_HARDER, true], [DecodeHintType.CHARACTER_SET, 'UTF-8']]);
+        return new QRCodeReader().decode(new BinaryBitmap(new Binarizer(source)), hints).getText();
+      } catch {
+        // Not found or not decoded in this frame: the next.
+      }
+    }
   }
   return undefined;
 }
 
-/** ZXing's reading of the picture shrunk `factor` times (each pixel the mean of a factor × factor box). */
-function zxingAt(picture: Picture, factor: number): string | undefined {
+/** The picture's luminance shrunk `factor` times (each pixel the mean of a factor × factor box). */
+function shrunk(picture: Picture, factor: number): { data: Uint8ClampedArray; width: number; height: number } {
   const width = Math.floor(picture.width / factor);
   const height = Math.floor(picture.height / factor);
-  const luminance = new Uint8ClampedArray(width * height);
+  const data = new Uint8ClampedArray(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let sum = 0;
@@ -212,16 +221,10 @@ function zxingAt(picture: Picture, factor: number): string | undefined {
           sum += (picture.data[i]! * 299 + picture.data[i + 1]! * 587 + picture.data[i + 2]! * 114) / 1000;
         }
       }
-      luminance[y * width + x] = sum / (factor * factor);
+      data[y * width + x] = sum / (factor * factor);
     }
   }
-  try {
-    const source = new RGBLuminanceSource(luminance, width, height);
-    const hints = new Map<DecodeHintType, unknown>([[DecodeHintType.TRY_HARDER, true], [DecodeHintType.CHARACTER_SET, 'UTF-8']]);
-    return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)), hints).getText();
-  } catch {
-    return undefined;
-  }
+  return { data, width, height };
 }
 
 /** Both readers' answers for what a terminal with this theme shows of `text`. */

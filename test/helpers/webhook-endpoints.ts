@@ -123,6 +123,15 @@ export class EchoesHeadersEndpoint extends CorrectEndpoint {
   }
 }
 
+/** Echoes the secret it received in other spellings (upper case, hex, base64, base64url), as a careless debug route might. */
+export class EchoesSpellingsEndpoint extends CorrectEndpoint {
+  protected override afterBody(req: IncomingMessage): Answer {
+    const value = String(req.headers['x-secret-key'] ?? req.headers['secret-key'] ?? '');
+    const bytes = Buffer.from(value, 'utf8');
+    return { status: 200, body: { upper: value.toUpperCase(), hex: bytes.toString('hex'), base64: bytes.toString('base64'), base64url: bytes.toString('base64url') } };
+  }
+}
+
 function readAll(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

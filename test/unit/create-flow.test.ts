@@ -35,7 +35,7 @@ describe('runCreateFlow in the sandbox', () => {
     const { apiUrl } = eventOf(events, 'sandbox');
     expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const listening = eventOf(events, 'listening');
-    expect(listening).toEqual({ type: 'listening', localUrl: listening.localUrl, webhookUrl: listening.localUrl, public: false });
+    expect(listening).toEqual({ type: 'listening', localUrl: listening.localUrl, webhookUrl: listening.localUrl, public: false, provider: 'none' });
     const waiting = eventOf(events, 'waiting');
     expect(waiting).toEqual({ type: 'waiting', deadline: waiting.deadline, until: 'timeout' });
     expect(waiting).not.toHaveProperty('ignoredExpiry');

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ioIsStuck } from '../../src/stuck-io.js';
 import { parseLogLine } from '../../src/webhook/delivery-log.js';
 import { deliveryLogWriter, openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
@@ -85,6 +85,54 @@ describe('a --log whose writes stall', () => {
     const log = deliveryLogWriter('stuck.ndjson', { appendFile: () => new Promise<void>(() => {}), close: async () => {} }, { writeTimeoutMs: 30 });
     await expect(log.write(delivery(1, '{}'))).rejects.toThrow(/did not finish/);
     await expect(log.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('a --log whose close stalls (issue 22)', () => {
+  it('does not wait for a close that never finishes, and counts it as stuck so that the exit does not wait either', async () => {
+    // A file handle's close waits for its writes in flight: on a stalled disk it never resolves.
+    const log = deliveryLogWriter('stuck-close.ndjson', { appendFile: async () => {}, close: () => new Promise<void>(() => {}) }, { writeTimeoutMs: 30 });
+    await log.write(delivery(1, '{}'));
+    const closed = await Promise.race([log.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500))]);
+    expect(closed).toBe('closed');
+    expect(ioIsStuck()).toBe(true);
+  });
+
+  it('releases a stuck mark once a slow sync finishes (a late sync must not make the exit end by a signal)', async () => {
+    // Fresh modules: earlier tests here leave writes that never finish, counted as stuck for good.
+    vi.resetModules();
+    const { ioIsStuck } = await import('../../src/stuck-io.js');
+    const { deliveryLogWriter } = await import('../../src/webhook/delivery-log-writer.js');
+    let finish: () => void = () => {};
+    const slowSync = new Promise<void>((resolve) => { finish = resolve; });
+    expect(ioIsStuck()).toBe(false);
+    const log = deliveryLogWriter('slow-sync.ndjson', { appendFile: async () => {}, datasync: () => slowSync, close: async () => {} }, { writeTimeoutMs: 30, fsync: true });
+    await expect(log.write(delivery(1, '{}'))).rejects.toThrow(/did not finish/);
+    expect(ioIsStuck()).toBe(true);
+    finish();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ioIsStuck()).toBe(false);
+    await log.close();
+  });
+});
+
+describe('a --log this run created', () => {
+  it('is removed on close when nothing was written to it, and kept once it holds a record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sendtalk-log-'));
+    const empty = await openDeliveryLog(join(dir, 'empty.ndjson'));
+    await empty.close();
+    const used = await openDeliveryLog(join(dir, 'used.ndjson'));
+    await used.write(delivery(1, '{}'));
+    await used.close();
+    expect(readdirSync(dir)).toEqual(['used.ndjson']);
+  });
+
+  it('is kept when it existed before, even empty', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sendtalk-log-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'mine.ndjson'), '', { mode: 0o600 });
+    await (await openDeliveryLog(join(dir, 'mine.ndjson'))).close();
+    expect(readdirSync(dir)).toEqual(['mine.ndjson']);
   });
 });
 

@@ -1,6 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exposeListener, newProbeToken, openTunnel, startListener, type Delivery, type ExposedListener, type ListenerHandle, type TunnelUpdate } from '../../src/index.js';
+import type { PublicUrlProvider } from '../../src/tunnel/expose-listener.js';
+import { checkAndRemember } from '../../src/tunnel/remembered-url.js';
+import type { TunnelEvent } from '../../src/tunnel/types.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
+import { until } from '../helpers/until.js';
 
 let server: LocaltunnelServer;
 let listener: ListenerHandle;
@@ -108,5 +115,73 @@ describe('exposeListener without a tunnel of its own', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('exposeListener remembering the public webhook URL', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const memoryDir = (): { dir: string; key: string } => {
+    const dir = mkdtempSync(join(tmpdir(), 'stv-expose-memory-'));
+    dirs.push(dir);
+    return { dir: join(dir, 'sendtalk-verify'), key: 'test-key-hash' };
+  };
+  const remembered = (memory: { dir: string }): string | undefined => {
+    try {
+      return (JSON.parse(readFileSync(join(memory.dir, 'webhook-urls.json'), 'utf8')) as { urls: Record<string, { webhookUrl: string }> }).urls['test-key-hash']?.webhookUrl;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** A cloudflared-like provider whose URL is new on each (re)start; `restart()` plays cloudflared ending and coming back. */
+  function quickTunnel(): { open: PublicUrlProvider; restart(): void } {
+    let url = 'https://first-quick-words.trycloudflare.com';
+    let report: ((event: TunnelEvent) => void) | undefined;
+    return {
+      open: async (_local, _signal, onEvent) => {
+        report = onEvent;
+        return { get url() { return url; }, via: 'cloudflared 2024.6.1 (test) over quic', close: async () => {} };
+      },
+      restart: () => {
+        const previousUrl = url;
+        url = 'https://second-quick-words.trycloudflare.com';
+        report?.({ type: 'reopened', url, previousUrl, changed: true });
+      },
+    };
+  }
+
+  it('compares a provider\'s URL with the last run\'s, and remembers the new URL it re-opens under', async () => {
+    const memory = memoryDir();
+    const tunnel = quickTunnel();
+    exposed = await exposeListener(listener, { kind: 'provider', name: 'cloudflared', open: tunnel.open }, { probeToken, memory, onEvent: (u) => updates.push(u) });
+    expect(exposed).toMatchObject({ provider: 'cloudflared', via: 'cloudflared 2024.6.1 (test) over quic', remembered: { change: 'first' } });
+    expect(remembered(memory)).toBe('https://first-quick-words.trycloudflare.com/webhook');
+
+    tunnel.restart();
+    await until(() => remembered(memory) === 'https://second-quick-words.trycloudflare.com/webhook', 'the re-opened URL to be remembered');
+    expect(updates.find((u) => u.event.type === 'reopened')).toMatchObject({ webhookUrl: exposed.webhookUrl(), previousWebhookUrl: 'https://first-quick-words.trycloudflare.com/webhook' });
+    // The next run compares with the URL the user was last told about.
+    expect(await checkAndRemember(memory, exposed.webhookUrl())).toMatchObject({ change: 'same' });
+  });
+
+  it('with auto, remembers the URL of whichever provider opened', async () => {
+    const memory = memoryDir();
+    await checkAndRemember(memory, `http://sendtalk-abcdefghij.localhost:${server.port}/webhook`);
+    server.mode = 'refuse';
+    const tunnel = quickTunnel();
+    exposed = await exposeListener(listener, {
+      kind: 'auto',
+      tries: [{ kind: 'localtunnel', host: server.url, subdomain: 'sendtalk-abcdefghij', timeoutMs: 1000 }, { kind: 'provider', name: 'cloudflared', open: tunnel.open }],
+    }, { probeToken, memory, openTunnel: quickOpen, onEvent: (u) => updates.push(u) });
+    expect(server.registrations.map((r) => r.path)).toContain('/sendtalk-abcdefghij');
+    expect(updates.map((u) => u.event)).toContainEqual(expect.objectContaining({ type: 'fallback', what: 'provider', from: 'localtunnel', to: 'cloudflared' }));
+    expect(exposed).toMatchObject({
+      provider: 'cloudflared',
+      remembered: { change: 'changed', previousWebhookUrl: `http://sendtalk-abcdefghij.localhost:${server.port}/webhook` },
+    });
+    expect(remembered(memory)).toBe('https://first-quick-words.trycloudflare.com/webhook');
   });
 });

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startInspector, type Delivery, type InspectorHandle } from '../../src/index.js';
 import { isListening } from '../helpers/ports.js';
@@ -71,8 +73,9 @@ describe('startInspector', () => {
     page.feed({ type: 'ready', localUrl: 'http://127.0.0.1:1/webhook', webhookUrl: 'https://x.example/webhook', public: true });
     page.feed({ type: 'waiting' });
     page.feed({ type: 'delivery', delivery: delivery({ body: Buffer.from(JSON.stringify({ leaked: SECRET, key: KEY })), headers: { 'x-api-key': KEY, 'x-echo': SECRET } }) });
-    const text = await readEvents(page.url, /event: state/);
-    expect(text).toMatch(/event: state\ndata: \{[^\n]*"status":"listening"/);
+    // A page that connects gets one snapshot: the state and the deliveries kept.
+    const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
+    expect(text).toMatch(/event: snapshot\ndata: \{"state":\{[^\n]*"status":"listening"/);
     expect(text).toContain('"verdict":"refused: secret wrong"');
     expect(text).toContain('"detail":"secret key is invalid"');
     expect(text).not.toContain(SECRET);
@@ -83,7 +86,7 @@ describe('startInspector', () => {
   it('shows control characters as the terminal does, in bodies and in every other text', async () => {
     page = await startInspector({ mode: 'listen', secrets: [SECRET] });
     page.feed({ type: 'delivery', delivery: delivery({ reason: 'not-json', status: 400, detail: 'bad \u001b[2J', body: Buffer.from(`x\u001b]0;t\u0007 ${SECRET}\r`) }) });
-    const text = await readEvents(page.url, /event: state/);
+    const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
     expect(text).toContain(JSON.stringify(`x\\x1b]0;t\\x07 ••••5521\\r`).slice(1, -1));
     expect(text).toContain(JSON.stringify('bad \\x1b[2J').slice(1, -1));
     expect(text).not.toMatch(/\\u00(0|1)[0-9a-f]/);
@@ -104,5 +107,39 @@ describe('startInspector', () => {
     await page.close();
     await page.close();
     expect(await isListening(port)).toBe(false);
+  });
+
+  it('keeps the most recent 200 deliveries for a page that connects later, and counts them all', async () => {
+    page = await startInspector({ mode: 'listen' });
+    for (let seq = 1; seq <= 250; seq++) page.feed({ type: 'delivery', delivery: delivery({ seq }) });
+    const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
+    const snapshot = JSON.parse(/event: snapshot\ndata: (.*)\n/.exec(text)![1]!) as { state: { refused: number }; deliveries: Array<{ seq: number }>; keep: number };
+    expect(snapshot.keep).toBe(200);
+    expect(snapshot.deliveries.map((d) => d.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 51));
+    expect(snapshot.state.refused).toBe(250);
+  });
+
+  it('leads a browser to the page through a file only this user can read, deleted once followed', async () => {
+    page = await startInspector({ mode: 'listen' });
+    const token = page.url.split('/')[3]!;
+    const path = await page.launchFile();
+    expect(path).not.toContain(token);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
+    const target = /http-equiv="refresh" content="0;url=([^"]+)"/.exec(readFileSync(path, 'utf8'))![1]!;
+    expect(target).toBe(`${page.url}?launch`);
+    expect(await page.launchFile()).toBe(path);
+    // Opening the page without the file's mark (a tab open from before) leaves it for the browser.
+    expect((await get(page.url)).status).toBe(200);
+    expect(existsSync(path)).toBe(true);
+    expect((await get(target)).status).toBe(200);
+    expect(existsSync(dirname(path))).toBe(false);
+  });
+
+  it('deletes a launch file nobody followed when the page closes', async () => {
+    page = await startInspector({ mode: 'listen' });
+    const path = await page.launchFile();
+    await page.close();
+    expect(existsSync(dirname(path))).toBe(false);
   });
 });

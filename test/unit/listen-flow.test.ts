@@ -95,7 +95,7 @@ describe('runListenFlow: how listening ends and what the result says', () => {
       localUrl,
     });
     expect(typesOf(events)).toEqual(['ready', 'waiting', 'delivery', 'delivery', 'delivery']);
-    expect(events[0]).toEqual({ type: 'ready', localUrl, webhookUrl: localUrl, public: false, subdomain: undefined });
+    expect(events[0]).toEqual({ type: 'ready', localUrl, webhookUrl: localUrl, public: false, subdomain: undefined, provider: 'none' });
     const deliveries = events.filter((e) => e.type === 'delivery');
     expect(deliveries.map((e) => [e.delivery.accepted, e.delivery.reason, e.forward])).toEqual([[false, 'secret-mismatch', undefined], [true, undefined, undefined], [true, undefined, undefined]]);
     // Closed at the end.
@@ -388,7 +388,7 @@ describe('runListenFlow: a localtunnel tunnel', () => {
     const webhookUrl = `http://${assigned}.localhost:${server.port}/webhook`;
     const shown = events.filter((e) => !(e.type === 'tunnel' && (e.event.type === 'request' || e.event.type === 'error')));
     expect(typesOf(shown)).toEqual(['ready', 'tunnel', 'probe', 'waiting']);
-    expect(shown[0]).toEqual({ type: 'ready', localUrl: expect.any(String), webhookUrl, public: true, subdomain: assigned });
+    expect(shown[0]).toEqual({ type: 'ready', localUrl: expect.any(String), webhookUrl, public: true, subdomain: assigned, provider: 'localtunnel' });
     expect(shown[1]).toMatchObject({ type: 'tunnel', webhookUrl, event: { type: 'subdomain-replaced', requested: 'acme-listen-name', assigned } });
     expect(shown[2]).toMatchObject({ type: 'probe', webhookUrl, result: { ok: true } });
     // The probe's request through the tunnel came after ready: reported as it came, not held back.

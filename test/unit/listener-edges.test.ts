@@ -43,3 +43,20 @@ describe('a woken waiter', () => {
     expect(predicate.mock.calls.map(([d]) => d.seq)).toEqual([1]);
   });
 });
+
+describe('a refused sender that sends its body slowly', () => {
+  it('gets its 401 at once and loses the connection after the drain time, not the request time-out', async () => {
+    listener = await startListener({ secret: SECRET, limits: { maxDrainMs: 300 } });
+    const socket = await open(listener.port);
+    let text = '';
+    let closedAt = 0;
+    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    socket.on('close', () => { closedAt = Date.now(); });
+    // 500 bytes declared, 1 sent: a sender that trickles (or stalls) after being refused.
+    socket.write(head('POST /webhook HTTP/1.1', [['Content-Type', 'application/json'], ['Content-Length', 500]], listener.port) + '{');
+    await until(() => /^HTTP\/1\.1 401 /.test(text), 'the 401');
+    // The request time-out is 30 s: only the drain bound can close it this soon.
+    await until(() => closedAt > 0, 'the connection cut after the drain bound', { timeoutMs: 5000 });
+    expect(listener.accepted).toEqual([]);
+  });
+});

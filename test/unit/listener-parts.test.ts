@@ -35,7 +35,7 @@ describe('maskedHeaders', () => {
 
   it('masks any header that carries the secret by value, only when a masker is given', () => {
     const headers = { 'x-other': `token ${SECRET}`, accept: '*/*' };
-    expect(maskedHeaders(req(headers), new Set(), requestMasker(SECRET))).toEqual({ 'x-other': '[redacted]', accept: '*/*' });
+    expect(maskedHeaders(req(headers), new Set(), requestMasker([SECRET]))).toEqual({ 'x-other': '[redacted]', accept: '*/*' });
     expect(maskedHeaders(req(headers), new Set(), undefined)).toEqual(headers);
   });
 
@@ -196,7 +196,7 @@ describe('readBody', () => {
 describe('capDrain', () => {
   it('lets exactly `max` bytes through and cuts the connection past it', () => {
     const req = new FakeBody();
-    capDrain(req as unknown as IncomingMessage, 6);
+    capDrain(req as unknown as IncomingMessage, 6, 60_000);
     req.emit('data', Buffer.from('abc'));
     req.emit('data', Buffer.from('def'));
     expect(req.socket.destroy).not.toHaveBeenCalled();
@@ -231,8 +231,8 @@ describe('respond', () => {
   it('sends a string body as it is, closing the connection and adding the extra headers', () => {
     const res = fakeResponse();
     respond(res, 405, ACCEPTED_BODY, true, { allow: 'POST', 'x-a': 'b' });
-    expect(res.written).toEqual([[405, ['content-type', 'application/json; charset=utf-8', 'content-length', '11', 'connection', 'close', 'allow', 'POST', 'x-a', 'b']]]);
-    expect(res.ended).toEqual(['{"ok":true}']);
+    expect(res.written).toEqual([[405, ['content-type', 'application/json; charset=utf-8', 'content-length', '26', 'connection', 'close', 'allow', 'POST', 'x-a', 'b']]]);
+    expect(res.ended).toEqual(['{"success":true,"ok":true}']);
   });
 
   it('leaves alone an answer already sent, or a connection gone', () => {

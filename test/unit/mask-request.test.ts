@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runListenFlow, type Delivery } from '../../src/index.js';
-import { requestMasker, secretForms } from '../../src/webhook/mask-request.js';
+import { secretSpellings as secretForms } from '../../src/mask.js';
+import { requestMasker } from '../../src/webhook/mask-request.js';
 
 const SECRET = 'whsec_Mask/Me+Please=0193';
 
 describe('requestMasker', () => {
-  const masker = requestMasker(SECRET)!;
+  const masker = requestMasker([SECRET])!;
   const encoded = encodeURIComponent(SECRET);
   const base64 = Buffer.from(SECRET).toString('base64');
 

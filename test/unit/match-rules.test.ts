@@ -56,3 +56,20 @@ describe('matchDelivery', () => {
     expect(matchDelivery({ verificationId: 'v-1', phone: '0' }, { id: 'v-1', phone: '62812' })).toBe('id');
   });
 });
+
+describe('an event whose kind says it did not succeed', () => {
+  // Each word on its own, as the kind of event it would be: dropping any from the rule lets a
+  // `verification.expired` (or `.rejected`…) event end a wait as "Verified".
+  it.each(['not', 'no', 'unverified', 'fail', 'failed', 'failure', 'error', 'rejected', 'reject', 'expired', 'invalid', 'denied', 'cancelled', 'canceled', 'timeout', 'false', 'pending', 'unsuccessful'])(
+    'verification.%s is not verified, as an event kind and as a status',
+    (word) => {
+      expect(eventVerdict(extractDeliveryFacts({ event: `verification.${word}`, verificationID: 'v-1' }))).toBe('not-verified');
+      expect(eventVerdict(extractDeliveryFacts({ status: `verification_${word}`, verificationID: 'v-1' }))).toBe('not-verified');
+    },
+  );
+
+  it('while verification.verified and a bare event kind with no such word are verified', () => {
+    expect(eventVerdict(extractDeliveryFacts({ event: 'verification.verified', verificationID: 'v-1' }))).toBe('verified');
+    expect(eventVerdict(extractDeliveryFacts({ type: 'whatsapp_verification_status', verificationID: 'v-1' }))).toBe('verified');
+  });
+});

@@ -1,5 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { applyResult, pageDelivery, type PageState } from '../../src/inspector/page-state.js';
+import { applyResult, PAGE_BODY_LIMIT, pageDelivery, type PageState } from '../../src/inspector/page-state.js';
 import type { CreateResult, Delivery, ListenResult } from '../../src/index.js';
 
 const fresh = (): PageState => ({ status: 'waiting', accepted: 0, refused: 0, ended: false } as PageState);
@@ -74,5 +76,25 @@ describe('a delivery as the page shows it', () => {
     expect(pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from(long) }), clean).body).toBe(long);
     const deep = `${'['.repeat(40)}${']'.repeat(40)}`;
     expect(pageDelivery(delivery({ reason: 'too-deep', status: 400, body: Buffer.from(deep) }), clean).body).toBe(deep);
+  });
+
+  it('cuts a large body to the page limit, says how large it was, and keeps nothing of the rest', () => {
+    const big = 'x'.repeat(60_000);
+    const d = pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from(big) }), clean);
+    expect(d).toMatchObject({ bodyTruncated: true, bodyBytes: 60_000 });
+    expect(d.body).toBe(big.slice(0, PAGE_BODY_LIMIT));
+    expect(pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from('{}') }), clean)).toMatchObject({ bodyTruncated: false, bodyBytes: 2 });
+  });
+
+  it('holds about the page limit per delivery, however large the body was', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = (): number => { gc(); gc(); return process.memoryUsage().heapUsed; };
+    const before = heap();
+    // 100 bodies of 1 MB each: a kept view of each whole body would hold about 100 MB.
+    const kept = Array.from({ length: 100 }, (_, i) => pageDelivery(delivery({ seq: i, accepted: true, status: 200, reason: undefined, body: Buffer.alloc(1_000_000, 97 + (i % 26)) }), clean));
+    const grown = (heap() - before) / 1e6;
+    expect(kept).toHaveLength(100);
+    expect(grown).toBeLessThan(20);
   });
 });

@@ -1,7 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { checkEndpoint, startListener, type ListenerHandle } from '../../src/index.js';
+import { REMINDER_PAGE_ADVICE } from '../../src/trigger/check-endpoint.js';
 import { builtInEvent, malformedBody, oversizedBody, wrongSecretFor } from '../../src/trigger/event.js';
-import { bodyStart } from '../../src/trigger/outcome.js';
+import { bodyStart, toOutcome } from '../../src/trigger/outcome.js';
+import { REMINDER_HTML } from '../helpers/localtunnel-server.js';
 
 describe('the check cases', () => {
   const event = builtInEvent({ id: 'v-123', phone: '+62 812-3456-7890' });
@@ -68,5 +72,36 @@ describe('checkEndpoint against this project\'s own listener', () => {
 
   it('refuses to check without a secret', async () => {
     await expect(checkEndpoint({ url: 'http://127.0.0.1:1/webhook', secret: '' })).rejects.toMatchObject({ category: 'usage' });
+  });
+});
+
+describe("checkEndpoint through loca.lt's reminder page", () => {
+  it('names the page and grades no case on it: its 401 is no refusal of a missing or wrong secret', async () => {
+    // A tunnel server that shows its reminder page to every request, whatever it carries.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(401, { 'content-type': 'text/html; charset=utf-8' }).end(REMINDER_HTML));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`;
+      const report = await checkEndpoint({ url, secret: 'reminder-secret-0042', requestTimeoutMs: 5000 });
+      const byName = Object.fromEntries(report.cases.map((c) => [c.name, c]));
+      // Before: no-secret and wrong-secret passed (a 401 is the right refusal), and valid blamed the secret.
+      expect(byName['no-secret']).toMatchObject({ verdict: 'fail', got: { status: 401, reminderPage: true }, advice: REMINDER_PAGE_ADVICE });
+      expect(byName['wrong-secret']).toMatchObject({ verdict: 'fail', got: { reminderPage: true }, advice: REMINDER_PAGE_ADVICE });
+      expect(byName.valid!.advice).toBe(REMINDER_PAGE_ADVICE);
+      expect(byName.valid!.advice).not.toMatch(/right secret was refused/);
+      expect(byName['no-secret']!.got.summary).toBe("401 Unauthorized (loca.lt's reminder page)");
+      expect(report.passed).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("an endpoint's own 401 (not a tunnel's web page) is still graded as a refusal", () => {
+    const outcome = toOutcome({ status: 401, body: Buffer.from('{"ok":false,"error":"secret-missing"}'), requestSent: true, ms: 3 }, 10, []);
+    expect(outcome.reminderPage).toBeUndefined();
+    expect(outcome.summary).toBe('401 Unauthorized');
   });
 });

@@ -9,7 +9,7 @@ import { addListenerOptions, addTunnelOptions, tunnelEnvHelp, type TunnelFlags }
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 import { resolveCreateConfig } from '../create-config.js';
 import { CreateView } from '../views/create-view.js';
-import { languageOption } from '../parse-flags.js';
+import { languageOption, pathOption } from '../parse-flags.js';
 
 interface CreateFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
   phone?: string;
@@ -43,13 +43,13 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl}, default https://sendtalk-api.taptalk.io)`)
     .option('--api-timeout <duration>', 'give up on the API call after this long, retries included (default: 25s)')
 ;
-  addTunnelOptions(addListenerOptions(command), 'localtunnel; never with --sandbox')
+  addTunnelOptions(addListenerOptions(command), 'auto; never with --sandbox')
     .option('--timeout <duration>', 'give up waiting after this long: 30s, 2m, or seconds (default: the expiry)')
     .option('--no-wait', 'create the verification and exit without waiting for the webhook')
     .addOption(jsonOption('print one JSON document on stdout and nothing else there'))
     .option('--qr', 'draw the QR code even when not on a terminal')
     .option('--no-qr', 'do not draw the QR code')
-    .option('--qr-file <path>', 'also write the QR code to this file: .svg or .png (SVG without an extension)')
+    .addOption(pathOption('--qr-file <path>', 'also write the QR code to this file: .svg or .png (SVG without an extension)'))
     .addOption(new Option('--qr-background <shade>', 'your terminal\'s background, for the QR code drawn without colours (NO_COLOR): dark or light (default: dark)').choices(['dark', 'light']))
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone')
     .option('--sandbox-delay <duration>', 'sandbox: delay before the emulator delivers the verified webhook (default: 2s)');
@@ -57,7 +57,8 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
   addPageOptions(command, 'the QR code, the countdown and every delivery')
     .addHelpText('after', examples([
       ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
-      ['sendtalk-verify create --phone 6281234567890 --subdomain acme-otp-dev', 'real use through localtunnel: set https://acme-otp-dev.loca.lt/webhook once as the Webhook URL in the dashboard'],
+      ['sendtalk-verify create --phone 6281234567890', 'real use through localtunnel (cloudflared when it cannot open): the webhook URL is named after the API key, so it is set once in the dashboard'],
+      ['sendtalk-verify create --phone 6281234567890 --tunnel cloudflared', 'through a Cloudflare quick tunnel (cloudflared installed): its URL is new every run, so update the dashboard each time'],
       ['sendtalk-verify create --phone 6281234567890 --port 8787 --public-url https://abc.ngrok.app', 'behind your own tunnel (ngrok http 8787): set https://abc.ngrok.app/webhook as the Webhook URL'],
       ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
       ['sendtalk-verify create --sandbox --open', 'the flow on a local page in the browser: QR code, countdown, deliveries'],
@@ -80,7 +81,7 @@ async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const { output } = start;
   const config = await resolveCreateConfig(flags, start);
   const { sandbox } = config;
-  const page = await startPage(flags, output, { mode: 'create', secrets: [config.apiKey, config.secret] });
+  const page = await startPage(flags, output, { mode: 'create' });
   const view = new CreateView(output, config.tunnel, sandbox, {
     draw: output.json ? 'no' : qrDrawing(flags.qr, output.interactive),
     background: flags.qrBackground,

@@ -5,6 +5,7 @@ import type { CommandRunner, RunContext } from '../run-context.js';
 import { addDotenvOptions, addVerbosityOptions, jsonOption, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
+import { urlIdentity } from '../../tunnel/remembered-url.js';
 import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
 import { checkApiUrl } from '../config-values.js';
 import { reportDoctor, showCheck } from '../views/doctor-view.js';
@@ -22,7 +23,7 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
     .addOption(secretOption())
     .addOption(secretHeaderOption('header the test delivery carries the secret in (default: X-Secret-Key)'));
-  addDotenvOptions(addTunnelOptions(command, 'localtunnel'))
+  addDotenvOptions(addTunnelOptions(command, 'auto, as create'))
     .addOption(jsonOption('print one JSON document with every check'));
   addVerbosityOptions(command, { debug: 'show stack traces (secrets stay masked)', quiet: 'print only the failed checks and the summary' })
     .addHelpText('after', `
@@ -40,7 +41,8 @@ ${examples([
 
 async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
   const { output, sources, apiKey, secret } = startCommand(flags, ctx, { apiKeyFromEnv: true });
-  const tunnel = resolveTunnel(flags, sources, 'localtunnel', output);
+  // The same subdomain create would ask for: doctor checks the URL SendTalk would be given.
+  const tunnel = resolveTunnel(flags, sources, 'auto', output, urlIdentity(apiKey.value));
   const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const interrupt = interruptOnSignals();
   const { runDoctor } = await import('../../doctor/run-doctor.js');

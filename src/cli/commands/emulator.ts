@@ -9,9 +9,10 @@ import type { CommandRunner, RunContext } from '../run-context.js';
 import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { startCommand } from '../start-command.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
-import { parsePort, warnIfNotLoopback } from '../parse-flags.js';
+import { hostOption, parsePort, pathOption, warnIfNotLoopback } from '../parse-flags.js';
 import { parseHttpUrl } from '../../http/parse-url.js';
 import { EmulatorView, type EmulatorSettings } from '../views/emulator-view.js';
+import type { WrittenFile } from '../../safe-file.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
 export const DEFAULT_EMULATOR_PORT = 4010;
@@ -35,7 +36,7 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     .command('emulator')
     .description('run a SendTalk-compatible API on this machine: the create endpoint, the verified webhook, a control API and fault injection')
     .option('--port <port>', `port to listen on; 0 picks a free one (default: ${DEFAULT_EMULATOR_PORT})`)
-    .option('--host <address>', 'address to bind (default: 127.0.0.1)')
+    .addOption(hostOption('address to bind (default: 127.0.0.1)'))
     .option('--api-key <key>', 'accept only this API-Key (default: any non-empty key)')
     .option('--webhook-url <url>', 'where to deliver the verified webhook (default: nowhere)')
     .addOption(secretOption(`secret sent with each webhook (env ${ENV_VARS.secret})`))
@@ -46,7 +47,7 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     .option('--response-nested', "put the create answer's fields one level down, in data.verification")
     .addOption(new Option('--webhook-shape <shape>', "the webhook's form: flat, or wrapped as TapTalk's webhooks are (default: flat)").choices(['flat', 'wrapped']))
     .option('--webhook-status <status>', 'the status the webhook carries, e.g. failed (default: verified)')
-    .option('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command');
+    .addOption(pathOption('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command'));
   addOutputOptions(command, {
     json: 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt',
     debug: 'show stack traces on errors',
@@ -98,7 +99,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
 
   // A ready file left by an earlier run would tell a waiting script "ready" before this one is.
   const readyFile = flags.readyFile === undefined ? undefined : await import('../../ready-file.js');
-  if (flags.readyFile !== undefined) await readyFile!.removeReadyFile(flags.readyFile);
+  if (flags.readyFile !== undefined) await readyFile!.clearReadyFile(flags.readyFile);
   const view = new EmulatorView(output);
   const interrupt = interruptOnSignals({
     onInterrupt: (name) => {
@@ -119,9 +120,10 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
       onEvent: (event) => view.onEvent(event),
     });
     view.ready(emulator, settings);
+    let written: WrittenFile | undefined;
     if (flags.readyFile !== undefined) {
       try {
-        await readyFile!.writeReadyFile(flags.readyFile, emulator.url);
+        written = await readyFile!.writeReadyFile(flags.readyFile, emulator.url);
       } catch (error) {
         await emulator.close();
         throw error;
@@ -133,7 +135,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
     });
     view.closing();
     // Gone before the port closes: a script that sees the file can still connect.
-    if (flags.readyFile !== undefined) await readyFile!.removeReadyFile(flags.readyFile);
+    if (written) await readyFile!.removeReadyFile(written);
     await emulator.close();
     view.stopped(interrupt.signal.reason);
     return stopSignal() === 'SIGTERM' ? TERMINATED_SERVER_EXIT : INTERRUPTED_EXIT;

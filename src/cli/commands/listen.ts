@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ENV_VARS } from '../../config.js';
-import { parseDuration } from '../../duration.js';
+import { parseTimeout } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
@@ -9,8 +9,9 @@ import { addOutputOptions, type OutputFlags, type SecretFlags } from '../common-
 import { startCommand } from '../start-command.js';
 import { interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { isSendtalkVerifyError } from '../../errors.js';
-import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
-import { parsePort, parseWholeNumber, warnIfNotLoopback } from '../parse-flags.js';
+import { addListenerOptions, addTunnelOptions, resolveTunnel, tunnelEnvHelp, webhookUrlMemory, type TunnelFlags } from '../tunnel-flags.js';
+import { urlIdentity } from '../../tunnel/remembered-url.js';
+import { parsePort, parseWholeNumber, pathOption, warnIfNotLoopback } from '../parse-flags.js';
 import { addPageOptions, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
 import { ListenView } from '../views/listen-view.js';
 
@@ -34,7 +35,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .option('--timeout <duration>', 'stop after this long: 30s, 2m, or seconds (default: until Ctrl-C)')
     .option('--max-events <n>', 'stop after this many accepted deliveries')
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
-    .option('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)')
+    .addOption(pathOption('--log <file>', 'append every delivery to this NDJSON file, written before it is acknowledged (input of trigger --replay)'))
     .option('--log-fsync', 'with --log: make each record durable (fdatasync, one per batch) before acknowledging it: survives a power cut');
   addOutputOptions(command, {
     json: 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change',
@@ -43,7 +44,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
   });
   addPageOptions(command, 'every delivery (headers, body, verdict)')
     .addHelpText('after', examples([
-      ['sendtalk-verify listen --subdomain acme-otp-dev', 'a public webhook URL that stays the same: set it once in Verification Config'],
+      ['sendtalk-verify listen', 'the public webhook URL create uses (named after SENDTALK_API_KEY, never sent): test it in Verification Config'],
       ['sendtalk-verify listen --port 8787 --public-url https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel (ngrok http 8787), passing deliveries on to your app'],
       ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
       ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
@@ -56,12 +57,14 @@ SIGTERM ends a listen with neither --max-events nor --timeout with 0 (it runs un
 }
 
 async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
-  const start = startCommand(flags, ctx, { ndjson: true });
+  // The key names the tunnel (never sent anywhere), so listen and create share one webhook URL.
+  const start = startCommand(flags, ctx, { ndjson: true, apiKeyFromEnv: true });
   const { output, sources } = start;
   const secret = start.secret.value;
-  const choice = resolveTunnel(flags, sources, 'localtunnel', output);
+  const identity = urlIdentity(start.apiKey.value);
+  const choice = resolveTunnel(flags, sources, 'localtunnel', output, identity);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
-  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout');
   const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, { flag: '--max-events', min: 1, max: Number.MAX_SAFE_INTEGER, hint: 'Pass e.g. --max-events 1.' });
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
@@ -78,11 +81,11 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const view = new ListenView(output, choice, { maxEvents, timeoutMs, openEnded });
   const interrupt = interruptOnSignals({
     onInterrupt: (name) => {
-      const what = [choice.kind === 'localtunnel' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
+      const what = [choice.kind !== 'none' && choice.kind !== 'public-url' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
       output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
     },
   });
-  const page = await startPage(flags, output, { mode: 'listen', secrets: [secret] });
+  const page = await startPage(flags, output, { mode: 'listen' });
   const { runListenFlow } = await import('../../flow/listen-flow.js');
   try {
     const result = await runListenFlow({
@@ -90,8 +93,11 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
       port,
       path: flags.path,
       secret,
+      // Whatever the command masks (the API key from the environment too), the log masks.
+      alsoMask: output.protectedValues,
       secretHeader: flags.secretHeader,
       tunnel: choice,
+      rememberWebhookUrl: webhookUrlMemory(choice, identity, sources),
       maxEvents,
       timeoutMs,
       forwardTo,

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { LanguageCode } from '../../client/create-verification.js';
 import { ENV_VARS } from '../../config.js';
-import { parseDuration } from '../../duration.js';
+import { parseTimeout } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
 import { withArticle } from '../../render/sentence.js';
@@ -12,7 +11,7 @@ import { githubActions } from '../github-actions.js';
 import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
 import { startCommand } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
-import { languageOption, parseWholeNumber } from '../parse-flags.js';
+import { languageOption, parseWholeNumber, pathOption } from '../parse-flags.js';
 import { TriggerView } from '../views/trigger-view.js';
 
 interface TriggerFlags extends OutputFlags, SecretFlags {
@@ -37,9 +36,9 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
     .addOption(new Option('--phone <number>', 'phone number in the event (default: 6281234567890)').conflicts(['payload', 'replay']))
     .addOption(new Option('--id <id>', 'verification id in the event (default: a random UUID)').conflicts(['payload', 'replay']))
     .addOption(languageOption('language code in the event (default: en)').conflicts(['payload', 'replay']))
-    .addOption(new Option('--payload <file>', 'send this file\'s bytes as the event instead of the built-in one').conflicts('replay'))
+    .addOption(pathOption('--payload <file>', 'send this file\'s bytes as the event instead of the built-in one').conflicts('replay'))
     .addOption(new Option('--check', 'also send the cases a correct endpoint must refuse, and grade it in a table').conflicts('replay'))
-    .option('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged')
+    .addOption(pathOption('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged'))
     .option('--request-timeout <duration>', 'bound on each request, from connecting to the last byte (default: 10s)')
     .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)');
   addOutputOptions(command, {
@@ -68,7 +67,7 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   if (!flags.url) {
     throw new SendtalkVerifyError('usage', 'No webhook URL.', { hint: 'Pass --url with the URL registered in Verification Config, e.g. --url http://localhost:3000/webhook.' });
   }
-  const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : positiveDuration(flags.requestTimeout, '--request-timeout');
+  const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : parseTimeout(flags.requestTimeout, '--request-timeout');
   const target = { url: flags.url, secret, secretHeader: flags.secretHeader, requestTimeoutMs };
   const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
   // The trigger core loads on use, so `--help` stays fast.
@@ -106,23 +105,14 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
 }
 
 async function readPayload(path: string): Promise<Buffer> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SendtalkVerifyError('usage', code === 'ENOENT' ? `The payload file ${path} does not exist.` : `Could not read ${path} (${code ?? (error as Error).message}).`, {
-      hint: 'Pass --payload with a JSON file, or omit it to send the built-in verified event.',
-    });
-  }
+  const { readRegularFile, READ_LIMITS } = await import('../../safe-file.js');
+  const bytes = await readRegularFile(path, {
+    flag: '--payload',
+    noun: 'the payload file',
+    hint: 'Pass --payload a regular JSON file, or omit it to send the built-in verified event.',
+  }, READ_LIMITS.payload);
   if (bytes.length === 0) throw new SendtalkVerifyError('usage', `The payload file ${path} is empty.`, { hint: 'Put the JSON event in it, or omit --payload.' });
   return bytes;
-}
-
-function positiveDuration(text: string, flag: string): number {
-  const ms = parseDuration(text, flag);
-  if (ms <= 0) throw new SendtalkVerifyError('usage', `${flag} must be above zero.`, { hint: `Pass e.g. ${flag} 10s.` });
-  return ms;
 }
 
 const parseOversize = (text: string): number =>

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../duration.js';
+import { parseTimeout } from '../../duration.js';
 import { examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
 import { openOutput } from '../start-command.js';
 import { quietOption } from '../common-flags.js';
 import { interruptOnSignals } from '../signals.js';
+import { pathArgument } from '../parse-flags.js';
 
 interface WaitFlags {
   timeout?: string;
@@ -16,7 +17,7 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
   program
     .command('wait')
     .description('wait until a server started with --ready-file FILE is listening, then print its URL')
-    .argument('<file>', 'the ready file given to emulator --ready-file')
+    .addArgument(pathArgument('<file>', 'the ready file given to emulator --ready-file'))
     .option('--timeout <duration>', 'give up after this long, exit 3 (default: 30s)')
     .addOption(quietOption('print nothing on stderr'))
     .addHelpText('after', examples([
@@ -27,7 +28,7 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
 
 async function runWait(file: string, flags: WaitFlags, ctx: RunContext): Promise<number> {
   const output = openOutput(flags, ctx);
-  const timeoutMs = parseDuration(flags.timeout ?? '30s', '--timeout');
+  const timeoutMs = parseTimeout(flags.timeout ?? '30s', '--timeout');
   const interrupt = interruptOnSignals();
   const { waitForReadyFile } = await import('../../ready-file.js');
   try {

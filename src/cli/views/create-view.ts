@@ -35,6 +35,8 @@ export class CreateView {
   private tunnelLabel?: string;
   /** Redraws the waiting line now (a tunnel state change should not wait for the next second). */
   private refreshSpinner?: () => void;
+  /** Which provider opened the public URL (`--tunnel auto` chooses), for the re-opening messages. */
+  private provider?: string;
 
   constructor(
     private readonly output: Output,
@@ -57,8 +59,9 @@ export class CreateView {
         break;
       case 'listening':
         output.success(`Webhook listener on ${event.localUrl}`);
+        this.provider = event.provider;
         if (event.public) this.tunnelLabel = 'tunnel up';
-        if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel);
+        if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel, event);
         else if (this.tunnel.kind === 'none' && !this.sandbox) {
           output.warn('Local only (--tunnel none): SendTalk cannot reach this listener, so its webhook will not arrive here.');
           output.info(c.dim('  Drop --tunnel none, pass --public-url, or send the event yourself with trigger or curl.'));
@@ -103,7 +106,7 @@ export class CreateView {
           this.refreshSpinner?.();
         }
         // Through the same queue as the other events, so a tunnel warning never lands inside the QR block.
-        this.withSpinnerPaused(() => showTunnelEvent(this.output, event.event, event.webhookUrl, event.previousWebhookUrl));
+        this.withSpinnerPaused(() => showTunnelEvent(this.output, event.event, event.webhookUrl, event.previousWebhookUrl, this.provider));
         break;
     }
   }
@@ -244,6 +247,10 @@ export class CreateView {
         elapsedMs: result.elapsedMs,
         sandbox: result.sandbox,
         webhookUrl: result.webhookUrl ?? null,
+        ...(result.tunnel ? { tunnel: result.tunnel } : {}),
+        // null when nothing could be compared (no public URL); a first run is no change.
+        webhookUrlChanged: result.remembered ? result.remembered.change === 'changed' : null,
+        previousWebhookUrl: result.remembered?.previousWebhookUrl ?? null,
         matchedBy: result.matchedBy ?? null,
         eventStatus: result.eventStatus ?? null,
         webhook: result.webhook ?? null,

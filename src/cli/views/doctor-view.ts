@@ -13,7 +13,8 @@ function row(output: Output, check: DoctorCheck): string {
   const c = output.resultColours;
   const colour = { pass: c.green, fail: c.red, skip: c.dim }[check.status];
   const line = `${colour(MARK[check.status])} ${check.title.padEnd(38)} ${check.detail}`;
-  return check.fix && check.status !== 'pass' ? `${line}\n  ${c.dim(`→ ${check.fix}`)}` : line;
+  const fix = check.fix && check.status !== 'pass' ? `\n  ${c.dim(`→ ${check.fix}`)}` : '';
+  return `${line}${fix}${check.note ? `\n  ${c.dim(`! ${check.note}`)}` : ''}`;
 }
 
 /** The summary (terminal, JSON, GitHub Actions) once every check has run; returns the exit code. */

@@ -20,6 +20,8 @@ export const BROWSER_UA_WARNING = `This sender's User-Agent looks like a browser
 /** Draws the listen events: deliveries on stdout (text or NDJSON), everything else on stderr. */
 export class ListenView {
   private readonly hinted = new Set<string>();
+  /** Which provider opened the public URL (`--tunnel auto` chooses), for the re-opening messages. */
+  private provider?: string;
 
   constructor(
     private readonly output: Output,
@@ -46,7 +48,7 @@ export class ListenView {
         return this.waiting();
       case 'tunnel':
         if (output.json) this.tunnelLine(event);
-        return showTunnelEvent(output, event.event, event.webhookUrl, event.previousWebhookUrl);
+        return showTunnelEvent(output, event.event, event.webhookUrl, event.previousWebhookUrl, this.provider);
       case 'delivery':
         return this.delivery(event.delivery, event.forward, event.browserThroughLocaltunnel);
       case 'refusals-summary':
@@ -70,17 +72,19 @@ export class ListenView {
 
   private ready(event: Extract<ListenFlowEvent, { type: 'ready' }>): void {
     const { output } = this;
+    this.provider = event.provider;
     if (output.json) {
       output.document({
         type: 'ready',
         webhookUrl: event.webhookUrl,
         localUrl: event.localUrl,
-        tunnel: this.choice.kind,
+        tunnel: event.provider ?? this.choice.kind,
         ...(event.subdomain ? { subdomain: event.subdomain } : {}),
+        ...(event.remembered ? { webhookUrlChanged: event.remembered.change === 'changed', previousWebhookUrl: event.remembered.previousWebhookUrl ?? null } : {}),
       });
     }
     output.success(`Webhook listener on ${event.localUrl}`);
-    if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.choice);
+    if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.choice, event);
     else output.info(output.c.dim('  Local only (--tunnel none): SendTalk cannot reach it; use trigger, curl, or --public-url.'));
   }
 
@@ -110,7 +114,15 @@ export class ListenView {
     const { output } = this;
     if (output.json) {
       // The same record as a --log line (so `listen --json > file` can be replayed), plus the parsed payload.
-      const line: DeliveryLogRecord & { payload?: JsonObject; forward?: ForwardResult } = toLogRecord(d);
+      const line: DeliveryLogRecord & { payload?: JsonObject; forward?: ForwardResult; bodyMasked?: true } = toLogRecord(d);
+      // A secret inside the body cannot be found in its base64, which shifts with its place: the
+      // body is masked before it is encoded, and says so. Only the --log file keeps it byte-exact.
+      const body = d.body.toString('utf8');
+      const maskedBody = output.maskSecrets(body);
+      if (maskedBody !== body) {
+        line.bodyBase64 = Buffer.from(maskedBody, 'utf8').toString('base64');
+        line.bodyMasked = true;
+      }
       if (d.payload) line.payload = d.payload;
       if (forward) line.forward = forward;
       output.line(browserThroughLocaltunnel ? { ...line, warning: BROWSER_UA_WARNING } : line);

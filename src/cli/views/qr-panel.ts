@@ -52,9 +52,6 @@ export class QrPanel {
     return panel;
   }
 
-  /** Whether the code itself (not the way-out line) is on screen now. */
-  fits = false;
-
   /** Writes with `write` above the code: the code is erased, the lines written, and the code drawn again under them. */
   above(write: () => void): void {
     if (!this.options.live || this.shown.length === 0) return write();
@@ -80,7 +77,6 @@ export class QrPanel {
     const { columns, rows } = terminalSize(this.output.errorStream);
     const space = { columns, rows: rows === undefined ? undefined : rows - this.options.linesBelow };
     const qr = drawTerminalQr(this.matrix, { ...this.options, ...space });
-    this.fits = qr.fits;
     if (qr.fits) {
       this.output.art(qr.art);
       this.shown = qr.art.split('\n');

@@ -2,12 +2,15 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /**
- * Node's `maxConnections` drops every new connection once the cap is reached, so idle keep-alive
- * connections (a flood of them, each sending a request now and then) could lock a real delivery
- * out for good. Instead, at the cap, the oldest idle connections (between requests) are closed —
- * an eighth of the cap at a time, so a flood does not cost a scan per connection — and the new one
- * is kept; a real sender whose idle connection is closed just opens another. Only when every
- * connection is busy with a request is the new one dropped.
+ * A server's connection cap, shared by the webhook listener and the local page (each with its own
+ * cap, so that a flood of one never takes the other's file descriptors). Node's `maxConnections`
+ * drops every new connection once the cap is reached, so idle keep-alive connections (a flood of
+ * them, each sending a request now and then) could lock a real delivery or page out for good.
+ * Instead, at the cap, the oldest idle connections (between requests) are closed — an eighth of
+ * the cap at a time, so a flood does not cost a scan per connection — and the new one is kept; a
+ * real sender whose idle connection is closed just opens another. Only when every connection is
+ * busy with a request (a page's event stream is one, for as long as it is open) is the new one
+ * dropped.
  */
 export function makeRoomAtTheCap(server: Server, max: number): void {
   /** Open connections, oldest first. */

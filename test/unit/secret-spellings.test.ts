@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { redactor } from '../../src/mask.js';
+import { requestMasker } from '../../src/webhook/mask-request.js';
+
+const SECRET = 'whsec_Q8fz2LmKp0x7RtVb';
+const KEY = 'sk_live_9d8F7g6H5j4K3l2M';
+const redact = redactor([SECRET, KEY]);
+const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+/** Every 8-character window of each value, in any case: none may be left. */
+function expectNone(text: string): void {
+  const lower = text.toLowerCase();
+  for (const value of [SECRET, KEY]) {
+    for (let i = 0; i + 8 <= value.length; i++) expect(lower, `window ${value.slice(i, i + 8)}`).not.toContain(value.slice(i, i + 8).toLowerCase());
+  }
+}
+
+describe('a secret or key is masked in every spelling it travels in', () => {
+  it.each([
+    ['as it is', SECRET],
+    ['upper case', SECRET.toUpperCase()],
+    ['lower case', KEY.toLowerCase()],
+    ['%-encoded', encodeURIComponent(`${SECRET}/+ x`)],
+    ['base64', bytes(SECRET).toString('base64')],
+    ['base64 unpadded', bytes(KEY).toString('base64').replace(/=+$/, '')],
+    ['base64url', bytes(SECRET).toString('base64url')],
+    ['hex', bytes(SECRET).toString('hex')],
+    ['HEX', bytes(KEY).toString('hex').toUpperCase()],
+  ])('%s', (_name, spelling) => {
+    const out = redact(`before ${spelling} after`);
+    expect(out).toMatch(/^before •+\S* after$|^before \S*•+\S* after$/);
+    expectNone(out);
+    expect(out).not.toContain(bytes(SECRET).toString('hex').slice(0, 16));
+  });
+
+  it('any run of 8 or more characters of it, wherever it stands, is masked whole', () => {
+    const out = redact(`?token=${SECRET.slice(3, 15)}&next=${KEY.slice(-9)}.`);
+    expect(out).toBe('?token=••••••••&next=••••••••.');
+    // A run of 7 is not a window: ordinary text that happens to share a few letters stays.
+    expect(redact(`id ${SECRET.slice(0, 7)}`)).toBe(`id ${SECRET.slice(0, 7)}`);
+  });
+
+  it('a whole copy shows the mask (at most 4 characters, none for a short value), in JSON escaped', () => {
+    expect(redact(`k=${KEY}`)).toBe(`k=••••3l2M`);
+    expect(redactor(['abcdefghijk'])('x abcdefghijk y')).toBe('x •••••••• y');
+    const quoted = 'pa"ss\\word-1234';
+    expect(JSON.parse(redactor([quoted])(JSON.stringify({ v: quoted })))).toEqual({ v: '••••••••' });
+  });
+
+  it('a secret of 4 to 7 characters is masked whole; under 4 it is left alone', () => {
+    expect(redactor(['Zq7!x'])('pass Zq7!x and ZQ7!X')).toBe('pass •••••••• and ••••••••');
+    expect(redactor(['abc'])('abc')).toBe('abc');
+  });
+
+  it('text without any of it comes back as it was, the same string', () => {
+    const text = '{"type":"delivery","headers":{"x-secret-key":"[redacted]"},"status":"verified"}';
+    expect(redact(text)).toBe(text);
+  });
+});
+
+describe('the listener masks the secret in every spelling in what it records', () => {
+  const masker = requestMasker([SECRET])!;
+  it('headers and query values: upper case and hex count', () => {
+    expect(masker.carriesSecret(`Bearer ${SECRET.toUpperCase()}`)).toBe(true);
+    expect(masker.carriesSecret(bytes(SECRET).toString('hex').toUpperCase())).toBe(true);
+    expect(masker.carriesSecret('application/json')).toBe(false);
+    expect(masker.path(`/webhook?a=${bytes(SECRET).toString('hex')}&b=${SECRET.toUpperCase()}`)).toBe('/webhook?a=[redacted]&b=[redacted]');
+  });
+});
