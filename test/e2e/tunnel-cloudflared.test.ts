@@ -215,6 +215,22 @@ describe('--tunnel auto (the default with a key)', () => {
     await allStubsGone();
   });
 
+  it('is listen\'s default too where a key is given (from the environment), and localtunnel\'s without one', async () => {
+    const withKey = startCli(['listen', '--tunnel-host', server.url, '--tunnel-timeout', '1s', '--secret', SECRET, '--json', '--max-events', '1'], { env: { ...stubEnv(), SENDTALK_API_KEY: KEY }, killAfterMs: 30_000 });
+    children.push(withKey);
+    await until(() => /"type":"ready"/.test(withKey.stdout()), 'listen ready', { timeoutMs: 20_000, detail: () => withKey.stderr() });
+    const ready = JSON.parse(withKey.stdout().split('\n').find((line) => line.includes('"type":"ready"'))!) as { webhookUrl: string; tunnel: string };
+    expect(withKey.stderr()).toMatch(/trying cloudflared \(--tunnel auto\)/);
+    const res = await fetch(ready.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-secret-key': SECRET }, body: '{"verificationID":"v-listen"}' });
+    expect(res.status).toBe(200);
+    expect((await withKey.done).code).toBe(0);
+    await allStubsGone();
+    // No key: localtunnel alone, which this refusing server never opens.
+    const noKey = await runCli(['listen', '--tunnel-host', server.url, '--tunnel-timeout', '1s', '--secret', SECRET], { env: stubEnv(), killAfterMs: 15_000 });
+    expect(noKey.code).toBe(6);
+    expect(noKey.stderr).not.toMatch(/trying cloudflared/);
+  });
+
   it('exits 6 naming both when neither opens', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'no-cloudflared-'));
     const r = await runCli(createArgs('--tunnel-host', server.url, '--tunnel-timeout', '1s'), { env: { PATH: empty }, killAfterMs: 15_000 });

@@ -31,7 +31,7 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     .command('listen')
     .description('run the webhook listener on its own, behind a tunnel, and show every delivery: test your dashboard configuration')
 ;
-  addTunnelOptions(addListenerOptions(command), 'localtunnel')
+  addTunnelOptions(addListenerOptions(command), 'auto with an API key, else localtunnel')
     .option('--timeout <duration>', 'stop after this long: 30s, 2m, or seconds (default: until Ctrl-C)')
     .option('--max-events <n>', 'stop after this many accepted deliveries')
     .option('--forward-to <url>', 'pass each accepted delivery to your app (body unchanged, secret header set)')
@@ -62,7 +62,8 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const { output, sources } = start;
   const secret = start.secret.value;
   const identity = urlIdentity(start.apiKey.value);
-  const choice = resolveTunnel(flags, sources, 'localtunnel', output, identity);
+  // As `create`: auto (localtunnel, then cloudflared) where a key says this is a real set-up.
+  const choice = resolveTunnel(flags, sources, start.apiKey.value ? 'auto' : 'localtunnel', output, identity);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout');
   const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, { flag: '--max-events', min: 1, max: Number.MAX_SAFE_INTEGER, hint: 'Pass e.g. --max-events 1.' });
