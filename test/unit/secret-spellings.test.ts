@@ -47,6 +47,15 @@ describe('a secret or key is masked in every spelling it travels in', () => {
     expect(JSON.parse(redactor([quoted])(JSON.stringify({ v: quoted })))).toEqual({ v: '••••••••' });
   });
 
+  it('a window that looks like a word, a header name or a number is masked only as part of a run that tells the secret apart', () => {
+    const wordy = redactor(['bench-secret-0123456789']);
+    // The phone number shares "12345678" with it and the header name "-secret-": both stay.
+    expect(wordy('{"phone":"6281234567890","x-secret-key":"[redacted]"}')).toBe('{"phone":"6281234567890","x-secret-key":"[redacted]"}');
+    // A run holding a mixed window is masked whole, its plain neighbours included.
+    expect(wordy('copied: secret-0123456 by mistake')).toBe('copied: •••••••• by mistake');
+    expect(wordy('x bench-secret-0123456789 y')).toBe('x ••••6789 y');
+  });
+
   it('a secret of 4 to 7 characters is masked whole; under 4 it is left alone', () => {
     expect(redactor(['Zq7!x'])('pass Zq7!x and ZQ7!X')).toBe('pass •••••••• and ••••••••');
     expect(redactor(['abc'])('abc')).toBe('abc');
