@@ -8,6 +8,7 @@ import { urlIdentity } from '../../src/tunnel/remembered-url.js';
 import { freshConfigHome, runCli, startCli } from '../helpers/cli.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { until } from '../helpers/until.js';
+import { alive } from '../helpers/cleanup.js';
 
 /**
  * `--tunnel cloudflared` and `--tunnel auto` against a stand-in cloudflared (test/fixtures/
@@ -44,14 +45,6 @@ afterEach(async () => {
 });
 
 const facts = (): Fact[] => readFileSync(record, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Fact);
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const stubEnv = (extra: Record<string, string> = {}): Record<string, string> => ({ CLOUDFLARED_BIN: STUB, CF_STUB_RECORD: record, ...extra });
 const createArgs = (...more: string[]): string[] => ['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--json', ...more];
 

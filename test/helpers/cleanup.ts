@@ -46,3 +46,13 @@ export function emulatorsClosedAfterEach(defaults: EmulatorOptions = {}): (optio
 export function emulatorForTest(t: TestContext, options: EmulatorOptions = {}): Promise<EmulatorHandle> {
   return startTestEmulator(options, (undo) => t.onTestFinished(undo));
 }
+
+/** Whether a process still runs (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

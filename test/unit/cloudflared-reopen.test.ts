@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exposeListener, newProbeToken, startListener, type ExposedListener, type ListenerHandle, type TunnelEvent, type TunnelUpdate } from '../../src/index.js';
 import { openCloudflared, type CloudflaredTunnel } from '../../src/tunnel/cloudflared.js';
 import { until } from '../helpers/until.js';
+import { alive } from '../helpers/cleanup.js';
 
 /**
  * The watchdog and cloudflared (issue 20, items 2 and 4 together): a quick tunnel that stops
@@ -38,14 +39,6 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const events = (): TunnelEvent[] => updates.map((u) => u.event);
 const states = (): string[] => updates.flatMap((u) => (u.event.type === 'state' ? [u.event.state] : []));
 const memoryDir = (): { dir: string; key: string } => {
