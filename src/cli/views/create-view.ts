@@ -158,7 +158,10 @@ export class CreateView {
     void import('ora').then(({ default: ora }) => {
       if (this.stopped) return; // the result came before the spinner module loaded
       // ora colours its glyph by stdout's colour support; ours follow stderr's, and NO_COLOR.
-      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false, color: this.output.c.enabled ? 'cyan' : false }).start();
+      // Enabled as Output decided (a terminal that reports its width): ora would otherwise turn itself
+      // off when CI is set, print a static line instead, and the QR code above it could no longer be
+      // redrawn in place.
+      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false, isEnabled: true, color: this.output.c.enabled ? 'cyan' : false }).start();
       this.refreshSpinner = () => { if (this.spinner) this.spinner.text = label(); };
       this.ticker = setInterval(this.refreshSpinner, 1000);
       this.ticker.unref();
