@@ -213,7 +213,7 @@ describe('--tunnel auto (the default with a key)', () => {
     children.push(withKey);
     await until(() => /"type":"ready"/.test(withKey.stdout()), 'listen ready', { timeoutMs: 20_000, detail: () => withKey.stderr() });
     const ready = JSON.parse(withKey.stdout().split('\n').find((line) => line.includes('"type":"ready"'))!) as { webhookUrl: string; tunnel: string };
-    expect(withKey.stderr()).toMatch(/trying cloudflared \(--tunnel auto\)/);
+    expect(withKey.stderr()).toMatch(/Tunnel: cloudflared .*\(chosen by --tunnel auto\)/);
     const res = await fetch(ready.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-secret-key': SECRET }, body: '{"verificationID":"v-listen"}' });
     expect(res.status).toBe(200);
     expect((await withKey.done).code).toBe(0);
