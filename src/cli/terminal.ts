@@ -42,7 +42,7 @@ export function qrGlyphsFor(env: Env = process.env): QrGlyphs[] {
  * VTE since 2020, and Windows Terminal (its own glyphs since 1.25; its font, Cascadia, has them
  * since cascadia-code#708). Not iTerm2, Apple's Terminal, or VS Code's default renderer.
  */
-export function drawsSextants(env: Env): boolean {
+function drawsSextants(env: Env): boolean {
   const term = env.TERM ?? '';
   if (env.KITTY_WINDOW_ID || term === 'xterm-kitty') return true;
   if (env.TERM_PROGRAM === 'WezTerm' || env.WEZTERM_PANE !== undefined) return true;
