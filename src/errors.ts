@@ -22,7 +22,7 @@ export type ErrorCategory =
   /** Anything we did not expect: a bug, or an environment problem we do not recognise. */
   | 'internal';
 
-/** Exit code for each category. `--help` prints `EXIT_CODES`; keep the README's table in step with it. */
+/** Exit code for each category. `--help` prints `EXIT_CODES`; docs/cli.md and README.md list the same codes (test/unit/docs.test.ts). */
 export const EXIT_CODE_BY_CATEGORY: Record<ErrorCategory, number> = {
   usage: 2,
   'api-rejected': 4,
