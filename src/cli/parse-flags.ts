@@ -87,7 +87,6 @@ export function hostOption(description: string): Option {
  */
 export function webhookPathOption(description: string): Option {
   return new Option('--path <path>', description).argParser((value: string) => {
-    // eslint-disable-next-line no-control-regex
     if (value === '' || /[?#\s\u0000-\u001f\u007f]/.test(value)) {
       throw new InvalidArgumentError('--path needs a URL path without ?, # or spaces, e.g. /webhook or /hooks/sendtalk.');
     }

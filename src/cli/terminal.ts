@@ -72,7 +72,6 @@ export function backgroundFromColorfgbg(value: string | undefined): Background |
 
 /** The answer to OSC 11, `ESC ] 11 ; rgb:RRRR/GGGG/BBBB` (1–4 hex digits a channel), as light or dark. */
 export function backgroundFromOsc11(reply: string): Background | undefined {
-  // eslint-disable-next-line no-control-regex
   const match = /\u001b\]11;rgb:([0-9a-f]{1,4})\/([0-9a-f]{1,4})\/([0-9a-f]{1,4})/i.exec(reply);
   if (!match) return undefined;
   const [r, g, b] = match.slice(1).map((hex) => Number.parseInt(hex, 16) / (16 ** hex.length - 1)) as [number, number, number];
@@ -117,7 +116,6 @@ export async function queryBackground(
         return;
       }
       const background = backgroundFromOsc11(reply);
-      // eslint-disable-next-line no-control-regex
       if (background || /\u001b\[\?[\d;]*c/.test(reply)) finish(background);
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);

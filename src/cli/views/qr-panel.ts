@@ -15,7 +15,6 @@ export interface QrPanelOptions {
   live: boolean;
 }
 
-// eslint-disable-next-line no-control-regex
 const SGR = /\u001b\[[0-9;]*m/g;
 
 /**
