@@ -3,8 +3,8 @@ import { isJsonObject, type JsonObject } from '../fields.js';
 import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
 import { parsePhone, type PhoneNumber } from '../phone.js';
 import { parseVerification, type Verification } from './parse-verification.js';
-import { parseHttpUrl } from '../http/parse-url.js';
-import { postJson, retryAfterMs, type HttpAnswer, type PostJsonOptions } from '../http/post-json.js';
+import { checkHttpUrl } from '../http/url.js';
+import { postJson, retryAfterMs, type HttpAnswer, type PostJsonOptions } from '../http/client.js';
 
 export const DEFAULT_API_URL = 'https://sendtalk-api.taptalk.io';
 export const CREATE_PATH = '/api/v1/verification/create_whatsapp_verification';
@@ -112,7 +112,7 @@ async function postToEndpoint(url: string, body: JsonObject, options: Omit<Endpo
 
 /** An API base URL as given by a caller (a flag, the environment, a library option), checked once. */
 export function parseApiUrl(base: string): URL {
-  return parseHttpUrl(base, 'API URL', 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].');
+  return checkHttpUrl(base, 'API URL', 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].');
 }
 
 /** The endpoint at `path` under the API base URL, keeping a path prefix the base has. */
