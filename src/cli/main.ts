@@ -14,7 +14,7 @@ import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerWait } from './commands/wait.js';
 import type { CommandRunner, RunContext } from './run-context.js';
-import { sentence } from '../render/sentence.js';
+import { sentence } from '../render/text.js';
 
 /** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
 const NDJSON_COMMANDS = new Set(['listen', 'emulator']);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
-import { makeRoomAtTheCap } from '../http/connection-cap.js';
+import { makeRoomAtTheCap } from '../http/server.js';
 import { redactor } from '../mask.js';
 import { escapeControls } from '../render/escape-controls.js';
 import { qrSvg } from '../render/qr-image.js';

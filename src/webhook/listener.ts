@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SendtalkVerifyError } from '../errors.js';
-import { makeRoomAtTheCap } from '../http/connection-cap.js';
+import { makeRoomAtTheCap } from '../http/server.js';
 import { handleRequest } from './handle-request.js';
 import { createListenerState, type ListenerState } from './listener-state.js';
 import type { ListenerHandle, ListenerLimits, ListenerOptions } from './listener-types.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ioIsStuck } from '../../src/stuck-io.js';
+import { ioIsStuck } from '../../src/safe-file.js';
 import { parseLogLine } from '../../src/webhook/delivery-log.js';
 import { deliveryLogWriter, openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
 import type { Delivery } from '../../src/webhook/listener.js';
@@ -101,7 +101,7 @@ describe('a --log whose close stalls (issue 22)', () => {
   it('releases a stuck mark once a slow sync finishes (a late sync must not make the exit end by a signal)', async () => {
     // Fresh modules: earlier tests here leave writes that never finish, counted as stuck for good.
     vi.resetModules();
-    const { ioIsStuck } = await import('../../src/stuck-io.js');
+    const { ioIsStuck } = await import('../../src/safe-file.js');
     const { deliveryLogWriter } = await import('../../src/webhook/delivery-log-writer.js');
     let finish: () => void = () => {};
     const slowSync = new Promise<void>((resolve) => { finish = resolve; });

@@ -10,7 +10,7 @@ import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
-import { sentence } from '../../render/sentence.js';
+import { sentence } from '../../render/text.js';
 import { REFUSAL_LABEL } from '../../webhook/refusal.js';
 import { REMINDER_PAGE } from '../../tunnel/reminder-page.js';
 
