@@ -1,6 +1,6 @@
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
-import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
+import { parseJsonKeepingBigIntegers } from '../json.js';
 import { parsePhone, type PhoneNumber } from '../phone.js';
 import { parseVerification, type Verification } from './parse-verification.js';
 import { checkHttpUrl } from '../http/url.js';

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { markStuckIo, openForAppend, removeIfEmpty } from '../safe-file.js';
 import { toLogRecord } from './delivery-log.js';
-import type { Delivery } from './listener.js';
+import type { Delivery } from './delivery.js';
 
 export interface DeliveryLogWriter {
   readonly path: string;

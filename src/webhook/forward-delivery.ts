@@ -1,5 +1,5 @@
 import { SendFailure, sendRequest } from '../http/client.js';
-import type { Delivery } from './listener.js';
+import type { Delivery } from './delivery.js';
 import { ACCEPTED_SECRET_HEADERS, configuredSecret, DEFAULT_SECRET_HEADER } from './secret.js';
 import { checkHttpUrl } from '../http/url.js';
 
