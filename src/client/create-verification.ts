@@ -143,7 +143,7 @@ function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unk
       { hint: hintForHttpStatus(answer.status, url, kind === 'an HTML page'), details });
   }
   if (answer.status >= 300 && answer.status < 400) {
-    // A redirect is not an answer (undici does not follow it, and must not: the key would go along).
+    // A redirect is not an answer (the client does not follow it, and must not: the key would go along).
     const location = answer.headers.location;
     throw new SendtalkVerifyError('api-unavailable',
       `SendTalk API answered HTTP ${answer.status}, a redirect${typeof location === 'string' ? ` to ${location.slice(0, 200)}` : ''}, not a result${tries}.`,

@@ -164,7 +164,8 @@ export function runExchange(request: OutgoingRequest, options: ExchangeOptions =
     bound(connectTimeoutMs, 'CONNECT_TIMEOUT', `no connection within ${formatDuration(connectTimeoutMs ?? 0)}`);
     req.on('socket', (socket) => {
       socket.once(https ? 'secureConnect' : 'connect', () => {
-        if (!response) bound(undefined, '', '');
+        // Connected: the connect bound is done (the head's bound starts once the request is sent).
+        if (!requestSent) bound(undefined, '', '');
       });
     });
     req.on('finish', () => {
