@@ -6,7 +6,7 @@ import { SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
 import { maskSecret } from '../mask.js';
 import { USER_AGENT } from '../version.js';
-import { hostOf } from './url.js';
+import { hostOf, httpUrl } from './url.js';
 
 /*
  * The one outbound HTTP client: every request this tool sends (the SendTalk create call, `trigger`,
@@ -100,13 +100,8 @@ export function runExchange(request: OutgoingRequest, options: ExchangeOptions =
   const stopPastKeep = options.pastKeep === 'stop';
   const started = Date.now();
   return new Promise((resolve) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
-    } catch {
-      return resolve({ body: Buffer.alloc(0), requestSent: false, ms: 0, failure: { kind: 'invalid-url', message: `not an http(s) URL: ${request.url}` } });
-    }
+    const url = httpUrl(request.url);
+    if (!url) return resolve({ body: Buffer.alloc(0), requestSent: false, ms: 0, failure: { kind: 'invalid-url', message: `not an http(s) URL: ${request.url}` } });
 
     let settled = false;
     let requestSent = false;
