@@ -212,7 +212,7 @@ function classify(error: NodeJS.ErrnoException): ExchangeFailure {
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** dns.lookup, except that `localhost` subdomains are loopback without asking the resolver. */
-export function lookupWithLocalhost(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+function lookupWithLocalhost(hostname: string, options: LookupOptions, callback: LookupCallback): void {
   if (/\.localhost\.?$/i.test(hostname)) {
     const v6 = options.family === 6 || options.family === 'IPv6';
     const address = v6 ? '::1' : '127.0.0.1';

@@ -80,7 +80,7 @@ function inRequest(socket: Duplex): boolean {
 }
 
 /** The largest request body read by default: a webhook delivery or a create request is a few hundred bytes. */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Reads the whole body, up to `limit` bytes, and calls `done` once: with the bytes, `too-large` as

@@ -330,7 +330,7 @@ export function maskedHeaders(req: IncomingMessage, secretHeaders: ReadonlySet<s
  */
 let lastNow = 0;
 let lastIso = '';
-export function nowIso(): string {
+function nowIso(): string {
   const now = Date.now();
   if (now !== lastNow) {
     lastNow = now;
@@ -340,6 +340,6 @@ export function nowIso(): string {
 }
 
 /** `text` cut to `max` characters with an ellipsis, so that what a client sends cannot flood a message or a log. */
-export function truncate(text: string, max: number): string {
+function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

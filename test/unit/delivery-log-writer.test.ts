@@ -71,7 +71,7 @@ describe('a --log whose writes stall', () => {
     const second = log.write(delivery(2, '{}'));
     await expect(first).rejects.toThrow(/did not finish within 50 ms/);
     await expect(second).rejects.toThrow(/did not finish within 50 ms/);
-    // #1 is still in its write: a forced exit must not wait for it (see stuck-io.ts).
+    // #1 is still in its write: a forced exit must not wait for it (see markStuckIo in safe-file.ts).
     expect(ioIsStuck()).toBe(true);
     release();
     await expect(log.write(delivery(3, '{}'))).resolves.toBeUndefined();
