@@ -17,7 +17,7 @@
 // - Node's own modules are loaded on first use in the CLI (see `lazyBuiltins`): `--help` never
 //   needs node:crypto, node:http or node:child_process, and loading them at start-up was a third
 //   of what `--help` cost over a bare `node`.
-// - undici, localtunnel's client class, ora, qrcode-terminal, open and libphonenumber-js are the bulk
+// - localtunnel's client class, ora, qrcode-terminal, open and libphonenumber-js are the bulk
 //   of the code and only some commands use them: each is a file of dist/vendor/ that both the CLI and the
 //   library require() when src/ first imports it, so neither parses it at start-up nor ships it twice.
 // - Some modules of those packages are replaced by a few lines (see SUBSTITUTES): localtunnel's axios
@@ -43,16 +43,6 @@ const started = Date.now();
  * functions src/ imports (an ES module, so esbuild leaves out the rest: half the file).
  */
 const VENDOR = {
-  // Only the Agent and its request API: undici's index would also bring fetch, WebSocket, the cache
-  // and the mocks (three quarters of the file), none of which the client uses.
-  undici: {
-    file: 'undici.cjs',
-    entry: () => [
-      "const Dispatcher = require('undici/lib/dispatcher/dispatcher');",
-      "Object.assign(Dispatcher.prototype, require('undici/lib/api'));",
-      "module.exports = { Agent: require('undici/lib/dispatcher/agent') };",
-    ].join('\n'),
-  },
   // Only its client class: src/tunnel registers by itself and hands the server's answer to it.
   'localtunnel/lib/Tunnel': { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel/lib/Tunnel');" },
   ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
@@ -65,11 +55,6 @@ const VENDOR = {
 /**
  * Modules of the vendored packages replaced in dist/vendor/ by a few lines (see `vendorSubstitutes`),
  * by the path esbuild resolves them to.
- * - undici's HTTP parser is WebAssembly kept as base64 in JavaScript, in two builds (with and
- *   without SIMD): the plain one is shipped as a binary file instead, a third smaller and read on
- *   first use; the SIMD one is left out (undici falls back to the plain one).
- * - undici's HTTP/2 client loads node:http2 (8 ms of every command that makes a request) and is
- *   used only when a connection negotiates h2, which it never does without `allowH2`.
  * - localtunnel uses axios only to register, and src/tunnel/localtunnel-session.ts registers by
  *   itself (so that a registration given up on stops): axios, with follow-redirects, form-data and
  *   its 130 KB MIME table, was over two thirds of the tunnel's file.
@@ -77,15 +62,6 @@ const VENDOR = {
  *   Unicode), so only those two are kept, taken from the package's own table at build time.
  */
 const SUBSTITUTES = {
-  'node_modules/undici/lib/llhttp/llhttp-wasm.js': { wasm: 'llhttp.wasm' },
-  // undici tries the SIMD build first and falls back to the plain one when loading it throws: a
-  // command parses a few small answers, where SIMD saves nothing worth 18 KiB of package.
-  'node_modules/undici/lib/llhttp/llhttp_simd-wasm.js': {
-    contents: "throw new Error('sendtalk-verify ships only the plain llhttp build: undici falls back to it.');",
-  },
-  'node_modules/undici/lib/dispatcher/client-h2.js': {
-    contents: "module.exports = function connectH2() { throw new Error('sendtalk-verify does not bundle HTTP/2: its client never asks for it (allowH2).'); };",
-  },
   'node_modules/cli-spinners/spinners.json': { keep: ['dots', 'line'] },
   'node_modules/axios/index.js': {
     contents: "module.exports = { get() { throw new Error('sendtalk-verify does not bundle axios: it registers tunnels itself.'); } };",
@@ -151,7 +127,6 @@ for (const { metafile } of builds) for (const file of Object.keys(metafile.outpu
 // BUILD_ANALYZE=1 npm run build: what each output file is made of.
 if (process.env.BUILD_ANALYZE) for (const { metafile } of builds) console.error(await analyzeMetafile(metafile));
 
-for (const { wasm } of Object.values(SUBSTITUTES)) if (wasm) written.add(join(dist, 'vendor', wasm));
 
 // 3. Licences of the bundled packages.
 const packages = bundledPackages(builds.map((b) => b.metafile));
@@ -201,7 +176,7 @@ function emitDeclarations() {
   return output.split('\n').filter((line) => line.startsWith('TSFILE: ')).map((line) => line.slice('TSFILE: '.length).trim());
 }
 
-/** The entry points of dist/vendor/: `vendor-entry:undici` is `VENDOR.undici.entry`. */
+/** The entry points of dist/vendor/: `vendor-entry:ora` is `VENDOR.ora.entry`. */
 function vendorEntries() {
   return {
     name: 'vendor-entries',
@@ -218,13 +193,10 @@ function vendorEntries() {
 
 /**
  * Swaps the modules of SUBSTITUTES for what their entries say: a few lines of our own (`contents`),
- * the named entries of a JSON table (`keep`), or, for a WebAssembly module, its binary in
- * dist/vendor/ (written here, from what the original module exports) and a readFileSync of it:
- * the vendor files live in dist/vendor/ too, so `__dirname` finds it from the CLI and the library.
+ * or the named entries of a JSON table (`keep`).
  */
 function vendorSubstitutes() {
   const byPath = new Map(Object.entries(SUBSTITUTES).map(([path, substitute]) => [join(root, path), substitute]));
-  const requireHere = createRequire(import.meta.url);
   return {
     name: 'vendor-substitutes',
     setup(b) {
@@ -236,9 +208,7 @@ function vendorSubstitutes() {
           const table = JSON.parse(readFileSync(args.path, 'utf8'));
           return { contents: JSON.stringify(Object.fromEntries(substitute.keep.map((key) => [key, table[key]]))), loader: 'json' };
         }
-        mkdirSync(join(dist, 'vendor'), { recursive: true });
-        writeFileSync(join(dist, 'vendor', substitute.wasm), requireHere(args.path));
-        return { contents: `module.exports = require('node:fs').readFileSync(require('node:path').join(__dirname, ${JSON.stringify(substitute.wasm)}));`, loader: 'js' };
+        throw new Error(`build: SUBSTITUTES entry for ${args.path} has neither contents nor keep`);
       });
     },
   };
@@ -247,8 +217,7 @@ function vendorSubstitutes() {
 /**
  * Replaces each import of a vendored package by a small CommonJS module that requires its file
  * in dist/vendor/ (relative to the output file, which sits in dist/). esbuild's interop gives the
- * importer what it would get from the package: `import('undici')` still has `Agent` (all the client uses),
- * `import('ora')` still has `default`. The require() runs when the importing code first runs.
+ * importer what it would get from the package: `import('ora')` still has `default`. The require() runs when the importing code first runs.
  */
 function vendorShims(prefix) {
   return {

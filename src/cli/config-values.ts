@@ -1,5 +1,6 @@
 import type { ConfigSource, ConfigSources } from '../config.js';
 import { SendtalkVerifyError } from '../errors.js';
+import { httpUrl } from '../http/url.js';
 
 /** Where a configured value came from, in the words an error shows: the flag, the variable, or the file. */
 export function sourceOf(source: ConfigSource, flag: string, envName: string, sources: ConfigSources): string {
@@ -20,13 +21,8 @@ export function checkApiUrl(picked: { value: string | undefined; source: ConfigS
   if (picked.value === undefined) return undefined;
   const where = sourceOf(picked.source, '--api-url', envName, sources);
   const fix = picked.source === 'flag' ? '--api-url' : envName;
-  let url: URL | undefined;
-  try {
-    url = new URL(picked.value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+  const url = httpUrl(picked.value);
+  if (!url) {
     throw new SendtalkVerifyError('usage', `${where} "${picked.value}" is not an http(s) URL.`, {
       hint: `Set ${fix} to the API base URL, e.g. https://sendtalk-api.taptalk.io (or http://127.0.0.1:4010 for the emulator).`,
     });

@@ -2,7 +2,7 @@ import { pick, ENV_VARS } from '../config.js';
 import { formatDuration, parseDuration, parseTimeout } from '../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import type { CreateFlowConfig } from '../flow/create-flow.js';
-import { parseHttpUrl } from '../http/parse-url.js';
+import { checkHttpUrl } from '../http/url.js';
 import type { PhoneNumber } from '../phone.js';
 import { describeSecretHeaders, secretHeadersFor } from '../webhook/secret.js';
 import { checkApiUrl } from './config-values.js';
@@ -99,7 +99,7 @@ function checkValues(flags: CreateConfigFlags): Pick<CreateConfig, 'port' | 'exp
   const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
   const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout', 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.');
   // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
-  if (flags.appUrl !== undefined) parseHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
+  if (flags.appUrl !== undefined) checkHttpUrl(flags.appUrl, '--app-url', 'SendTalk puts this link in the WhatsApp message: pass an http(s) URL of your app, e.g. --app-url https://example.com/verified.');
   const apiTimeoutMs = flags.apiTimeout === undefined ? undefined : parseTimeout(flags.apiTimeout, '--api-timeout');
   const sandboxDelayMs = flags.sandboxDelay === undefined ? undefined : parseDuration(flags.sandboxDelay, '--sandbox-delay');
   return { port, expiryMinutes, timeoutMs, apiTimeoutMs, sandboxDelayMs };

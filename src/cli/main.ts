@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { setFlagsFromString } from 'node:v8';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { exitWhenWritten } from './exit-when-written.js';
@@ -15,7 +14,7 @@ import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerWait } from './commands/wait.js';
 import type { CommandRunner, RunContext } from './run-context.js';
-import { sentence } from '../render/sentence.js';
+import { sentence } from '../render/text.js';
 
 /** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
 const NDJSON_COMMANDS = new Set(['listen', 'emulator']);
@@ -38,11 +37,6 @@ export async function main(argv: string[]): Promise<void> {
 
   let exitCode = 0;
   const runner: CommandRunner = async (run) => {
-    // undici parses HTTP with WebAssembly, and V8's optimising compile of that module alone lifts the
-    // CLI's peak memory from about 57 to 93 MB. The baseline compiler is plenty for the few requests a
-    // command makes. Set here, in the CLI only (the library must not change its host's V8 flags), and
-    // only once a command runs: node:v8 costs `--help` 2 ms to load.
-    setFlagsFromString('--liftoff-only');
     await loadColours();
     exitCode = await run();
   };

@@ -1,6 +1,6 @@
 import { Argument, InvalidArgumentError, Option } from 'commander';
 import { SendtalkVerifyError } from '../errors.js';
-import { HEADER_NAME } from '../http/header-name.js';
+import { HEADER_NAME } from '../http/client.js';
 import type { Output } from './output.js';
 
 /** What a whole-number flag accepts, and what its error says. */

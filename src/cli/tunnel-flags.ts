@@ -6,7 +6,7 @@ import { configDir, type UrlIdentity, type UrlMemory } from '../tunnel/remembere
 import { DEFAULT_TUNNEL_HOST } from '../tunnel/types.js';
 import type { TunnelChoice as CoreTunnelChoice } from '../tunnel/expose-listener.js';
 import type { Output } from './output.js';
-import { parseHttpUrl } from '../http/parse-url.js';
+import { checkHttpUrl } from '../http/url.js';
 import { secretHeaderOption, secretOption } from './common-flags.js';
 import { hostOption, webhookPathOption } from './parse-flags.js';
 import { fromSource } from './config-values.js';
@@ -121,5 +121,5 @@ function cloudflaredChoice(bin: string | undefined, timeoutMs: number): Extract<
 }
 
 function checkPublicUrl(url: string): void {
-  parseHttpUrl(url, '--public-url', 'Pass the URL your tunnel gives you, e.g. --public-url https://abc.ngrok.app.');
+  checkHttpUrl(url, '--public-url', 'Pass the URL your tunnel gives you, e.g. --public-url https://abc.ngrok.app.');
 }

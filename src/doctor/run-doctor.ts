@@ -5,14 +5,14 @@ import type { ConfigSource } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { maskSecret } from '../mask.js';
-import { sendRequest, SendFailure } from '../http/send-request.js';
+import { sendRequest, SendFailure } from '../http/client.js';
 import { REMINDER_BYPASS_HEADERS } from '../tunnel/probe.js';
 import { DEFAULT_TUNNEL_HOST, type TunnelHandle, type TunnelOptions } from '../tunnel/types.js';
 import { exposeListener, type ExposedListener, type TunnelChoice } from '../tunnel/expose-listener.js';
 import { startListener, type ListenerHandle } from '../webhook/listener.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
 import { USER_AGENT } from '../version.js';
-import { hostOf } from '../http/parse-url.js';
+import { hostOf } from '../http/url.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SendtalkVerifyError } from '../errors.js';
+import { listen } from '../http/server.js';
 import { controlContext } from './control-context.js';
 import { createEmulatorState, reset, setShape, setWebhook, type EmulatorState } from './emulator-state.js';
 import { OfflineSwitch } from './offline-switch.js';
@@ -23,15 +23,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const control = controlContext(state, (ms) => offline?.goOffline(ms) ?? Promise.resolve());
   const server = createServer((req, res) => serveRequest(state, control, req, res));
   server.keepAliveTimeout = 2000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(requestedPort, state.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch((error: NodeJS.ErrnoException) => {
-    throw listenError(error, state.host, requestedPort);
-  });
+  await listen(server, requestedPort, state.host, 'the emulator');
   const port = (server.address() as AddressInfo).port;
   offline = new OfflineSwitch(server, state.host, port, state.scheduler);
   return emulatorHandle(state, server, port, offline);
@@ -74,22 +66,6 @@ function emulatorHandle(state: EmulatorState, server: Server, port: number, offl
       return closing;
     },
   };
-}
-
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): SendtalkVerifyError {
-  switch (error.code) {
-    case 'EADDRINUSE':
-      return new SendtalkVerifyError('usage', `Port ${port} on ${host} is already in use.`, {
-        hint: 'Pass another --port (0 picks a free one), or stop what is listening there.',
-      });
-    case 'EACCES':
-      return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-      return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
-    default:
-      return new SendtalkVerifyError('internal', `The emulator could not listen on ${host}:${port} (${error.code ?? error.message}).`, { cause: error });
-  }
 }
 
 /** A fresh random credential for the sandbox, so nothing real is ever needed or leaked. */

@@ -1,6 +1,6 @@
 import { DEFAULT_API_URL, requestVerification } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
-import { longTimeoutSignal } from '../long-timeout.js';
+import { longTimeoutSignal } from '../duration.js';
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
 import { parseCreateFlowOptions, type CreateFlowConfig, type CreateFlowEvent, type CreateFlowOptions } from './create-options.js';

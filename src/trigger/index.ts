@@ -5,4 +5,4 @@ export { readDeliveryLog, parseDeliveryLog, replayDeliveries, type DeliveryLog, 
 export { builtInEvent, fileEvent, DEFAULT_EVENT_PHONE, type EventFacts, type VerifiedEvent } from './event.js';
 export { DEFAULT_REQUEST_TIMEOUT_MS, checkWebhookUrl, type TriggerTarget } from './target.js';
 export type { Outcome } from './outcome.js';
-export { runExchange, type HttpExchange, type OutgoingRequest, type ExchangeFailure, type FailureKind } from '../http/exchange.js';
+export { runExchange, type HttpExchange, type OutgoingRequest, type ExchangeFailure, type FailureKind } from '../http/client.js';

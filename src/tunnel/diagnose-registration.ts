@@ -1,5 +1,5 @@
 import { USER_AGENT } from '../version.js';
-import { SendFailure, sendRequest } from '../http/send-request.js';
+import { SendFailure, sendRequest } from '../http/client.js';
 import { formatDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject } from '../fields.js';
-import { SendFailure, sendRequest, type SendAnswer } from '../http/send-request.js';
+import { SendFailure, sendRequest, type SendAnswer } from '../http/client.js';
 import { USER_AGENT } from '../version.js';
 import { checkRegistrationAnswer } from './registration-answer.js';
 import type { SessionRequest, TunnelConnector, TunnelSession } from './types.js';

@@ -1,5 +1,5 @@
 import { SendtalkVerifyError } from '../errors.js';
-import { parseHttpUrl } from '../http/parse-url.js';
+import { checkHttpUrl } from '../http/url.js';
 
 /**
  * localtunnel servers accept lowercase letters, digits and inner hyphens, 4 to 63 characters. A
@@ -21,7 +21,7 @@ export function checkSubdomain(name: string): string {
 
 /** Checks `--tunnel-host` and drops a trailing slash (localtunnel appends `/?new` to it). */
 export function normaliseTunnelHost(host: string): string {
-  const url = parseHttpUrl(host, 'Tunnel host', 'Pass --tunnel-host (or SENDTALK_TUNNEL_HOST) as http(s)://host[:port] of a localtunnel server.');
+  const url = checkHttpUrl(host, 'Tunnel host', 'Pass --tunnel-host (or SENDTALK_TUNNEL_HOST) as http(s)://host[:port] of a localtunnel server.');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -37,7 +37,7 @@ export function tunnelTargetHost(bound: string): string {
 
 /** `https://abc.loca.lt` + `/webhook` → `https://abc.loca.lt/webhook`, keeping a path the user gave. */
 export function joinPublicUrl(base: string, path: string): string {
-  const url = parseHttpUrl(base, 'Public URL', 'Pass --public-url as https://host[/path].');
+  const url = checkHttpUrl(base, 'Public URL', 'Pass --public-url as https://host[/path].');
   const basePath = url.pathname.replace(/\/+$/, '');
   if (basePath.endsWith(path)) return `${url.origin}${basePath}`;
   return `${url.origin}${basePath}${path}`;

@@ -109,11 +109,12 @@ describe('the published package', () => {
 
   it('names every bundled package in THIRD-PARTY-LICENSES, with its licence text', async () => {
     const text = await readFile(join(app, 'node_modules/sendtalk-verify/dist/THIRD-PARTY-LICENSES'), 'utf8');
-    for (const name of ['commander', 'undici', 'localtunnel', 'ora', 'qrcode-terminal', 'libphonenumber-js']) {
+    for (const name of ['commander', 'localtunnel', 'ora', 'qrcode-terminal', 'libphonenumber-js']) {
       expect(text).toMatch(new RegExp(`^- ${name}@\\d`, 'm'));
     }
-    // Left out on purpose (see SUBSTITUTES in scripts/build.mjs): the tunnel registers by itself.
-    expect(text).not.toMatch(/^- (axios|form-data|mime-db)@/m);
+    // Left out on purpose (see SUBSTITUTES in scripts/build.mjs): the tunnel registers by itself;
+    // and the HTTP client is node:http (see src/http/client.ts).
+    expect(text).not.toMatch(/^- (axios|form-data|mime-db|undici)@/m);
     expect(text).toContain('Permission is hereby granted');
     expect(text).toContain('Apache License');
   });
@@ -128,7 +129,7 @@ describe('the published package', () => {
     for (const file of files) {
       const code = await readFile(join(dir, file), 'utf8');
       for (const [, specifier] of code.matchAll(/(?:\brequire\(|\bimport\(|\bfrom\s*)["']([@a-z0-9][\w./:@-]*)["']/g)) {
-        // node: modules newer than this Node (undici's optional node:sqlite cache) count as Node's own.
+        // node: modules newer than this Node count as Node's own.
         const own = builtins.has(specifier!) || specifier!.startsWith('node:');
         if (!own && !optional.has(specifier!)) foreign.push(`${file}: ${specifier}`);
       }
@@ -185,15 +186,12 @@ describe('the published package', () => {
     const library = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env });
     expect(JSON.parse(library.stdout)).toEqual({ version: pkg.version, matched: true });
 
-    // The lazily loaded dependencies (tunnel, spinner, QR code, …) load from the installed files too,
-    // and both builds of undici's WebAssembly parser (SIMD and not) are valid modules.
+    // The lazily loaded dependencies (tunnel, spinner, QR code, …) load from the installed files too.
     const vendor = packed.files.map((f) => f.path).filter((p) => p.startsWith('dist/vendor/'));
-    const [scripts, wasm] = [vendor.filter((p) => p.endsWith('.cjs')), vendor.filter((p) => p.endsWith('.wasm'))];
-    expect(scripts.length + wasm.length).toBe(vendor.length);
-    expect(wasm.map((p) => p.split('/').pop())).toEqual(['llhttp.wasm']); // the SIMD build is left out: undici falls back
-    const loads = `const { readFileSync } = require('node:fs'); const at = (f) => './node_modules/sendtalk-verify/' + f;
-      console.log(JSON.stringify([...${JSON.stringify(scripts)}.map((f) => typeof require(at(f))), ...${JSON.stringify(wasm)}.map((f) => WebAssembly.validate(readFileSync(at(f))))]))`;
+    expect(vendor.filter((p) => !p.endsWith('.cjs'))).toEqual([]);
+    const loads = `const at = (f) => './node_modules/sendtalk-verify/' + f;
+      console.log(JSON.stringify(${JSON.stringify(vendor)}.map((f) => typeof require(at(f)))))`;
     const loaded = await run(process.execPath, ['-e', loads], { cwd: app, env });
-    expect(JSON.parse(loaded.stdout)).toEqual([...scripts.map(() => expect.stringMatching(/^(object|function)$/)), ...wasm.map(() => true)]);
+    expect(JSON.parse(loaded.stdout)).toEqual(vendor.map(() => expect.stringMatching(/^(object|function)$/)));
   });
 });

@@ -149,7 +149,7 @@ describe('createVerification answers', () => {
 
 describe('createVerification retries', () => {
   it('reads Retry-After as seconds or as an HTTP date', async () => {
-    const { retryAfterMs } = await import('../../src/http/post-json.js');
+    const { retryAfterMs } = await import('../../src/http/client.js');
     expect(retryAfterMs('3')).toBe(3000);
     expect(retryAfterMs(['0'])).toBe(0);
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4000)).toBe(6000);

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { Delivery, ListenerOptions } from '../../src/webhook/listener-types.js';
-import { createListenerState } from '../../src/webhook/listener-state.js';
-import { checkHead, isProbe } from '../../src/webhook/request-checks.js';
+import type { Delivery, ListenerOptions } from '../../src/webhook/delivery.js';
+import { checkHead, createListenerState, isProbe } from '../../src/webhook/request.js';
 
 /** What the listener refuses from a request head alone, and the probe it answers: exact answers. */
 const SECRET = 'checks-secret-0123456789';

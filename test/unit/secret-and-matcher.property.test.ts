@@ -15,7 +15,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const { checkSecret, extractDeliveryFacts, matchDelivery } = await import('../../src/index.js');
-const { jsonDepthExceeds } = await import('../../src/webhook/json-scan.js');
+const { jsonDepthExceeds } = await import('../../src/json.js');
 
 describe('checkSecret, for any input', () => {
   it('passes exactly the secret itself', () => {

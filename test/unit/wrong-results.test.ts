@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVerification, parseDeliveryLog, parseVerification, SendtalkVerifyError, startListener } from '../../src/index.js';
-import { parseJsonKeepingBigIntegers, quoteBigIntegers } from '../../src/json-big-integers.js';
+import { parseJsonKeepingBigIntegers, quoteBigIntegers } from '../../src/json.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 
 const KEY = 'live_key_wrong_results_0001';

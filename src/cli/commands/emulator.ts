@@ -10,7 +10,7 @@ import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, t
 import { startCommand } from '../start-command.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { hostOption, parsePort, pathOption, warnIfNotLoopback } from '../parse-flags.js';
-import { parseHttpUrl } from '../../http/parse-url.js';
+import { checkHttpUrl } from '../../http/url.js';
 import { EmulatorView, type EmulatorSettings } from '../views/emulator-view.js';
 import type { WrittenFile } from '../../safe-file.js';
 
@@ -81,7 +81,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   const autoVerifyMs = parseAutoVerify(flags.autoVerify ?? '2s');
   const latencyMs = flags.latency === undefined ? 0 : parseDuration(flags.latency, '--latency');
   if (flags.webhookUrl !== undefined) {
-    parseHttpUrl(flags.webhookUrl, '--webhook-url', 'Pass the full URL of your webhook, e.g. --webhook-url http://localhost:3000/webhook.');
+    checkHttpUrl(flags.webhookUrl, '--webhook-url', 'Pass the full URL of your webhook, e.g. --webhook-url http://localhost:3000/webhook.');
   }
   const shape = emulatorShape(flags);
   warnIfNotLoopback(output, flags.host, 'The emulator');

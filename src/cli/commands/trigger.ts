@@ -4,7 +4,7 @@ import { ENV_VARS } from '../../config.js';
 import { parseTimeout } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
-import { withArticle } from '../../render/sentence.js';
+import { withArticle } from '../../render/text.js';
 import { envHelp, examples, exitCodeHelp } from '../help.js';
 import type { CommandRunner, RunContext } from '../run-context.js';
 import { githubActions } from '../github-actions.js';

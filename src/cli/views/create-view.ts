@@ -9,7 +9,7 @@ import type { Output } from '../output.js';
 import type { QrPanel } from './qr-panel.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, tunnelStateLabel, webhookUrlAdvice } from './tunnel-view.js';
-import { sentence } from '../../render/sentence.js';
+import { sentence } from '../../render/text.js';
 
 /** How the view shows the QR code. */
 export interface QrViewOptions {

@@ -10,8 +10,8 @@ import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
-import { sentence } from '../../render/sentence.js';
-import { REFUSAL_LABEL } from '../../webhook/refusal.js';
+import { sentence } from '../../render/text.js';
+import { REFUSAL_LABEL } from '../../webhook/delivery.js';
 import { REMINDER_PAGE } from '../../tunnel/reminder-page.js';
 
 /** One line: why a browser-like User-Agent matters behind localtunnel (see src/tunnel/reminder-page.ts). */

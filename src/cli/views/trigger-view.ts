@@ -1,6 +1,6 @@
 import { ENV_VARS } from '../../config.js';
 import { formatDuration } from '../../duration.js';
-import { renderTable } from '../../render/table.js';
+import { renderTable } from '../../render/text.js';
 import type { CaseResult, CheckReport, Outcome, ReplayReport, SendReport, VerifiedEvent } from '../../trigger/index.js';
 import { code, markdownTable, type GithubActions } from '../github-actions.js';
 import type { Output } from '../output.js';
