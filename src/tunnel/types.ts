@@ -39,7 +39,10 @@ export interface TunnelOptions {
   signal?: AbortSignal;
   /** Everything that happens to the tunnel after the call, in order. */
   onEvent?: (event: TunnelEvent) => void;
-  /** Replaces the localtunnel client (tests, other providers). @default the localtunnel package, loaded on first use */
+  /**
+   * Replaces the localtunnel client. @default the localtunnel package, loaded on first use
+   * @internal Tests only.
+   */
   connect?: TunnelConnector;
 }
 
@@ -80,12 +83,14 @@ export interface TunnelHandle {
    * Resolves once what the local listener has answered so far has been passed on to the tunnel
    * server (each connection's queue written out), or after `boundMs`. Closing right after it
    * does not cut an answer on its way back.
+   * @internal The flows call it before closing.
    */
   flush(boundMs?: number): Promise<void>;
   /**
    * Closes the current registration and registers again, asking for the same name: the remedy
    * for a tunnel that looks up but no longer carries requests (stale connections). Does nothing
    * while it is already re-opening, or once closed.
+   * @internal The watchdog calls it.
    */
   reopen(reason: string): void;
   /** Closes the tunnel and stops re-opening it. Safe to call twice. */

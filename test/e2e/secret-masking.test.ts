@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { runCli } from '../helpers/cli.js';
 
 /** Every way a key or secret is shown uses one rule: nothing of a short one, at most its last 4 characters. */
