@@ -66,7 +66,7 @@ type ProviderChoice = { kind: 'provider'; open: PublicUrlProvider; name?: string
 export function tunnelChoiceOf(tunnel: Tunnel | undefined): TunnelChoice {
   if (tunnel === undefined || tunnel === 'none') return { kind: 'none' };
   if (tunnel === 'localtunnel' || tunnel === 'cloudflared') return { kind: tunnel };
-  if (tunnel === 'auto') return { kind: 'auto', tries: [{ kind: 'localtunnel' }, { kind: 'cloudflared' }] };
+  if (tunnel === 'auto') return tunnelChoiceOf({ kind: 'auto' });
   if (tunnel.kind === 'auto') return { kind: 'auto', tries: tunnel.tries ?? [{ kind: 'localtunnel' }, { kind: 'cloudflared' }] };
   return tunnel;
 }
