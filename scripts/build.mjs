@@ -1,8 +1,8 @@
 // Builds dist/. Run by `npm run build` (which `npm test`, `npm run bench` and `prepack` run first;
 // `npm ci` runs no build script of ours); a plain Node script, not compiled by tsc and not shipped.
 //
-//   dist/**/*.d.ts              tsc --emitDeclarationOnly (which also type-checks src/), only those
-//                               the public API (dist/index.d.ts) reaches
+//   dist/index.d.ts             the public API's types in one file: tsc's declarations (which also
+//                               type-checks src/) rolled up by API Extractor (see scripts/api.mjs)
 //   dist/index.js               the library (ES module): src/ bundled, for `import … from 'sendtalk-verify'`
 //   dist/cli.cjs                the CLI (CommonJS, loaded by bin/sendtalk-verify.js)
 //   dist/vendor/*.cjs           the large dependencies, one self-contained file each, loaded on first use
@@ -24,12 +24,12 @@
 //   among them, since src/tunnel registers tunnels itself; axios is not shipped.
 // Files an earlier build wrote and this one did not are removed at the end, not at the start, so
 // that a test run elsewhere in this tree keeps a complete dist/ for as long as possible.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeMetafile, build } from 'esbuild';
+import { publicDeclarations } from './api.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -91,7 +91,7 @@ mkdirSync(dist, { recursive: true });
 const before = listFiles(dist);
 
 // 1. Declarations (and the type check).
-const written = new Set(publicDeclarations(emitDeclarations()));
+const written = new Set(publicDeclarations());
 
 // 2. JavaScript.
 const builds = await Promise.all([
@@ -140,41 +140,6 @@ removeEmptyDirs(dist);
 
 const size = [...written].reduce((sum, file) => sum + statSync(file).size, 0);
 console.error(`build: dist/ ${(size / 1024).toFixed(0)} KiB in ${written.size} files, ${packages.length} bundled packages, ${Date.now() - started} ms`);
-
-/**
- * The declarations the public API needs: dist/index.d.ts and what it imports, file by file. tsc
- * writes one for every module of src/ (it type-checks them all); the command layer's and other
- * internal ones are left out of dist/, so that a user's editor offers only what `exports` exposes.
- */
-function publicDeclarations(files) {
-  const emitted = new Set(files.map((file) => join(file)));
-  const keep = new Set();
-  const queue = [join(dist, 'index.d.ts')];
-  while (queue.length > 0) {
-    const file = queue.pop();
-    if (keep.has(file) || !emitted.has(file)) continue;
-    keep.add(file);
-    const text = readFileSync(file, 'utf8');
-    for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\()["'](\.{1,2}\/[^"']+)\.js["']/g)) {
-      queue.push(join(dirname(file), `${specifier}.d.ts`));
-    }
-  }
-  for (const file of emitted) if (!keep.has(file)) rmSync(file, { force: true });
-  return [...keep];
-}
-
-/** Runs tsc for the .d.ts files; returns the files it wrote. */
-function emitDeclarations() {
-  const args = [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--emitDeclarationOnly', '--listEmittedFiles'];
-  let output;
-  try {
-    output = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  } catch (error) {
-    process.stdout.write(error.stdout ?? '');
-    process.exit(typeof error.status === 'number' ? error.status : 1);
-  }
-  return output.split('\n').filter((line) => line.startsWith('TSFILE: ')).map((line) => line.slice('TSFILE: '.length).trim());
-}
 
 /** The entry points of dist/vendor/: `vendor-entry:ora` is `VENDOR.ora.entry`. */
 function vendorEntries() {

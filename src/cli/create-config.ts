@@ -1,7 +1,7 @@
 import { pick, ENV_VARS } from '../config.js';
 import { formatDuration, parseDuration, parseTimeout } from '../duration.js';
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
-import type { CreateFlowConfig } from '../flow/create-flow.js';
+import type { CreateFlowConfig } from '../flow/create-options.js';
 import { checkHttpUrl } from '../http/url.js';
 import type { PhoneNumber } from '../phone.js';
 import { describeSecretHeaders, secretHeadersFor } from '../webhook/secret.js';

@@ -105,19 +105,8 @@ export function webhookUrlMemory(choice: TunnelChoice, identity: UrlIdentity, so
   return choice.kind === 'none' ? undefined : { dir: configDir(sources.env), key: identity.stateKey };
 }
 
-/**
- * cloudflared as a provider: the module that runs it loads only when a tunnel is opened, so
- * `--help` and the runs that never use it do not pay for it.
- */
-function cloudflaredChoice(bin: string | undefined, timeoutMs: number): Extract<TunnelChoice, { kind: 'provider' }> {
-  return {
-    kind: 'provider',
-    name: 'cloudflared',
-    open: async (local, signal, onEvent) => {
-      const { openCloudflared } = await import('../tunnel/cloudflared.js');
-      return openCloudflared({ port: local.port, localHost: local.host, bin, registrationTimeoutMs: timeoutMs, signal, onEvent });
-    },
-  };
+function cloudflaredChoice(bin: string | undefined, timeoutMs: number): Extract<TunnelChoice, { kind: 'cloudflared' }> {
+  return { kind: 'cloudflared', bin, timeoutMs };
 }
 
 function checkPublicUrl(url: string): void {

@@ -1,6 +1,6 @@
 import { formatDuration } from '../duration.js';
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
-import type { PublicUrl } from './expose-listener.js';
+import type { PublicUrl } from './types.js';
 import { CloudflaredProcess, findCloudflared } from './cloudflared-process.js';
 import { reopenDelayMs } from './open-tunnel.js';
 import type { TunnelEvent } from './types.js';

@@ -43,17 +43,22 @@ export interface ListenerOptions {
    * A per-run token. A request to the listener's path carrying it in the `X-Sendtalk-Verify-Probe`
    * header is answered 200 with the token echoed, and is not a delivery: it lets the CLI check that
    * the public URL really reaches this listener (and not someone else's) before waiting on it.
+   * @internal Used by the flows; not part of the public API.
    */
   probeToken?: string;
   /**
    * Keep track of each accepted delivery's answer, for `answered` (a tunnel that must pass the 200
    * on before it closes). Off, `answered` resolves at once: under load the bookkeeping would cost
    * every delivery. @default false
+   * @internal Used by the flows; not part of the public API.
    */
   trackAnswers?: boolean;
   /** How many accepted deliveries `accepted` and `waitFor` remember. @default 100 */
   keepAccepted?: number;
-  /** Overrides of the server limits (tests use short timeouts). @default LISTENER_LIMITS */
+  /**
+   * Overrides of the server limits (tests use short timeouts). @default LISTENER_LIMITS
+   * @internal Tests only.
+   */
   limits?: Partial<ListenerLimits>;
 }
 
@@ -107,6 +112,7 @@ export interface ListenerHandle {
   host: string;
   port: number;
   path: string;
+  /** @internal The flows and the tests read the bound address and connections. */
   server: Server;
   /** Accepted deliveries so far (the latest `keepAccepted`). */
   readonly accepted: readonly Delivery[];
@@ -118,6 +124,7 @@ export interface ListenerHandle {
   /**
    * Resolves once the answer to an accepted delivery has been handed to the operating system (or
    * its connection has ended): what a tunnel must pass on before it may close. Needs `trackAnswers`.
+   * @internal Used by the flows; not part of the public API.
    */
   answered(delivery: Delivery): Promise<void>;
   /** Stops accepting, ends idle connections and resolves when the port is free. Safe to call twice. */

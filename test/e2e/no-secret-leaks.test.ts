@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { verifiedPayload, type EmulatorHandle, type EmulatorOptions } from '../../src/index.js';
+import { verifiedPayload, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/emulator.js';
 import { emulatorForTest } from '../helpers/cleanup.js';
 import { runCli, startCli, waitForOutput, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../src/index.js';
+import { startEmulator } from '../../src/emulator/emulator.js';
 import { escapeControls } from '../../src/render/escape-controls.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { BIN, cleanEnv, runCli, waitForOutput } from '../helpers/cli.js';
 
 let emulator: EmulatorHandle | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EmulatorOptions } from '../../src/index.js';
+import type { EmulatorOptions } from '../../src/emulator/emulator.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { RESPONSE_ALIAS_SETS } from '../../src/emulator/shapes.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';

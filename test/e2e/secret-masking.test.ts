@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { send } from '../helpers/listen-process.js';
 

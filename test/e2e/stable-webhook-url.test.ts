@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { freshConfigHome, startCli } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { killAll, startListen } from '../helpers/listen-process.js';

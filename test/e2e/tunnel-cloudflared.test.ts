@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { urlIdentity } from '../../src/tunnel/remembered-url.js';
 import { freshConfigHome, runCli, startCli } from '../helpers/cli.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';

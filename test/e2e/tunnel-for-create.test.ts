@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
 import { freePort } from '../helpers/ports.js';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createVerification, CREATE_PATH, SendtalkVerifyError } from '../../src/index.js';
+import { createVerification, CREATE_PATH } from '../../src/client/create-verification.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 
 const KEY = 'live_key_0123456789abcdef';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/webhook/listener.js';
 import { AcceptedDeliveries } from '../../src/webhook/request.js';
 import { head } from '../helpers/raw-http.js';
 import { until } from '../helpers/until.js';

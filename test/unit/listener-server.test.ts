@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startListener, type Delivery, type ListenerHandle, type ListenerOptions } from '../../src/index.js';
+import { startListener, type Delivery, type ListenerHandle, type ListenerOptions } from '../../src/webhook/listener.js';
 import { SendtalkVerifyError } from '../../src/errors.js';
 import { head, rawRequest } from '../helpers/raw-http.js';
 import { until } from '../helpers/until.js';

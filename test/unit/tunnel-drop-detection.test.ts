@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
-import { openTunnel, reopenDelayMs, type SessionListener, type SessionRequest, type TunnelConnector, type TunnelEvent, type TunnelHandle } from '../../src/tunnel/index.js';
+import { openTunnel, reopenDelayMs } from '../../src/tunnel/open-tunnel.js';
+import type { SessionListener, SessionRequest, TunnelConnector, TunnelEvent, TunnelHandle } from '../../src/tunnel/types.js';
 import { freePort } from '../helpers/ports.js';
 import { pause, until } from '../helpers/until.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
-import { openTunnel } from '../../src/tunnel/index.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { freePort } from '../helpers/ports.js';
 import { pause } from '../helpers/until.js';

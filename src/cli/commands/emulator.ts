@@ -86,7 +86,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   const shape = emulatorShape(flags);
   warnIfNotLoopback(output, flags.host, 'The emulator');
   // The emulator (and the client module it shares paths with) loads on use, so `--help` stays fast.
-  const [{ startEmulator }, { CREATE_PATH }] = await Promise.all([import('../../emulator/index.js'), import('../../client/create-verification.js')]);
+  const [{ startEmulator }, { CREATE_PATH }] = await Promise.all([import('../../emulator/emulator.js'), import('../../client/create-verification.js')]);
   const settings: EmulatorSettings = {
     createPath: CREATE_PATH,
     apiKeyRequired: flags.apiKey !== undefined,

@@ -71,7 +71,11 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   const target = { url: flags.url, secret, secretHeader: flags.secretHeader, requestTimeoutMs };
   const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
   // The trigger core loads on use, so `--help` stays fast.
-  const core = await import('../../trigger/index.js');
+  const [{ DEFAULT_REQUEST_TIMEOUT_MS, checkWebhookUrl }, { readDeliveryLog, replayDeliveries }, { builtInEvent, fileEvent }, { CHECK_CASE_NAMES }, { checkEndpoint }, { sendEvent }] = await Promise.all([
+    import('../../trigger/target.js'), import('../../trigger/replay.js'), import('../../trigger/event.js'),
+    import('../../trigger/check-cases.js'), import('../../trigger/check-endpoint.js'), import('../../trigger/send-event.js'),
+  ]);
+  const core = { DEFAULT_REQUEST_TIMEOUT_MS, checkWebhookUrl, readDeliveryLog, replayDeliveries, builtInEvent, fileEvent, CHECK_CASE_NAMES, checkEndpoint, sendEvent };
   const interrupt = interruptOnSignals();
   const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS, githubActions(output));
   // Validate, then announce: a usage error must not follow a line saying the work has started.
