@@ -2,7 +2,7 @@ import { SendtalkVerifyError } from '../errors.js';
 
 /**
  * Parses a URL the user gave, accepting only absolute http(s) URLs. `label` names it in the error
- * (`API URL`, `--public-url`…) and `hint` says how to write it, so each flag keeps its own advice.
+ * (`API URL`, `--tunnel`…) and `hint` says how to write it, so each flag keeps its own advice.
  */
 export function parseHttpUrl(text: string, label: string, hint: string): URL {
   let url: URL | undefined;

@@ -201,7 +201,7 @@ function networkFailure(error: unknown, url: string, stage: Stage, ctx: FailureC
     if (ctx.bound.aborted && ctx.overallMs !== undefined) {
       const what = stage === 'body' ? 'finish its answer' : code === 'UND_ERR_CONNECT_TIMEOUT' ? 'accept a connection' : 'answer';
       return [`${host} did not ${what} within ${formatDuration(ctx.overallMs)}, the time allowed for the whole API call${tries}.`,
-        `${stage === 'request' ? offline : maybeCreated} --api-timeout allows longer.`];
+        `${stage === 'request' ? offline : maybeCreated} SENDTALK_API_TIMEOUT allows longer.`];
     }
     if (ctx.bound.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return stage === 'body'

@@ -101,7 +101,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
   }
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-    return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
+    return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Listen on 127.0.0.1 (SENDTALK_LISTEN_HOST for the CLI), or another address of this machine.' });
   }
   return new SendtalkVerifyError('internal', `Could not start the webhook listener: ${error.message}`, { cause: error });
 }
