@@ -55,7 +55,7 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
   const tunnel: TunnelChoice = sandbox ? { kind: 'none' } : resolveTunnel(flags, sources, 'auto', identity);
   const listener = listenerSettings(sources);
   const numbers = checkValues(flags, start);
-  if (sandbox && flags.wait) await warnIfDeliveredTooLate(output, flags, numbers);
+  if (sandbox && flags.wait) await warnIfDeliveredTooLate(output, flags, numbers, pick(undefined, ENV_VARS.sandboxDelay, sources).value);
   if (!sandbox && flags.wait && !secret) {
     output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(listener.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
   }
@@ -103,7 +103,7 @@ function checkValues(flags: CreateConfigFlags, { sources }: CommandStart<Output>
  * The sandbox's emulator delivers once, SENDTALK_SANDBOX_DELAY after creating: a delay the wait does not
  * outlast makes a run that can only time out, which deserves a word before it starts, not after.
  */
-async function warnIfDeliveredTooLate(output: Output, flags: CreateConfigFlags, numbers: ReturnType<typeof checkValues>): Promise<void> {
+async function warnIfDeliveredTooLate(output: Output, flags: CreateConfigFlags, numbers: ReturnType<typeof checkValues>, delayText: string | undefined): Promise<void> {
   const { sandboxDelayMs, timeoutMs, expiryMinutes } = numbers;
   if (sandboxDelayMs === undefined) return;
   const { DEFAULT_EXPIRY_MINUTES } = await import('../emulator/verifications.js');
@@ -112,7 +112,7 @@ async function warnIfDeliveredTooLate(output: Output, flags: CreateConfigFlags, 
   const limit = timeoutMs !== undefined && timeoutMs < expiryMs
     ? { ms: timeoutMs, what: `--timeout ${flags.timeout}` }
     : { ms: expiryMs, what: `the expiry (${expiryMinutes !== undefined ? `--expiry ${expiryMinutes}` : "the emulator's default"}, ${formatDuration(expiryMs)})` };
-  if (sandboxDelayMs > limit.ms) output.warn(`${ENV_VARS.sandboxDelay} (${formatDuration(sandboxDelayMs)}) is longer than ${limit.what}: the wait ends before the emulator delivers.`);
+  if (sandboxDelayMs > limit.ms) output.warn(`${ENV_VARS.sandboxDelay}=${delayText} is longer than ${limit.what}: the wait ends before the emulator delivers.`);
 }
 
 /**

@@ -71,7 +71,7 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   if (by['not-found']) {
     return {
       cause: refusedAs(by['not-found'], 'sent to another path'),
-      hint: `The Webhook URL in Verification Config must end in ${context.path ?? '/webhook'} (or pass its path with --path).`,
+      hint: `The Webhook URL in Verification Config must end in ${context.path ?? '/webhook'} (or set SENDTALK_WEBHOOK_PATH to its path).`,
     };
   }
   if (t.refused > 0) {
@@ -89,7 +89,7 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
     return { cause: `Only ${t.matched} of ${deliveries(context.wanted ?? 1)} arrived`, hint: `Each verification sends one webhook: send one message per verification waited for${more}.` };
   }
   if (context.local) {
-    return { cause: 'No delivery arrived', hint: `The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass your own tunnel's URL to --tunnel${more}.` };
+    return { cause: 'No delivery arrived', hint: `The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel${more}.` };
   }
   return {
     cause: 'No delivery arrived',

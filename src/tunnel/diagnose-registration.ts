@@ -12,7 +12,7 @@ export const UNREACHABLE_SERVER_HINT = 'A firewall may block outgoing connection
  */
 export async function registrationTimeoutError(host: string, requested: string | undefined, timeoutMs: number, registeredUrl: string | undefined): Promise<SendtalkVerifyError> {
   const waited = formatDuration(timeoutMs);
-  const hint = 'Check SENDTALK_TUNNEL_HOST and your connection, allow more time with SENDTALK_TUNNEL_TIMEOUT, or run your own tunnel (ngrok, cloudflared) and pass its URL with --tunnel.';
+  const hint = 'Check SENDTALK_TUNNEL_HOST and your connection, allow more time with SENDTALK_TUNNEL_TIMEOUT, or run your own tunnel (ngrok, cloudflared) and pass its URL: --tunnel URL.';
   if (registeredUrl !== undefined) {
     return new SendtalkVerifyError('tunnel', `The tunnel registered ${registeredUrl} but no connection to the server opened within ${waited}.`, { hint });
   }

@@ -151,7 +151,7 @@ export class ListenView {
       'secret-missing': d.secretLocation
         ? `${describeSecretLocation(d.secretLocation).replace(/^t/, 'T')}.`
         : 'Is the sender SendTalk, with a secret set in Verification Config? A sender using another header needs SENDTALK_SECRET_HEADER.',
-      'not-found': 'Check the path of the Webhook URL in the dashboard (or --path).',
+      'not-found': 'Check the path of the Webhook URL in the dashboard (or SENDTALK_WEBHOOK_PATH).',
     };
     const text = hint[d.reason];
     if (!text) return;
