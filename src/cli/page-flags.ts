@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Command } from 'commander';
 import type { InspectorHandle, InspectorOptions } from '../inspector/inspector.js';
-import { envRows } from './flags.js';
 import type { Output } from './output.js';
 
 /** The local page's flag, shared by `create` and `listen`. */
@@ -13,9 +12,7 @@ export function addPageOption(command: Command, what: string): Command {
   return command.option('--open', `show ${what} live on a local page and open it in the browser (BROWSER=none: serve it and print its URL only)`);
 }
 
-export function pageEnvHelp(): string {
-  return envRows([['BROWSER', 'none: --open serves the page and prints its URL, without opening a browser']]);
-}
+export const PAGE_ENV_ROW: [string, string] = ['BROWSER', 'none: --open serves the page and prints its URL, without opening a browser'];
 
 /**
  * Starts the page when --open asks (its module is loaded only then), prints its URL, and tries the

@@ -6,7 +6,7 @@ import { configDir, type UrlIdentity, type UrlMemory } from '../tunnel/remembere
 import { DEFAULT_TUNNEL_HOST } from '../tunnel/types.js';
 import type { TunnelChoice as CoreTunnelChoice } from '../tunnel/expose-listener.js';
 import { parseHttpUrl } from '../http/parse-url.js';
-import { checkListenHost, checkWebhookPath, envRows, parseHeaderName, secretOption } from './flags.js';
+import { checkListenHost, checkWebhookPath, parseHeaderName, secretOption } from './flags.js';
 import { envDuration, envSetting, fromSource } from './config-values.js';
 
 /** `--tunnel`, which `create`, `listen` and `doctor` share. */
@@ -55,21 +55,21 @@ export function addTunnelOption(command: Command, defaultKind: string): Command 
   return command.option('--tunnel <kind|url>', `how SendTalk reaches the listener: localtunnel, cloudflared (a quick tunnel; needs cloudflared installed), auto (localtunnel, then cloudflared), none to stay local, or the https URL of your own tunnel (ngrok…) forwarding to --port (default: ${defaultKind})`);
 }
 
-export function tunnelEnvHelp(): string {
-  return envRows([
+export function tunnelEnvRows(): Array<[string, string]> {
+  return [
     [ENV_VARS.tunnelHost, `localtunnel server (default ${DEFAULT_TUNNEL_HOST})`],
     [ENV_VARS.subdomain, 'localtunnel subdomain (default: one derived from the API key)'],
     [ENV_VARS.tunnelTimeout, 'give up opening the tunnel after this long (default 20s)'],
     [ENV_VARS.cloudflaredBin, 'the cloudflared binary, when it is not on PATH'],
-  ]);
+  ];
 }
 
-export function listenerEnvHelp(): string {
-  return envRows([
+export function listenerEnvRows(): Array<[string, string]> {
+  return [
     [ENV_VARS.secretHeader, 'the one header that carries the secret (default: X-Secret-Key or Secret-Key)'],
     [ENV_VARS.listenHost, 'address the webhook listener binds to (default 127.0.0.1)'],
     [ENV_VARS.webhookPath, 'path of the webhook listener (default /webhook)'],
-  ]);
+  ];
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { ENV_VARS, pick } from '../../config.js';
-import { addOutputOptions, envHelp, envRows, examples, exitCodeHelp, languageOption, pathOption, PROGRAM_OPTIONS_NOTE, type OutputFlags, type SecretFlags } from '../flags.js';
+import { addOutputOptions, envHelp, examples, exitCodeHelp, languageOption, pathOption, PROGRAM_OPTIONS_NOTE, type OutputFlags, type SecretFlags } from '../flags.js';
 import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
-import { addListenerOptions, addTunnelOption, listenerEnvHelp, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
-import { addPageOption, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
+import { addListenerOptions, addTunnelOption, listenerEnvRows, tunnelEnvRows, type TunnelFlags } from '../tunnel-flags.js';
+import { addPageOption, PAGE_ENV_ROW, startPage, type PageFlags } from '../page-flags.js';
 import { resolveCreateConfig } from '../create-config.js';
 import { CreateView } from '../views/create-view.js';
 
@@ -48,9 +48,11 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
       [ENV_VARS.appUrl, 'a link SendTalk puts in the message, back to your app'],
       [ENV_VARS.apiTimeout, 'give up on the API call after this long, retries included (default 25s)'],
       [ENV_VARS.sandboxDelay, '--sandbox: delay before the emulator delivers the webhook (default 2s)'],
-    ]) + listenerEnvHelp() + tunnelEnvHelp() + envRows([
+      ...listenerEnvRows(),
+      ...tunnelEnvRows(),
       [ENV_VARS.qr, 'the QR code: always or never (default: on a terminal), dark or light background, sextants or half-blocks'],
-    ]) + pageEnvHelp() + exitCodeHelp())
+      PAGE_ENV_ROW,
+    ]) + exitCodeHelp())
     .action((_flags: CreateFlags, cmd: Command) => runner(() => runCreate(cmd.optsWithGlobals<CreateFlags>(), ctx)));
 }
 

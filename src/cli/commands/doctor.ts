@@ -4,7 +4,7 @@ import { addOutputOptions, envHelp, examples, exitCodeHelp, PROGRAM_OPTIONS_NOTE
 import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
 import { urlIdentity } from '../../tunnel/remembered-url.js';
-import { addTunnelOption, listenerEnvHelp, resolveTunnel, secretHeaderSetting, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
+import { addTunnelOption, resolveTunnel, secretHeaderSetting, tunnelEnvRows, type TunnelFlags } from '../tunnel-flags.js';
 import { checkApiUrl } from '../config-values.js';
 import { reportDoctor, showCheck } from '../views/doctor-view.js';
 
@@ -30,7 +30,7 @@ ${examples([
   ['sendtalk-verify doctor', 'check everything, with the key and secret from the environment or ./.env'],
   ['sendtalk-verify doctor --tunnel none --json', 'no tunnel; one JSON document, exit 5 if any check fails'],
   ['sendtalk-verify doctor --api-url http://127.0.0.1:4010 --api-key test', 'against a local emulator'],
-])}${envHelp()}${listenerEnvHelp()}${tunnelEnvHelp()}${exitCodeHelp()}`)
+])}${envHelp([[ENV_VARS.secretHeader, 'the header the test delivery carries the secret in (default X-Secret-Key)'], ...tunnelEnvRows()])}${exitCodeHelp()}`)
     .action((_flags: DoctorFlags, cmd: Command) => runner(() => runDoctorCommand(cmd.optsWithGlobals<DoctorFlags>(), ctx)));
 }
 

@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { ENV_VARS } from '../../config.js';
 import { parseTimeout } from '../../duration.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
-import { addOutputOptions, envHelp, envRows, examples, exitCodeHelp, parsePort, parseWholeNumber, pathOption, PROGRAM_OPTIONS_NOTE, warnIfNotLoopback, type OutputFlags, type SecretFlags } from '../flags.js';
+import { addOutputOptions, envHelp, examples, exitCodeHelp, parsePort, parseWholeNumber, pathOption, PROGRAM_OPTIONS_NOTE, warnIfNotLoopback, type OutputFlags, type SecretFlags } from '../flags.js';
 import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { isSendtalkVerifyError } from '../../errors.js';
-import { addListenerOptions, addTunnelOption, listenerEnvHelp, listenerSettings, resolveTunnel, tunnelEnvHelp, webhookUrlMemory, type TunnelFlags } from '../tunnel-flags.js';
+import { addListenerOptions, addTunnelOption, listenerEnvRows, listenerSettings, resolveTunnel, tunnelEnvRows, webhookUrlMemory, type TunnelFlags } from '../tunnel-flags.js';
 import { urlIdentity } from '../../tunnel/remembered-url.js';
-import { addPageOption, pageEnvHelp, startPage, type PageFlags } from '../page-flags.js';
+import { addPageOption, PAGE_ENV_ROW, startPage, type PageFlags } from '../page-flags.js';
 import { envSwitch } from '../config-values.js';
 import { ListenView } from '../views/listen-view.js';
 
@@ -39,9 +39,12 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
       ['sendtalk-verify listen --port 8787 --tunnel https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel (ngrok http 8787), passing deliveries on to your app'],
       ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
       ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
-    ]) + envHelp() + listenerEnvHelp() + envRows([
+    ]) + envHelp([
+      ...listenerEnvRows(),
       [ENV_VARS.logFsync, '1: with --log, make each record durable (fdatasync) before acknowledging it'],
-    ]) + tunnelEnvHelp() + pageEnvHelp() + `
+      ...tunnelEnvRows(),
+      PAGE_ENV_ROW,
+    ]) + `
 Ends with exit 0 after --max-events accepted deliveries, or at --timeout when at least one was
 accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl-C or SIGHUP.
 SIGTERM ends a listen with neither --max-events nor --timeout with 0 (it runs until stopped).
