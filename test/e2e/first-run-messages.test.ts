@@ -24,7 +24,7 @@ describe('messages that point at the right thing', () => {
   it('an expired verification points at --expiry, a timeout at --timeout', async () => {
     const api = await start(new FakeApi().answer({ body: expiringIn(800) }));
     const expired = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none']);
-    expect(expired.code).toBe(3);
+    expect(expired.code, expired.stderr).toBe(3);
     expect(expired.stderr).toMatch(/expired after/);
     expect(expired.stderr).toMatch(/--expiry gives a verification longer/);
     expect(expired.stderr).not.toMatch(/--timeout waits longer/);

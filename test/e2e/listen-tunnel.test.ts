@@ -87,7 +87,7 @@ describe('listen through a localtunnel server', () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/Could not open a tunnel: http:\/\/localhost:\d+ did not register one within 1\.0 s \(it answered HTTP 503: tunnel server is refusing new clients \(test\)\)/);
     expect(r.stderr).toMatch(/SENDTALK_TUNNEL_HOST/);
-    expect(r.stderr).toMatch(/your own tunnel with --tunnel URL/);
+    expect(r.stderr).toMatch(/--tunnel URL/);
     expect(JSON.parse(r.stdout)).toMatchObject({ type: 'error', error: { category: 'tunnel', exitCode: 6 } });
   });
 

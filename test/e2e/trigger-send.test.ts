@@ -103,7 +103,7 @@ describe('trigger, interrupted', () => {
     const endpoint = await start(new TimesOutEndpoint(SECRET));
     const cli = startCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--check'], { env: { SENDTALK_REQUEST_TIMEOUT: '60s' } });
     defer(async () => void cli.child.kill('SIGKILL'));
-    await expect.poll(() => endpoint.requests.length).toBe(1);
+    await expect.poll(() => endpoint.requests.length, { timeout: 15_000 }).toBe(1);
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code, result.stderr).toBe(130);

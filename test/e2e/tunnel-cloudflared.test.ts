@@ -112,7 +112,7 @@ describe('create --tunnel cloudflared', () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/cloudflared did not register a quick tunnel within 1\.0 s over http2\. Its last lines:/);
     expect(r.stderr).toMatch(/ {4}.* ERR Unable to establish connection with Cloudflare edge/);
-    expect(r.stderr).toMatch(/your own tunnel with --tunnel URL/);
+    expect(r.stderr).toMatch(/--tunnel URL/);
     expect(r.stderr).not.toContain('Webhook URL:');
     expect(facts().filter((f) => f.event === 'request')).toEqual([]);
     expect(emu.verifications.size).toBe(0);

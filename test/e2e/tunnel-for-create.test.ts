@@ -60,7 +60,7 @@ describe('create through the localtunnel tunnel', () => {
     const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/Could not open a tunnel/);
-    expect(r.stderr).toMatch(/your own tunnel with --tunnel URL/);
+    expect(r.stderr).toMatch(/--tunnel URL/);
     expect(emu.verifications.size).toBe(0);
   });
 
