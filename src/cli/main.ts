@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { exitWhenWritten } from './exit-when-written.js';
-import { exitCodeHelp } from './help.js';
+import { addProgramOptions, exitCodeHelp, movedFlagHint } from './flags.js';
 import { NdjsonOutput, Output } from './output.js';
 import { stopSignal } from './signals.js';
 import { githubActions } from './github-actions.js';
@@ -13,7 +13,7 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerWait } from './commands/wait.js';
-import type { CommandRunner, RunContext } from './run-context.js';
+import type { CommandRunner, RunContext } from './start-command.js';
 import { sentence } from '../render/text.js';
 
 /** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
@@ -58,6 +58,7 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .addHelpText('after', `\nStart with the offline demo:\n  $ npx sendtalk-verify create --sandbox\n${exitCodeHelp()}`);
+  addProgramOptions(program);
   registerCreate(program, runner, ctx);
   registerListen(program, runner, ctx);
   registerTrigger(program, runner, ctx);
@@ -81,8 +82,10 @@ function fail(ctx: RunContext, error: unknown): void {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return exitWhenWritten(0);
     // No command at all: commander has just shown the help, which says everything.
     if (error.code === 'commander.help') return exitWhenWritten(2);
-    // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
-    const hint = 'Run with --help to see the commands and options.';
+    // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one);
+    // a flag of earlier versions gets its new spelling first.
+    const moved = error.code === 'commander.unknownOption' ? movedFlagHint(error.message) : undefined;
+    const hint = moved ?? 'Run with --help to see the commands and options.';
     process.stderr.write(`  ${hint}\n`);
     const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined });
     const message = error.message.replace(/^error: /, '');

@@ -27,7 +27,7 @@ export interface CreateVerificationOptions extends PostJsonOptions {
 /** Maps the field names SendTalk blames in errors to the flag that sets them. */
 const FLAG_FOR_FIELD: Record<string, string> = {
   phone: '--phone', userphone: '--phone', languagecode: '--language', language: '--language',
-  expiryminutes: '--expiry', expiry: '--expiry', appurl: '--app-url',
+  expiryminutes: '--expiry', expiry: '--expiry', appurl: 'SENDTALK_APP_URL',
 };
 
 /**

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen } from '../http/server.js';
-import { controlContext } from './control-context.js';
-import { createEmulatorState, reset, setShape, setWebhook, type EmulatorState } from './emulator-state.js';
+import type { ControlContext } from './control-api.js';
+import { createEmulatorState, current, reset, setShape, setWebhook, type EmulatorState } from './emulator-state.js';
 import { OfflineSwitch } from './offline-switch.js';
 import { serveRequest } from './routing.js';
 import type { EmulatorHandle, EmulatorOptions } from './types.js';
@@ -71,4 +71,27 @@ function emulatorHandle(state: EmulatorState, server: Server, port: number, offl
 /** A fresh random credential for the sandbox, so nothing real is ever needed or leaked. */
 export function randomCredential(prefix: string): string {
   return `${prefix}_${randomBytes(18).toString('base64url')}`;
+}
+
+/** What the control API may see and do, on this emulator's state. */
+function controlContext(state: EmulatorState, goOffline: (ms: number) => Promise<void>): ControlContext {
+  const { verifications, target, faults } = state;
+  return {
+    listVerifications: () => [...verifications.values()].map(current),
+    getVerification: (id) => {
+      const v = verifications.get(id);
+      return v && current(v);
+    },
+    verify: (id) => verify(state, id),
+    webhooks: () => state.webhooks,
+    faults: () => faults.list,
+    injectFault: (fault, count) => faults.add(fault, count),
+    clearFaults: () => faults.clear(),
+    webhookTarget: () => ({ url: target.url || null, secretHeader: target.secretHeader, secretSet: target.secret !== undefined }),
+    setWebhook: (next) => setWebhook(state, next),
+    shape: () => ({ ...state.shape }),
+    setShape: (next) => setShape(state, next),
+    reset: () => reset(state),
+    goOffline,
+  };
 }

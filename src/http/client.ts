@@ -448,7 +448,7 @@ function networkFailure(failure: ExchangeFailure, url: string, stage: 'request' 
     if (wholeAttempt && ctx.overallMs !== undefined) {
       const what = stage === 'body' ? 'finish its answer' : 'answer';
       return [`${host} did not ${what} within ${formatDuration(ctx.overallMs)}, the time allowed for the whole API call${tries}.`,
-        `${stage === 'request' ? offline : maybeCreated} --api-timeout allows longer.`];
+        `${stage === 'request' ? offline : maybeCreated} SENDTALK_API_TIMEOUT allows longer.`];
     }
     if (wholeAttempt || code === 'HEADERS_TIMEOUT' || code === 'BODY_TIMEOUT') {
       return stage === 'body'

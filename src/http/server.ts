@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SendtalkVerifyError } from '../errors.js';
+import { ENV_VARS } from '../config.js';
 
 // What the three servers of this tool (the webhook listener, the emulator, the local page) share:
 // binding with errors a user can act on, the connection cap, reading a bounded body, and answering.
@@ -29,7 +30,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number, w
       return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
+      return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: `Listen on 127.0.0.1 or another address of this machine (${ENV_VARS.listenHost}, or the emulator's --host).` });
     default:
       return new SendtalkVerifyError('internal', `Could not start ${what}: ${error.message}`, { cause: error });
   }

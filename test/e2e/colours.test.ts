@@ -10,7 +10,7 @@ const GREEN_TICK = '\u001b[32m✔\u001b[39m';
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 function onTerminal(env: Record<string, string | undefined>): string {
-  const command = `stty cols 80 rows 24; exec "${process.execPath}" "${BIN}" create --sandbox --sandbox-delay 500ms --no-qr`;
+  const command = `stty cols 80 rows 24; exec env SENDTALK_SANDBOX_DELAY=500ms SENDTALK_QR=never "${process.execPath}" "${BIN}" create --sandbox`;
   // A person's terminal: not a CI job (under CI, chalk and ora rightly draw no colour nor spinner).
   const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: cleanEnv({ CI: undefined, GITHUB_ACTIONS: undefined, ...env }), encoding: 'utf8', timeout: 20_000 });
   return r.stdout;

@@ -86,16 +86,16 @@ describe('the published package', () => {
     expect(Object.keys(pkg.scripts ?? {}).filter((name) => /^(pre|post)?install$|^prepare$/.test(name))).toEqual([]);
   });
 
-  it('takes --dotenv (and --env-file where Node leaves it alone) through the installed bin', async () => {
+  it('takes --dotenv, before or after the command, through the installed bin', async () => {
     const bin = join(app, 'node_modules/.bin/sendtalk-verify');
     const missing = await run(bin, ['create', '--sandbox', '--dotenv', join(work, 'nowhere.env')], { cwd: work, env: cleanEnv() }).catch((error: { code: number; stdout: string; stderr: string }) => error);
     expect(missing).toMatchObject({ code: 2 });
     expect((missing as { stderr: string }).stderr).toContain(`The env file ${join(work, 'nowhere.env')} does not exist.`);
     const file = join(work, 'ci.env');
     await writeFile(file, '\uFEFFSENDTALK_WEBHOOK_SECRET=from-the-file\n');
-    for (const flag of ['--dotenv', '--env-file', '--env-file=']) {
-      const args = flag.endsWith('=') ? [`${flag}${file}`] : [flag, file];
-      const doctor = await run(bin, ['doctor', '--api-url', 'http://127.0.0.1:9', '--tunnel', 'none', '--json', ...args], { cwd: work, env: cleanEnv() }).catch((error: { stdout: string }) => error);
+    // A program-wide option: commander reads it anywhere on the command line.
+    for (const [flag, argv] of [['--dotenv', ['doctor', '--dotenv', file]], ['--dotenv=', ['doctor', `--dotenv=${file}`]], ['--dotenv first', ['--dotenv', file, 'doctor']]] as const) {
+      const doctor = await run(bin, [...argv, '--api-url', 'http://127.0.0.1:9', '--tunnel', 'none', '--json'], { cwd: work, env: cleanEnv() }).catch((error: { stdout: string }) => error);
       const secretRow = (JSON.parse((doctor as { stdout: string }).stdout) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.find((c) => c.id === 'secret');
       expect(secretRow, flag).toMatchObject({ status: 'pass' });
       expect(secretRow!.detail, flag).toContain('.env');
@@ -174,7 +174,7 @@ describe('the published package', () => {
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toBe(pkg.version);
 
-    const create = await run(bin, ['create', '--sandbox', '--sandbox-delay', '0', '--phone', '+62 812-3456-7890', '--json'], { cwd: work, env });
+    const create = await run(bin, ['create', '--sandbox', '--phone', '+62 812-3456-7890', '--json'], { env: { ...env, SENDTALK_SANDBOX_DELAY: '0' }, cwd: work });
     expect(JSON.parse(create.stdout)).toMatchObject({ status: 'verified', phone: '6281234567890', sandbox: true });
 
     const script = `

@@ -88,7 +88,7 @@ describe('runCreateFlow in the sandbox', () => {
     expect(result).toMatchObject({ status: 'verified', sandbox: true });
   });
 
-  it('stays local whatever tunnel is given, and is not probed; a time-out points at --sandbox-delay', async () => {
+  it('stays local whatever tunnel is given, and is not probed; a time-out points at SENDTALK_SANDBOX_DELAY', async () => {
     const opened: string[] = [];
     const { result, events } = await run({
       sandbox: true, sandboxDelayMs: 60_000, timeoutMs: 300,
@@ -101,7 +101,7 @@ describe('runCreateFlow in the sandbox', () => {
     expect(result).toMatchObject({ status: 'timeout', deliveries: EMPTY_TALLY });
     expect(result.diagnosis).toEqual({
       cause: 'No delivery arrived',
-      hint: "The sandbox's emulator delivers --sandbox-delay after the verification is created (default 2s): give a --sandbox-delay shorter than the wait (or --timeout waits longer).",
+      hint: "The sandbox's emulator delivers SENDTALK_SANDBOX_DELAY after the verification is created (default 2s): set a SENDTALK_SANDBOX_DELAY shorter than the wait (or --timeout waits longer).",
     });
     expect(result.elapsedMs).toBeGreaterThanOrEqual(300);
     expect(result.elapsedMs).toBeLessThan(5000);
@@ -172,7 +172,7 @@ describe('runCreateFlow against an API', () => {
     expect(result).toMatchObject({ status: 'timeout', deliveries: EMPTY_TALLY, sandbox: false });
     expect(result.diagnosis).toEqual({
       cause: 'No delivery arrived',
-      hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url; --timeout waits longer.',
+      hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --timeout waits longer.',
     });
   });
 
@@ -181,7 +181,7 @@ describe('runCreateFlow against an API', () => {
     const { result, events } = await run({ apiUrl: emulator.url, apiKey: 'k', timeoutMs: 10_000 });
     expect(eventOf(events, 'waiting')).toMatchObject({ until: 'expiry' });
     expect(result.status).toBe('expired');
-    expect(result.diagnosis?.hint).toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url; --expiry gives a verification longer to live (up to 1440 minutes).');
+    expect(result.diagnosis?.hint).toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --expiry gives a verification longer to live (up to 1440 minutes).');
   });
 
   it('says when the answer\'s expiry was set aside', async () => {
@@ -213,7 +213,7 @@ describe('runCreateFlow against an API', () => {
     expect(localUrl).toBe(`http://127.0.0.1:${port}/hooks/in`);
     expect(result.diagnosis).toEqual({
       cause: '1 delivery arrived and was refused: sent to another path',
-      hint: 'The Webhook URL in Verification Config must end in /hooks/in (or pass its path with --path).',
+      hint: 'The Webhook URL in Verification Config must end in /hooks/in (or set SENDTALK_WEBHOOK_PATH to its path).',
     });
   });
 

@@ -136,7 +136,7 @@ describe('a --log this run created', () => {
   });
 });
 
-describe('--log-fsync', () => {
+describe('logFsync (listen --log with SENDTALK_LOG_FSYNC=1)', () => {
   /** A file whose appends and syncs are recorded in order, each sync taking a moment. */
   function recordingFile() {
     const events: string[] = [];

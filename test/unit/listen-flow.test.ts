@@ -132,7 +132,7 @@ describe('runListenFlow: how listening ends and what the result says', () => {
       deliveries: { received: 0, matched: 0, otherVerification: 0, others: [], refused: 0, refusedBy: {}, secretLocations: [] },
       diagnosis: {
         cause: 'No delivery arrived',
-        hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url; --timeout waits longer.',
+        hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --timeout waits longer.',
       },
       webhookUrl: localUrl,
       localUrl,
@@ -310,7 +310,7 @@ describe('runListenFlow: refusal floods', () => {
 });
 
 describe('runListenFlow: how the listener is exposed', () => {
-  it('behind --public-url: the public webhook URL, probed through it', async () => {
+  it('behind your own tunnel (--tunnel URL): the public webhook URL, probed through it', async () => {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
     const { flow, events, stop } = await startFlow({ port, tunnel: { kind: 'public-url', publicUrl }, timeoutMs: 20_000 });
@@ -322,7 +322,7 @@ describe('runListenFlow: how the listener is exposed', () => {
     expect(events[1]).toEqual({ type: 'probe', webhookUrl: `${publicUrl}/webhook`, result: { ok: true, ms: expect.any(Number) } });
   });
 
-  it('behind --public-url with probe false: not probed; a time-out points at the webhook URL', async () => {
+  it('behind your own tunnel (--tunnel URL) with probe false: not probed; a time-out points at the webhook URL', async () => {
     const { flow, events } = await startFlow({ tunnel: { kind: 'public-url', publicUrl: 'https://hooks.example.test' }, probe: false, timeoutMs: 200 });
     const result = await flow;
     expect(typesOf(events)).toEqual(['ready', 'waiting']);

@@ -102,7 +102,7 @@ describe('checkHead', () => {
   it('says where a secret sent elsewhere came, and records it on the delivery', () => {
     const d = delivery();
     expect(check({ headers: [['X-Webhook-Secret', SECRET]] }, { secret: SECRET }, d))
-      .toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header; the secret came in X-Webhook-Secret: use --secret-header X-Webhook-Secret']);
+      .toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header; the secret came in X-Webhook-Secret: set SENDTALK_SECRET_HEADER=X-Webhook-Secret']);
     expect(d.secretLocation).toEqual({ in: 'header', name: 'X-Webhook-Secret' });
     const q = delivery();
     expect(check({ url: `/webhook?key=${SECRET}`, headers: [] }, { secret: SECRET }, q)?.[2]).toMatch(/^no X-Secret-Key or Secret-Key header; the secret came in the query string \(parameter key\)/);

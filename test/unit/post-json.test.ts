@@ -312,7 +312,7 @@ describe('postJson: time bounds', () => {
     const { error } = await post(api.url, { timeoutMs: 300 });
     expect(seen(error)).toMatchObject({
       category: 'api-unavailable', message: `${new URL(api.url).host} did not answer within 300 ms, the time allowed for the whole API call.`,
-      hint: `${OFFLINE} --api-timeout allows longer.`, details: { attempts: 1 },
+      hint: `${OFFLINE} SENDTALK_API_TIMEOUT allows longer.`, details: { attempts: 1 },
     });
   });
 
@@ -326,7 +326,7 @@ describe('postJson: time bounds', () => {
     const { error } = await post(origin, { timeoutMs: 400 });
     expect(seen(error)).toMatchObject({
       category: 'api-unavailable', message: `${new URL(origin).host} did not finish its answer within 400 ms, the time allowed for the whole API call.`,
-      hint: `${MAYBE_CREATED} --api-timeout allows longer.`,
+      hint: `${MAYBE_CREATED} SENDTALK_API_TIMEOUT allows longer.`,
     });
   });
 });

@@ -120,8 +120,8 @@ describe('opening', () => {
     expect(error).toBeInstanceOf(SendtalkVerifyError);
     expect(error.exitCode).toBe(6);
     expect(error.message).toContain(`http://127.0.0.1:${closedPort} did not register one within 100 ms (connection refused)`);
-    expect(error.hint).toMatch(/--tunnel-host/);
-    expect(error.hint).toMatch(/--public-url/);
+    expect(error.hint).toMatch(/SENDTALK_TUNNEL_HOST/);
+    expect(error.hint).toMatch(/--tunnel URL/);
     expect(server.calls[0]!.abandoned).toBe(true);
   });
 

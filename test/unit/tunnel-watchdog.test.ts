@@ -92,7 +92,7 @@ describe('the watchdog of a tunnel opened here', () => {
   });
 });
 
-describe("the watchdog of the user's own tunnel (--public-url)", () => {
+describe("the watchdog of the user's own tunnel (--tunnel URL)", () => {
   it('reports it down, never re-opens it, and reports it up again', async () => {
     const port = await freePort();
     const own = await startListener({ probeToken, port });
