@@ -81,7 +81,7 @@ describe('startListener binding', () => {
     ['a name that does not resolve', 'no-such-host.invalid'],
   ])('says %s is no local address', async (_name, host) => {
     const error = await startListener({ host }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ category: 'usage', message: `Cannot listen on ${host}: no such local address.`, hint: 'Listen on 127.0.0.1 (SENDTALK_LISTEN_HOST for the CLI), or another address of this machine.' });
+    expect(error).toMatchObject({ category: 'usage', message: `Cannot listen on ${host}: no such local address.`, hint: "Listen on 127.0.0.1 or another address of this machine (SENDTALK_LISTEN_HOST, or the emulator's --host)." });
   });
 
   it('says any other failure is internal, keeping the cause', async () => {
