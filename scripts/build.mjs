@@ -1,8 +1,8 @@
 // Builds dist/. Run by `npm run build` (which `npm test`, `npm run bench` and `prepack` run first;
 // `npm ci` runs no build script of ours); a plain Node script, not compiled by tsc and not shipped.
 //
-//   dist/**/*.d.ts              tsc --emitDeclarationOnly (which also type-checks src/), only those
-//                               the public API (dist/index.d.ts) reaches
+//   dist/index.d.ts             the public API's types in one file: tsc's declarations (which also
+//                               type-checks src/) rolled up by API Extractor (see scripts/api.mjs)
 //   dist/cli.cjs                the CLI: src/cli/ and commander (loaded by bin/sendtalk-verify.js)
 //   dist/core-start.cjs         the modules of the core (src/ outside src/cli/) the CLI needs to start
 //   dist/core.cjs               the rest of the core, and the library's names
@@ -21,18 +21,18 @@
 //   load when a command runs; so do the dependencies of dist/vendor/.
 // - Node's own modules are loaded on first use in the CLI (see `lazyBuiltins`): `--help` never
 //   needs node:crypto, node:http or node:child_process.
-// - undici, localtunnel's client class, ora, qrcode-terminal, open, chalk and libphonenumber-js are
-//   each a file of dist/vendor/ that src/ require()s when it first imports the package.
+// - localtunnel's client class, ora, qrcode-terminal, open, chalk and libphonenumber-js are each a
+//   file of dist/vendor/ that src/ require()s when it first imports the package.
 // - Some modules of those packages are replaced by a few lines (see SUBSTITUTES): localtunnel's axios
 //   among them, since src/tunnel registers tunnels itself; axios is not shipped.
 // Files an earlier build wrote and this one did not are removed at the end, not at the start, so
 // that a test run elsewhere in this tree keeps a complete dist/ for as long as possible.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeMetafile, build } from 'esbuild';
+import { publicDeclarations } from './api.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -46,16 +46,6 @@ const started = Date.now();
  * functions src/ imports (an ES module, so esbuild leaves out the rest: half the file).
  */
 const VENDOR = {
-  // Only the Agent and its request API: undici's index would also bring fetch, WebSocket, the cache
-  // and the mocks (three quarters of the file), none of which the client uses.
-  undici: {
-    file: 'undici.cjs',
-    entry: () => [
-      "const Dispatcher = require('undici/lib/dispatcher/dispatcher');",
-      "Object.assign(Dispatcher.prototype, require('undici/lib/api'));",
-      "module.exports = { Agent: require('undici/lib/dispatcher/agent') };",
-    ].join('\n'),
-  },
   // Only its client class: src/tunnel registers by itself and hands the server's answer to it.
   'localtunnel/lib/Tunnel': { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel/lib/Tunnel');" },
   ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
@@ -71,11 +61,6 @@ const VENDOR = {
 /**
  * Modules of the vendored packages replaced in dist/vendor/ by a few lines (see `vendorSubstitutes`),
  * by the path esbuild resolves them to.
- * - undici's HTTP parser is WebAssembly kept as base64 in JavaScript, in two builds (with and
- *   without SIMD): the plain one is shipped as a binary file instead, a third smaller and read on
- *   first use; the SIMD one is left out (undici falls back to the plain one).
- * - undici's HTTP/2 client loads node:http2 (8 ms of every command that makes a request) and is
- *   used only when a connection negotiates h2, which it never does without `allowH2`.
  * - localtunnel uses axios only to register, and src/tunnel/localtunnel-session.ts registers by
  *   itself (so that a registration given up on stops): axios, with follow-redirects, form-data and
  *   its 130 KB MIME table, was over two thirds of the tunnel's file.
@@ -83,15 +68,6 @@ const VENDOR = {
  *   Unicode), so only those two are kept, taken from the package's own table at build time.
  */
 const SUBSTITUTES = {
-  'node_modules/undici/lib/llhttp/llhttp-wasm.js': { wasm: 'llhttp.wasm' },
-  // undici tries the SIMD build first and falls back to the plain one when loading it throws: a
-  // command parses a few small answers, where SIMD saves nothing worth 18 KiB of package.
-  'node_modules/undici/lib/llhttp/llhttp_simd-wasm.js': {
-    contents: "throw new Error('sendtalk-verify ships only the plain llhttp build: undici falls back to it.');",
-  },
-  'node_modules/undici/lib/dispatcher/client-h2.js': {
-    contents: "module.exports = function connectH2() { throw new Error('sendtalk-verify does not bundle HTTP/2: its client never asks for it (allowH2).'); };",
-  },
   'node_modules/cli-spinners/spinners.json': { keep: ['dots', 'line'] },
   'node_modules/axios/index.js': {
     contents: "module.exports = { get() { throw new Error('sendtalk-verify does not bundle axios: it registers tunnels itself.'); } };",
@@ -136,7 +112,7 @@ mkdirSync(dist, { recursive: true });
 const before = listFiles(dist);
 
 // 1. Declarations (and the type check).
-const written = new Set(publicDeclarations(emitDeclarations()));
+const written = new Set(publicDeclarations());
 
 // 2. JavaScript: which module of src/ goes into which file (see `splitCore`), then the files.
 const layout = await splitCore();
@@ -174,7 +150,6 @@ for (const { metafile } of builds) for (const file of Object.keys(metafile.outpu
 // BUILD_ANALYZE=1 npm run build: what each output file is made of.
 if (process.env.BUILD_ANALYZE) for (const { metafile } of builds) console.error(await analyzeMetafile(metafile));
 
-for (const { wasm } of Object.values(SUBSTITUTES)) if (wasm) written.add(join(dist, 'vendor', wasm));
 
 // 3. Licences of the bundled packages.
 const packages = bundledPackages(builds.map((b) => b.metafile));
@@ -188,28 +163,6 @@ removeEmptyDirs(dist);
 
 const size = [...written].reduce((sum, file) => sum + statSync(file).size, 0);
 console.error(`build: dist/ ${(size / 1024).toFixed(0)} KiB in ${written.size} files, ${packages.length} bundled packages, ${Date.now() - started} ms`);
-
-/**
- * The declarations the public API needs: dist/index.d.ts and what it imports, file by file. tsc
- * writes one for every module of src/ (it type-checks them all); the command layer's and other
- * internal ones are left out of dist/, so that a user's editor offers only what `exports` exposes.
- */
-function publicDeclarations(files) {
-  const emitted = new Set(files.map((file) => join(file)));
-  const keep = new Set();
-  const queue = [join(dist, 'index.d.ts')];
-  while (queue.length > 0) {
-    const file = queue.pop();
-    if (keep.has(file) || !emitted.has(file)) continue;
-    keep.add(file);
-    const text = readFileSync(file, 'utf8');
-    for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\()["'](\.{1,2}\/[^"']+)\.js["']/g)) {
-      queue.push(join(dirname(file), `${specifier}.d.ts`));
-    }
-  }
-  for (const file of emitted) if (!keep.has(file)) rmSync(file, { force: true });
-  return [...keep];
-}
 
 /**
  * Which file of CORE_FILES each module of src/ goes into, from the import graph of the CLI and the
@@ -310,20 +263,7 @@ function libraryEntry() {
   };
 }
 
-/** Runs tsc for the .d.ts files; returns the files it wrote. */
-function emitDeclarations() {
-  const args = [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--emitDeclarationOnly', '--listEmittedFiles'];
-  let output;
-  try {
-    output = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  } catch (error) {
-    process.stdout.write(error.stdout ?? '');
-    process.exit(typeof error.status === 'number' ? error.status : 1);
-  }
-  return output.split('\n').filter((line) => line.startsWith('TSFILE: ')).map((line) => line.slice('TSFILE: '.length).trim());
-}
-
-/** The entry points of dist/vendor/: `vendor-entry:undici` is `VENDOR.undici.entry`. */
+/** The entry points of dist/vendor/: `vendor-entry:ora` is `VENDOR.ora.entry`. */
 function vendorEntries() {
   return {
     name: 'vendor-entries',
@@ -340,13 +280,10 @@ function vendorEntries() {
 
 /**
  * Swaps the modules of SUBSTITUTES for what their entries say: a few lines of our own (`contents`),
- * the named entries of a JSON table (`keep`), or, for a WebAssembly module, its binary in
- * dist/vendor/ (written here, from what the original module exports) and a readFileSync of it:
- * the vendor files live in dist/vendor/ too, so `__dirname` finds it from the CLI and the library.
+ * or the named entries of a JSON table (`keep`).
  */
 function vendorSubstitutes() {
   const byPath = new Map(Object.entries(SUBSTITUTES).map(([path, substitute]) => [join(root, path), substitute]));
-  const requireHere = createRequire(import.meta.url);
   return {
     name: 'vendor-substitutes',
     setup(b) {
@@ -358,9 +295,7 @@ function vendorSubstitutes() {
           const table = JSON.parse(readFileSync(args.path, 'utf8'));
           return { contents: JSON.stringify(Object.fromEntries(substitute.keep.map((key) => [key, table[key]]))), loader: 'json' };
         }
-        mkdirSync(join(dist, 'vendor'), { recursive: true });
-        writeFileSync(join(dist, 'vendor', substitute.wasm), requireHere(args.path));
-        return { contents: `module.exports = require('node:fs').readFileSync(require('node:path').join(__dirname, ${JSON.stringify(substitute.wasm)}));`, loader: 'js' };
+        throw new Error(`build: SUBSTITUTES entry for ${args.path} has neither contents nor keep`);
       });
     },
   };
@@ -369,8 +304,7 @@ function vendorSubstitutes() {
 /**
  * Replaces each import of a vendored package by a small CommonJS module that requires its file
  * in dist/vendor/ (relative to the output file, which sits in dist/). esbuild's interop gives the
- * importer what it would get from the package: `import('undici')` still has `Agent` (all the client uses),
- * `import('ora')` still has `default`. The require() runs when the importing code first runs.
+ * importer what it would get from the package: `import('ora')` still has `default`. The require() runs when the importing code first runs.
  */
 function vendorShims(prefix) {
   return {

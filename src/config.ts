@@ -11,6 +11,26 @@ export const ENV_VARS = {
   secret: 'SENDTALK_WEBHOOK_SECRET',
   tunnelHost: 'SENDTALK_TUNNEL_HOST',
   subdomain: 'SENDTALK_SUBDOMAIN',
+  /** How long opening the tunnel may take (create, listen, doctor); default 20s. */
+  tunnelTimeout: 'SENDTALK_TUNNEL_TIMEOUT',
+  /** The one header the listener takes the secret from (create, listen, doctor), and the one trigger and the emulator send it in. */
+  secretHeader: 'SENDTALK_SECRET_HEADER',
+  /** The webhook listener's address (create, listen); default 127.0.0.1. */
+  listenHost: 'SENDTALK_LISTEN_HOST',
+  /** The webhook listener's path (create, listen); default /webhook. */
+  webhookPath: 'SENDTALK_WEBHOOK_PATH',
+  /** create's link back to the app, put in the WhatsApp message. */
+  appUrl: 'SENDTALK_APP_URL',
+  /** create's bound on the API call, retries included; default 25s. */
+  apiTimeout: 'SENDTALK_API_TIMEOUT',
+  /** create --sandbox: how long after creating the emulator delivers; default 2s. */
+  sandboxDelay: 'SENDTALK_SANDBOX_DELAY',
+  /** trigger's bound on each request; default 10s. */
+  requestTimeout: 'SENDTALK_REQUEST_TIMEOUT',
+  /** listen --log: 1 makes each record durable before it is acknowledged. */
+  logFsync: 'SENDTALK_LOG_FSYNC',
+  /** create's QR code, in words: always or never, dark or light, sextants or half-blocks. */
+  qr: 'SENDTALK_QR',
   /** cloudflared's own convention for a binary not on PATH; not ours to prefix. */
   cloudflaredBin: 'CLOUDFLARED_BIN',
 } as const;

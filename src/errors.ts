@@ -22,7 +22,7 @@ export type ErrorCategory =
   /** Anything we did not expect: a bug, or an environment problem we do not recognise. */
   | 'internal';
 
-/** Exit code for each category. `--help` prints `EXIT_CODES`; keep the README's table in step with it. */
+/** Exit code for each category. `--help` prints `EXIT_CODES`; docs/cli.md and README.md list the same codes (test/unit/docs.test.ts). */
 export const EXIT_CODE_BY_CATEGORY: Record<ErrorCategory, number> = {
   usage: 2,
   'api-rejected': 4,
@@ -43,7 +43,7 @@ export const EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
   { code: 3, meaning: 'timed out or expired before the verified webhook arrived, or the webhook said not verified' },
   { code: 4, meaning: 'rejected by the SendTalk API (API key or parameters)' },
   { code: 5, meaning: 'a checked endpoint failed: trigger (a non-2xx, or a --check case), doctor' },
-  { code: 6, meaning: 'the tunnel could not be opened, or --public-url does not reach the listener' },
+  { code: 6, meaning: 'the tunnel could not be opened, or the URL of your own tunnel (--tunnel URL) does not reach the listener' },
   { code: 130, meaning: 'interrupted (Ctrl-C or SIGHUP; SIGTERM while creating or checking)' },
 ];
 

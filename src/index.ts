@@ -1,43 +1,37 @@
 /**
- * sendtalk-verify as a library: the same pieces the CLI is built from.
+ * sendtalk-verify as a library: what the CLI does, one function per job.
  *
- *   import { createVerification, startListener, startEmulator } from 'sendtalk-verify';
+ *   import { runCreateFlow, startListener, startEmulator } from 'sendtalk-verify';
+ *
+ * Everything else in src/ is the CLI's and may change in any release; etc/sendtalk-verify.api.md
+ * is the reviewed list of what is public (`npm run api` fails when this file changes it).
+ *
+ * @packageDocumentation
  */
-export { createVerification, DEFAULT_API_URL, CREATE_PATH, readEnvelope } from './client/create-verification.js';
-export type { CreateVerificationOptions, LanguageCode } from './client/create-verification.js';
-export { parseVerification, messageFromLink } from './client/parse-verification.js';
+
+// Create a verification at SendTalk (or at the emulator), and the phone numbers it takes.
+export { createVerification, type CreateVerificationOptions } from './client/create-verification.js';
 export type { Verification } from './client/parse-verification.js';
-export { startListener, LISTENER_LIMITS, PROBE_HEADER } from './webhook/listener.js';
-export type { ListenerOptions, ListenerHandle, Delivery, RefusalReason } from './webhook/listener.js';
-export { checkSecret, configuredSecret, requestSecretChecker, locateSecret, ACCEPTED_SECRET_HEADERS, DEFAULT_SECRET_HEADER } from './webhook/secret.js';
-export type { SecretVerdict, SecretLocation } from './webhook/secret.js';
-export { extractDeliveryFacts, matchDelivery, eventVerdict } from './webhook/match.js';
-export type { DeliveryTally } from './webhook/delivery-tally.js';
-export type { DeliveryFacts } from './webhook/match.js';
-export { startEmulator, verifiedPayload, parseFault, FAULT_TYPES, CONTROL_PREFIX, RESPONSE_ALIAS_SETS, DEFAULT_SHAPE } from './emulator/index.js';
-export type { EmulatorOptions, EmulatorHandle, EmulatorEvent, EmulatedVerification, WebhookAttempt, WebhookDelivery, WebhookState, Fault, FaultType, QueuedFault, EmulatorShape } from './emulator/index.js';
-export { sendEvent, checkEndpoint, readDeliveryLog, parseDeliveryLog, replayDeliveries, builtInEvent, fileEvent, CHECK_CASE_NAMES } from './trigger/index.js';
-export type { SendReport, CheckReport, CaseResult, CheckCaseName, ReplayReport, ReplayResult, DeliveryLog, TriggerTarget, Outcome, VerifiedEvent } from './trigger/index.js';
-export { runCreateFlow, joinPublicUrl } from './flow/create-flow.js';
-export type { CreateFlowOptions, CreateFlowEvent, CreateResult, CreateStatus } from './flow/create-flow.js';
-export type { PublicUrl, PublicUrlProvider } from './tunnel/expose-listener.js';
-export { runListenFlow } from './flow/listen-flow.js';
-export type { ListenFlowOptions, ListenFlowEvent, ListenResult, ListenEnd } from './flow/listen-flow.js';
-export { openTunnel, probePublicUrl, newProbeToken, DEFAULT_TUNNEL_HOST } from './tunnel/index.js';
-export { exposeListener } from './tunnel/expose-listener.js';
-export type { ExposedListener, ExposeHooks, TunnelChoice, TunnelUpdate } from './tunnel/expose-listener.js';
-export type { TunnelOptions, TunnelHandle, TunnelEvent, TunnelConnector, TunnelSession, SessionRequest, SessionListener, ProbeResult } from './tunnel/index.js';
-export { forwardDelivery } from './webhook/forward-delivery.js';
-export type { ForwardTarget, ForwardResult } from './webhook/forward-delivery.js';
-export { openDeliveryLog } from './webhook/delivery-log-writer.js';
-export type { DeliveryLogWriter } from './webhook/delivery-log-writer.js';
 export { parsePhone } from './phone.js';
-export type { PhoneNumber } from './phone.js';
-export { parseDuration, formatDuration } from './duration.js';
-export { maskSecret } from './mask.js';
-export { SendtalkVerifyError, isSendtalkVerifyError, EXIT_CODES, EXIT_CODE_BY_CATEGORY } from './errors.js';
-export type { ErrorCategory } from './errors.js';
+
+// Receive SendTalk's webhook: a listener that checks the secret of each delivery.
+export { startListener, type ListenerOptions, type ListenerHandle, type Delivery } from './webhook/listener.js';
+
+// The whole `create` and `listen` jobs, as the CLI runs them; `tunnel` says how SendTalk reaches them.
+export { runCreateFlow, type CreateFlowOptions, type CreateFlowEvent, type CreateResult } from './flow/create-flow.js';
+export { runListenFlow } from './flow/listen-flow.js';
+export type { ListenFlowOptions, ListenFlowEvent, ListenResult } from './flow/listen-options.js';
+export type { Tunnel } from './tunnel/expose-listener.js';
+export { openTunnel } from './tunnel/open-tunnel.js';
+export type { TunnelHandle } from './tunnel/types.js';
+
+// SendTalk's API on this machine, for your own tests.
+export { startEmulator, type EmulatorOptions, type EmulatorHandle } from './emulator/emulator.js';
+
+// Test your own webhook endpoint: one signed event, or the whole set of checks.
+export { sendEvent, type SendReport } from './trigger/send-event.js';
+export { checkEndpoint, type CheckReport } from './trigger/check-endpoint.js';
+
+// Every failure is a SendtalkVerifyError: `category` says what went wrong, `exitCode` the CLI's code.
+export { SendtalkVerifyError, EXIT_CODES, type ErrorCategory } from './errors.js';
 export { VERSION } from './version.js';
-export { startInspector } from './inspector/inspector.js';
-export type { InspectorOptions, InspectorHandle } from './inspector/inspector.js';
-export type { PageState, PageDelivery, PageStatus } from './inspector/page-state.js';

@@ -1,5 +1,7 @@
-import type { ConfigSource, ConfigSources } from '../config.js';
+import { pick, type ConfigSource, type ConfigSources } from '../config.js';
+import { parseDuration, parseTimeout } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
+import { httpUrl } from '../http/url.js';
 
 /** Where a configured value came from, in the words an error shows: the flag, the variable, or the file. */
 export function sourceOf(source: ConfigSource, flag: string, envName: string, sources: ConfigSources): string {
@@ -20,13 +22,8 @@ export function checkApiUrl(picked: { value: string | undefined; source: ConfigS
   if (picked.value === undefined) return undefined;
   const where = sourceOf(picked.source, '--api-url', envName, sources);
   const fix = picked.source === 'flag' ? '--api-url' : envName;
-  let url: URL | undefined;
-  try {
-    url = new URL(picked.value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+  const url = httpUrl(picked.value);
+  if (!url) {
     throw new SendtalkVerifyError('usage', `${where} "${picked.value}" is not an http(s) URL.`, {
       hint: `Set ${fix} to the API base URL, e.g. https://sendtalk-api.taptalk.io (or http://127.0.0.1:4010 for the emulator).`,
     });
@@ -52,4 +49,32 @@ export function fromSource<T>(check: () => T, picked: { source: ConfigSource }, 
     if (!(error instanceof SendtalkVerifyError) || picked.source === 'flag' || picked.source === 'default') throw error;
     throw new SendtalkVerifyError(error.category, `${sourceOf(picked.source, flag, envName, sources)}: ${error.message}`, { hint: error.hint, code: error.code, field: error.field, cause: error });
   }
+}
+
+/**
+ * A setting with no flag, read from the environment over `.env` (the rarely needed ones: docs/cli.md
+ * lists them), and checked by `check`, whose error then names where the value came from.
+ */
+export function envSetting<T>(name: string, sources: ConfigSources, check: (value: string) => T): T | undefined {
+  const picked = pick(undefined, name, sources);
+  if (picked.value === undefined) return undefined;
+  const value = picked.value;
+  return fromSource(() => check(value), picked, name, name, sources);
+}
+
+/** A duration setting with no flag, e.g. SENDTALK_TUNNEL_TIMEOUT=30s; a time-out must be longer than 0, a delay may be 0. */
+export function envDuration(name: string, sources: ConfigSources, kind: 'timeout' | 'delay'): number | undefined {
+  const picked = pick(undefined, name, sources);
+  if (picked.value === undefined) return undefined;
+  const where = sourceOf(picked.source, name, name, sources);
+  return kind === 'timeout' ? parseTimeout(picked.value, where, `Set ${name} to a duration, e.g. 30s.`) : parseDuration(picked.value, where);
+}
+
+/** A yes/no setting with no flag, e.g. SENDTALK_LOG_FSYNC=1. */
+export function envSwitch(name: string, sources: ConfigSources): boolean {
+  return envSetting(name, sources, (value) => {
+    if (/^(1|true|yes|on)$/i.test(value.trim())) return true;
+    if (/^(0|false|no|off)$/i.test(value.trim())) return false;
+    throw new SendtalkVerifyError('usage', `"${value}" is neither 1 nor 0.`, { hint: `Set ${name}=1 to turn it on, or leave it unset.` });
+  }) ?? false;
 }

@@ -1,4 +1,4 @@
-import { ioIsStuck } from '../stuck-io.js';
+import { ioIsStuck } from '../safe-file.js';
 import { endBySignal, stopSignal } from './signals.js';
 
 /**

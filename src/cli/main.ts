@@ -1,9 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { setFlagsFromString } from 'node:v8';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { exitWhenWritten } from './exit-when-written.js';
-import { exitCodeHelp } from './help.js';
+import { addProgramOptions, exitCodeHelp, movedFlagHint } from './flags.js';
 import { NdjsonOutput, Output } from './output.js';
 import { stopSignal } from './signals.js';
 import { githubActions } from './github-actions.js';
@@ -14,8 +13,8 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerWait } from './commands/wait.js';
-import type { CommandRunner, RunContext } from './run-context.js';
-import { sentence } from '../render/sentence.js';
+import type { CommandRunner, RunContext } from './start-command.js';
+import { sentence } from '../render/text.js';
 
 /** Commands whose `--json` output is NDJSON (see NdjsonOutput). */
 const NDJSON_COMMANDS = new Set(['listen', 'emulator']);
@@ -38,11 +37,6 @@ export async function main(argv: string[]): Promise<void> {
 
   let exitCode = 0;
   const runner: CommandRunner = async (run) => {
-    // undici parses HTTP with WebAssembly, and V8's optimising compile of that module alone lifts the
-    // CLI's peak memory from about 57 to 93 MB. The baseline compiler is plenty for the few requests a
-    // command makes. Set here, in the CLI only (the library must not change its host's V8 flags), and
-    // only once a command runs: node:v8 costs `--help` 2 ms to load.
-    setFlagsFromString('--liftoff-only');
     await loadColours();
     exitCode = await run();
   };
@@ -64,6 +58,7 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .addHelpText('after', `\nStart with the offline demo:\n  $ npx sendtalk-verify create --sandbox\n${exitCodeHelp()}`);
+  addProgramOptions(program);
   registerCreate(program, runner, ctx);
   registerListen(program, runner, ctx);
   registerTrigger(program, runner, ctx);
@@ -87,8 +82,10 @@ function fail(ctx: RunContext, error: unknown): void {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return exitWhenWritten(0);
     // No command at all: commander has just shown the help, which says everything.
     if (error.code === 'commander.help') return exitWhenWritten(2);
-    // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one).
-    const hint = 'Run with --help to see the commands and options.';
+    // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one);
+    // a flag of earlier versions gets its new spelling first.
+    const moved = error.code === 'commander.unknownOption' ? movedFlagHint(error.message) : undefined;
+    const hint = moved ?? 'Run with --help to see the commands and options.';
     process.stderr.write(`  ${hint}\n`);
     const output = ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined });
     const message = error.message.replace(/^error: /, '');

@@ -3,28 +3,23 @@ import type { Command } from 'commander';
 import type { InspectorHandle, InspectorOptions } from '../inspector/inspector.js';
 import type { Output } from './output.js';
 
-/** The local page's flags, shared by `create` and `listen`. */
+/** The local page's flag, shared by `create` and `listen`. */
 export interface PageFlags {
   open?: boolean;
-  ui?: boolean;
 }
 
-export function addPageOptions(command: Command, what: string): Command {
-  return command
-    .option('--open', `show ${what} live on a local page and open it in the browser (BROWSER=none: print its URL only)`)
-    .option('--ui', 'serve that page without opening a browser; its URL is printed');
+export function addPageOption(command: Command, what: string): Command {
+  return command.option('--open', `show ${what} live on a local page and open it in the browser (BROWSER=none: serve it and print its URL only)`);
 }
 
-export function pageEnvHelp(): string {
-  return '  BROWSER                  none: --open prints the page URL without opening a browser\n';
-}
+export const PAGE_ENV_ROW: [string, string] = ['BROWSER', 'none: --open serves the page and prints its URL, without opening a browser'];
 
 /**
- * Starts the page when --open or --ui asks (its module is loaded only then), prints its URL, and
- * with --open tries the browser. A browser that cannot be opened is not an error: the URL is there.
+ * Starts the page when --open asks (its module is loaded only then), prints its URL, and tries the
+ * browser unless BROWSER=none. A browser that cannot be opened is not an error: the URL is there.
  */
 export async function startPage(flags: PageFlags, output: Output, options: Omit<InspectorOptions, 'secrets'>): Promise<InspectorHandle | undefined> {
-  if (!flags.open && !flags.ui) return undefined;
+  if (!flags.open) return undefined;
   const { startInspector } = await import('../inspector/inspector.js');
   // The page masks what the terminal masks: one list, the command's protected values.
   const page = await startInspector({ ...options, secrets: output.protectedValues });
@@ -32,15 +27,16 @@ export async function startPage(flags: PageFlags, output: Output, options: Omit<
   if (output.quiet) output.errorStream.write(`Page on ${page.url}\n`);
   output.success(`Page on ${page.url}`);
   output.info(output.c.dim('  Local to this machine: the token in the URL is its key; do not share it.'));
-  if (flags.open) {
-    const opened = await openBrowser(page);
-    if (opened !== true) {
-      output.warn(`No browser opened: ${opened}.`);
-      output.info(output.c.dim('  Open the page\'s URL above by hand, in a browser on this machine.'));
-    }
+  const opened = await openBrowser(page);
+  // BROWSER=none asked for exactly this: the page without a browser, so there is nothing to warn about.
+  if (opened !== true && opened !== BROWSER_NONE) {
+    output.warn(`No browser opened: ${opened}.`);
+    output.info(output.c.dim('  Open the page\'s URL above by hand, in a browser on this machine.'));
   }
   return page;
 }
+
+const BROWSER_NONE = 'BROWSER=none';
 
 /**
  * How long the system opener (xdg-open, open, PowerShell) gets to say it failed. It hands the page
@@ -56,7 +52,7 @@ const OPENER_VERDICT_MS = 1500;
  */
 async function openBrowser(page: InspectorHandle): Promise<true | string> {
   // BROWSER=none is the convention (create-react-app, Vite) for "never launch a browser".
-  if (process.env.BROWSER?.toLowerCase() === 'none') return 'BROWSER=none';
+  if (process.env.BROWSER?.toLowerCase() === 'none') return BROWSER_NONE;
   let path: string;
   try {
     path = await page.launchFile();

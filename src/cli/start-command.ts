@@ -1,8 +1,22 @@
 import { ENV_VARS, loadConfigSources, pick, pickSecret, type ConfigSource, type ConfigSources } from '../config.js';
-import type { OutputFlags, SecretFlags } from './common-flags.js';
-import { dotenvPath } from './dotenv-flag.js';
+import type { OutputFlags, SecretFlags } from './flags.js';
 import { NdjsonOutput, Output } from './output.js';
-import type { RunContext } from './run-context.js';
+
+/**
+ * What a running command shares with the top level (src/cli/main.ts), which reports an error the
+ * command throws: the command's Output (so the error honours --json and masks the secrets) and
+ * what the argument parser saw. The exit code is not here: the command returns it.
+ */
+export interface RunContext {
+  output?: Output;
+  /** `--json` was given: a usage error found by the argument parser is a JSON document too. */
+  json?: 'document' | 'ndjson';
+  /** The command's name, as given (for titles of CI annotations). */
+  command?: string;
+}
+
+/** Runs a command's body and records its exit code; commands set `ctx.output` as soon as they have one. */
+export type CommandRunner = (run: () => Promise<number>) => Promise<void>;
 
 /** A value read from the configuration, and where it came from (doctor reports the source). */
 export interface Configured {
@@ -30,7 +44,7 @@ export interface StartOptions {
  * The command's Output, handed to the top level at once: from here on a thrown error honours
  * --json and is masked. Used on its own by a command that reads no configuration (wait).
  */
-export function openOutput(flags: Omit<OutputFlags, 'dotenv' | 'envFile'>, ctx: RunContext, ndjson = false): Output {
+export function openOutput(flags: Omit<OutputFlags, 'dotenv'>, ctx: RunContext, ndjson = false): Output {
   const options = { json: flags.json, debug: flags.debug, quiet: flags.quiet };
   const output = ndjson ? new NdjsonOutput(options) : new Output(options);
   ctx.output = output;
@@ -46,7 +60,7 @@ export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: strin
 export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: string }, ctx: RunContext, options?: StartOptions): CommandStart<Output>;
 export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: string }, ctx: RunContext, options: StartOptions = {}): CommandStart<Output> {
   const output = openOutput(flags, ctx, options.ndjson);
-  const sources = loadConfigSources({ envFile: dotenvPath(flags) });
+  const sources = loadConfigSources({ envFile: flags.dotenv });
   // Without apiKeyFromEnv only the flag counts: the emulator and `listen` must not use a key they were never given.
   const apiKey = pick(flags.apiKey, options.apiKeyFromEnv ? ENV_VARS.apiKey : undefined, sources);
   const secret = pickSecret(flags.secret, sources);

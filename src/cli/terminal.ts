@@ -1,3 +1,4 @@
+import { ENV_VARS } from '../config.js';
 import type { QrGlyphs } from '../render/qr.js';
 
 /**
@@ -7,8 +8,32 @@ import type { QrGlyphs } from '../render/qr.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Forces a QR drawing: `sextants` or `half-blocks` (for a terminal this file does not know). */
-export const QR_DRAWING_ENV = 'SENDTALK_QR';
+/** The variable that overrides what is found out about the terminal, for the QR code. */
+export const QR_DRAWING_ENV = ENV_VARS.qr;
+
+/** What SENDTALK_QR says, each part optional: whether to draw, the background, the drawing. */
+export interface QrSetting {
+  /** `always`: even when stderr is not a terminal; `never`: not at all. */
+  draw?: 'always' | 'never';
+  /** For the code drawn without colours (NO_COLOR), where the terminal does not say. */
+  background?: Background;
+  /** A drawing for a terminal this file does not know. */
+  glyphs?: QrGlyphs;
+}
+
+/**
+ * SENDTALK_QR, words separated by commas or spaces, e.g. `never`, `light`, `always,sextants`.
+ * A word it does not know is ignored, as a terminal's unknown variable would be.
+ */
+export function qrSetting(value: string | undefined): QrSetting {
+  const setting: QrSetting = {};
+  for (const word of (value ?? '').toLowerCase().split(/[\s,]+/)) {
+    if (word === 'always' || word === 'never') setting.draw = word;
+    else if (word === 'dark' || word === 'light') setting.background = word;
+    else if (word === 'sextants' || word === 'half-blocks') setting.glyphs = word;
+  }
+  return setting;
+}
 
 /**
  * The terminal's size: the stream's own, else COLUMNS and LINES (which a shell exports, and which
@@ -30,8 +55,8 @@ export function terminalSize(stream: NodeJS.WritableStream, env: Env = process.e
  * still say which it is.
  */
 export function qrGlyphsFor(env: Env = process.env): QrGlyphs[] {
-  const forced = env[QR_DRAWING_ENV];
-  if (forced === 'sextants' || forced === 'half-blocks') return [forced];
+  const forced = qrSetting(env[QR_DRAWING_ENV]).glyphs;
+  if (forced !== undefined) return [forced];
   return drawsSextants(env) ? ['half-blocks', 'sextants'] : ['half-blocks'];
 }
 
@@ -72,7 +97,6 @@ export function backgroundFromColorfgbg(value: string | undefined): Background |
 
 /** The answer to OSC 11, `ESC ] 11 ; rgb:RRRR/GGGG/BBBB` (1–4 hex digits a channel), as light or dark. */
 export function backgroundFromOsc11(reply: string): Background | undefined {
-  // eslint-disable-next-line no-control-regex
   const match = /\u001b\]11;rgb:([0-9a-f]{1,4})\/([0-9a-f]{1,4})\/([0-9a-f]{1,4})/i.exec(reply);
   if (!match) return undefined;
   const [r, g, b] = match.slice(1).map((hex) => Number.parseInt(hex, 16) / (16 ** hex.length - 1)) as [number, number, number];
@@ -117,7 +141,6 @@ export async function queryBackground(
         return;
       }
       const background = backgroundFromOsc11(reply);
-      // eslint-disable-next-line no-control-regex
       if (background || /\u001b\[\?[\d;]*c/.test(reply)) finish(background);
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
@@ -128,7 +151,7 @@ export async function queryBackground(
 }
 
 /**
- * The background for a drawing without colours: the user's word (`--qr-background`), else the
+ * The background for a drawing without colours: the user's word (SENDTALK_QR=dark|light), else the
  * terminal's answer, else COLORFGBG (set once when the terminal started, and copied through ssh
  * and tmux, so it can be stale), else dark (the commonest).
  */

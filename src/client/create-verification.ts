@@ -1,10 +1,10 @@
 import { noApiKeyError, SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
-import { parseJsonKeepingBigIntegers } from '../json-big-integers.js';
+import { parseJsonKeepingBigIntegers } from '../json.js';
 import { parsePhone, type PhoneNumber } from '../phone.js';
 import { parseVerification, type Verification } from './parse-verification.js';
-import { parseHttpUrl } from '../http/parse-url.js';
-import { postJson, retryAfterMs, type HttpAnswer, type PostJsonOptions } from '../http/post-json.js';
+import { checkHttpUrl } from '../http/url.js';
+import { postJson, retryAfterMs, type HttpAnswer, type PostJsonOptions } from '../http/client.js';
 
 export const DEFAULT_API_URL = 'https://sendtalk-api.taptalk.io';
 export const CREATE_PATH = '/api/v1/verification/create_whatsapp_verification';
@@ -27,7 +27,7 @@ export interface CreateVerificationOptions extends PostJsonOptions {
 /** Maps the field names SendTalk blames in errors to the flag that sets them. */
 const FLAG_FOR_FIELD: Record<string, string> = {
   phone: '--phone', userphone: '--phone', languagecode: '--language', language: '--language',
-  expiryminutes: '--expiry', expiry: '--expiry', appurl: '--app-url',
+  expiryminutes: '--expiry', expiry: '--expiry', appurl: 'SENDTALK_APP_URL',
 };
 
 /**
@@ -112,7 +112,7 @@ async function postToEndpoint(url: string, body: JsonObject, options: Omit<Endpo
 
 /** An API base URL as given by a caller (a flag, the environment, a library option), checked once. */
 export function parseApiUrl(base: string): URL {
-  return parseHttpUrl(base, 'API URL', 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].');
+  return checkHttpUrl(base, 'API URL', 'Pass --api-url (or SENDTALK_API_URL) as http(s)://host[:port].');
 }
 
 /** The endpoint at `path` under the API base URL, keeping a path prefix the base has. */
@@ -143,7 +143,7 @@ function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unk
       { hint: hintForHttpStatus(answer.status, url, kind === 'an HTML page'), details });
   }
   if (answer.status >= 300 && answer.status < 400) {
-    // A redirect is not an answer (undici does not follow it, and must not: the key would go along).
+    // A redirect is not an answer (the client does not follow it, and must not: the key would go along).
     const location = answer.headers.location;
     throw new SendtalkVerifyError('api-unavailable',
       `SendTalk API answered HTTP ${answer.status}, a redirect${typeof location === 'string' ? ` to ${location.slice(0, 200)}` : ''}, not a result${tries}.`,

@@ -1,5 +1,6 @@
 import { SendtalkVerifyError } from '../errors.js';
 import { FIELD_ALIASES, findString, findField, isJsonObject, toIsoTime, type JsonObject } from '../fields.js';
+import { httpUrl } from '../http/url.js';
 
 /** A created verification, as understood from SendTalk's (partly unpublished) response shape. */
 export interface Verification {
@@ -32,7 +33,7 @@ export function parseVerification(data: unknown, sentPhone: string): Verificatio
   const id = findString(data, 'id', 1);
   const foundLink = findString(data, 'link', 1);
   // The link is shown, drawn as a QR code and opened: only a web address will do (not `42`, not `javascript:`).
-  const link = foundLink !== undefined && isHttpUrl(foundLink) ? foundLink : undefined;
+  const link = foundLink !== undefined && httpUrl(foundLink) !== undefined ? foundLink : undefined;
   const missing: string[] = [];
   if (!id) missing.push(`verification id (looked for ${FIELD_ALIASES.id.join(', ')})`);
   if (!link) {
@@ -69,11 +70,3 @@ export function messageFromLink(link: string): string | undefined {
   }
 }
 
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}

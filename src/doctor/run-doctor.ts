@@ -5,14 +5,14 @@ import type { ConfigSource } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { maskSecret } from '../mask.js';
-import { sendRequest, SendFailure } from '../http/send-request.js';
+import { sendRequest, SendFailure } from '../http/client.js';
 import { REMINDER_BYPASS_HEADERS } from '../tunnel/probe.js';
 import { DEFAULT_TUNNEL_HOST, type TunnelHandle, type TunnelOptions } from '../tunnel/types.js';
 import { exposeListener, type ExposedListener, type TunnelChoice } from '../tunnel/expose-listener.js';
 import { startListener, type ListenerHandle } from '../webhook/listener.js';
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
 import { USER_AGENT } from '../version.js';
-import { hostOf } from '../http/parse-url.js';
+import { hostOf } from '../http/url.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -128,7 +128,7 @@ async function checkWebhookPath(options: DoctorOptions, secret: string | undefin
  * URL's scheme: the secret header is readable on that leg, unless the server runs here.
  */
 const CLEAR_LAST_LEG = "localtunnel's last leg (its server → this machine) is unencrypted TCP: the webhook secret crosses it in clear. "
-  + 'For TLS all the way: --tunnel cloudflared, your own localtunnel server on this machine behind a TLS front (--tunnel-host), or your own tunnel (ngrok) with --public-url.';
+  + 'For TLS all the way: --tunnel cloudflared, your own localtunnel server on this machine behind a TLS front (SENDTALK_TUNNEL_HOST), or your own tunnel (ngrok) with --tunnel URL.';
 
 function onThisMachine(host: string): boolean {
   const name = hostOf(host).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -140,7 +140,7 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
   const title = 'Tunnel opens';
   const t = options.tunnel;
   if (t.kind === 'none') {
-    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the tunnel create would open, or pass --public-url.' } };
+    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the tunnel create would open, or pass the URL of your own tunnel to --tunnel.' } };
   }
   if (t.kind === 'public-url') {
     return { row: { id: 'tunnel', title, status: 'skip', detail: `your own tunnel at ${t.publicUrl}, not opened by this tool` } };
@@ -155,7 +155,7 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
   } catch (error) {
     if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
     const known = error instanceof SendtalkVerifyError ? error : undefined;
-    return { row: { id: 'tunnel', title, status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try --tunnel-host with another localtunnel server, or --public-url.' } };
+    return { row: { id: 'tunnel', title, status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.' } };
   }
 }
 
@@ -186,7 +186,7 @@ async function sendTestDelivery(
   const title = 'Signed delivery reaches the listener';
   if (options.tunnel.kind === 'public-url') {
     // Your own tunnel forwards to a port we do not know, so the temporary listener cannot be behind it.
-    return { id: 'webhook', title, status: 'skip', detail: 'with --public-url, run `listen --public-url …` and `trigger --url …` to check your own tunnel' };
+    return { id: 'webhook', title, status: 'skip', detail: 'with your own tunnel, run `listen --tunnel URL` and `trigger --url …` to check it' };
   }
   if (options.tunnel.kind !== 'none' && exposed === undefined) {
     return { id: 'webhook', title, status: 'skip', detail: 'needs the tunnel', fix: 'Fix the tunnel first.' };
@@ -207,9 +207,9 @@ async function sendTestDelivery(
       const what = secret.yours ? `your secret passed in ${secret.header}` : `sent with a throwaway secret in ${secret.header} (no webhook secret is set, so yours was not checked)`;
       return { id: 'webhook', title, status: 'pass', detail: `${url} → 200 in ${formatDuration(answer.ms)}, ${what}` };
     }
-    return { id: 'webhook', title, status: 'fail', detail: `${url} answered HTTP ${answer.status}${arrived ? '' : ' and the listener never saw it'}`, fix: 'The tunnel does not lead to the listener: try another --tunnel-host, or --public-url.' };
+    return { id: 'webhook', title, status: 'fail', detail: `${url} answered HTTP ${answer.status}${arrived ? '' : ' and the listener never saw it'}`, fix: 'The tunnel does not lead to the listener: try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.' };
   } catch (error) {
     const message = error instanceof SendFailure ? error.message : (error as Error).message;
-    return { id: 'webhook', title, status: 'fail', detail: `${url}: ${message}`, fix: 'The tunnel does not lead to the listener: try another --tunnel-host, or --public-url.' };
+    return { id: 'webhook', title, status: 'fail', detail: `${url}: ${message}`, fix: 'The tunnel does not lead to the listener: try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.' };
   }
 }

@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { isJsonObject } from '../fields.js';
 import type { WebhookAttempt } from './deliver-webhook.js';
 import { parseFault, type Fault, type QueuedFault } from './faults.js';
-import { parseJson, readBody } from './http.js';
+import { parseJson, readBodyText } from '../http/server.js';
 import type { EmulatedVerification, WebhookDelivery } from './types.js';
 import { parseShape, type EmulatorShape } from './shapes.js';
-import { HEADER_NAME } from '../http/header-name.js';
+import { HEADER_NAME } from '../http/client.js';
 
 /** Every control route lives under this prefix, out of the way of SendTalk's own paths. */
 export const CONTROL_PREFIX = '/_emulator';
@@ -152,7 +152,7 @@ async function offlineRoute(req: IncomingMessage, method: string, path: string, 
 
 /** The request's JSON body; undefined when it is too large (each route then answers that the body is wrong). */
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const text = await readBody(req);
+  const text = await readBodyText(req);
   return text === 'too-large' ? undefined : parseJson(text);
 }
 

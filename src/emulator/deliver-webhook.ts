@@ -1,4 +1,4 @@
-import { runExchange } from '../http/exchange.js';
+import { runExchange } from '../http/client.js';
 import { USER_AGENT } from '../version.js';
 
 export interface WebhookAttempt {

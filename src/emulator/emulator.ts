@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SendtalkVerifyError } from '../errors.js';
-import { controlContext } from './control-context.js';
-import { createEmulatorState, reset, setShape, setWebhook, type EmulatorState } from './emulator-state.js';
+import { listen } from '../http/server.js';
+import type { ControlContext } from './control-api.js';
+import { createEmulatorState, current, reset, setShape, setWebhook, type EmulatorState } from './emulator-state.js';
 import { OfflineSwitch } from './offline-switch.js';
 import { serveRequest } from './routing.js';
 import type { EmulatorHandle, EmulatorOptions } from './types.js';
@@ -23,15 +23,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const control = controlContext(state, (ms) => offline?.goOffline(ms) ?? Promise.resolve());
   const server = createServer((req, res) => serveRequest(state, control, req, res));
   server.keepAliveTimeout = 2000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(requestedPort, state.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch((error: NodeJS.ErrnoException) => {
-    throw listenError(error, state.host, requestedPort);
-  });
+  await listen(server, requestedPort, state.host, 'the emulator');
   const port = (server.address() as AddressInfo).port;
   offline = new OfflineSwitch(server, state.host, port, state.scheduler);
   return emulatorHandle(state, server, port, offline);
@@ -76,23 +68,30 @@ function emulatorHandle(state: EmulatorState, server: Server, port: number, offl
   };
 }
 
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): SendtalkVerifyError {
-  switch (error.code) {
-    case 'EADDRINUSE':
-      return new SendtalkVerifyError('usage', `Port ${port} on ${host} is already in use.`, {
-        hint: 'Pass another --port (0 picks a free one), or stop what is listening there.',
-      });
-    case 'EACCES':
-      return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-      return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
-    default:
-      return new SendtalkVerifyError('internal', `The emulator could not listen on ${host}:${port} (${error.code ?? error.message}).`, { cause: error });
-  }
-}
-
 /** A fresh random credential for the sandbox, so nothing real is ever needed or leaked. */
 export function randomCredential(prefix: string): string {
   return `${prefix}_${randomBytes(18).toString('base64url')}`;
+}
+
+/** What the control API may see and do, on this emulator's state. */
+function controlContext(state: EmulatorState, goOffline: (ms: number) => Promise<void>): ControlContext {
+  const { verifications, target, faults } = state;
+  return {
+    listVerifications: () => [...verifications.values()].map(current),
+    getVerification: (id) => {
+      const v = verifications.get(id);
+      return v && current(v);
+    },
+    verify: (id) => verify(state, id),
+    webhooks: () => state.webhooks,
+    faults: () => faults.list,
+    injectFault: (fault, count) => faults.add(fault, count),
+    clearFaults: () => faults.clear(),
+    webhookTarget: () => ({ url: target.url || null, secretHeader: target.secretHeader, secretSet: target.secret !== undefined }),
+    setWebhook: (next) => setWebhook(state, next),
+    shape: () => ({ ...state.shape }),
+    setShape: (next) => setShape(state, next),
+    reset: () => reset(state),
+    goOffline,
+  };
 }

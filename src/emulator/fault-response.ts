@@ -3,7 +3,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { errorEnvelope, successEnvelope } from './envelope.js';
 import type { Fault } from './faults.js';
-import { sendJson, sendText } from './http.js';
+import { sendJson, sendText } from '../http/server.js';
 
 /** How a request was answered, for the request log. */
 export interface Answered {

@@ -6,7 +6,7 @@ import type { EmulatorState } from './emulator-state.js';
 import { errorEnvelope, successEnvelope, type Envelope } from './envelope.js';
 import { answerWithFault, type Answered } from './fault-response.js';
 import type { FaultType } from './faults.js';
-import { header, parseJson, readBody, sendJson } from './http.js';
+import { header, parseJson, readBodyText, sendJson } from '../http/server.js';
 import { createAnswerData } from './shapes.js';
 import type { EmulatedVerification } from './types.js';
 import { createVerification } from './verifications.js';
@@ -57,7 +57,7 @@ async function serveApi(state: EmulatorState, req: IncomingMessage, res: ServerR
   if (delay > 0 && !(await state.scheduler.pause(delay))) return undefined; // closed while waiting
   if (fault && fault.type !== 'latency') {
     // Read the request first, as a server would before failing: the client has finished sending.
-    await readBody(req);
+    await readBodyText(req);
     return { ...answerWithFault(res, fault), fault: fault.type };
   }
   const tag = fault ? { fault: fault.type } : {};
@@ -84,7 +84,7 @@ async function handleCreate(state: EmulatorState, req: IncomingMessage): Promise
     req.resume();
     return { httpStatus: 200, envelope: keyError };
   }
-  const raw = await readBody(req);
+  const raw = await readBodyText(req);
   if (raw === 'too-large') return { httpStatus: 413, envelope: errorEnvelope(413, PARAM_ERROR_CODE, 'Request body is too large', 'body') };
   const checked = validateCreateRequest(parseJson(raw));
   if ('status' in checked) return { httpStatus: 200, envelope: checked };

@@ -1,5 +1,5 @@
 import { FIELD_ALIASES, isJsonObject, type JsonObject } from '../fields.js';
-import { HEADER_NAME } from '../http/header-name.js';
+import { HEADER_NAME } from '../http/client.js';
 import type { EmulatedVerification, EmulatorShape } from './types.js';
 
 // The shape type itself lives in types.ts, with the options that take it; re-exported for its users here.
@@ -31,7 +31,7 @@ export function createAnswerData(v: EmulatedVerification, shape: EmulatorShape):
   return shape.responseNested ? { verification: fields } : fields;
 }
 
-/** Reads a shape change from the control API or the CLI; a string says what is wrong. */
+/** Reads a shape change from the control API or `startEmulator`'s options; a string says what is wrong. */
 export function parseShape(body: unknown): Partial<EmulatorShape> | string {
   if (!isJsonObject(body)) return 'the body must be a JSON object like {"responseAliases":2,"webhook":"wrapped","webhookStatus":"failed"}';
   const out: Partial<EmulatorShape> = {};

@@ -94,6 +94,7 @@ export interface EmulatorHandle {
   /** Base URL, e.g. `http://127.0.0.1:4010`; pass it as `apiUrl`. */
   url: string;
   port: number;
+  /** @internal Tests count its connections. */
   server: Server;
   /** Every verification created so far, by id. */
   readonly verifications: ReadonlyMap<string, EmulatedVerification>;

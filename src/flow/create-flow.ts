@@ -1,6 +1,6 @@
 import { DEFAULT_API_URL, requestVerification } from '../client/create-verification.js';
 import type { Verification } from '../client/parse-verification.js';
-import { longTimeoutSignal } from '../long-timeout.js';
+import { longTimeoutSignal } from '../duration.js';
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import type { JsonObject } from '../fields.js';
 import { parseCreateFlowOptions, type CreateFlowConfig, type CreateFlowEvent, type CreateFlowOptions } from './create-options.js';
@@ -10,16 +10,12 @@ import type { DeliveryTally } from '../webhook/delivery-tally.js';
 import { diagnoseWait, type WaitDiagnosis } from './wait-diagnosis.js';
 import { eventVerdict } from '../webhook/match.js';
 import { newProbeToken } from '../tunnel/probe.js';
-import { joinPublicUrl } from '../tunnel/tunnel-config.js';
-import { exposeListener, tracksAnswers, type ExposedListener, type TunnelChoice } from '../tunnel/expose-listener.js';
+import { exposeListener, tracksAnswers, tunnelChoiceOf, type ExposedListener } from '../tunnel/expose-listener.js';
 import type { RememberedUrlCheck } from '../tunnel/remembered-url.js';
 import { VerificationDeliveries } from './verification-deliveries.js';
-import { DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline } from './wait-deadline.js';
+import { waitDeadline } from './wait-deadline.js';
 
-export { joinPublicUrl, DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline, parseCreateFlowOptions };
-export type { CreateFlowOptions, CreateFlowConfig, CreateFlowEvent };
-// Kept here too: the CLI and older library code import them from the flow.
-export type { PublicUrl, PublicUrlProvider } from '../tunnel/expose-listener.js';
+export type { CreateFlowOptions, CreateFlowEvent };
 
 /** `not-verified`: the matched delivery's own status said the verification did not succeed. */
 export type CreateStatus = 'created' | 'verified' | 'not-verified' | 'timeout' | 'expired';
@@ -116,20 +112,11 @@ async function startSandbox(run: CreateRun): Promise<ApiTarget> {
   return { apiUrl: new URL(emulator.url), apiKey, secret, emulator };
 }
 
-/** How SendTalk reaches the listener, from the options a library user may pass. The sandbox stays local. */
-function tunnelChoiceOf(run: CreateRun): TunnelChoice {
-  const { options } = run;
-  if (run.sandbox) return { kind: 'none' };
-  if (options.publicUrl) return { kind: 'public-url', publicUrl: options.publicUrl };
-  if (options.tunnel) return options.tunnel;
-  if (options.openPublicUrl) return { kind: 'provider', open: options.openPublicUrl };
-  return { kind: 'none' };
-}
-
 /** Starts the listener, exposes it, tells the emulator where to deliver, and probes the public URL. */
 async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure> {
   const { options, emit, deliveries } = run;
-  const choice = tunnelChoiceOf(run);
+  // The sandbox's emulator delivers on loopback: it never needs a tunnel.
+  const choice = tunnelChoiceOf(run.sandbox ? 'none' : options.tunnel);
   // Only the probe knows this token, so a probe answer proves the URL reaches this listener.
   const probeToken = run.sandbox ? undefined : newProbeToken();
   const listener = await startListener({

@@ -1,7 +1,7 @@
 import { checkRequestFields, parseApiUrl, type LanguageCode } from '../client/create-verification.js';
 import { noApiKeyError } from '../errors.js';
 import { parsePhone, type PhoneNumber } from '../phone.js';
-import type { PublicUrlProvider, TunnelChoice, TunnelUpdate } from '../tunnel/expose-listener.js';
+import type { Tunnel, TunnelUpdate } from '../tunnel/expose-listener.js';
 import type { Verification } from '../client/parse-verification.js';
 import type { ProbeResult } from '../tunnel/probe.js';
 import type { RememberedUrlCheck, UrlMemory } from '../tunnel/remembered-url.js';
@@ -27,12 +27,8 @@ export interface CreateFlowOptions {
   port?: number;
   /** Listener path. @default '/webhook' */
   path?: string;
-  /** The public base URL the user's own tunnel forwards to the listener (ngrok, cloudflared). */
-  publicUrl?: string;
-  /** How SendTalk reaches the listener when `publicUrl` is not given (a localtunnel tunnel, say). */
-  tunnel?: TunnelChoice;
-  /** Opens a tunnel when neither `sandbox`, `publicUrl` nor `tunnel` gives a URL. Without any the listener stays local. */
-  openPublicUrl?: PublicUrlProvider;
+  /** How SendTalk reaches the listener (not used in the sandbox, which delivers on this machine). @default 'none' */
+  tunnel?: Tunnel;
   /**
    * Compare the public webhook URL with the last run's, remembered in this state file (event
    * `listening` says how it compares, before anything is created), and remember it. Off unless given.
@@ -67,7 +63,7 @@ export interface CreateFlowOptions {
 export type CreateFlowEvent =
   | { type: 'sandbox'; apiUrl: string }
   /**
-   * `provider`: what exposes the listener (`localtunnel`, `cloudflared`…, see ExposedListener.provider); `via`: what carries it, when known;
+   * `provider`: what exposes the listener (`none`, `public-url`, `localtunnel`, `cloudflared`, or a provider's `name`); `via`: what carries it, when known;
    * `remembered`: how the public webhook URL compares with the last run's (with `rememberWebhookUrl`).
    */
   | { type: 'listening'; localUrl: string; webhookUrl: string; public: boolean; provider?: string; via?: string; remembered?: RememberedUrlCheck }

@@ -1,14 +1,14 @@
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
 import { newProbeToken } from '../tunnel/probe.js';
 import { looksLikeBrowser } from '../tunnel/reminder-page.js';
-import { exposeListener, tracksAnswers, type ExposedListener } from '../tunnel/expose-listener.js';
+import { exposeListener, tracksAnswers, tunnelChoiceOf, type ExposedListener } from '../tunnel/expose-listener.js';
 import { openDeliveryLog, type DeliveryLogWriter } from '../webhook/delivery-log-writer.js';
 import { DeliveryCounter } from '../webhook/delivery-tally.js';
 import { diagnoseWait } from './wait-diagnosis.js';
 import { forwardDelivery, pointsAtListener, type ForwardResult } from '../webhook/forward-delivery.js';
 import { startListener, type Delivery, type ListenerHandle } from '../webhook/listener.js';
 import { RefusalThrottle } from './refusal-throttle.js';
-import { tunnelChoiceOf, type ListenEnd, type ListenFlowEvent, type ListenFlowOptions, type ListenResult } from './listen-options.js';
+import type { ListenEnd, ListenFlowEvent, ListenFlowOptions, ListenResult } from './listen-options.js';
 
 export type { ListenEnd, ListenFlowEvent, ListenFlowOptions, ListenResult } from './listen-options.js';
 
@@ -110,7 +110,7 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
     probeToken,
     // `listen` reports deliveries as they come and never looks back: keep no history.
     keepAccepted: 0,
-    trackAnswers: tracksAnswers(tunnelChoiceOf(options)),
+    trackAnswers: tracksAnswers(tunnelChoiceOf(options.tunnel)),
     // Only when there is something to do before the 200: otherwise every delivery would pay for it.
     beforeAcknowledge: log || options.forwardTo ? async (delivery) => {
       // The record first: a delivery that is acknowledged is one that is on disk.
@@ -150,7 +150,7 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
  */
 function browserWarning(run: ListenRun, delivery: Delivery): { browserThroughLocaltunnel?: true } {
   // The provider that opened (`--tunnel auto` may have fallen back to cloudflared, which has no reminder page).
-  const provider = run.provider ?? tunnelChoiceOf(run.options).kind;
+  const provider = run.provider ?? tunnelChoiceOf(run.options.tunnel).kind;
   return provider === 'localtunnel' && looksLikeBrowser(delivery.headers['user-agent']) ? { browserThroughLocaltunnel: true } : {};
 }
 
@@ -159,7 +159,7 @@ async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probe
   const { options, emit } = run;
   // Tunnel events from while it opens (a replaced subdomain) are held back: `ready` comes first.
   let held: ListenFlowEvent[] | undefined = [];
-  const exposed = await exposeListener(listener, tunnelChoiceOf(options), {
+  const exposed = await exposeListener(listener, tunnelChoiceOf(options.tunnel), {
     probeToken,
     signal: options.signal,
     memory: options.rememberWebhookUrl,

@@ -1,7 +1,6 @@
 import type { ProbeResult } from '../tunnel/probe.js';
-import type { TunnelConnector } from '../tunnel/types.js';
 import type { RememberedUrlCheck, UrlMemory } from '../tunnel/remembered-url.js';
-import type { TunnelChoice, TunnelUpdate } from '../tunnel/expose-listener.js';
+import type { Tunnel, TunnelUpdate } from '../tunnel/expose-listener.js';
 import type { DeliveryTally } from '../webhook/delivery-tally.js';
 import type { WaitDiagnosis } from './wait-diagnosis.js';
 import type { ForwardResult } from '../webhook/forward-delivery.js';
@@ -23,13 +22,8 @@ export interface ListenFlowOptions {
   secretHeader?: string;
   /** See `ListenerOptions.alsoMask`: the API key, masked in what is recorded (the log included). */
   alsoMask?: ReadonlyArray<string | undefined>;
-  /**
-   * Open a localtunnel tunnel with these settings, or expose the listener as a `TunnelChoice` says;
-   * `false` (or `publicUrl`) opens none. @default false
-   */
-  tunnel?: false | { host?: string; subdomain?: string; registrationTimeoutMs?: number; connect?: TunnelConnector } | TunnelChoice;
-  /** The public base URL of the user's own tunnel (ngrok, cloudflared); no tunnel is opened. */
-  publicUrl?: string;
+  /** How SendTalk reaches the listener. @default 'none' */
+  tunnel?: Tunnel;
   /** Check the public URL reaches the listener once it is up. @default true */
   probe?: boolean;
   /** Compare the public webhook URL with the last run's, remembered in this state file (event `ready`), and remember it. Off unless given. */
@@ -61,7 +55,7 @@ export interface ListenFlowOptions {
 
 export type ListenFlowEvent =
   /**
-   * `provider`: what exposes the listener (see ExposedListener.provider); `via`: what carries it, when known;
+   * `provider`: what exposes the listener (`none`, `public-url`, `localtunnel`, `cloudflared`, or a provider's `name`); `via`: what carries it, when known;
    * `remembered`: how the public webhook URL compares with the last run's (with `rememberWebhookUrl`).
    */
   | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string; provider?: string; via?: string; remembered?: RememberedUrlCheck }
@@ -98,13 +92,4 @@ export interface ListenResult {
   /** The webhook URL when listening ended (a re-opened tunnel may have changed it). */
   webhookUrl: string;
   localUrl: string;
-}
-
-/** How SendTalk reaches the listener, from the options a library user may pass. */
-export function tunnelChoiceOf(options: ListenFlowOptions): TunnelChoice {
-  if (options.publicUrl) return { kind: 'public-url', publicUrl: options.publicUrl };
-  const tunnel = options.tunnel;
-  if (!tunnel) return { kind: 'none' };
-  if ('kind' in tunnel) return tunnel;
-  return { kind: 'localtunnel', host: tunnel.host, subdomain: tunnel.subdomain, timeoutMs: tunnel.registrationTimeoutMs, connect: tunnel.connect };
 }

@@ -21,7 +21,7 @@ export interface WaitContext {
   webhookUrl?: string;
   /** The listener's path. */
   path?: string;
-  /** The header `--secret-header` pinned, if any. */
+  /** The header SENDTALK_SECRET_HEADER pinned, if any. */
   secretHeader?: string;
   /** What would give more time: `--timeout` or `--expiry`. */
   moreTime?: string;
@@ -65,13 +65,13 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
     const expected = describeSecretHeaders(secretHeadersFor(context.secretHeader));
     return {
       cause: refusedAs(by['secret-missing'], `secret key is missing (no ${expected} header)`),
-      hint: 'Is the secret enabled in Verification Config? A sender using another header needs --secret-header.',
+      hint: 'Is the secret enabled in Verification Config? A sender using another header needs SENDTALK_SECRET_HEADER.',
     };
   }
   if (by['not-found']) {
     return {
       cause: refusedAs(by['not-found'], 'sent to another path'),
-      hint: `The Webhook URL in Verification Config must end in ${context.path ?? '/webhook'} (or pass its path with --path).`,
+      hint: `The Webhook URL in Verification Config must end in ${context.path ?? '/webhook'} (or set SENDTALK_WEBHOOK_PATH to its path).`,
     };
   }
   if (t.refused > 0) {
@@ -89,7 +89,7 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
     return { cause: `Only ${t.matched} of ${deliveries(context.wanted ?? 1)} arrived`, hint: `Each verification sends one webhook: send one message per verification waited for${more}.` };
   }
   if (context.local) {
-    return { cause: 'No delivery arrived', hint: `The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url${more}.` };
+    return { cause: 'No delivery arrived', hint: `The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel${more}.` };
   }
   return {
     cause: 'No delivery arrived',
@@ -99,7 +99,7 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
 
 /**
  * The sandbox's emulator always sends the right secret to the right path, once, after
- * --sandbox-delay: a refusal came from another sender, and silence means the delay outlasted the wait.
+ * SENDTALK_SANDBOX_DELAY: a refusal came from another sender, and silence means the delay outlasted the wait.
  */
 function diagnoseSandboxWait(t: DeliveryTally, context: WaitContext): WaitDiagnosis {
   if (t.refused > 0) {
@@ -112,7 +112,7 @@ function diagnoseSandboxWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   const more = context.moreTime ? ` (or ${context.moreTime})` : '';
   return {
     cause: 'No delivery arrived',
-    hint: `The sandbox's emulator delivers --sandbox-delay after the verification is created (default 2s): give a --sandbox-delay shorter than the wait${more}.`,
+    hint: `The sandbox's emulator delivers SENDTALK_SANDBOX_DELAY after the verification is created (default 2s): set a SENDTALK_SANDBOX_DELAY shorter than the wait${more}.`,
   };
 }
 

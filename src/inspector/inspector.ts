@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
-import { makeRoomAtTheCap } from '../http/connection-cap.js';
+import { listen, makeRoomAtTheCap, sendText } from '../http/server.js';
 import { redactor } from '../mask.js';
 import { escapeControls } from '../render/escape-controls.js';
 import { qrSvg } from '../render/qr-image.js';
@@ -114,13 +114,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     connectionsCheckingInterval: PAGE_SERVER_LIMITS.checkIntervalMs,
   }, (req, res) => serveInspectorRequest(run, req, res));
   makeRoomAtTheCap(server, PAGE_SERVER_LIMITS.maxConnections);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port ?? 0, '127.0.0.1', 'the local page');
   run.port = (server.address() as AddressInfo).port;
   return inspectorHandle(run, server, `http://127.0.0.1:${run.port}/${token}/`, pageText(options.secrets ?? []));
 }
@@ -215,7 +209,7 @@ function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: Ser
   const file = FILES[route];
   // The launch file was followed: it has done its job, and holds the token.
   if (route === '' && new URLSearchParams((req.url ?? '').split('?')[1]).has(LAUNCH_QUERY)) run.launch?.remove();
-  if (file) return answer(res, 200, file.type, file.body, {}, req.method === 'HEAD');
+  if (file) return answer(res, 200, file.type, file.body);
   if (route === 'qr.svg') {
     const qr = run.qr;
     if (!qr) return answer(res, 404, 'text/plain; charset=utf-8', 'No verification yet.\n');
@@ -257,7 +251,7 @@ function routeOf(req: IncomingMessage, port: number, token: Buffer): string | un
   return match[2]!;
 }
 
-function answer(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}, headOnly = false): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
-  res.end(headOnly ? undefined : body);
+/** An answer with the page's security headers (a HEAD request gets the headers only: Node drops the body). */
+function answer(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  sendText(res, status, body, type, { ...SECURITY_HEADERS, ...extra });
 }

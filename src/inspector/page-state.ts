@@ -1,9 +1,9 @@
 import type { CreateFlowEvent, CreateResult } from '../flow/create-flow.js';
 import type { ListenFlowEvent, ListenResult } from '../flow/listen-flow.js';
-import { REDACTED } from '../mask.js';
-import { scanJson } from '../webhook/json-scan.js';
-import type { Delivery } from '../webhook/listener.js';
-import { REFUSAL_LABEL, REFUSED_BEFORE_BODY } from '../webhook/refusal.js';
+import { isCredentialHeader, REDACTED } from '../mask.js';
+import { scanJson } from '../json.js';
+import type { Delivery } from '../webhook/delivery.js';
+import { REFUSAL_LABEL, REFUSED_BEFORE_BODY } from '../webhook/delivery.js';
 import { REMINDER_PAGE } from '../tunnel/reminder-page.js';
 
 /**
@@ -68,8 +68,6 @@ export const PAGE_BODY_LIMIT = 16 * 1024;
 /** JSON nested deeper than this is shown as it came: indenting it would multiply its size. */
 const INDENT_MAX_DEPTH = 16;
 
-/** Headers that carry credentials whatever they are called; masked even if the listener did not. */
-const CREDENTIAL_HEADER = /secret|api-key|apikey|authorization|cookie|token/i;
 
 
 export function pageDelivery(d: Delivery, clean: (text: string) => string, extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string }; browserThroughLocaltunnel?: boolean } = {}): PageDelivery {
@@ -94,7 +92,8 @@ export function pageDelivery(d: Delivery, clean: (text: string) => string, extra
     phone: d.phone === undefined ? undefined : clean(d.phone),
     userAgent: d.headers['user-agent'] === undefined ? undefined : clean(d.headers['user-agent']),
     ...(extra.browserThroughLocaltunnel ? { warning: `A browser-like User-Agent: ${REMINDER_PAGE} answers such senders instead of passing them on, unless they send bypass-tunnel-reminder.` } : {}),
-    headers: Object.entries(d.headers).map(([name, value]) => [name, CREDENTIAL_HEADER.test(name) ? REDACTED : clean(value)]),
+    // The listener masked them already; a Delivery from elsewhere (the library) gets the same rule here.
+    headers: Object.entries(d.headers).map(([name, value]) => [name, isCredentialHeader(name) ? REDACTED : clean(value)]),
     body: body.length > PAGE_BODY_LIMIT ? copyOf(body.slice(0, PAGE_BODY_LIMIT)) : body,
     bodyTruncated: body.length > PAGE_BODY_LIMIT,
     bodyBytes: d.body.length,

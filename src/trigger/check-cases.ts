@@ -3,7 +3,7 @@ import type { JsonObject } from '../fields.js';
 import { USER_AGENT } from '../version.js';
 import { malformedBody, oversizedBody, wrongSecretFor } from './event.js';
 import type { Outcome } from './outcome.js';
-import type { OutgoingRequest } from '../http/exchange.js';
+import type { OutgoingRequest } from '../http/client.js';
 
 export const CHECK_CASE_NAMES = ['valid', 'duplicate', 'no-secret', 'wrong-secret', 'malformed-json', 'wrong-method', 'oversized'] as const;
 export type CheckCaseName = (typeof CHECK_CASE_NAMES)[number];

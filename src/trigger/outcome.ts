@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { REDACTED } from '../mask.js';
 import { interruptedBy } from '../errors.js';
-import { runExchange, type FailureKind, type HttpExchange, type OutgoingRequest } from '../http/exchange.js';
+import { runExchange, type FailureKind, type HttpExchange, type OutgoingRequest } from '../http/client.js';
 import { isReminderPage, REMINDER_PAGE } from '../tunnel/reminder-page.js';
 
 /** What an endpoint answered to one request, as reports show it. Never holds a secret. */

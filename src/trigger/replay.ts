@@ -1,7 +1,7 @@
 import { SendtalkVerifyError } from '../errors.js';
 import { READ_LIMITS, readRegularFile } from '../safe-file.js';
 import { USER_AGENT } from '../version.js';
-import { withArticle } from '../render/sentence.js';
+import { withArticle } from '../render/text.js';
 import { parseLogLine, type DeliveryLogRecord } from '../webhook/delivery-log.js';
 import { is2xx, sendForOutcome, type Outcome } from './outcome.js';
 import { resolveTarget, type TriggerTarget } from './target.js';

@@ -1,5 +1,5 @@
 import { DEFAULT_SECRET_HEADER } from '../webhook/secret.js';
-import { parseHttpUrl } from '../http/parse-url.js';
+import { checkHttpUrl } from '../http/url.js';
 
 /** Where `trigger` sends, and how. Shared by a single send, `--check` and `--replay`. */
 export interface TriggerTarget {
@@ -30,7 +30,7 @@ export function resolveTarget(target: TriggerTarget): Required<Omit<TriggerTarge
 
 /** Refuses anything but an absolute http(s) URL before a single request is sent. */
 export function checkWebhookUrl(url: string): void {
-  parseHttpUrl(url, '--url', 'Pass the webhook URL in full, e.g. --url https://staging.example.com/webhooks/sendtalk.');
+  checkHttpUrl(url, '--url', 'Pass the webhook URL in full, e.g. --url https://staging.example.com/webhooks/sendtalk.');
 }
 
 

@@ -12,7 +12,7 @@ const CLOUDFLARED_BIN_ENV = ENV_VARS.cloudflaredBin;
 export const CLOUDFLARED_MISSING = 'cloudflared-missing';
 
 const INSTALL_HINT = 'Install cloudflared (e.g. `brew install cloudflared`, or a package from https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/) '
-  + `or set ${CLOUDFLARED_BIN_ENV} to its path; this tool downloads nothing. Or use --tunnel localtunnel, or your own tunnel with --public-url.`;
+  + `or set ${CLOUDFLARED_BIN_ENV} to its path; this tool downloads nothing. Or use --tunnel localtunnel, or your own tunnel with --tunnel URL.`;
 
 /**
  * The binary to run: `explicit` (from CLOUDFLARED_BIN) when given, else the first `cloudflared` on

@@ -1,6 +1,6 @@
 import { formatDuration } from '../duration.js';
 import { interruptedBy, SendtalkVerifyError } from '../errors.js';
-import type { PublicUrl } from './expose-listener.js';
+import type { PublicUrl } from './types.js';
 import { CloudflaredProcess, findCloudflared } from './cloudflared-process.js';
 import { reopenDelayMs } from './open-tunnel.js';
 import type { TunnelEvent } from './types.js';
@@ -151,7 +151,7 @@ class QuickTunnel {
   private failure(what: string, process: CloudflaredProcess): SendtalkVerifyError {
     const tail = process.tail.text();
     return new SendtalkVerifyError('tunnel', `${what}.${tail ? ` Its last lines:\n${tail}` : ''}`, {
-      hint: 'Check your connection (cloudflared needs outbound port 7844), allow more time with --tunnel-timeout, or use --tunnel localtunnel or your own tunnel with --public-url.',
+      hint: 'Check your connection (cloudflared needs outbound port 7844), allow more time with SENDTALK_TUNNEL_TIMEOUT, or use --tunnel localtunnel or your own tunnel with --tunnel URL.',
       details: { cloudflared: this.bin },
     });
   }

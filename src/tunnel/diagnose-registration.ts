@@ -1,10 +1,10 @@
 import { USER_AGENT } from '../version.js';
-import { SendFailure, sendRequest } from '../http/send-request.js';
+import { SendFailure, sendRequest } from '../http/client.js';
 import { formatDuration } from '../duration.js';
 import { SendtalkVerifyError } from '../errors.js';
 
 /** Said when the server registered the tunnel but its connections could not be opened. */
-export const UNREACHABLE_SERVER_HINT = 'A firewall may block outgoing connections to the tunnel server; use your own tunnel with --public-url.';
+export const UNREACHABLE_SERVER_HINT = 'A firewall may block outgoing connections to the tunnel server; use your own tunnel with --tunnel URL.';
 
 /**
  * The error for a first opening that did not succeed within `timeoutMs`: registered without a
@@ -12,11 +12,11 @@ export const UNREACHABLE_SERVER_HINT = 'A firewall may block outgoing connection
  */
 export async function registrationTimeoutError(host: string, requested: string | undefined, timeoutMs: number, registeredUrl: string | undefined): Promise<SendtalkVerifyError> {
   const waited = formatDuration(timeoutMs);
-  const hint = 'Check --tunnel-host (or SENDTALK_TUNNEL_HOST) and your connection, allow more time with --tunnel-timeout, or run your own tunnel (ngrok, cloudflared) and pass its URL with --public-url.';
+  const hint = 'Check SENDTALK_TUNNEL_HOST and your connection, allow more time with SENDTALK_TUNNEL_TIMEOUT, or run your own tunnel (ngrok, cloudflared) and pass its URL: --tunnel URL.';
   if (registeredUrl !== undefined) {
     return new SendtalkVerifyError('tunnel', `The tunnel registered ${registeredUrl} but no connection to the server opened within ${waited}.`, { hint });
   }
-  // Bounded too, and in proportion: a short --tunnel-timeout should not be doubled by the diagnosis.
+  // Bounded too, and in proportion: a short SENDTALK_TUNNEL_TIMEOUT should not be doubled by the diagnosis.
   const why = await diagnoseRegistration(host, requested, Math.min(3000, Math.max(500, timeoutMs / 4)));
   return new SendtalkVerifyError('tunnel', `Could not open a tunnel: ${host} did not register one within ${waited} (${why}).`, {
     hint,

@@ -3,43 +3,53 @@ import type { ListenerHandle, Delivery } from '../webhook/listener.js';
 import { probePublicUrl, type ProbeResult } from './probe.js';
 import { checkAndRemember, rememberUrl, type RememberedUrlCheck, type UrlMemory } from './remembered-url.js';
 import { joinPublicUrl, tunnelTargetHost } from './tunnel-config.js';
-import type { TunnelConnector, TunnelEvent, TunnelHandle, TunnelOptions } from './types.js';
+import type { PublicUrl, PublicUrlProvider, TunnelConnector, TunnelEvent, TunnelHandle, TunnelOptions } from './types.js';
 import { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog.js';
 
 /**
- * Opens a public URL for the local listener (a tunnel other than localtunnel); returns its base
- * URL and a way to close it. `local.host` is the address to connect to (loopback when the listener
- * binds every interface); `local.path` is the listener's path, for providers that report full
- * webhook URLs. `onEvent` takes what happens to it later (a fallback, a restart under a new URL).
+ * How SendTalk reaches the listener: the `tunnel` option of both flows. A name opens that tunnel
+ * with its defaults (`auto`: localtunnel, then cloudflared when it cannot open); an object says more.
+ * @default 'none'
  */
-export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal, onEvent?: (event: TunnelEvent) => void) => Promise<PublicUrl>;
-
-/** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
-export interface PublicUrl {
-  readonly url: string;
-  /** What carries it, for people (`cloudflared 2024.6.1 (/usr/bin/cloudflared) over http2`). */
-  readonly via?: string;
-  /** Resolves once answers already written have been passed on through it (a tunnel); see TunnelHandle.flush. */
-  flush?(boundMs?: number): Promise<void>;
-  /** Registers it again at the same URL if it can (see TunnelHandle.reopen); the watchdog calls it when a probe fails. */
-  reopen?(reason: string): void;
-  close(): Promise<void>;
-}
-
-/** How SendTalk reaches the listener: not at all, through the user's own tunnel, or one opened here. */
-export type TunnelChoice =
+export type Tunnel =
+  /** Not at all: the listener stays local. */
+  | 'none'
+  | 'localtunnel'
+  /** A Cloudflare quick tunnel; needs `cloudflared` installed. */
+  | 'cloudflared'
+  | 'auto'
   | { kind: 'none' }
   /** The user's own tunnel (ngrok, cloudflared) already forwards this base URL to the listener. */
   | { kind: 'public-url'; publicUrl: string }
   /** A localtunnel tunnel opened (and kept open) here; `timeoutMs` bounds its first registration. */
   | LocaltunnelChoice
+  /** A Cloudflare quick tunnel opened here; `bin` is the binary when it is not `cloudflared` on PATH. */
+  | CloudflaredChoice
   /** Any other tunnel, opened by the given function; `name` says which in messages. @default name 'provider' */
   | ProviderChoice
-  /** The first of these that opens (`--tunnel auto`); each failure is reported as a `fallback`. */
-  | { kind: 'auto'; tries: Array<LocaltunnelChoice | ProviderChoice> };
+  /** The first of these that opens; each failure is reported as a `fallback`. @default tries localtunnel, then cloudflared */
+  | { kind: 'auto'; tries?: TunnelTry[] };
 
-type LocaltunnelChoice = { kind: 'localtunnel'; host?: string; subdomain?: string; timeoutMs?: number; connect?: TunnelConnector };
+/** A `Tunnel` as the code that opens it takes it: always an object, `auto` with its tries. */
+export type TunnelChoice = Exclude<Tunnel, string | { kind: 'auto' }> | { kind: 'auto'; tries: TunnelTry[] };
+
+type TunnelTry = LocaltunnelChoice | CloudflaredChoice | ProviderChoice;
+type LocaltunnelChoice = {
+  kind: 'localtunnel'; host?: string; subdomain?: string; timeoutMs?: number;
+  /** @internal Replaces the registration with the tunnel server (tests). */
+  connect?: TunnelConnector;
+};
+type CloudflaredChoice = { kind: 'cloudflared'; bin?: string; timeoutMs?: number };
 type ProviderChoice = { kind: 'provider'; open: PublicUrlProvider; name?: string };
+
+/** The one reading of a `Tunnel`, for both flows and `doctor`. */
+export function tunnelChoiceOf(tunnel: Tunnel | undefined): TunnelChoice {
+  if (tunnel === undefined || tunnel === 'none') return { kind: 'none' };
+  if (tunnel === 'localtunnel' || tunnel === 'cloudflared') return { kind: tunnel };
+  if (tunnel === 'auto') return tunnelChoiceOf({ kind: 'auto' });
+  if (tunnel.kind === 'auto') return { kind: 'auto', tries: tunnel.tries ?? [{ kind: 'localtunnel' }, { kind: 'cloudflared' }] };
+  return tunnel;
+}
 
 /**
  * A tunnel event as the flows pass it on: `webhookUrl` is the current public webhook URL,
@@ -187,6 +197,12 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
     current = await choice.open({ host: localHost, port: listener.port, path: listener.path }, signal, report);
     return { tunnel: current, provider: providerName(choice) };
   }
+  if (choice.kind === 'cloudflared') {
+    // Loaded only when a quick tunnel is opened: runs that never use it do not pay for it.
+    const { openCloudflared } = await import('./cloudflared.js');
+    current = await openCloudflared({ port: listener.port, localHost, bin: choice.bin, registrationTimeoutMs: choice.timeoutMs, signal, onEvent: report });
+    return { tunnel: current, provider: 'cloudflared' };
+  }
   const open = hooks.openTunnel ?? (await import('./open-tunnel.js')).openTunnel;
   const handle = await open({
     port: listener.port,
@@ -202,8 +218,8 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
   return { tunnel: handle, provider: 'localtunnel', subdomain: handle.subdomain };
 }
 
-function providerName(choice: LocaltunnelChoice | ProviderChoice): string {
-  return choice.kind === 'localtunnel' ? 'localtunnel' : choice.name ?? 'provider';
+function providerName(choice: TunnelTry): string {
+  return choice.kind === 'provider' ? choice.name ?? 'provider' : choice.kind;
 }
 
 /**
@@ -211,7 +227,7 @@ function providerName(choice: LocaltunnelChoice | ProviderChoice): string {
  * (reported as a `fallback`); anything else (an interruption) stops at once. When none opens, the
  * error says what each one answered.
  */
-async function openFirst(listener: ListenerHandle, tries: Array<LocaltunnelChoice | ProviderChoice>, hooks: ExposeHooks, observe: (event: TunnelEvent) => void): Promise<Opened | undefined> {
+async function openFirst(listener: ListenerHandle, tries: TunnelTry[], hooks: ExposeHooks, observe: (event: TunnelEvent) => void): Promise<Opened | undefined> {
   const failures: Array<{ name: string; error: SendtalkVerifyError }> = [];
   for (const [index, choice] of tries.entries()) {
     try {

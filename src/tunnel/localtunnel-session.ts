@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject } from '../fields.js';
-import { SendFailure, sendRequest, type SendAnswer } from '../http/send-request.js';
+import { SendFailure, sendRequest, type SendAnswer } from '../http/client.js';
 import { USER_AGENT } from '../version.js';
 import { checkRegistrationAnswer } from './registration-answer.js';
 import type { SessionRequest, TunnelConnector, TunnelSession } from './types.js';
@@ -174,8 +174,8 @@ function unreachableError(request: SessionRequest, failure: SendFailure): Sendta
   const dns = /^E(NOTFOUND|AI_)/.test(failure.code);
   return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} cannot be reached: ${failure.message}${failure.message.includes(failure.code) ? '' : ` (${failure.code})`}.`, {
     hint: dns
-      ? 'Check the network connection and DNS, and the --tunnel-host name; or use your own tunnel with --public-url.'
-      : 'The server\'s certificate is not valid for it: check --tunnel-host, or use your own tunnel with --public-url.',
+      ? 'Check the network connection and DNS, and the SENDTALK_TUNNEL_HOST name; or use your own tunnel with --tunnel URL.'
+      : 'The server\'s certificate is not valid for it: check SENDTALK_TUNNEL_HOST, or use your own tunnel with --tunnel URL.',
     cause: failure,
   });
 }
@@ -183,13 +183,13 @@ function unreachableError(request: SessionRequest, failure: SendFailure): Sendta
 /** The server answered the registration with a 2xx other than 200: it refuses, and says why. */
 function registrationError(request: SessionRequest, message: string): SendtalkVerifyError {
   return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} refused the tunnel: ${message}.`, {
-    hint: 'Try again, point --tunnel-host at another localtunnel server, or use your own tunnel with --public-url.',
+    hint: 'Try again, point SENDTALK_TUNNEL_HOST at another localtunnel server, or use your own tunnel with --tunnel URL.',
   });
 }
 
 /** The server said yes, but with an answer that cannot be used safely; its own message, if any, is quoted. */
 function unusableAnswerError(request: SessionRequest, problem: string, message: string | undefined): SendtalkVerifyError {
   return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} answered the registration with ${problem}${message ? `; it said: ${message}` : ''}.`, {
-    hint: 'Is --tunnel-host a localtunnel server? Point it at another one, or use your own tunnel with --public-url.',
+    hint: 'Is SENDTALK_TUNNEL_HOST a localtunnel server? Point it at another one, or use your own tunnel with --tunnel URL.',
   });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SendFailure, sendRequest } from '../http/send-request.js';
+import { SendFailure, sendRequest } from '../http/client.js';
 import { USER_AGENT } from '../version.js';
 import { PROBE_HEADER } from '../webhook/listener.js';
 import { isReminderPage, REMINDER_BYPASS_HEADERS, REMINDER_PAGE } from './reminder-page.js';

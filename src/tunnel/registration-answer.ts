@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { httpUrl } from '../http/url.js';
 
 /** More connections than a localtunnel server's default pool (10) only costs sockets and memory. */
 export const MAX_TUNNEL_CONNECTIONS = 10;
@@ -36,14 +37,9 @@ export function checkRegistrationAnswer(body: Record<string, unknown>): Registra
   return answer;
 }
 
+/** A URL from the tunnel server: an http(s) URL of a sane length. */
 function isHttpUrl(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length > 2048) return false;
-  try {
-    const parsed = new URL(value);
-    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
-  } catch {
-    return false;
-  }
+  return httpUrl(value, { maxLength: 2048 }) !== undefined;
 }
 
 /** A short, printable description of a value the server sent. */

@@ -1,5 +1,5 @@
 import { SendtalkVerifyError } from '../errors.js';
-import { parseHttpUrl } from '../http/parse-url.js';
+import { checkHttpUrl } from '../http/url.js';
 
 /**
  * localtunnel servers accept lowercase letters, digits and inner hyphens, 4 to 63 characters. A
@@ -7,7 +7,7 @@ import { parseHttpUrl } from '../http/parse-url.js';
  * check it here so the user hears about it at once.
  */
 export function checkSubdomain(name: string): string {
-  const fix = 'Use 4 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit, e.g. --subdomain acme-webhook-dev.';
+  const fix = 'Use 4 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit, e.g. SENDTALK_SUBDOMAIN=acme-webhook-dev.';
   if (name !== name.toLowerCase()) {
     throw new SendtalkVerifyError('usage', `Subdomain "${name}" has capital letters; tunnel servers refuse them.`, { hint: fix });
   }
@@ -19,9 +19,9 @@ export function checkSubdomain(name: string): string {
   return name;
 }
 
-/** Checks `--tunnel-host` and drops a trailing slash (localtunnel appends `/?new` to it). */
+/** Checks SENDTALK_TUNNEL_HOST and drops a trailing slash (localtunnel appends `/?new` to it). */
 export function normaliseTunnelHost(host: string): string {
-  const url = parseHttpUrl(host, 'Tunnel host', 'Pass --tunnel-host (or SENDTALK_TUNNEL_HOST) as http(s)://host[:port] of a localtunnel server.');
+  const url = checkHttpUrl(host, 'Tunnel host', 'Set SENDTALK_TUNNEL_HOST to http(s)://host[:port] of a localtunnel server.');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -37,7 +37,7 @@ export function tunnelTargetHost(bound: string): string {
 
 /** `https://abc.loca.lt` + `/webhook` → `https://abc.loca.lt/webhook`, keeping a path the user gave. */
 export function joinPublicUrl(base: string, path: string): string {
-  const url = parseHttpUrl(base, 'Public URL', 'Pass --public-url as https://host[/path].');
+  const url = checkHttpUrl(base, 'Public URL', 'Pass --tunnel the URL of your own tunnel, https://host[/path].');
   const basePath = url.pathname.replace(/\/+$/, '');
   if (basePath.endsWith(path)) return `${url.origin}${basePath}`;
   return `${url.origin}${basePath}${path}`;

@@ -39,7 +39,10 @@ export interface TunnelOptions {
   signal?: AbortSignal;
   /** Everything that happens to the tunnel after the call, in order. */
   onEvent?: (event: TunnelEvent) => void;
-  /** Replaces the localtunnel client (tests, other providers). @default the localtunnel package, loaded on first use */
+  /**
+   * Replaces the localtunnel client. @default the localtunnel package, loaded on first use
+   * @internal Tests only.
+   */
   connect?: TunnelConnector;
 }
 
@@ -80,12 +83,14 @@ export interface TunnelHandle {
    * Resolves once what the local listener has answered so far has been passed on to the tunnel
    * server (each connection's queue written out), or after `boundMs`. Closing right after it
    * does not cut an answer on its way back.
+   * @internal The flows call it before closing.
    */
   flush(boundMs?: number): Promise<void>;
   /**
    * Closes the current registration and registers again, asking for the same name: the remedy
    * for a tunnel that looks up but no longer carries requests (stale connections). Does nothing
    * while it is already re-opening, or once closed.
+   * @internal The watchdog calls it.
    */
   reopen(reason: string): void;
   /** Closes the tunnel and stops re-opening it. Safe to call twice. */
@@ -125,3 +130,23 @@ export interface TunnelSession {
  * registers later anyway.
  */
 export type TunnelConnector = (request: SessionRequest, listener: SessionListener) => { session: Promise<TunnelSession>; abandon(): void };
+
+/**
+ * Opens a public URL for the local listener (a tunnel other than localtunnel); returns its base
+ * URL and a way to close it. `local.host` is the address to connect to (loopback when the listener
+ * binds every interface); `local.path` is the listener's path, for providers that report full
+ * webhook URLs. `onEvent` takes what happens to it later (a fallback, a restart under a new URL).
+ */
+export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal, onEvent?: (event: TunnelEvent) => void) => Promise<PublicUrl>;
+
+/** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
+export interface PublicUrl {
+  readonly url: string;
+  /** What carries it, for people (`cloudflared 2024.6.1 (/usr/bin/cloudflared) over http2`). */
+  readonly via?: string;
+  /** Resolves once answers already written have been passed on through it (a tunnel); see TunnelHandle.flush. */
+  flush?(boundMs?: number): Promise<void>;
+  /** Registers it again at the same URL if it can (see TunnelHandle.reopen); the watchdog calls it when a probe fails. */
+  reopen?(reason: string): void;
+  close(): Promise<void>;
+}

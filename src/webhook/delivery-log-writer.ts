@@ -1,9 +1,8 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { openForAppend, removeIfEmpty } from '../safe-file.js';
-import { markStuckIo } from '../stuck-io.js';
+import { markStuckIo, openForAppend, removeIfEmpty } from '../safe-file.js';
 import { toLogRecord } from './delivery-log.js';
-import type { Delivery } from './listener.js';
+import type { Delivery } from './delivery.js';
 
 export interface DeliveryLogWriter {
   readonly path: string;

@@ -1,4 +1,4 @@
-import type { Delivery } from './listener.js';
+import type { Delivery } from './delivery.js';
 import type { SecretLocation } from './secret.js';
 
 /**

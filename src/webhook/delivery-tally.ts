@@ -1,4 +1,4 @@
-import type { Delivery, RefusalReason } from './listener.js';
+import type { Delivery, RefusalReason } from './delivery.js';
 import type { SecretLocation } from './secret.js';
 
 /**

@@ -1,7 +1,7 @@
-import { SendFailure, sendRequest } from '../http/send-request.js';
-import type { Delivery } from './listener.js';
+import { SendFailure, sendRequest } from '../http/client.js';
+import type { Delivery } from './delivery.js';
 import { ACCEPTED_SECRET_HEADERS, configuredSecret, DEFAULT_SECRET_HEADER } from './secret.js';
-import { parseHttpUrl } from '../http/parse-url.js';
+import { checkHttpUrl } from '../http/url.js';
 
 export interface ForwardTarget {
   /** The local app's webhook URL. */
@@ -46,7 +46,7 @@ export function pointsAtListener(url: string, listener: { host: string; port: nu
 
 /** Checks `--forward-to` before anything starts. */
 export function checkForwardUrl(url: string): string {
-  const parsed = parseHttpUrl(url, '--forward-to', "Pass your app's webhook URL, e.g. --forward-to http://localhost:3000/webhooks/sendtalk.");
+  const parsed = checkHttpUrl(url, '--forward-to', "Pass your app's webhook URL, e.g. --forward-to http://localhost:3000/webhooks/sendtalk.");
   return parsed.href;
 }
 

@@ -1,32 +1,22 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SendtalkVerifyError } from '../errors.js';
-import { makeRoomAtTheCap } from '../http/connection-cap.js';
-import { handleRequest } from './handle-request.js';
-import { createListenerState, type ListenerState } from './listener-state.js';
-import type { ListenerHandle, ListenerLimits, ListenerOptions } from './listener-types.js';
-import { internalError } from './respond.js';
+import { listen, makeRoomAtTheCap } from '../http/server.js';
+import type { ListenerHandle, ListenerLimits, ListenerOptions } from './delivery.js';
+import { createListenerState, handleRequest, internalError, type ListenerState } from './request.js';
 
-// The listener's lifecycle: binding, server limits, the handle and closing. What happens to each
-// request is in handle-request.ts; the public shapes are in listener-types.ts.
-export { LISTENER_LIMITS, PROBE_HEADER } from './listener-types.js';
-export type { Delivery, ListenerHandle, ListenerLimits, ListenerOptions, RefusalReason } from './listener-types.js';
+// The webhook listener's lifecycle: binding, server limits, the handle and closing. What happens
+// to each request is in request.ts; what it takes and records, in delivery.ts.
+// The public shapes are re-exported so that the library's entry takes the listener from one place.
+export { LISTENER_LIMITS, PROBE_HEADER } from './delivery.js';
+export type { Delivery, ListenerHandle, ListenerLimits, ListenerOptions, RefusalReason } from './delivery.js';
 
 /** Starts the webhook listener. Resolves once it is bound; the handle's `url` is the local one. */
 export async function startListener(options: ListenerOptions = {}): Promise<ListenerHandle> {
   const host = options.host ?? '127.0.0.1';
   const state = createListenerState(options);
   const server = createListenerServer(state);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch((error: NodeJS.ErrnoException) => {
-    throw listenError(error, host, options.port ?? 0);
-  });
+  await listen(server, options.port ?? 0, host, 'the webhook listener');
   return listenerHandle(state, server, host);
 }
 
@@ -91,17 +81,4 @@ function listenerHandle(state: ListenerState, server: Server, host: string): Lis
       return closing;
     },
   };
-}
-
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): SendtalkVerifyError {
-  if (error.code === 'EADDRINUSE') {
-    return new SendtalkVerifyError('usage', `Port ${port} on ${host} is already in use.`, { hint: 'Pass another --port, or omit it to pick a free one.' });
-  }
-  if (error.code === 'EACCES') {
-    return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
-  }
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-    return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
-  }
-  return new SendtalkVerifyError('internal', `Could not start the webhook listener: ${error.message}`, { cause: error });
 }

@@ -5,11 +5,11 @@ import type { IncomingHttpHeaders } from 'node:http';
  * The header this tool sends the secret in wherever it plays SendTalk (the emulator, `trigger`,
  * `doctor`'s test delivery). SendTalk has not published the verification webhook's header; TapTalk's
  * documented webhooks send the raw secret to *your* URL in `X-Secret-Key` (`Secret-Key` is the one
- * *you* send *to* TapTalk). Configurable with `--secret-header`.
+ * *you* send *to* TapTalk). Configurable with SENDTALK_SECRET_HEADER.
  */
 export const DEFAULT_SECRET_HEADER = 'X-Secret-Key';
 
-/** Where the listener looks for the secret unless `--secret-header` pins one header: either counts. */
+/** Where the listener looks for the secret unless SENDTALK_SECRET_HEADER pins one header: either counts. */
 export const ACCEPTED_SECRET_HEADERS: readonly string[] = [DEFAULT_SECRET_HEADER, 'Secret-Key'];
 
 /**
@@ -117,9 +117,9 @@ export function locateSecret(rawHeaders: readonly string[], url: string, expecte
 export function describeSecretLocation(location: SecretLocation): string {
   switch (location.in) {
     case 'header':
-      return `the secret came in ${location.name}: use --secret-header ${location.name}`;
+      return `the secret came in ${location.name}: set SENDTALK_SECRET_HEADER=${location.name}`;
     case 'bearer':
-      return 'the secret came as an Authorization Bearer token: use --secret-header Authorization';
+      return 'the secret came as an Authorization Bearer token: set SENDTALK_SECRET_HEADER=Authorization';
     case 'query':
       return `the secret came in the query string (parameter ${location.name}): send it in a header instead (${DEFAULT_SECRET_HEADER}, as SendTalk does)`;
   }

@@ -6,4 +6,4 @@ import { startListener } from '../../dist/index.js';
 
 const listener = await startListener({ secret: process.env.BENCH_SECRET, keepAccepted: 0 });
 process.stdout.write(`${JSON.stringify({ url: listener.url })}\n`);
-process.on('SIGINT', () => listener.close().then(() => process.exit(0)));
+process.on('SIGINT', () => void listener.close().then(() => process.exit(0)));

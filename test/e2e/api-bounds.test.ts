@@ -29,19 +29,19 @@ describe('the API answer is read up to a bound', () => {
   });
 });
 
-describe('--api-timeout', () => {
+describe('SENDTALK_API_TIMEOUT', () => {
   it('bounds the whole call, and says what was waited for', async () => {
     const api = await started(new FakeApi({ hang: true }));
-    const r = await runCli(createArgs(api.url, '--api-timeout', '700ms'));
+    const r = await runCli(createArgs(api.url), { env: { SENDTALK_API_TIMEOUT: '700ms' } });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/127\.0\.0\.1:\d+ did not answer within 700 ms, the time allowed for the whole API call\./);
-    expect(r.stderr).toContain('--api-timeout allows longer');
+    expect(r.stderr).toContain('SENDTALK_API_TIMEOUT allows longer');
     expect(api.requests).toHaveLength(1);
   });
 
   it('stops retrying a 503 once the next try would pass it', async () => {
     const api = await started(new FakeApi({ status: 503, body: '<html>busy</html>', headers: { 'retry-after': '1' } }));
-    const r = await runCli(createArgs(api.url, '--api-timeout', '1500ms'));
+    const r = await runCli(createArgs(api.url), { env: { SENDTALK_API_TIMEOUT: '1500ms' } });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('HTTP 503');
     // One try, then Retry-After 1 s and a second: a third would end past 1.5 s.
@@ -49,8 +49,8 @@ describe('--api-timeout', () => {
   });
 
   it('is a usage error when it is not a duration', async () => {
-    const r = await runCli(createArgs('http://127.0.0.1:9', '--api-timeout', 'soon'));
+    const r = await runCli(createArgs('http://127.0.0.1:9'), { env: { SENDTALK_API_TIMEOUT: 'soon' } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--api-timeout');
+    expect(r.stderr).toContain('SENDTALK_API_TIMEOUT (environment) "soon" is not a duration');
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it, type TestContext } from 'vitest';
-import { CREATE_PATH, startEmulator, type EmulatorHandle, type Fault } from '../../src/index.js';
+import { CREATE_PATH } from '../../src/client/create-verification.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
+import type { Fault } from '../../src/emulator/faults.js';
 import { runCli, startCli, waitForOutput, type CliResult } from '../helpers/cli.js';
 
 /**

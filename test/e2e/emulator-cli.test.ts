@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_PATH } from '../../src/index.js';
+import { CREATE_PATH } from '../../src/client/create-verification.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { freePort, isListening } from '../helpers/ports.js';
 import { CorrectEndpoint } from '../helpers/webhook-endpoints.js';

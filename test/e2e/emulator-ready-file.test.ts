@@ -10,7 +10,7 @@ const run = promisify(execFile);
 
 /**
  * A CI script starts the emulator in the background and must not send its first request before the
- * emulator listens: `--ready-file` plus `wait`, exactly as the README's CI section shows, under
+ * emulator listens: `--ready-file` plus `wait`, exactly as docs/ci.md shows, under
  * `set -e`, with `kill` (SIGTERM) at the end exiting 0.
  */
 describe('emulator --ready-file and wait, as a script uses them', () => {

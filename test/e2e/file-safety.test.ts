@@ -31,12 +31,12 @@ const charDevice = (dir: string): string => {
   return path;
 };
 const asRoot = process.getuid?.() === 0;
-const BOUND = { killAfterMs: 8000 };
+const BOUND = { killAfterMs: 8000, env: { SENDTALK_SANDBOX_DELAY: '0' } };
 
 describe.concurrent('files it writes', () => {
   it.runIf(asRoot)('create --qr-file refuses a character device (exit 2) and leaves the node as it was', async () => {
     const device = charDevice(folder());
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', device], BOUND);
+    const r = await runCli(['create', '--sandbox', '--qr-file', device], BOUND);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`The QR code file ${device} is a character device; --qr-file needs a regular file.`);
     expect(statSync(device).isCharacterDevice()).toBe(true);
@@ -47,7 +47,7 @@ describe.concurrent('files it writes', () => {
     const node = fifo(dir, 'qr.svg');
     const link = join(dir, 'link.svg');
     symlinkSync(node, link);
-    const [direct, linked] = await Promise.all([node, link].map((path) => runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', path], BOUND)));
+    const [direct, linked] = await Promise.all([node, link].map((path) => runCli(['create', '--sandbox', '--qr-file', path], BOUND)));
     expect(direct!.code, direct!.stderr).toBe(2);
     expect(direct!.stderr).toContain(`The QR code file ${node} is a FIFO;`);
     expect(linked!.code, linked!.stderr).toBe(2);
@@ -61,7 +61,7 @@ describe.concurrent('files it writes', () => {
     const victim = join(dir, 'victim');
     writeFileSync(victim, 'precious\n');
     // `exec` keeps the shell's pid, so the name can be planted before the CLI starts.
-    const script = `ln -s victim ".code.svg.$$.tmp"; exec "${process.execPath}" "${BIN}" create --sandbox --sandbox-delay 0 --qr-file code.svg`;
+    const script = `ln -s victim ".code.svg.$$.tmp"; exec env SENDTALK_SANDBOX_DELAY=0 "${process.execPath}" "${BIN}" create --sandbox --qr-file code.svg`;
     await run('bash', ['-c', script], { cwd: dir, env: cleanEnv(), timeout: 15_000 });
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(lstatSync(join(dir, 'code.svg')).isFile()).toBe(true);
@@ -121,7 +121,7 @@ describe.concurrent('files it writes', () => {
     const dir = folder();
     const log = join(dir, 'deliveries.ndjson');
     // Nothing listens on port 1: the tunnel cannot open (exit 6).
-    const r = await runCli(['listen', '--tunnel', 'localtunnel', '--tunnel-host', 'http://127.0.0.1:1', '--tunnel-timeout', '1s', '--log', log, '--max-events', '1'], { killAfterMs: 12_000 });
+    const r = await runCli(['listen', '--tunnel', 'localtunnel', '--log', log, '--max-events', '1'], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: 'http://127.0.0.1:1' }, killAfterMs: 12_000 });
     expect(r.code, r.stderr).toBe(6);
     expect(readdirSync(dir)).toEqual([]);
   });

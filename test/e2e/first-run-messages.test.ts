@@ -24,12 +24,12 @@ describe('messages that point at the right thing', () => {
   it('an expired verification points at --expiry, a timeout at --timeout', async () => {
     const api = await start(new FakeApi().answer({ body: expiringIn(800) }));
     const expired = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none']);
-    expect(expired.code).toBe(3);
+    expect(expired.code, expired.stderr).toBe(3);
     expect(expired.stderr).toMatch(/expired after/);
     expect(expired.stderr).toMatch(/--expiry gives a verification longer/);
     expect(expired.stderr).not.toMatch(/--timeout waits longer/);
 
-    const late = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+    const late = await runCli(['create', '--sandbox', '--timeout', '500ms'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     expect(late.code).toBe(3);
     expect(late.stderr).toMatch(/--timeout waits longer/);
   });
@@ -76,16 +76,16 @@ describe('messages that point at the right thing', () => {
     const tunnelHost = await runCli(['listen', '--secret', 's'], { cwd });
     expect(tunnelHost.code).toBe(2);
     expect(tunnelHost.stderr).toContain(`SENDTALK_TUNNEL_HOST (in ${join(cwd, '.env')}): Tunnel host "ftp://tunnel.example" is not an http(s) URL.`);
-    const subdomain = await runCli(['listen', '--secret', 's', '--tunnel-host', 'http://127.0.0.1:9'], { cwd, env: { SENDTALK_SUBDOMAIN: 'A_B' } });
+    const subdomain = await runCli(['listen', '--secret', 's'], { cwd, env: { SENDTALK_TUNNEL_HOST: 'http://127.0.0.1:9', SENDTALK_SUBDOMAIN: 'A_B' } });
     expect(subdomain.code).toBe(2);
     expect(subdomain.stderr).toMatch(/SENDTALK_SUBDOMAIN \(environment\): Subdomain "A_B"/);
   });
 
-  it.for(['notaurl', 'javascript:alert(1)'])('--app-url %s is refused before anything is sent', async (appUrl) => {
+  it.for(['notaurl', 'javascript:alert(1)'])('SENDTALK_APP_URL %s is refused before anything is sent', async (appUrl) => {
     const api = await start(new FakeApi());
-    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait', '--app-url', appUrl]);
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait'], { env: { SENDTALK_APP_URL: appUrl } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--app-url "${appUrl}" is not an http(s) URL.`);
+    expect(r.stderr).toContain(`SENDTALK_APP_URL (environment): The app URL "${appUrl}" is not an http(s) URL.`);
     expect(api.requests).toHaveLength(0);
   });
 
@@ -94,7 +94,7 @@ describe('messages that point at the right thing', () => {
     const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--timeout', '200ms']);
     expect(r.stderr).toMatch(/Local only \(--tunnel none\): SendTalk cannot reach this listener/);
     expect(r.stderr).toContain('Open the link on the phone and send the message unchanged.');
-    const qr = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr']);
+    const qr = await runCli(['create', '--sandbox'], { env: { SENDTALK_QR: 'always', SENDTALK_SANDBOX_DELAY: '0' } });
     expect(qr.stderr).toContain('Open the link on the phone (or scan its QR code) and send the message unchanged.');
     expect(qr.stderr).not.toMatch(/Local only/);
   });
@@ -110,15 +110,15 @@ describe('messages that point at the right thing', () => {
     expect(badUrl.stderr).not.toMatch(/Sending/);
   });
 
-  it('a tunnel host that does not resolve fails at once with exit 6, not after --tunnel-timeout', async () => {
+  it('a tunnel host that does not resolve fails at once with exit 6, not after SENDTALK_TUNNEL_TIMEOUT', async () => {
     // A 64-character label: the resolver refuses it locally (ENOTFOUND), no DNS server is asked.
     const host = `http://${'a'.repeat(64)}.test`;
     // With a 60 s time-out, only failing at once ends this within the test's own time limit.
-    const r = await runCli(['listen', '--secret', 's', '--tunnel-host', host, '--tunnel-timeout', '60s'], { killAfterMs: 25_000 });
+    const r = await runCli(['listen', '--secret', 's'], { env: { SENDTALK_TUNNEL_TIMEOUT: '60s', SENDTALK_TUNNEL_HOST: host }, killAfterMs: 25_000 });
     expect(r.signal).toBeNull();
     expect(r.code).toBe(6);
     expect(r.stderr).toContain(`The tunnel server ${host} cannot be reached: host name not found (ENOTFOUND).`);
-    expect(r.stderr).toMatch(/Check the network connection and DNS, and the --tunnel-host name/);
+    expect(r.stderr).toMatch(/Check the network connection and DNS, and the SENDTALK_TUNNEL_HOST name/);
   });
 
   it('a closed pipe after --help or --version is a quiet exit 0', async () => {
@@ -170,13 +170,13 @@ describe('a local number (no country code)', () => {
   });
 });
 
-describe('--public-url that does not reach this listener', () => {
+describe('--tunnel URL (your own tunnel) that does not reach this listener', () => {
   it('stops before creating the verification (exit 6) and names the port and path to forward to', async () => {
     const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
     const port = await freePort();
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--secret', 'whsec_first_run_0123', '--phone', '6281234567890',
-      '--port', String(port), '--path', '/hooks/sendtalk', '--public-url', nowhere]);
+      '--port', String(port), '--tunnel', nowhere], { env: { SENDTALK_WEBHOOK_PATH: '/hooks/sendtalk' } });
     expect(r.code, r.stderr).toBe(6);
     // On the wire: the API never saw a create request.
     expect(api.requests).toHaveLength(0);
@@ -189,15 +189,15 @@ describe('--public-url that does not reach this listener', () => {
 describe('sandbox advice is about the sandbox', () => {
   const dashboard = /Verification Config|dashboard/;
 
-  it('a sandbox time-out points at --sandbox-delay, not at the dashboard', async () => {
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+  it('a sandbox time-out points at SENDTALK_SANDBOX_DELAY, not at the dashboard', async () => {
+    const r = await runCli(['create', '--sandbox', '--timeout', '500ms'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/--sandbox-delay/);
+    expect(r.stderr).toMatch(/SENDTALK_SANDBOX_DELAY/);
     expect(r.stderr).not.toMatch(dashboard);
   });
 
   it('a refused delivery in the sandbox says it did not come from the emulator, not to check the dashboard', async () => {
-    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '3s']);
+    const cli = startCli(['create', '--sandbox', '--timeout', '3s'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     const [, url] = await waitForOutput(cli.stderr, /Webhook listener on (\S+)/);
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     // Another sender (a trigger or curl run against the sandbox's listener) with a secret of its own.
@@ -213,7 +213,7 @@ describe('sandbox advice is about the sandbox', () => {
 
 describe('Ctrl-C with --json after the verification was created', () => {
   it('the JSON document carries the verification\'s id, link and phone beside the error', async () => {
-    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '1m', '--json']);
+    const cli = startCli(['create', '--sandbox', '--json'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     cli.child.kill('SIGINT');
     const r = await cli.done;
@@ -229,7 +229,7 @@ describe('grammar and repetition', () => {
   it('"an X-Secret-Key header", "a Secret-Key header": the article fits the header name', async () => {
     const x = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`]);
     expect(x.stderr).toContain('the event goes without an X-Secret-Key header');
-    const plain = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`, '--secret-header', 'Secret-Key']);
+    const plain = await runCli(['trigger', '--url', `http://127.0.0.1:${await freePort()}/webhook`], { env: { SENDTALK_SECRET_HEADER: 'Secret-Key' } });
     expect(plain.stderr).toContain('the event goes without a Secret-Key header');
   });
 
@@ -272,27 +272,27 @@ describe('--qr-file with a format it cannot write', () => {
   });
 });
 
-describe('--sandbox-delay longer than the wait', () => {
+describe('SENDTALK_SANDBOX_DELAY longer than the wait', () => {
   it('warns in one line, before the verification is created, when the delay outlasts --timeout', async () => {
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '500ms']);
+    const r = await runCli(['create', '--sandbox', '--timeout', '500ms'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     expect(r.code).toBe(3);
-    const warning = r.stderr.split('\n').filter((line) => line.includes('--sandbox-delay 1m is longer than'));
-    expect(warning).toEqual(['⚠ --sandbox-delay 1m is longer than --timeout 500ms: the wait ends before the emulator delivers.']);
+    const warning = r.stderr.split('\n').filter((line) => line.includes('SENDTALK_SANDBOX_DELAY=1m is longer than'));
+    expect(warning).toEqual(['⚠ SENDTALK_SANDBOX_DELAY=1m is longer than --timeout 500ms: the wait ends before the emulator delivers.']);
     expect(r.stderr.indexOf(warning[0]!)).toBeLessThan(r.stderr.indexOf('Verification created'));
-    expect(r.stdout).not.toContain('--sandbox-delay');
+    expect(r.stdout).not.toContain('SENDTALK_SANDBOX_DELAY');
   });
 
   it('warns when the delay outlasts the expiry; not when it fits, nor with --no-wait', async () => {
-    const cli = startCli(['create', '--sandbox', '--sandbox-delay', '2m', '--expiry', '1']);
+    const cli = startCli(['create', '--sandbox', '--expiry', '1'], { env: { SENDTALK_SANDBOX_DELAY: '2m' } });
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     cli.child.kill('SIGINT');
     const r = await cli.done;
-    expect(r.stderr).toContain('⚠ --sandbox-delay 2m is longer than the expiry (--expiry 1, 1m 00s): the wait ends before the emulator delivers.');
+    expect(r.stderr).toContain('⚠ SENDTALK_SANDBOX_DELAY=2m is longer than the expiry (--expiry 1, 1m 00s): the wait ends before the emulator delivers.');
 
-    const fits = await runCli(['create', '--sandbox', '--sandbox-delay', '100ms', '--timeout', '20s']);
+    const fits = await runCli(['create', '--sandbox', '--timeout', '20s'], { env: { SENDTALK_SANDBOX_DELAY: '100ms' } });
     expect(fits.code).toBe(0);
     expect(fits.stderr).not.toMatch(/is longer than/);
-    const noWait = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '1s', '--no-wait']);
+    const noWait = await runCli(['create', '--sandbox', '--timeout', '1s', '--no-wait'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     expect(noWait.stderr).not.toMatch(/is longer than/);
   });
 });
@@ -313,7 +313,7 @@ describe('colours on stdout under GitHub Actions', () => {
   });
 
   it('create\'s result line on stdout follows the same rule; its progress on stderr keeps the log\'s colours', async () => {
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0'], { env: actions });
+    const r = await runCli(['create', '--sandbox'], { env: { ...actions, SENDTALK_SANDBOX_DELAY: '0' }});
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/✔ Verified/);
     expect(r.stdout).not.toMatch(COLOUR);

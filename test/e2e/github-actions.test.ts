@@ -36,7 +36,7 @@ describe('on GitHub Actions', () => {
     const endpoint = await start(new AcceptsAnythingEndpoint(SECRET));
     // `%` and `,` in the URL must be escaped in the annotation, or the runner misreads it.
     const url = `${endpoint.url}?q=100%25,x`;
-    const r = await inActions(['trigger', '--url', url, '--secret', SECRET, '--check', '--json', '--request-timeout', '2s']);
+    const r = await inActions(['trigger', '--url', url, '--secret', SECRET, '--check', '--json'], { SENDTALK_REQUEST_TIMEOUT: '2s' });
     expect(r.code).toBe(5);
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'check', passed: false });
     expect(r.summary).toContain('### sendtalk-verify trigger --check');
@@ -52,7 +52,7 @@ describe('on GitHub Actions', () => {
 
   it('trigger --check that passes: a summary, no annotation', async () => {
     const endpoint = await start(new CorrectEndpoint(SECRET));
-    const r = await inActions(['trigger', '--url', endpoint.url, '--secret', SECRET, '--check', '--request-timeout', '2s']);
+    const r = await inActions(['trigger', '--url', endpoint.url, '--secret', SECRET, '--check'], { SENDTALK_REQUEST_TIMEOUT: '2s' });
     expect(r.code).toBe(0);
     expect(r.summary).toContain('✅ All 7 checks passed.');
     expect(r.annotations).toEqual([]);
@@ -71,13 +71,13 @@ describe('on GitHub Actions', () => {
   });
 
   it('create: the result in the summary; a timeout is annotated', async () => {
-    const ok = await inActions(['create', '--sandbox', '--sandbox-delay', '0', '--json']);
+    const ok = await inActions(['create', '--sandbox', '--json'], { SENDTALK_SANDBOX_DELAY: '0' });
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ status: 'verified' });
     expect(ok.summary).toMatch(/### sendtalk-verify create --sandbox[\s\S]*\| status \| verified \|[\s\S]*✅ Verified in/);
     expect(ok.annotations).toEqual([]);
 
-    const late = await inActions(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '1s']);
+    const late = await inActions(['create', '--sandbox', '--timeout', '1s'], { SENDTALK_SANDBOX_DELAY: '1m' });
     expect(late.code).toBe(3);
     expect(late.summary).toContain('❌ No verified webhook within');
     expect(late.annotations).toEqual([expect.stringMatching(/^::error title=sendtalk-verify create::No verified webhook within /)]);
@@ -98,7 +98,7 @@ describe('on GitHub Actions', () => {
 
   it('writes nothing of the kind elsewhere', async () => {
     const summary = join(dir, 'untouched.md');
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '1m', '--timeout', '1s'], { env: { GITHUB_STEP_SUMMARY: summary } });
+    const r = await runCli(['create', '--sandbox', '--timeout', '1s'], { env: { SENDTALK_SANDBOX_DELAY: '1m', GITHUB_STEP_SUMMARY: summary } });
     expect(r.code).toBe(3);
     expect(r.stderr).not.toContain('::error');
     await expect(readFile(summary)).rejects.toThrow(/ENOENT/);

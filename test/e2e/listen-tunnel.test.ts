@@ -19,7 +19,7 @@ afterEach(async () => {
 
 describe('listen through a localtunnel server', () => {
   it('prints the public webhookUrl first, proves it end to end, and receives a POST sent through it', async () => {
-    const proc = startListen(['--tunnel-host', server.url, '--secret', SECRET, '--json']);
+    const proc = startListen(['--secret', SECRET, '--json'], { env: { SENDTALK_TUNNEL_HOST: server.url } });
     const ready = await proc.line('ready');
     expect(proc.lines()[0]).toEqual(ready);
     const id = server.registrations[0]!.id!;
@@ -56,14 +56,14 @@ describe('listen through a localtunnel server', () => {
   });
 
   it('tells people where to set the URL, and warns when the subdomain asked for was given to someone else', async () => {
-    const first = startListen(['--tunnel-host', server.url, '--subdomain', 'acme-otp-e2e', '--tunnel', 'localtunnel', '--json']);
+    const first = startListen(['--tunnel', 'localtunnel', '--json'], { env: { SENDTALK_SUBDOMAIN: 'acme-otp-e2e', SENDTALK_TUNNEL_HOST: server.url } });
     expect(await first.line('ready')).toMatchObject({ subdomain: 'acme-otp-e2e', webhookUrl: `http://acme-otp-e2e.localhost:${server.port}/webhook` });
-    const second = startListen(['--tunnel-host', server.url, '--subdomain', 'acme-otp-e2e', '--json']);
+    const second = startListen(['--json'], { env: { SENDTALK_SUBDOMAIN: 'acme-otp-e2e', SENDTALK_TUNNEL_HOST: server.url } });
     const replaced = await second.line('tunnel-subdomain-replaced');
     expect(second.lines()[0]!.type).toBe('ready');
     expect(replaced).toMatchObject({ requested: 'acme-otp-e2e', assigned: expect.stringMatching(/^t[0-9a-f]+$/), webhookUrl: second.lines()[0]!.webhookUrl });
 
-    const proc = startListen(['--tunnel-host', server.url, '--subdomain', 'acme-otp-e2e', '--secret', SECRET]);
+    const proc = startListen(['--secret', SECRET], { env: { SENDTALK_SUBDOMAIN: 'acme-otp-e2e', SENDTALK_TUNNEL_HOST: server.url } });
     await waitForOutput(proc.stderr, /reaches this listener/);
     const err = proc.stderr();
     expect(err).toMatch(/The tunnel server gave the subdomain "t[0-9a-f]+" instead of "acme-otp-e2e"/);
@@ -73,7 +73,7 @@ describe('listen through a localtunnel server', () => {
   });
 
   it('answers the last delivery through the tunnel before --max-events ends it', async () => {
-    const proc = startListen(['--tunnel-host', server.url, '--secret', SECRET, '--max-events', '1', '--json']);
+    const proc = startListen(['--secret', SECRET, '--max-events', '1', '--json'], { env: { SENDTALK_TUNNEL_HOST: server.url } });
     const ready = await proc.line('ready');
     const res = await sendThrough(ready.webhookUrl as string, { headers: good, body: '{"verificationID":"last"}' });
     expect(res.status, res.body).toBe(200);
@@ -81,19 +81,19 @@ describe('listen through a localtunnel server', () => {
     expect(proc.lines().at(-1)).toMatchObject({ type: 'done', reason: 'max-events', accepted: 1 });
   });
 
-  it('exits 6 in bounded time when the server refuses to register, naming --tunnel-host and --public-url', async () => {
+  it('exits 6 in bounded time when the server refuses to register, naming SENDTALK_TUNNEL_HOST and --tunnel URL', async () => {
     server.mode = 'refuse';
-    const r = await runCli(['listen', '--tunnel-host', server.url, '--tunnel-timeout', '1s', '--json'], { killAfterMs: 15_000 });
+    const r = await runCli(['listen', '--json'], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/Could not open a tunnel: http:\/\/localhost:\d+ did not register one within 1\.0 s \(it answered HTTP 503: tunnel server is refusing new clients \(test\)\)/);
-    expect(r.stderr).toMatch(/--tunnel-host/);
-    expect(r.stderr).toMatch(/--public-url/);
+    expect(r.stderr).toMatch(/SENDTALK_TUNNEL_HOST/);
+    expect(r.stderr).toMatch(/--tunnel URL/);
     expect(JSON.parse(r.stdout)).toMatchObject({ type: 'error', error: { category: 'tunnel', exitCode: 6 } });
   });
 
   it('exits 6 in bounded time when the registration is never answered', async () => {
     server.mode = 'hang';
-    const r = await runCli(['listen', '--tunnel-host', server.url, '--tunnel-timeout', '1s'], { killAfterMs: 15_000 });
+    const r = await runCli(['listen'], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/did not register one within 1\.0 s \(no answer within 500 ms\)/);
   });

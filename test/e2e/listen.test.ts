@@ -115,10 +115,10 @@ describe('listen --tunnel none --json', () => {
     expect(r.stderr).toMatch(/Only 1 of 2 deliveries arrived\. No more within 700 ms \(1 accepted, 0 refused\)/);
   });
 
-  it('with --public-url opens no tunnel, announces that URL and probes it', async () => {
+  it('with --tunnel URL opens no tunnel, announces that URL and probes it', async () => {
     const port = await freePort();
     // "Your own tunnel" here is the listener's own address: the probe must come back from it.
-    const proc = startListen(['--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--secret', SECRET, '--json']);
+    const proc = startListen(['--port', String(port), '--tunnel', `http://127.0.0.1:${port}`, '--secret', SECRET, '--json']);
     expect(await proc.line('ready')).toMatchObject({ webhookUrl: `http://127.0.0.1:${port}/webhook`, tunnel: 'public-url' });
     expect(await proc.line('probe')).toMatchObject({ ok: true });
     expect(proc.lines().filter((l) => l.type === 'delivery')).toEqual([]);

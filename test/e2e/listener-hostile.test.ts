@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startListener, type ListenerHandle } from '../../src/index.js';
+import { startListener, type ListenerHandle } from '../../src/webhook/listener.js';
 import { head, rawRequest, type RawAnswer } from '../helpers/raw-http.js';
 
 const SECRET = 'hostile-suite-secret-0042';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { verifiedPayload, type EmulatorHandle, type EmulatorOptions } from '../../src/index.js';
+import { verifiedPayload, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/emulator.js';
 import { emulatorForTest } from '../helpers/cleanup.js';
 import { runCli, startCli, waitForOutput, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
@@ -58,8 +58,8 @@ const tempFile = (name: string): string => join(mkdtempSync(join(tmpdir(), 'send
 describe.concurrent('no key or secret in any output', () => {
   it('create --sandbox, with the real key and secret in the environment, --debug and --json', async () => {
     const env = { SENDTALK_API_KEY: KEY, SENDTALK_WEBHOOK_SECRET: SECRET };
-    expect((await run('sandbox --debug', ['create', '--sandbox', '--sandbox-delay', '0', '--debug'], { env })).code).toBe(0);
-    expect((await run('sandbox --json', ['create', '--sandbox', '--sandbox-delay', '0', '--json', '--debug'], { env })).code).toBe(0);
+    expect((await run('sandbox --debug', ['create', '--sandbox', '--debug'], { env: { ...env, SENDTALK_SANDBOX_DELAY: '0' } })).code).toBe(0);
+    expect((await run('sandbox --json', ['create', '--sandbox', '--json', '--debug'], { env: { ...env, SENDTALK_SANDBOX_DELAY: '0' } })).code).toBe(0);
   });
 
   it('create against the emulator: created, verified through the listener, --debug traces', async (t) => {
@@ -214,7 +214,7 @@ describe.concurrent('no key or secret in any output', () => {
     const local = await run('listen on loopback', ['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--timeout', '200ms', '--json']);
     expect(JSON.parse(local.stdout.split('\n')[0]!).localUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhook$/);
     expect(local.stderr).not.toMatch(/not loopback/);
-    const open = await run('listen on every interface', ['listen', '--tunnel', 'none', '--host', '0.0.0.0', '--port', '0', '--secret', SECRET, '--timeout', '200ms']);
+    const open = await run('listen on every interface', ['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--timeout', '200ms'], { env: { SENDTALK_LISTEN_HOST: '0.0.0.0' } });
     expect(open.code).toBe(3);
     expect(open.stderr).toMatch(/binds to 0\.0\.0\.0, not loopback: other machines can reach it/);
   });
@@ -226,7 +226,7 @@ describe.concurrent('no key or secret in any output', () => {
       ['bad phone', ['create', '--api-key', KEY, '--secret', SECRET, '--phone', '0812', '--no-wait', '--json']],
       ['a key pasted as an argument', ['create', KEY, '--sandbox']],
       ['a flag left without its value', ['create', '--phone', '--api-key', KEY, '--no-wait']],
-      ['bad public URL', ['listen', '--secret', SECRET, '--public-url', `ftp://${SECRET}@example.com`]],
+      ['bad public URL', ['listen', '--secret', SECRET, '--tunnel', `ftp://${SECRET}@example.com`]],
     ];
     for (const [label, args, options] of cases) expect((await run(label, args, options)).code, label).toBe(2);
   });

@@ -48,7 +48,7 @@ describe('the page over a long run', () => {
     await proxy.start();
     const proxied = await launchBrowser({ proxy: proxy.url });
     try {
-      const listen = startListen(['--ui', '--tunnel', 'none'], { killAfterMs: 60_000 });
+      const listen = startListen(['--open', '--tunnel', 'none'], { env: { BROWSER: 'none' }, killAfterMs: 60_000 });
       const url = (await waitForOutput(listen.stderr, PAGE_URL))[1]!;
       const webhook = await localUrlOf(listen);
       await deliver(webhook, 50);
@@ -74,7 +74,7 @@ describe('the page over a long run', () => {
   }, 60_000);
 
   it('keeps the most recent 200 and says how many are hidden; a large body is cut with its size; a long path wraps in its card', async () => {
-    const listen = startListen(['--ui', '--tunnel', 'none'], { killAfterMs: 90_000 });
+    const listen = startListen(['--open', '--tunnel', 'none'], { env: { BROWSER: 'none' }, killAfterMs: 90_000 });
     const url = (await waitForOutput(listen.stderr, PAGE_URL))[1]!;
     const webhook = await localUrlOf(listen);
     const page = await newTab();

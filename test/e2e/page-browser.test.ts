@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../src/index.js';
+import { startEmulator } from '../../src/emulator/emulator.js';
 import { escapeControls } from '../../src/render/escape-controls.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
@@ -104,7 +104,7 @@ function sameOrigin(requests: string[], url: string): string[] {
 describe('the local page in a real browser', () => {
   it('create --sandbox --open on a machine without a browser prints the URL; the page shows a readable QR code and turns verified', async () => {
     // No xdg-open on PATH and no BROWSER: as on a server. Opening fails quietly; the URL is printed.
-    const cli = startCli(['create', '--sandbox', '--open', '--sandbox-delay', '6s', '--timeout', '60s'], { env: { PATH: '/nonexistent', BROWSER: undefined }, killAfterMs: 60_000 });
+    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '60s'], { env: { SENDTALK_SANDBOX_DELAY: '6s', PATH: '/nonexistent', BROWSER: undefined }, killAfterMs: 60_000 });
     stop.push(() => { cli.child.kill('SIGKILL'); });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     await waitForOutput(cli.stderr, /No browser opened: xdg-open could not be started \(ENOENT\)\.\n.*Open the page's URL above by hand/);
@@ -127,7 +127,7 @@ describe('the local page in a real browser', () => {
     const port = await freePort();
     const emulator = await startEmulator({ apiKey: KEY, secret: SECRET, autoVerifyMs: false, webhookUrl: `http://127.0.0.1:${port}/webhook` });
     stop.push(() => emulator.close());
-    const cli = startCli(['create', '--ui', '--api-url', emulator.url, '--api-key', KEY, '--secret', SECRET, '--tunnel', 'none', '--port', String(port), '--phone', PHONE, '--timeout', '60s'], { killAfterMs: 60_000 });
+    const cli = startCli(['create', '--open', '--api-url', emulator.url, '--api-key', KEY, '--secret', SECRET, '--tunnel', 'none', '--port', String(port), '--phone', PHONE, '--timeout', '60s'], { env: { BROWSER: 'none' }, killAfterMs: 60_000 });
     stop.push(() => { cli.child.kill('SIGKILL'); });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     expect(cli.stderr()).not.toMatch(/No browser opened/); // --ui never tries one
@@ -174,7 +174,7 @@ describe('the local page in a real browser', () => {
 
   it('listen --ui: a live inspector of deliveries, headers masked and body shown, readable at phone width', async () => {
     const port = await freePort();
-    const cli = startCli(['listen', '--ui', '--tunnel', 'none', '--port', String(port), '--secret', SECRET, '--max-events', '1'], { killAfterMs: 60_000 });
+    const cli = startCli(['listen', '--open', '--tunnel', 'none', '--port', String(port), '--secret', SECRET, '--max-events', '1'], { env: { BROWSER: 'none' }, killAfterMs: 60_000 });
     stop.push(() => { cli.child.kill('SIGKILL'); });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     await waitForOutput(cli.stderr, /Waiting for deliveries/);
@@ -204,7 +204,7 @@ describe('the local page in a real browser', () => {
     const dir = await mkdtemp(join(tmpdir(), 'qr-svg-'));
     stop.push(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'x.svg');
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', file]);
+    const r = await runCli(['create', '--sandbox', '--qr-file', file], { env: { SENDTALK_SANDBOX_DELAY: '0' } });
     expect(r.code).toBe(0);
     const { page } = await newTab();
     await page.setViewportSize({ width: 800, height: 800 }); // the file is drawn at 8 pixels a module
@@ -218,7 +218,7 @@ describe('the page as the trial found it', () => {
   it('listen: a delivery says why once, an unread body says so, control characters read as in the terminal, and SIGTERM reads as stopped', async () => {
     const port = await freePort();
     // No --max-events or --timeout: a listen that runs until stopped, for which SIGTERM is the normal end.
-    const cli = startCli(['listen', '--ui', '--tunnel', 'none', '--port', String(port), '--secret', SECRET], { killAfterMs: 60_000 });
+    const cli = startCli(['listen', '--open', '--tunnel', 'none', '--port', String(port), '--secret', SECRET], { env: { BROWSER: 'none' }, killAfterMs: 60_000 });
     stop.push(() => { cli.child.kill('SIGKILL'); });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     await waitForOutput(cli.stderr, /Waiting for deliveries/);
@@ -262,7 +262,7 @@ describe('the page as the trial found it', () => {
   });
 
   it('create --sandbox timing out: the instruction to scan goes, and the advice is about the sandbox, not the dashboard', async () => {
-    const cli = startCli(['create', '--sandbox', '--ui', '--sandbox-delay', '60s', '--timeout', '6s'], { killAfterMs: 60_000 });
+    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '6s'], { env: { BROWSER: 'none', SENDTALK_SANDBOX_DELAY: '60s' }, killAfterMs: 60_000 });
     stop.push(() => { cli.child.kill('SIGKILL'); });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     const { page } = await newTab();
@@ -276,12 +276,12 @@ describe('the page as the trial found it', () => {
     const note = await page.locator('#note').innerText();
     expect.soft(note).not.toMatch(/Verification Config|dashboard/);
     expect.soft(note).toMatch(/sandbox/i);
-    expect.soft(note).toMatch(/--sandbox-delay/);
+    expect.soft(note).toMatch(/SENDTALK_SANDBOX_DELAY/);
     await shot(page, 'create-timed-out-light');
   });
 
   it('create --sandbox in the dark theme, then verified: the QR code stays dark on light with its quiet zone, the instruction goes', async () => {
-    const cli = startCli(['create', '--sandbox', '--ui', '--sandbox-delay', '6s', '--timeout', '60s'], { killAfterMs: 60_000 });
+    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '60s'], { env: { BROWSER: 'none', SENDTALK_SANDBOX_DELAY: '6s' }, killAfterMs: 60_000 });
     stop.push(() => { cli.child.kill('SIGKILL'); });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     const link = (await waitForOutput(cli.stdout, /Link\s+(\S+)/))[1]!;

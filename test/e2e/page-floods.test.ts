@@ -18,7 +18,7 @@ function rssMiB(pid: number): number {
 }
 
 async function startListenWithPage(): Promise<{ listen: ListenProcess; webhook: string; page: URL }> {
-  const listen = startListen(['--ui', '--tunnel', 'none'], { killAfterMs: 120_000 });
+  const listen = startListen(['--open', '--tunnel', 'none'], { env: { BROWSER: 'none' }, killAfterMs: 120_000 });
   const page = new URL((await waitForOutput(listen.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/))[1]!);
   return { listen, webhook: await localUrlOf(listen), page };
 }

@@ -49,21 +49,30 @@ describe('--open', () => {
   });
 
   it('deletes a launch file nobody followed when the command ends', async () => {
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'], { env: { PATH: bin, BROWSER: undefined } });
+    const r = await runCli(['create', '--sandbox', '--open'], { env: { SENDTALK_SANDBOX_DELAY: '0', PATH: bin, BROWSER: undefined } });
     expect(r.code).toBe(0);
     const path = (await until(opened, 'the opener to record what it was given')).trim();
     expect(path).not.toContain(new URL(pageUrl(r.stderr)).pathname.split('/')[1]!);
     expect(existsSync(dirname(path))).toBe(false);
   });
 
-  it('with BROWSER=none prints the URL and launches nothing; --ui never launches; --quiet still shows the URL', async () => {
-    const none = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'], { env: { PATH: bin, BROWSER: 'none' } });
+  it('--open with BROWSER=none serves the page, prints its URL and launches nothing, without a warning; --quiet still shows the URL', async () => {
+    const none = await runCli(['create', '--sandbox', '--open'], { env: { SENDTALK_SANDBOX_DELAY: '0', PATH: bin, BROWSER: 'none' } });
     expect(none.code).toBe(0);
-    expect(none.stderr).toMatch(/No browser opened: BROWSER=none\.\n.*Open the page's URL above by hand/);
-    const ui = await runCli(['listen', '--ui', '--tunnel', 'none', '--timeout', '200ms', '--quiet'], { env: { PATH: bin, BROWSER: undefined } });
-    expect(ui.code).toBe(3);
-    expect(pageUrl(ui.stderr)).toMatch(/^http:\/\/127\.0\.0\.1:/);
+    expect(pageUrl(none.stderr)).toMatch(/^http:\/\/127\.0\.0\.1:/);
+    // Asked for: nothing to warn about.
+    expect(none.stderr).not.toMatch(/No browser opened|by hand/);
+    const quiet = await runCli(['listen', '--open', '--tunnel', 'none', '--timeout', '200ms', '--quiet'], { env: { PATH: bin, BROWSER: 'none' } });
+    expect(quiet.code).toBe(3);
+    expect(pageUrl(quiet.stderr)).toMatch(/^http:\/\/127\.0\.0\.1:/);
     expect(await opened()).toBe('');
+  });
+
+  it('--ui is gone, and says how to get the same', async () => {
+    const r = await runCli(['listen', '--ui', '--tunnel', 'none']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown option '--ui'");
+    expect(r.stderr).toContain('--ui is now --open with BROWSER=none');
   });
 });
 
@@ -71,8 +80,8 @@ describe('--open where no browser can be started', () => {
   it('says that no browser was opened and that the URL can be opened by hand', async () => {
     // A server over SSH: no display, and BROWSER names a program that is not there. The system
     // opener (xdg-open) starts, finds nothing to run and exits non-zero, after open() has resolved.
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--open'],
-      { env: { BROWSER: '/nonexistent/browser', DISPLAY: undefined, WAYLAND_DISPLAY: undefined } });
+    const r = await runCli(['create', '--sandbox', '--open'],
+      { env: { SENDTALK_SANDBOX_DELAY: '0', BROWSER: '/nonexistent/browser', DISPLAY: undefined, WAYLAND_DISPLAY: undefined } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/No browser opened/);
     expect(r.stderr).toMatch(/open the page's URL above by hand/i);

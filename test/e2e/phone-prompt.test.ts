@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { BIN, cleanEnv, runCli, waitForOutput } from '../helpers/cli.js';
 
 let emulator: EmulatorHandle | undefined;
@@ -12,9 +12,9 @@ afterEach(async () => {
  * Runs the CLI inside a pseudo-terminal (util-linux `script`), so that stdin and stderr are TTYs as
  * for a person at a terminal, and types `answers` one line at a time as prompts appear.
  */
-async function inTerminal(args: string[], answers: string[]): Promise<{ code: number | null; screen: string }> {
+async function inTerminal(args: string[], answers: string[], env: Record<string, string> = {}): Promise<{ code: number | null; screen: string }> {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv({ CI: undefined, COLUMNS: '100', LINES: '40' }), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv({ CI: undefined, COLUMNS: '100', LINES: '40', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { screen += d; });
   const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -31,7 +31,7 @@ async function inTerminal(args: string[], answers: string[]): Promise<{ code: nu
 describe('a missing --phone', () => {
   it('is asked for on a terminal, re-asked when it does not parse, then used', async () => {
     emulator = await startEmulator({ apiKey: 'prompt-key-1234', autoVerifyMs: false });
-    const r = await inTerminal(['create', '--api-url', emulator.url, '--api-key', 'prompt-key-1234', '--no-wait', '--no-qr'], ['0812-3456-7890', '+62 812-3456-7890']);
+    const r = await inTerminal(['create', '--api-url', emulator.url, '--api-key', 'prompt-key-1234', '--no-wait'], ['0812-3456-7890', '+62 812-3456-7890'], { SENDTALK_QR: 'never' });
     expect(r.screen).toMatch(/has no country code/);
     expect(r.code).toBe(0);
     expect([...emulator.verifications.values()].map((v) => v.phone)).toEqual(['6281234567890']);

@@ -28,7 +28,7 @@ function svgCells(svg: string): boolean[][] {
 describe('create --qr-file', () => {
   it('writes an SVG that decodes to the printed link', async () => {
     const file = join(dir, 'code.svg');
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', file]);
+    const r = await runCli(['create', '--sandbox', '--qr-file', file], { env: { SENDTALK_SANDBOX_DELAY: '0' } });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`QR code written to ${file} (SVG)`);
     const svg = await readFile(file, 'utf8');
@@ -39,7 +39,7 @@ describe('create --qr-file', () => {
 
   it('writes a PNG when the name ends in .png, and it decodes to the printed link', async () => {
     const file = join(dir, 'code.PNG');
-    const r = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--language', 'id', '--qr-file', file, '--json']);
+    const r = await runCli(['create', '--sandbox', '--language', 'id', '--qr-file', file, '--json'], { env: { SENDTALK_SANDBOX_DELAY: '0' } });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     const png = await readFile(file);
@@ -48,20 +48,20 @@ describe('create --qr-file', () => {
   });
 
   it('refuses a path it cannot write before creating anything: exit 2, and an existing file is untouched', async () => {
-    const missing = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', join(dir, 'no-such-folder', 'qr.png')]);
+    const missing = await runCli(['create', '--sandbox', '--qr-file', join(dir, 'no-such-folder', 'qr.png')], { env: { SENDTALK_SANDBOX_DELAY: '0' } });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--qr-file .*no-such-folder.*: the folder .* does not exist\./);
     expect(missing.stderr).toMatch(/Pass a file in an existing, writable folder/);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).not.toMatch(/Verification created|Sandbox:/);
 
-    const folder = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', dir]);
+    const folder = await runCli(['create', '--sandbox', '--qr-file', dir], { env: { SENDTALK_SANDBOX_DELAY: '0' } });
     expect(folder.code).toBe(2);
     expect(folder.stderr).toMatch(/is a directory; --qr-file needs a regular file/);
 
     const kept = join(dir, 'kept.svg');
     await writeFile(kept, 'before');
-    const both = await runCli(['create', '--sandbox', '--sandbox-delay', '0', '--qr-file', kept, '--phone', '123']);
+    const both = await runCli(['create', '--sandbox', '--qr-file', kept, '--phone', '123'], { env: { SENDTALK_SANDBOX_DELAY: '0' } });
     expect(both.code).toBe(2);
     expect(await readFile(kept, 'utf8')).toBe('before');
   });

@@ -19,7 +19,7 @@ const BLOCKS = /[\u2580-\u259f]|[\u{1fb00}-\u{1fb3b}]/u;
 
 async function createIn(size: { columns: number; rows: number }, theme: Theme, env: Record<string, string | undefined> = {}, extra: string[] = []) {
   // The emulator would deliver the webhook after a minute: the test reads the screen while the CLI waits.
-  const terminal = await TmuxTerminal.start(['create', '--sandbox', '--sandbox-delay', '60s', ...extra], { ...size, theme, env });
+  const terminal = await TmuxTerminal.start(['create', '--sandbox', ...extra], { env: { ...env, SENDTALK_SANDBOX_DELAY: '60s' }, ...size, theme });
   terminals.push(terminal);
   const screen = await terminal.waitFor(WAITING, 'the waiting line');
   const link = /Link\s+(https:\/\/wa\.me\/\S+)/.exec(await terminal.history())?.[1];
@@ -48,7 +48,7 @@ describe('the QR code on the screen of a terminal', () => {
       expect(readScreen(screen, theme, { columns: 100, rows: 30 })).toEqual({ jsqr: link, zxing: link });
     });
 
-    it(`NO_COLOR on a ${theme} terminal: asked for its background (OSC 11), the code is dark on light without --qr-background`, async () => {
+    it(`NO_COLOR on a ${theme} terminal: asked for its background (OSC 11), the code is dark on light without SENDTALK_QR=light`, async () => {
       const { screen, link } = await createIn({ columns: 100, rows: 30 }, theme, { NO_COLOR: '1' });
       expect(screen).not.toMatch(/\u001b\[[0-9;]*(3[0-7]|9[0-7]|4[0-7]|10[0-7])m/);
       expect(readScreen(screen, theme, { columns: 100, rows: 30 })).toEqual({ jsqr: link, zxing: link });
@@ -71,7 +71,7 @@ describe('the QR code on the screen of a terminal', () => {
     const { terminal } = await createIn({ columns: 100, rows: 40 }, 'dark', { TERM: 'dumb' });
     const history = await terminal.history();
     expect(history).not.toMatch(BLOCKS);
-    expect(history).toContain('\nNo QR code on this terminal (TERM=dumb): use --open or --qr-file qr.png, or draw it anyway with --qr.\n');
+    expect(history).toContain('\nNo QR code on this terminal (TERM=dumb): use --open or --qr-file qr.png, or draw it anyway with SENDTALK_QR=always.\n');
   });
 
   it('a line printed while waiting (a refused delivery) goes above the code, which stays whole above the waiting line', async () => {

@@ -16,14 +16,21 @@ function printedLink(stdout: string): string {
 }
 
 async function create(options: { columns: number; colour: boolean; language?: 'en' | 'id'; background?: Theme }) {
-  const args = ['create', '--sandbox', '--sandbox-delay', '0', '--qr', '--language', options.language ?? 'en', '--app-url', 'https://app.example.co.id/verifikasi/selesai'];
-  if (options.background) args.push('--qr-background', options.background);
-  const r = await runCli(args, { env: { COLUMNS: String(options.columns), ...(options.colour ? { NO_COLOR: undefined, FORCE_COLOR: '1' } : {}) } });
+  const args = ['create', '--sandbox', '--language', options.language ?? 'en'];
+  const env = {
+    SENDTALK_SANDBOX_DELAY: '0',
+    SENDTALK_APP_URL: 'https://app.example.co.id/verifikasi/selesai',
+    // Drawn although stderr is not a terminal; the background is the user's word when given.
+    SENDTALK_QR: options.background ? `always,${options.background}` : 'always',
+    COLUMNS: String(options.columns),
+    ...(options.colour ? { NO_COLOR: undefined, FORCE_COLOR: '1' } : {}),
+  };
+  const r = await runCli(args, { env });
   expect(r.code).toBe(0);
   return r;
 }
 
-describe('create --qr draws a code that a reader turns back into the printed link', () => {
+describe('create with SENDTALK_QR=always draws a code that a reader turns back into the printed link', () => {
   it('in colour, read the same on a dark and on a light terminal, within 80 columns', async () => {
     const r = await create({ columns: 80, colour: true });
     const art = drawing(r.stderr);
@@ -34,7 +41,7 @@ describe('create --qr draws a code that a reader turns back into the printed lin
     expect(readScreen(art, 'light')).toEqual({ jsqr: link, zxing: link });
   });
 
-  it('with NO_COLOR, plain and right for a dark background; --qr-background light turns it over', async () => {
+  it('with NO_COLOR, plain and right for a dark background; SENDTALK_QR=light turns it over', async () => {
     const dark = await create({ columns: 120, colour: false, language: 'id' });
     const darkArt = drawing(dark.stderr);
     expect(darkArt).not.toMatch(/\u001b/);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EmulatorOptions } from '../../src/index.js';
+import type { EmulatorOptions } from '../../src/emulator/emulator.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { RESPONSE_ALIAS_SETS } from '../../src/emulator/shapes.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
@@ -22,8 +22,8 @@ afterEach(async () => {
 
 const emulator = emulatorsClosedAfterEach();
 
-async function listenJson(...extra: string[]): Promise<{ proc: ListenProcess; url: string }> {
-  const proc = startListen(['--tunnel', 'none', '--port', '0', '--secret', SECRET, '--json', ...extra]);
+async function listenJson(secretHeader?: string): Promise<{ proc: ListenProcess; url: string }> {
+  const proc = startListen(['--tunnel', 'none', '--port', '0', '--secret', SECRET, '--json'], { env: { SENDTALK_SECRET_HEADER: secretHeader } });
   const ready = await proc.line('ready');
   return { proc, url: ready.webhookUrl as string };
 }
@@ -46,23 +46,23 @@ describe('listen: where the secret comes', () => {
     expect(viaPlain).toMatchObject({ accepted: true, status: 200, headers: { 'secret-key': '[redacted]' } });
     expect(viaFoo).toMatchObject({
       accepted: false, status: 401, reason: 'secret-missing',
-      detail: 'no X-Secret-Key or Secret-Key header; the secret came in X-Foo: use --secret-header X-Foo',
+      detail: 'no X-Secret-Key or Secret-Key header; the secret came in X-Foo: set SENDTALK_SECRET_HEADER=X-Foo',
       secretLocation: { in: 'header', name: 'X-Foo' },
       headers: { 'x-foo': '[redacted]' },
     });
-    expect(r.stderr).toMatch(/The secret came in X-Foo: use --secret-header X-Foo\./);
+    expect(r.stderr).toMatch(/The secret came in X-Foo: set SENDTALK_SECRET_HEADER=X-Foo\./);
     expect(proc.lines().at(-1)).toMatchObject({ type: 'done', accepted: 2, refused: 1, refusedBy: { 'secret-missing': 1 } });
     neverTheSecret(r.stdout, r.stderr);
   });
 
-  it('with --secret-header reads only that header', async () => {
-    const { proc, url } = await listenJson('--secret-header', 'X-Webhook-Token');
+  it('with SENDTALK_SECRET_HEADER reads only that header', async () => {
+    const { proc, url } = await listenJson('X-Webhook-Token');
     expect((await send(url, { headers: { ...JSON_HEADERS, 'X-Webhook-Token': SECRET }, body: '{}' })).status).toBe(200);
     expect((await send(url, { headers: { ...JSON_HEADERS, 'X-Secret-Key': SECRET }, body: '{}' })).status).toBe(401);
     await proc.line('delivery', 2);
     proc.child.kill('SIGINT');
     await proc.done;
-    expect(deliveries(proc)[1]).toMatchObject({ detail: 'no X-Webhook-Token header; the secret came in X-Secret-Key: use --secret-header X-Secret-Key' });
+    expect(deliveries(proc)[1]).toMatchObject({ detail: 'no X-Webhook-Token header; the secret came in X-Secret-Key: set SENDTALK_SECRET_HEADER=X-Secret-Key' });
   });
 
   it('names a Bearer token and a query parameter, and with no secret anywhere lists the header names that came', async () => {
@@ -75,7 +75,7 @@ describe('listen: where the secret comes', () => {
     const r = await proc.done;
     const [bearer, query, none] = deliveries(proc);
     expect(bearer).toMatchObject({ status: 401, secretLocation: { in: 'bearer', name: 'Authorization' } });
-    expect(bearer!.detail).toMatch(/Authorization Bearer token: use --secret-header Authorization$/);
+    expect(bearer!.detail).toMatch(/Authorization Bearer token: set SENDTALK_SECRET_HEADER=Authorization$/);
     expect(query).toMatchObject({ status: 401, secretLocation: { in: 'query', name: 'token' } });
     expect(none).toMatchObject({ status: 401, reason: 'secret-missing' });
     expect(none!.secretLocation).toBeUndefined();
@@ -85,7 +85,7 @@ describe('listen: where the secret comes', () => {
   });
 
   it('pinned to Authorization, accepts the secret as a Bearer token', async () => {
-    const { proc, url } = await listenJson('--secret-header', 'Authorization');
+    const { proc, url } = await listenJson('Authorization');
     expect((await send(url, { headers: { ...JSON_HEADERS, Authorization: `Bearer ${SECRET}` }, body: '{}' })).status).toBe(200);
     expect((await send(url, { headers: { ...JSON_HEADERS, Authorization: 'Bearer nope' }, body: '{}' })).status).toBe(401);
     proc.child.kill('SIGINT');
@@ -204,13 +204,15 @@ describe('the emulator speaks as SendTalk does', () => {
     expect(JSON.parse(unknown.stdout).error).toMatchObject({ code: '49103', message: expect.stringMatching(/API-Key is not found/), hint: expect.stringMatching(/does not know this API key/) });
   });
 
-  it('the emulator CLI takes the shape flags, and a control call changes the shape', async () => {
+  it('the emulator CLI takes its shape from the control API, before and between creates', async () => {
     const hook = await new CorrectEndpoint(SECRET).start();
     cleanups.push(() => hook.stop());
-    const emu = startCli(['emulator', '--port', '0', '--json', '--auto-verify', '50ms', '--webhook-url', hook.url, '--secret', SECRET, '--response-aliases', '3', '--webhook-shape', 'wrapped', '--webhook-status', 'failed']);
+    const emu = startCli(['emulator', '--port', '0', '--json', '--auto-verify', '50ms', '--webhook-url', hook.url, '--secret', SECRET]);
     cleanups.push(() => { emu.child.kill('SIGKILL'); });
     const ready = JSON.parse((await waitForOutput(emu.stdout, /^.*\n/))[0]);
-    expect(ready.shape).toEqual({ responseAliases: 3, responseNested: false, webhook: 'wrapped', webhookStatus: 'failed' });
+    expect(ready.shape).toEqual({ responseAliases: 0, responseNested: false, webhook: 'flat', webhookStatus: 'verified' });
+    const set = await fetch(`${ready.url}/_emulator/shape`, { method: 'PUT', body: '{"responseAliases":3,"webhook":"wrapped","webhookStatus":"failed"}' });
+    expect(await set.json()).toEqual({ responseAliases: 3, responseNested: false, webhook: 'wrapped', webhookStatus: 'failed' });
     const answer = await (await fetch(`${ready.url}/api/v1/verification/create_whatsapp_verification`, { method: 'POST', headers: { 'API-Key': 'k' }, body: `{"userPhone":"${PHONE}"}` })).json() as { data: Record<string, unknown> };
     expect(Object.keys(answer.data).sort()).toEqual(['id', 'waMeLink', 'messageText', 'qrCodeImage', 'msisdn', 'expiredAt'].sort());
     await waitForOutput(emu.stdout, /"type":"webhook"/);
@@ -222,9 +224,10 @@ describe('the emulator speaks as SendTalk does', () => {
     const bad = await fetch(`${ready.url}/_emulator/shape`, { method: 'PUT', body: `{"responseAliases":${RESPONSE_ALIAS_SETS}}` });
     expect(bad.status).toBe(400);
 
-    const refused = await runCli(['emulator', '--port', '0', '--response-aliases', 'x']);
+    // The flags of earlier versions are gone, each with its control call in the error.
+    const refused = await runCli(['emulator', '--port', '0', '--response-aliases', '3']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/--response-aliases: must be a whole number from 0 to \d/);
+    expect(refused.stderr).toContain('--response-aliases is now the emulator\'s control API: PUT /_emulator/shape {"responseAliases":1}.');
   });
 });
 

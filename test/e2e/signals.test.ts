@@ -4,7 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { CREATE_PATH, type EmulatorHandle } from '../../src/index.js';
+import { CREATE_PATH } from '../../src/client/create-verification.js';
+import type { EmulatorHandle } from '../../src/emulator/emulator.js';
 import { emulatorForTest } from '../helpers/cleanup.js';
 import { startCli, waitForOutput, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
@@ -80,7 +81,7 @@ const scenarios: Scenario[] = [
     async start(t) {
       const server = await tunnelServer(t, 'hang');
       const port = await freePort();
-      const c = cli(t, ['create', '--api-url', 'http://127.0.0.1:9', '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port), '--tunnel-host', server.url, '--tunnel-timeout', '60s']);
+      const c = cli(t, ['create', '--api-url', 'http://127.0.0.1:9', '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port)], { env: { SENDTALK_TUNNEL_TIMEOUT: '60s', SENDTALK_TUNNEL_HOST: server.url } });
       await until(() => server.registrations.length > 0, 'the registration request');
       return { cli: c, ports: [port] };
     },
@@ -105,7 +106,7 @@ const scenarios: Scenario[] = [
   {
     name: 'create --sandbox, while waiting for the webhook',
     async start(t) {
-      const c = cli(t, ['create', '--sandbox', '--sandbox-delay', '1m']);
+      const c = cli(t, ['create', '--sandbox'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
       await waitForOutput(c.stderr, /Waiting for the verified webhook/);
       const emulatorPort = Number((await waitForOutput(c.stderr, /embedded SendTalk emulator at http:\/\/127\.0\.0\.1:(\d+)/))[1]);
       const listenerPort = Number((await waitForOutput(c.stderr, /Webhook listener on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
@@ -120,7 +121,7 @@ const scenarios: Scenario[] = [
       const server = await tunnelServer(t);
       const emu = await emulator(t);
       const port = await freePort();
-      const c = cli(t, ['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port), '--tunnel-host', server.url]);
+      const c = cli(t, ['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port)], { env: { SENDTALK_TUNNEL_HOST: server.url } });
       await waitForOutput(c.stderr, /Waiting for the verified webhook/);
       const id = server.clientIds[0]!;
       expect(server.connections(id)).toBeGreaterThan(0);
@@ -133,7 +134,7 @@ const scenarios: Scenario[] = [
     async start(t) {
       const server = await tunnelServer(t, 'hang');
       const port = await freePort();
-      const c = cli(t, ['listen', '--secret', SECRET, '--port', String(port), '--tunnel-host', server.url, '--tunnel-timeout', '60s']);
+      const c = cli(t, ['listen', '--secret', SECRET, '--port', String(port)], { env: { SENDTALK_TUNNEL_TIMEOUT: '60s', SENDTALK_TUNNEL_HOST: server.url } });
       await until(() => server.registrations.length > 0, 'the registration request');
       return { cli: c, ports: [port] };
     },
@@ -144,7 +145,7 @@ const scenarios: Scenario[] = [
     async start(t) {
       const server = await tunnelServer(t);
       const port = await freePort();
-      const c = cli(t, ['listen', '--secret', SECRET, '--port', String(port), '--tunnel-host', server.url]);
+      const c = cli(t, ['listen', '--secret', SECRET, '--port', String(port)], { env: { SENDTALK_TUNNEL_HOST: server.url } });
       await waitForOutput(c.stderr, /Waiting for deliveries/);
       const id = server.clientIds[0]!;
       expect(server.connections(id)).toBeGreaterThan(0);
@@ -194,10 +195,10 @@ describe.concurrent('a stop signal once the terminal or the pipes are gone', () 
     { args: ['emulator', '--port', '0'], ready: /Press Ctrl-C/, signal: 'SIGHUP', code: 130 },
     { args: ['listen', '--tunnel', 'none', '--secret', SECRET], ready: /Waiting for deliveries/, signal: 'SIGTERM', code: 0 },
     { args: ['listen', '--tunnel', 'none', '--secret', SECRET], ready: /Waiting for deliveries/, signal: 'SIGHUP', code: 130 },
-    { args: ['create', '--sandbox', '--sandbox-delay', '1m'], ready: /Waiting for the verified webhook/, signal: 'SIGTERM', code: 130 },
+    { args: ['create', '--sandbox'], env: { SENDTALK_SANDBOX_DELAY: '1m' }, ready: /Waiting for the verified webhook/, signal: 'SIGTERM', code: 130 },
   ] as const;
   it.for(cases.map((c) => ({ ...c, name: `${c.args[0]}: ${c.signal}` })))('$name → exit $code, not 1 for the "Stopping…" line that cannot be written', async (c, t) => {
-    const running = cli(t, [...c.args]);
+    const running = cli(t, [...c.args], { env: 'env' in c ? { ...c.env } : {} });
     await waitForOutput(() => running.stdout() + running.stderr(), c.ready);
     // What a closed terminal or a killed pipeline leaves: nobody reads stdout or stderr any more.
     running.child.stdout!.destroy();
@@ -259,7 +260,7 @@ describe.concurrent('a second signal', () => {
 
   it('exits create at once while its cleanup waits on a stalled request', async (t) => {
     const port = await freePort();
-    const c = cli(t, ['create', '--sandbox', '--sandbox-delay', '1m', '--port', String(port)]);
+    const c = cli(t, ['create', '--sandbox', '--port', String(port)], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     await waitForOutput(c.stderr, /Waiting for the verified webhook/);
     await stalledRequest(t, port);
     c.child.kill('SIGINT');

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { freshConfigHome, startCli } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { killAll, startListen } from '../helpers/listen-process.js';
@@ -27,10 +27,10 @@ afterEach(async () => {
   await server.stop();
 });
 
-/** A real run with no --subdomain, waiting only briefly (nothing delivers): exit 3 with the JSON document. */
+/** A real run with no SENDTALK_SUBDOMAIN, waiting only briefly (nothing delivers): exit 3 with the JSON document. */
 function create(apiUrl: string, configHome: string): ReturnType<typeof startCli> {
   return startCli(['create', '--api-url', apiUrl, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-    '--tunnel-host', server.url, '--json', '--timeout', '500ms'], { env: { XDG_CONFIG_HOME: configHome }, killAfterMs: 30_000 });
+    '--json', '--timeout', '500ms'], { env: { SENDTALK_TUNNEL_HOST: server.url, XDG_CONFIG_HOME: configHome }, killAfterMs: 30_000 });
 }
 
 /** The server frees a name a moment after its client's last connection closes, as the real one does. */
@@ -71,7 +71,7 @@ describe('the same webhook URL every run, with no configuration', () => {
 
     // listen reads the key from the environment only to name its tunnel: the URL to test is the one create uses.
     await nameFreed();
-    const listen = startListen(['--tunnel-host', server.url, '--json', '--timeout', '1s'], { env: { SENDTALK_API_KEY: KEY, XDG_CONFIG_HOME: home } });
+    const listen = startListen(['--json', '--timeout', '1s'], { env: { SENDTALK_TUNNEL_HOST: server.url, SENDTALK_API_KEY: KEY, XDG_CONFIG_HOME: home } });
     expect(await listen.line('ready')).toMatchObject({ webhookUrl: url, webhookUrlChanged: false, previousWebhookUrl: url });
     await listen.done;
 
@@ -95,7 +95,7 @@ describe('the same webhook URL every run, with no configuration', () => {
     // Someone else holds the name now (a crashed run's tunnel, a teammate with the same key): the
     // server gives this run another one, as loca.lt does.
     await nameFreed();
-    const holder = startListen(['--tunnel-host', server.url, '--json'], { env: { SENDTALK_API_KEY: KEY } });
+    const holder = startListen(['--json'], { env: { SENDTALK_TUNNEL_HOST: server.url, SENDTALK_API_KEY: KEY } });
     await holder.line('ready');
     const run = create(api.url, home);
     let stderrAtCreate: string | undefined;

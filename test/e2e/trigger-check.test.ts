@@ -8,8 +8,8 @@ const SECRET = 'S3cr3t-Do-Not-Print-9f8e7d';
 const ALL_CASES = ['valid', 'duplicate', 'no-secret', 'wrong-secret', 'malformed-json', 'wrong-method', 'oversized'];
 const start = serversStoppedAfterEach();
 
-async function check(url: string, ...extra: string[]) {
-  const result = await runCli(['trigger', '--url', url, '--secret', SECRET, '--check', '--json', '--request-timeout', '2s', ...extra]);
+async function check(url: string, env: Record<string, string> = {}) {
+  const result = await runCli(['trigger', '--url', url, '--secret', SECRET, '--check', '--json'], { env: { SENDTALK_REQUEST_TIMEOUT: '2s', ...env } });
   const report = JSON.parse(result.stdout);
   const failed = report.cases.filter((c: any) => c.verdict === 'fail').map((c: any) => c.name);
   return { result, report, failed };
@@ -91,7 +91,7 @@ describe('trigger --check', () => {
 
   it('grades an endpoint that never answers as timed out on every case, within the request timeout', async () => {
     const endpoint = await start(new TimesOutEndpoint(SECRET));
-    const { result, report, failed } = await check(endpoint.url, '--request-timeout', '300ms');
+    const { result, report, failed } = await check(endpoint.url, { SENDTALK_REQUEST_TIMEOUT: '300ms' });
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(failed).toEqual(ALL_CASES);
     expect(report.cases.every((c: any) => c.got.status === null && c.got.failure === 'timeout' && c.got.summary === 'no answer within 300 ms')).toBe(true);
@@ -120,9 +120,9 @@ describe('trigger --check', () => {
     expect(endpoint.requests).toEqual([]);
   });
 
-  it('reads the secret from SENDTALK_WEBHOOK_SECRET and the header name from --secret-header', async () => {
+  it('reads the secret from SENDTALK_WEBHOOK_SECRET and the header name from SENDTALK_SECRET_HEADER', async () => {
     const endpoint = await start(new CorrectEndpoint(SECRET, 'X-Webhook-Secret'));
-    const result = await runCli(['trigger', '--url', endpoint.url, '--check', '--json', '--secret-header', 'X-Webhook-Secret'], { env: { SENDTALK_WEBHOOK_SECRET: SECRET } });
+    const result = await runCli(['trigger', '--url', endpoint.url, '--check', '--json'], { env: { SENDTALK_SECRET_HEADER: 'X-Webhook-Secret', SENDTALK_WEBHOOK_SECRET: SECRET } });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).secretHeader).toBe('X-Webhook-Secret');
   });

@@ -60,9 +60,9 @@ describe('trigger', () => {
     expect(JSON.parse(result.stdout).event).toMatchObject({ source: 'file', verificationId: 'from-file', bytes: bytes.length });
   });
 
-  it('treats an endpoint that never answers as a failed verdict within --request-timeout', async () => {
+  it('treats an endpoint that never answers as a failed verdict within SENDTALK_REQUEST_TIMEOUT', async () => {
     const endpoint = await start(new TimesOutEndpoint(SECRET));
-    const result = await runCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--request-timeout', '300ms', '--json']);
+    const result = await runCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--json'], { env: { SENDTALK_REQUEST_TIMEOUT: '300ms' } });
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(JSON.parse(result.stdout).got).toMatchObject({ status: null, failure: 'timeout', summary: 'no answer within 300 ms' });
   });
@@ -89,9 +89,9 @@ describe('trigger', () => {
     [['--url', 'http://127.0.0.1:1/x', '--payload', 'e.json', '--id', 'x'], "cannot be used with option '--payload"],
     [['--url', 'http://127.0.0.1:1/x', '--replay', 'l.ndjson', '--check'], "cannot be used with option '--replay"],
     [['--url', 'http://127.0.0.1:1/x', '--phone', '0812345678'], 'has no country code'],
-    [['--url', 'http://127.0.0.1:1/x', '--request-timeout', 'soon'], '--request-timeout "soon" is not a duration'],
-  ])('refuses %j with exit 2 and nothing on stdout', async (args, message) => {
-    const result = await runCli(['trigger', ...args]);
+    [['--url', 'http://127.0.0.1:1/x'], 'SENDTALK_REQUEST_TIMEOUT (environment) "soon" is not a duration', { SENDTALK_REQUEST_TIMEOUT: 'soon' }],
+  ] as Array<[string[], string, Record<string, string>?]>)('refuses %j with exit 2 and nothing on stdout', async (args, message, env) => {
+    const result = await runCli(['trigger', ...args], { env });
     expect(result.code, result.stdout + result.stderr).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(message);
@@ -101,9 +101,9 @@ describe('trigger', () => {
 describe('trigger, interrupted', () => {
   it('stops at once on SIGTERM, exit 130, even while a request is waiting for its answer', async () => {
     const endpoint = await start(new TimesOutEndpoint(SECRET));
-    const cli = startCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--check', '--request-timeout', '60s']);
+    const cli = startCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--check'], { env: { SENDTALK_REQUEST_TIMEOUT: '60s' } });
     defer(async () => void cli.child.kill('SIGKILL'));
-    await expect.poll(() => endpoint.requests.length).toBe(1);
+    await expect.poll(() => endpoint.requests.length, { timeout: 15_000 }).toBe(1);
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code, result.stderr).toBe(130);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { urlIdentity } from '../../src/tunnel/remembered-url.js';
 import { freshConfigHome, runCli, startCli } from '../helpers/cli.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
@@ -108,11 +108,11 @@ describe('create --tunnel cloudflared', () => {
   });
 
   it('exits 6 with cloudflared\'s last lines when it never registers, creating nothing and leaving no process', async () => {
-    const r = await runCli(createArgs('--tunnel', 'cloudflared', '--tunnel-timeout', '2s'), { env: stubEnv({ CF_STUB_NEVER_REGISTER: '1' }), killAfterMs: 15_000 });
+    const r = await runCli(createArgs('--tunnel', 'cloudflared'), { env: stubEnv({ CF_STUB_NEVER_REGISTER: '1', SENDTALK_TUNNEL_TIMEOUT: '2s' }), killAfterMs: 15_000 });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/cloudflared did not register a quick tunnel within 1\.0 s over http2\. Its last lines:/);
     expect(r.stderr).toMatch(/ {4}.* ERR Unable to establish connection with Cloudflare edge/);
-    expect(r.stderr).toMatch(/--public-url/);
+    expect(r.stderr).toMatch(/--tunnel URL/);
     expect(r.stderr).not.toContain('Webhook URL:');
     expect(facts().filter((f) => f.event === 'request')).toEqual([]);
     expect(emu.verifications.size).toBe(0);
@@ -175,7 +175,7 @@ describe('a missing cloudflared', () => {
     const r = await runCli(createArgs('--tunnel', 'cloudflared'), { env: { PATH: empty } });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/cloudflared is not installed: it is not on PATH, and CLOUDFLARED_BIN is not set\./);
-    expect(r.stderr).toMatch(/Install cloudflared .*CLOUDFLARED_BIN.*this tool downloads nothing\. Or use --tunnel localtunnel, or your own tunnel with --public-url/);
+    expect(r.stderr).toMatch(/Install cloudflared .*CLOUDFLARED_BIN.*this tool downloads nothing\. Or use --tunnel localtunnel, or your own tunnel with --tunnel URL/);
     expect(emu.verifications.size).toBe(0);
 
     const named = await runCli(createArgs('--tunnel', 'cloudflared'), { env: { CLOUDFLARED_BIN: join(empty, 'cloudflared') } });
@@ -194,7 +194,7 @@ describe('--tunnel auto (the default with a key)', () => {
   afterEach(async () => server.stop());
 
   it('falls back to cloudflared when the localtunnel server refuses, and says which one it used', async () => {
-    const cli = startCli(createArgs('--tunnel-host', server.url, '--tunnel-timeout', '1s', '--timeout', '20s'), { env: stubEnv(), killAfterMs: 30_000 });
+    const cli = startCli(createArgs('--timeout', '20s'), { env: stubEnv({ SENDTALK_TUNNEL_HOST: server.url, SENDTALK_TUNNEL_TIMEOUT: '1s' }), killAfterMs: 30_000 });
     children.push(cli);
     expect((await deliverThroughStub()).status).toBe(200);
     const r = await cli.done;
@@ -209,7 +209,7 @@ describe('--tunnel auto (the default with a key)', () => {
   });
 
   it('is listen\'s default too where a key is given (from the environment), and localtunnel\'s without one', async () => {
-    const withKey = startCli(['listen', '--tunnel-host', server.url, '--tunnel-timeout', '1s', '--secret', SECRET, '--json', '--max-events', '1'], { env: { ...stubEnv(), SENDTALK_API_KEY: KEY }, killAfterMs: 30_000 });
+    const withKey = startCli(['listen', '--secret', SECRET, '--json', '--max-events', '1'], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url, ...stubEnv(), SENDTALK_API_KEY: KEY }, killAfterMs: 30_000 });
     children.push(withKey);
     await until(() => /"type":"ready"/.test(withKey.stdout()), 'listen ready', { timeoutMs: 20_000, detail: () => withKey.stderr() });
     const ready = JSON.parse(withKey.stdout().split('\n').find((line) => line.includes('"type":"ready"'))!) as { webhookUrl: string; tunnel: string };
@@ -219,14 +219,14 @@ describe('--tunnel auto (the default with a key)', () => {
     expect((await withKey.done).code).toBe(0);
     await allStubsGone();
     // No key: localtunnel alone, which this refusing server never opens.
-    const noKey = await runCli(['listen', '--tunnel-host', server.url, '--tunnel-timeout', '1s', '--secret', SECRET], { env: stubEnv(), killAfterMs: 15_000 });
+    const noKey = await runCli(['listen', '--secret', SECRET], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', ...stubEnv(), SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
     expect(noKey.code).toBe(6);
     expect(noKey.stderr).not.toMatch(/trying cloudflared/);
   });
 
   it('exits 6 naming both when neither opens', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'no-cloudflared-'));
-    const r = await runCli(createArgs('--tunnel-host', server.url, '--tunnel-timeout', '1s'), { env: { PATH: empty }, killAfterMs: 15_000 });
+    const r = await runCli(createArgs(), { env: { PATH: empty, SENDTALK_TUNNEL_HOST: server.url, SENDTALK_TUNNEL_TIMEOUT: '1s' }, killAfterMs: 15_000 });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/Could not open a tunnel with any provider:\n {2}localtunnel: Could not open a tunnel: .*\n {2}cloudflared: cloudflared is not installed/);
     expect(emu.verifications.size).toBe(0);

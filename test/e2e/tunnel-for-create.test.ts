@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, verifiedPayload, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
 import { freePort } from '../helpers/ports.js';
@@ -32,7 +32,7 @@ afterEach(async () => {
 describe('create through the localtunnel tunnel', () => {
   it('opens the tunnel, proves the webhook URL before creating, and is verified through it', async () => {
     const cli = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-      '--tunnel-host', server.url, '--subdomain', 'acme-otp-create', '--json', '--timeout', '20s'], { killAfterMs: 30_000 });
+      '--json', '--timeout', '20s'], { env: { SENDTALK_SUBDOMAIN: 'acme-otp-create', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 30_000 });
     children.push(cli);
     await until(() => emu.verifications.size === 1, 'the verification', { timeoutMs: 15_000, detail: cli.stderr });
     const v = [...emu.verifications.values()][0]!;
@@ -57,18 +57,17 @@ describe('create through the localtunnel tunnel', () => {
 
   it('exits 6 without calling the API when the tunnel cannot open', async () => {
     server.mode = 'refuse';
-    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-      '--tunnel-host', server.url, '--tunnel-timeout', '1s'], { killAfterMs: 15_000 });
+    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/Could not open a tunnel/);
-    expect(r.stderr).toMatch(/--public-url/);
+    expect(r.stderr).toMatch(/--tunnel URL/);
     expect(emu.verifications.size).toBe(0);
   });
 
-  it('probes a --public-url too, and stops before creating when it does not reach the listener', async () => {
+  it('probes --tunnel URL (your own tunnel) too, and stops before creating when it does not reach the listener', async () => {
     const port = await freePort();
     const ownTunnel = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-      '--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--timeout', '300ms']);
+      '--port', String(port), '--tunnel', `http://127.0.0.1:${port}`, '--timeout', '300ms']);
     children.push(ownTunnel);
     const ok = await ownTunnel.done;
     expect(ok.code).toBe(3);
@@ -77,7 +76,7 @@ describe('create through the localtunnel tunnel', () => {
     // Missing the listener stops before the API is called: exit 6, and where the URL must forward to.
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const broken = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-      '--public-url', nowhere, '--timeout', '300ms']);
+      '--tunnel', nowhere, '--timeout', '300ms']);
     expect(broken.code).toBe(6);
     expect(broken.stderr).toContain(`The webhook URL ${nowhere}/webhook does not reach this listener: connection refused.`);
     expect(broken.stderr).toContain(`Pass --port 8787 and make ${nowhere} forward to 127.0.0.1:8787 (path /webhook)`);

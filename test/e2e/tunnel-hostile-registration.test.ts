@@ -41,12 +41,12 @@ describe('a tunnel server whose registration answer cannot be used', () => {
     ['no id', { port: 4000, url: 'https://abc.example.test' }, /no usable tunnel id \(missing\)/],
   ];
   for (const [name, answer, message] of cases) {
-    it(`exits 6 with the reason for ${name}, never blaming --public-url`, async () => {
+    it(`exits 6 with the reason for ${name}, never blaming --tunnel URL`, async () => {
       const server = await started(new HostileRegistrar(answer));
-      const r = await runCli(['listen', '--tunnel-host', server.url, '--tunnel-timeout', '5s'], { killAfterMs: 15_000 });
+      const r = await runCli(['listen'], { env: { SENDTALK_TUNNEL_TIMEOUT: '5s', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
       expect(r.code, r.stderr).toBe(6);
       expect(r.stderr).toMatch(message);
-      expect(r.stderr).not.toMatch(/Unexpected error|public-url.*(invalid|not a)/i);
+      expect(r.stderr).not.toMatch(/Unexpected error|--tunnel \S* is not/i);
       expect(server.registrations).toBe(1);
     });
   }
@@ -54,7 +54,7 @@ describe('a tunnel server whose registration answer cannot be used', () => {
   it('clamps a huge max_conn_count: the tunnel opens with at most the sane number of connections', async () => {
     const server = new LocaltunnelServer({ maxConnCount: 10_000_000 });
     await started(server);
-    const r = await runCli(['listen', '--tunnel-host', server.url, '--max-events', '1', '--timeout', '1500ms', '--json'], { killAfterMs: 15_000 });
+    const r = await runCli(['listen', '--max-events', '1', '--timeout', '1500ms', '--json'], { env: { SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
     expect(r.code, r.stderr).toBe(3); // no delivery came: a time-out, in bounded time, not a runaway socket loop
     expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'ready' });
     const [id] = server.registrations.map((reg) => reg.id).filter(Boolean);
@@ -84,7 +84,7 @@ describe('a tunnel server that accepts connections and closes them at once', () 
     const server = new LocaltunnelServer({ maxConnCount: 10 });
     server.closeOnConnect = true;
     await started(server);
-    const listen = startListen(['--tunnel-host', server.url, '--tunnel-timeout', '5s', '--json']);
+    const listen = startListen(['--json'], { env: { SENDTALK_TUNNEL_TIMEOUT: '5s', SENDTALK_TUNNEL_HOST: server.url } });
     await listen.line('ready');
     const down = await listen.line('tunnel-down', 2);
     expect(down).toMatchObject({ reason: 'the tunnel server closes every connection as soon as it opens' });

@@ -36,7 +36,7 @@ function slowPost(publicUrl: string): Socket {
 
 describe('slow refused senders through the tunnel', () => {
   it('do not hold its connections: a real delivery right after six of them is accepted', async () => {
-    const proc = startListen(['--tunnel-host', server.url, '--tunnel', 'localtunnel', '--secret', SECRET, '--json']);
+    const proc = startListen(['--tunnel', 'localtunnel', '--secret', SECRET, '--json'], { env: { SENDTALK_TUNNEL_HOST: server.url } });
     const ready = await proc.line('ready');
     await proc.line('probe');
     const webhookUrl = ready.webhookUrl as string;

@@ -21,7 +21,7 @@ afterEach(async () => {
 describe('the watchdog of a tunnel that goes stale while idle', () => {
   // The CLI's own 25 s interval: the test waits for it, so it takes about half a minute.
   it('notices 408s within 60 s, re-opens at the same URL (closing first), announces it, and a delivery after that ends the run with 0', async () => {
-    const proc = startListen(['--tunnel-host', server.url, '--secret', SECRET, '--max-events', '1', '--json'], { killAfterMs: 75_000 });
+    const proc = startListen(['--secret', SECRET, '--max-events', '1', '--json'], { env: { SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 75_000 });
     const ready = await proc.line('ready');
     const webhookUrl = ready.webhookUrl as string;
     const id = ready.subdomain as string;

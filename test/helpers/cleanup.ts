@@ -1,5 +1,5 @@
 import { afterEach, type TestContext } from 'vitest';
-import { startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 
 /**
  * Registers an afterEach that undoes, newest first, everything a test deferred: servers stopped,

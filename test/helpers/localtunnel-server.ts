@@ -88,7 +88,7 @@ export class LocaltunnelServer {
     return this.portNumber;
   }
 
-  /** What a user passes as `--tunnel-host`. */
+  /** What a user sets SENDTALK_TUNNEL_HOST to. */
   get url(): string {
     return `http://localhost:${this.portNumber}`;
   }

@@ -32,12 +32,16 @@ export function rawRequest(port: number, chunks: Array<string | Buffer | { pause
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));
-    socket.on('connect', async () => {
+    const send = async (): Promise<void> => {
       for (const chunk of chunks) {
         if (socket.destroyed) return;
         if (typeof chunk === 'object' && 'pauseMs' in chunk) await new Promise((r) => setTimeout(r, chunk.pauseMs));
         else socket.write(chunk);
       }
+    };
+    // A write that throws ends the exchange as a closed connection would, not as an unhandled rejection.
+    socket.on('connect', () => {
+      send().catch(() => finish(true));
     });
   });
 }

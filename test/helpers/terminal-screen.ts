@@ -235,6 +235,5 @@ export function readScreen(text: string, theme: Theme, size: ScreenSize = {}): {
 
 /** The visible width of each line of a terminal drawing (escape sequences take no column). */
 export function visibleWidths(art: string): number[] {
-  // eslint-disable-next-line no-control-regex
   return art.split('\n').filter(Boolean).map((line) => [...line.replace(/\u001b\[[0-9;]*m/g, '')].length);
 }

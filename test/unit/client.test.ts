@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createVerification, CREATE_PATH, SendtalkVerifyError } from '../../src/index.js';
+import { createVerification, CREATE_PATH } from '../../src/client/create-verification.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 
 const KEY = 'live_key_0123456789abcdef';
@@ -149,7 +150,7 @@ describe('createVerification answers', () => {
 
 describe('createVerification retries', () => {
   it('reads Retry-After as seconds or as an HTTP date', async () => {
-    const { retryAfterMs } = await import('../../src/http/post-json.js');
+    const { retryAfterMs } = await import('../../src/http/client.js');
     expect(retryAfterMs('3')).toBe(3000);
     expect(retryAfterMs(['0'])).toBe(0);
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4000)).toBe(6000);

@@ -31,7 +31,7 @@ describe('configuration precedence', () => {
     expect(process.env.SENDTALK_API_URL).toBeUndefined();
   });
 
-  it('reads --env-file instead of ./.env, and refuses a missing one', () => {
+  it('reads the file --dotenv names instead of ./.env, and refuses a missing one', () => {
     const other = dirWithDotEnv('SENDTALK_API_KEY=from-other-file\n');
     const sources = loadConfigSources({ cwd, envFile: join(other, '.env'), env: {} });
     expect(pick(undefined, 'SENDTALK_API_KEY', sources).value).toBe('from-other-file');

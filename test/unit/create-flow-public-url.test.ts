@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCreateFlow, type PublicUrlProvider } from '../../src/index.js';
+import { runCreateFlow } from '../../src/flow/create-flow.js';
+import type { PublicUrlProvider } from '../../src/tunnel/types.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 
 const startEmulator = emulatorsClosedAfterEach();
@@ -34,7 +35,7 @@ describe('runCreateFlow with a tunnel', () => {
       apiUrl: emulator.url,
       apiKey: 'k',
       secret: SECRET,
-      openPublicUrl: tunnel.provider,
+      tunnel: { kind: 'provider', open: tunnel.provider },
       probe: false,
       drainMs: 0,
       timeoutMs: 10_000,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openTunnel, runCreateFlow, type CreateFlowEvent } from '../../src/index.js';
+import { runCreateFlow, type CreateFlowEvent } from '../../src/flow/create-flow.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
 import { cleanupAfterEach, emulatorsClosedAfterEach, serversStoppedAfterEach } from '../helpers/cleanup.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 

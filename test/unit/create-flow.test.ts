@@ -1,7 +1,9 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runCreateFlow, SendtalkVerifyError, type CreateFlowEvent, type CreateFlowOptions, type PublicUrl } from '../../src/index.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
+import { runCreateFlow, type CreateFlowEvent, type CreateFlowOptions } from '../../src/flow/create-flow.js';
+import type { PublicUrl } from '../../src/tunnel/types.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { send } from '../helpers/listen-process.js';
 import { freePort, isListening } from '../helpers/ports.js';
@@ -86,11 +88,11 @@ describe('runCreateFlow in the sandbox', () => {
     expect(result).toMatchObject({ status: 'verified', sandbox: true });
   });
 
-  it('stays local whatever public URL is given, and is not probed; a time-out points at --sandbox-delay', async () => {
+  it('stays local whatever tunnel is given, and is not probed; a time-out points at SENDTALK_SANDBOX_DELAY', async () => {
     const opened: string[] = [];
     const { result, events } = await run({
-      sandbox: true, sandboxDelayMs: 60_000, timeoutMs: 300, publicUrl: 'https://hooks.example.test',
-      openPublicUrl: async () => { opened.push('provider'); return { url: 'https://x.test', close: async () => {} }; },
+      sandbox: true, sandboxDelayMs: 60_000, timeoutMs: 300,
+      tunnel: { kind: 'provider', open: async () => { opened.push('provider'); return { url: 'https://x.test', close: async () => {} }; } },
     });
     const listening = eventOf(events, 'listening');
     expect(listening).toMatchObject({ public: false, webhookUrl: listening.localUrl });
@@ -99,7 +101,7 @@ describe('runCreateFlow in the sandbox', () => {
     expect(result).toMatchObject({ status: 'timeout', deliveries: EMPTY_TALLY });
     expect(result.diagnosis).toEqual({
       cause: 'No delivery arrived',
-      hint: "The sandbox's emulator delivers --sandbox-delay after the verification is created (default 2s): give a --sandbox-delay shorter than the wait (or --timeout waits longer).",
+      hint: "The sandbox's emulator delivers SENDTALK_SANDBOX_DELAY after the verification is created (default 2s): set a SENDTALK_SANDBOX_DELAY shorter than the wait (or --timeout waits longer).",
     });
     expect(result.elapsedMs).toBeGreaterThanOrEqual(300);
     expect(result.elapsedMs).toBeLessThan(5000);
@@ -170,7 +172,7 @@ describe('runCreateFlow against an API', () => {
     expect(result).toMatchObject({ status: 'timeout', deliveries: EMPTY_TALLY, sandbox: false });
     expect(result.diagnosis).toEqual({
       cause: 'No delivery arrived',
-      hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url; --timeout waits longer.',
+      hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --timeout waits longer.',
     });
   });
 
@@ -179,7 +181,7 @@ describe('runCreateFlow against an API', () => {
     const { result, events } = await run({ apiUrl: emulator.url, apiKey: 'k', timeoutMs: 10_000 });
     expect(eventOf(events, 'waiting')).toMatchObject({ until: 'expiry' });
     expect(result.status).toBe('expired');
-    expect(result.diagnosis?.hint).toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url; --expiry gives a verification longer to live (up to 1440 minutes).');
+    expect(result.diagnosis?.hint).toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --expiry gives a verification longer to live (up to 1440 minutes).');
   });
 
   it('says when the answer\'s expiry was set aside', async () => {
@@ -211,7 +213,7 @@ describe('runCreateFlow against an API', () => {
     expect(localUrl).toBe(`http://127.0.0.1:${port}/hooks/in`);
     expect(result.diagnosis).toEqual({
       cause: '1 delivery arrived and was refused: sent to another path',
-      hint: 'The Webhook URL in Verification Config must end in /hooks/in (or pass its path with --path).',
+      hint: 'The Webhook URL in Verification Config must end in /hooks/in (or set SENDTALK_WEBHOOK_PATH to its path).',
     });
   });
 
@@ -248,7 +250,7 @@ describe('runCreateFlow: interruptions', () => {
     const emulator = await startEmulator({ apiKey: 'k' });
     const stop = new AbortController();
     const events: CreateFlowEvent[] = [];
-    const flow = runCreateFlow({ phone: PHONE, apiUrl: emulator.url, apiKey: 'k', publicUrl: 'http://127.0.0.1:1', signal: stop.signal, timeoutMs: 10_000, onEvent: (e) => {
+    const flow = runCreateFlow({ phone: PHONE, apiUrl: emulator.url, apiKey: 'k', tunnel: { kind: 'public-url', publicUrl: 'http://127.0.0.1:1' }, signal: stop.signal, timeoutMs: 10_000, onEvent: (e) => {
       events.push(e);
       if (e.type === 'listening') stop.abort();
     } });
@@ -288,15 +290,10 @@ describe('runCreateFlow: how the listener is exposed', () => {
     return { port, publicUrl: `http://127.0.0.1:${port}` };
   }
 
-  it('behind a public URL: reported public and probed through it; it wins over a tunnel', async () => {
+  it('behind a public URL: reported public and probed through it', async () => {
     const emulator = await startEmulator({ apiKey: 'k' });
     const { port, publicUrl } = await selfPublicUrl();
-    const opened: string[] = [];
-    const { result, events } = await run({
-      apiUrl: emulator.url, apiKey: 'k', port, publicUrl, timeoutMs: 200,
-      tunnel: { kind: 'provider', open: async () => { opened.push('tunnel'); return { url: 'https://x.test', close: async () => {} }; } },
-    });
-    expect(opened).toEqual([]);
+    const { result, events } = await run({ apiUrl: emulator.url, apiKey: 'k', port, tunnel: { kind: 'public-url', publicUrl }, timeoutMs: 200 });
     expect(typesOf(events)).toEqual(['listening', 'probe', 'created', 'waiting']);
     expect(eventOf(events, 'listening')).toMatchObject({ webhookUrl: `${publicUrl}/webhook`, public: true });
     expect(eventOf(events, 'probe')).toEqual({ type: 'probe', webhookUrl: `${publicUrl}/webhook`, result: { ok: true, ms: expect.any(Number) } });
@@ -306,11 +303,11 @@ describe('runCreateFlow: how the listener is exposed', () => {
 
   it('with probe false: not probed', async () => {
     const emulator = await startEmulator({ apiKey: 'k' });
-    const { events } = await run({ apiUrl: emulator.url, apiKey: 'k', publicUrl: 'https://hooks.example.test', probe: false, timeoutMs: 100 });
+    const { events } = await run({ apiUrl: emulator.url, apiKey: 'k', tunnel: { kind: 'public-url', publicUrl: 'https://hooks.example.test' }, probe: false, timeoutMs: 100 });
     expect(typesOf(events)).toEqual(['listening', 'created', 'waiting']);
   });
 
-  it('a tunnel choice wins over openPublicUrl; the tunnel closes before the listener and passes the 200 on first', async () => {
+  it('a tunnel opened by a provider closes before the listener and passes the 200 on first', async () => {
     const emulator = await startEmulator({ apiKey: 'k', secret: SECRET });
     const flushes: number[] = [];
     const opened: string[] = [];
@@ -328,7 +325,6 @@ describe('runCreateFlow: how the listener is exposed', () => {
     const { result } = await run({
       apiUrl: emulator.url, apiKey: 'k', secret: SECRET, probe: false, timeoutMs: 10_000,
       tunnel: { kind: 'provider', open },
-      openPublicUrl: async () => { opened.push('openPublicUrl'); return { url: 'https://x.test', close: async () => {} }; },
     }, (e) => {
       if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
       if (e.type === 'created') void emulator.verify(e.verification.id);
@@ -341,12 +337,12 @@ describe('runCreateFlow: how the listener is exposed', () => {
     expect(listenerUpAtClose).toBe(true);
   });
 
-  it('openPublicUrl alone opens the tunnel, and drainMs bounds the wait for the last 200', async () => {
+  it('drainMs bounds the wait for the last 200', async () => {
     const emulator = await startEmulator({ apiKey: 'k', secret: SECRET });
     const flushes: number[] = [];
     const { result, events } = await run({
       apiUrl: emulator.url, apiKey: 'k', secret: SECRET, probe: false, drainMs: 5000, timeoutMs: 10_000,
-      openPublicUrl: async () => ({ url: 'https://opened.tunnel.test', flush: async (bound?: number) => { flushes.push(bound ?? -1); }, close: async () => {} }),
+      tunnel: { kind: 'provider', open: async () => ({ url: 'https://opened.tunnel.test', flush: async (bound?: number) => { flushes.push(bound ?? -1); }, close: async () => {} }) },
     }, (e) => {
       if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
       if (e.type === 'created') void emulator.verify(e.verification.id);

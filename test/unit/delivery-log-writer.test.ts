@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ioIsStuck } from '../../src/stuck-io.js';
+import { ioIsStuck } from '../../src/safe-file.js';
 import { parseLogLine } from '../../src/webhook/delivery-log.js';
 import { deliveryLogWriter, openDeliveryLog } from '../../src/webhook/delivery-log-writer.js';
 import type { Delivery } from '../../src/webhook/listener.js';
@@ -71,7 +71,7 @@ describe('a --log whose writes stall', () => {
     const second = log.write(delivery(2, '{}'));
     await expect(first).rejects.toThrow(/did not finish within 50 ms/);
     await expect(second).rejects.toThrow(/did not finish within 50 ms/);
-    // #1 is still in its write: a forced exit must not wait for it (see stuck-io.ts).
+    // #1 is still in its write: a forced exit must not wait for it (see markStuckIo in safe-file.ts).
     expect(ioIsStuck()).toBe(true);
     release();
     await expect(log.write(delivery(3, '{}'))).resolves.toBeUndefined();
@@ -101,7 +101,7 @@ describe('a --log whose close stalls (issue 22)', () => {
   it('releases a stuck mark once a slow sync finishes (a late sync must not make the exit end by a signal)', async () => {
     // Fresh modules: earlier tests here leave writes that never finish, counted as stuck for good.
     vi.resetModules();
-    const { ioIsStuck } = await import('../../src/stuck-io.js');
+    const { ioIsStuck } = await import('../../src/safe-file.js');
     const { deliveryLogWriter } = await import('../../src/webhook/delivery-log-writer.js');
     let finish: () => void = () => {};
     const slowSync = new Promise<void>((resolve) => { finish = resolve; });
@@ -136,7 +136,7 @@ describe('a --log this run created', () => {
   });
 });
 
-describe('--log-fsync', () => {
+describe('logFsync (listen --log with SENDTALK_LOG_FSYNC=1)', () => {
   /** A file whose appends and syncs are recorded in order, each sync taking a moment. */
   function recordingFile() {
     const events: string[] = [];

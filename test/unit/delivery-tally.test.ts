@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Delivery } from '../../src/webhook/listener-types.js';
+import type { Delivery } from '../../src/webhook/delivery.js';
 import { DeliveryCounter } from '../../src/webhook/delivery-tally.js';
 import { VerificationDeliveries } from '../../src/flow/verification-deliveries.js';
 

@@ -18,9 +18,9 @@ describe('doctor on localtunnel\'s unencrypted last leg', () => {
       const row = await tunnelRow(host);
       expect(row.status).toBe('pass');
       expect(row.note).toMatch(/last leg .* unencrypted TCP: the webhook secret crosses it in clear/);
-      expect(row.note).toMatch(/--tunnel-host/);
+      expect(row.note).toMatch(/SENDTALK_TUNNEL_HOST/);
       expect(row.note).toMatch(/cloudflared/);
-      expect(row.note).toMatch(/--public-url/);
+      expect(row.note).toMatch(/--tunnel URL/);
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/index.js';
+import { formatDuration, parseDuration } from '../../src/duration.js';
 
 describe('durations', () => {
   it.each([['30s', 30_000], ['2m', 120_000], ['1h', 3_600_000], ['1m30s', 90_000], ['250ms', 250], ['45', 45_000], ['1.5', 1500]])('%s → %d ms', (text, ms) => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_PATH, type EmulatorHandle } from '../../src/index.js';
+import { CREATE_PATH } from '../../src/client/create-verification.js';
+import type { EmulatorHandle } from '../../src/emulator/emulator.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { FakeApi } from '../helpers/fake-api.js';
 import { freePort } from '../helpers/ports.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CREATE_PATH, createVerification, startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { CREATE_PATH, createVerification } from '../../src/client/create-verification.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 
 const KEY = 'st_test_key_for_emulator_1234';

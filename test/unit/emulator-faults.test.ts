@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CREATE_PATH, createVerification, parseFault, SendtalkVerifyError, startEmulator, type EmulatorHandle } from '../../src/index.js';
+import { CREATE_PATH, createVerification } from '../../src/client/create-verification.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/emulator.js';
+import { parseFault } from '../../src/emulator/faults.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
 import { isListening } from '../helpers/ports.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 

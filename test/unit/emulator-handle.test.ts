@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CREATE_PATH, SendtalkVerifyError, startEmulator } from '../../src/index.js';
+import { CREATE_PATH } from '../../src/client/create-verification.js';
+import { startEmulator } from '../../src/emulator/emulator.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
 import { isListening } from '../helpers/ports.js';
 import { TimesOutEndpoint } from '../helpers/webhook-endpoints.js';
 

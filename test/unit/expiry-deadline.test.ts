@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline } from '../../src/flow/create-flow.js';
-import { longTimeoutSignal, MAX_TIMER_MS } from '../../src/long-timeout.js';
+import { DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline } from '../../src/flow/wait-deadline.js';
+import { longTimeoutSignal, MAX_TIMER_MS } from '../../src/duration.js';
 import type { Verification } from '../../src/client/parse-verification.js';
 
 const started = Date.parse('2026-12-01T10:00:00.000Z');

@@ -2,8 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exposeListener, newProbeToken, openTunnel, startListener, type Delivery, type ExposedListener, type ListenerHandle, type TunnelUpdate } from '../../src/index.js';
-import type { PublicUrlProvider } from '../../src/tunnel/expose-listener.js';
+import { exposeListener, tunnelChoiceOf, type ExposedListener, type TunnelUpdate } from '../../src/tunnel/expose-listener.js';
+import type { PublicUrlProvider } from '../../src/tunnel/types.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
+import { newProbeToken } from '../../src/tunnel/probe.js';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/webhook/listener.js';
 import { checkAndRemember } from '../../src/tunnel/remembered-url.js';
 import type { TunnelEvent } from '../../src/tunnel/types.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
@@ -41,6 +44,23 @@ const expose = (subdomain?: string): Promise<ExposedListener> => exposeListener(
 });
 
 const post = (url: string): Promise<{ status: number }> => sendThrough(url, { headers: { 'content-type': 'application/json' }, body: '{"verificationID":"v-1"}' });
+
+describe('tunnelChoiceOf: the one reading of the flows\' `tunnel` option', () => {
+  it('reads a name as that tunnel with its defaults, and nothing as none', () => {
+    expect(tunnelChoiceOf(undefined)).toEqual({ kind: 'none' });
+    expect(tunnelChoiceOf('none')).toEqual({ kind: 'none' });
+    expect(tunnelChoiceOf('localtunnel')).toEqual({ kind: 'localtunnel' });
+    expect(tunnelChoiceOf('cloudflared')).toEqual({ kind: 'cloudflared' });
+    expect(tunnelChoiceOf('auto')).toEqual({ kind: 'auto', tries: [{ kind: 'localtunnel' }, { kind: 'cloudflared' }] });
+  });
+
+  it('keeps an object as given; auto without tries gets the default ones', () => {
+    const own = { kind: 'public-url', publicUrl: 'https://abc.ngrok.app' } as const;
+    expect(tunnelChoiceOf(own)).toBe(own);
+    expect(tunnelChoiceOf({ kind: 'auto' })).toEqual({ kind: 'auto', tries: [{ kind: 'localtunnel' }, { kind: 'cloudflared' }] });
+    expect(tunnelChoiceOf({ kind: 'auto', tries: [{ kind: 'cloudflared', bin: '/x' }] })).toEqual({ kind: 'auto', tries: [{ kind: 'cloudflared', bin: '/x' }] });
+  });
+});
 
 describe('exposeListener through a localtunnel server', () => {
   it('gives the public webhook URL, proves it reaches this listener, and carries deliveries', async () => {

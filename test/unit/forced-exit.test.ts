@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { interruptOnSignals } from '../../src/cli/signals.js';
-import { markStuckIo } from '../../src/stuck-io.js';
+import { markStuckIo } from '../../src/safe-file.js';
 
 /**
  * A second Ctrl-C must end the process whatever a thread is blocked on: process.exit would wait

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runExchange } from '../../src/http/exchange.js';
+import { runExchange } from '../../src/http/client.js';
 import { pause } from '../helpers/until.js';
 
 describe('runExchange with a signal aborted before it starts', () => {

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runExchange as sendRequest } from '../../src/http/exchange.js';
+import { runExchange as sendRequest } from '../../src/http/client.js';
 import { freePort } from '../helpers/ports.js';
 
 let server: Server | undefined;

@@ -2,7 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startInspector, type Delivery, type InspectorHandle } from '../../src/index.js';
+import { runCreateFlow } from '../../src/flow/create-flow.js';
+import { startInspector, type InspectorHandle } from '../../src/inspector/inspector.js';
+import type { Delivery } from '../../src/webhook/listener.js';
 import { isListening } from '../helpers/ports.js';
 
 const SECRET = 'whsec_PAGE_SECRET_never_shown_5521';
@@ -107,6 +109,21 @@ describe('startInspector', () => {
     await page.close();
     await page.close();
     expect(await isListening(port)).toBe(false);
+  });
+
+  // The page is not part of the library: the CLI feeds it a flow's events, as here.
+  it('shows a sandbox create flow fed by its events: the delivery, the QR code and the verified state; only its own path answers', async () => {
+    page = await startInspector({ mode: 'create' });
+    const shown = page;
+    const result = await runCreateFlow({ phone: '6281234567890', sandbox: true, sandboxDelayMs: 0, onEvent: (event) => shown.feed(event) });
+    page.end(result);
+    const events = await readEvents(page.url, /"ended":true/);
+    expect(events).toMatch(/"status":"verified"/);
+    expect(events).toMatch(/"deliveries":\[\{"seq":1,/);
+    const svg = await get(`${page.url}qr.svg`);
+    expect(svg.status).toBe(200);
+    expect(svg.body.startsWith('<svg')).toBe(true);
+    expect((await get(page.url.replace(/[^/]+\/$/, ''))).status).toBe(403);
   });
 
   it('keeps the most recent 200 deliveries for a page that connects later, and counts them all', async () => {

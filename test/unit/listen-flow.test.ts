@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openTunnel, runListenFlow, SendtalkVerifyError, type ListenFlowEvent, type ListenFlowOptions, type ListenResult, type PublicUrl } from '../../src/index.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
+import { runListenFlow, type ListenFlowEvent, type ListenFlowOptions, type ListenResult } from '../../src/flow/listen-flow.js';
+import type { PublicUrl } from '../../src/tunnel/types.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
 import { cleanupAfterEach, serversStoppedAfterEach } from '../helpers/cleanup.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { send } from '../helpers/listen-process.js';
@@ -129,7 +132,7 @@ describe('runListenFlow: how listening ends and what the result says', () => {
       deliveries: { received: 0, matched: 0, otherVerification: 0, others: [], refused: 0, refusedBy: {}, secretLocations: [] },
       diagnosis: {
         cause: 'No delivery arrived',
-        hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url; --timeout waits longer.',
+        hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --timeout waits longer.',
       },
       webhookUrl: localUrl,
       localUrl,
@@ -307,10 +310,10 @@ describe('runListenFlow: refusal floods', () => {
 });
 
 describe('runListenFlow: how the listener is exposed', () => {
-  it('behind --public-url: the public webhook URL, probed through it', async () => {
+  it('behind your own tunnel (--tunnel URL): the public webhook URL, probed through it', async () => {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
-    const { flow, events, stop } = await startFlow({ port, publicUrl, timeoutMs: 20_000 });
+    const { flow, events, stop } = await startFlow({ port, tunnel: { kind: 'public-url', publicUrl }, timeoutMs: 20_000 });
     stop.abort();
     const result = await flow;
     expect(result.webhookUrl).toBe(`${publicUrl}/webhook`);
@@ -319,8 +322,8 @@ describe('runListenFlow: how the listener is exposed', () => {
     expect(events[1]).toEqual({ type: 'probe', webhookUrl: `${publicUrl}/webhook`, result: { ok: true, ms: expect.any(Number) } });
   });
 
-  it('behind --public-url with probe false: not probed; a time-out points at the webhook URL', async () => {
-    const { flow, events } = await startFlow({ publicUrl: 'https://hooks.example.test', probe: false, timeoutMs: 200 });
+  it('behind your own tunnel (--tunnel URL) with probe false: not probed; a time-out points at the webhook URL', async () => {
+    const { flow, events } = await startFlow({ tunnel: { kind: 'public-url', publicUrl: 'https://hooks.example.test' }, probe: false, timeoutMs: 200 });
     const result = await flow;
     expect(typesOf(events)).toEqual(['ready', 'waiting']);
     expect(result.diagnosis).toEqual({
@@ -329,8 +332,8 @@ describe('runListenFlow: how the listener is exposed', () => {
     });
   });
 
-  it('tunnel false opens nothing', async () => {
-    const { flow, events, stop } = await startFlow({ tunnel: false, timeoutMs: 20_000 });
+  it("tunnel 'none' opens nothing", async () => {
+    const { flow, events, stop } = await startFlow({ tunnel: 'none', timeoutMs: 20_000 });
     stop.abort();
     await flow;
     expect(events[0]).toMatchObject({ type: 'ready', public: false });
@@ -383,7 +386,7 @@ describe('runListenFlow: a localtunnel tunnel', () => {
     // Someone else already holds the name asked for, so the server hands out another one.
     const squatter = await openTunnel({ port: 1, host: server.url, subdomain: 'acme-listen-name' });
     defer(() => squatter.close());
-    const { flow, events, stop } = await startFlow({ tunnel: { host: server.url, subdomain: 'acme-listen-name', registrationTimeoutMs: 10_000 }, timeoutMs: 20_000 });
+    const { flow, events, stop } = await startFlow({ tunnel: { kind: 'localtunnel', host: server.url, subdomain: 'acme-listen-name', timeoutMs: 10_000 }, timeoutMs: 20_000 });
     const assigned = server.clientIds.find((id) => id !== 'acme-listen-name')!;
     const webhookUrl = `http://${assigned}.localhost:${server.port}/webhook`;
     const shown = events.filter((e) => !(e.type === 'tunnel' && (e.event.type === 'request' || e.event.type === 'error')));
@@ -398,11 +401,11 @@ describe('runListenFlow: a localtunnel tunnel', () => {
     expect(await flow).toMatchObject({ reason: 'interrupted', webhookUrl });
   });
 
-  it('gives up on a registration that hangs after registrationTimeoutMs', async () => {
+  it('gives up on a registration that hangs after the tunnel timeoutMs', async () => {
     const server = await startServer(new LocaltunnelServer());
     server.mode = 'hang';
     const started = Date.now();
-    await expect(runListenFlow({ tunnel: { host: server.url, registrationTimeoutMs: 300 }, timeoutMs: 20_000 })).rejects.toBeInstanceOf(SendtalkVerifyError);
+    await expect(runListenFlow({ tunnel: { kind: 'localtunnel', host: server.url, timeoutMs: 300 }, timeoutMs: 20_000 })).rejects.toBeInstanceOf(SendtalkVerifyError);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -410,7 +413,7 @@ describe('runListenFlow: a localtunnel tunnel', () => {
     const server = await startServer(new LocaltunnelServer());
     server.mode = 'hang';
     const stop = new AbortController();
-    const flow = runListenFlow({ tunnel: { host: server.url, registrationTimeoutMs: 20_000 }, signal: stop.signal });
+    const flow = runListenFlow({ tunnel: { kind: 'localtunnel', host: server.url, timeoutMs: 20_000 }, signal: stop.signal });
     await until(() => server.registrations.length > 0, 'the registration request');
     stop.abort();
     await expect(flow).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted while opening the tunnel.' });
@@ -419,7 +422,7 @@ describe('runListenFlow: a localtunnel tunnel', () => {
   it('aborted before the probe: no probe reported, interrupted', async () => {
     const stop = new AbortController();
     const events: ListenFlowEvent[] = [];
-    const result = await runListenFlow({ publicUrl: 'http://127.0.0.1:1', signal: stop.signal, timeoutMs: 20_000, onEvent: (e) => {
+    const result = await runListenFlow({ tunnel: { kind: 'public-url', publicUrl: 'http://127.0.0.1:1' }, signal: stop.signal, timeoutMs: 20_000, onEvent: (e) => {
       events.push(e);
       if (e.type === 'ready') stop.abort();
     } });

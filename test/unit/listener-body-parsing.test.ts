@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jsonDepthExceeds, LONG_INTEGER, scanJson, TOO_DEEP } from '../../src/webhook/json-scan.js';
-import { parseBody } from '../../src/webhook/parse-body.js';
+import { jsonDepthExceeds, LONG_INTEGER, scanJson, TOO_DEEP } from '../../src/json.js';
+import { parseBody } from '../../src/webhook/request.js';
 
 /** The pre-parse scan and the body parser of the listener: what each body shape gives, exactly. */
 const nest = (depth: number, open = '[', close = ']'): string => `${open.repeat(depth)}${close.repeat(depth)}`;

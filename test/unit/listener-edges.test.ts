@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
-import { AcceptedDeliveries } from '../../src/webhook/accepted-deliveries.js';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/webhook/listener.js';
+import { AcceptedDeliveries } from '../../src/webhook/request.js';
 import { head } from '../helpers/raw-http.js';
 import { until } from '../helpers/until.js';
 import { socketsDestroyedAfterEach } from '../helpers/raw-sockets.js';

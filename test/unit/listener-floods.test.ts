@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startListener, type ListenerHandle } from '../../src/index.js';
+import { startListener, type ListenerHandle } from '../../src/webhook/listener.js';
 import { socketsDestroyedAfterEach } from '../helpers/raw-sockets.js';
 
 /** Refused requests in quantity: the listener's memory, CPU and door stay bounded. */

@@ -1,13 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
-import { AcceptedDeliveries } from '../../src/webhook/accepted-deliveries.js';
-import { createListenerState } from '../../src/webhook/listener-state.js';
-import { LISTENER_LIMITS, type Delivery } from '../../src/webhook/listener-types.js';
-import { maskedHeaders } from '../../src/webhook/mask-headers.js';
-import { requestMasker } from '../../src/webhook/mask-request.js';
-import { capDrain, readBody } from '../../src/webhook/read-body.js';
-import { ACCEPTED_BODY, internalError, respond } from '../../src/webhook/respond.js';
+import { capDrain, readBody, sendJson } from '../../src/http/server.js';
+import { requestMasker } from '../../src/mask.js';
+import { LISTENER_LIMITS, type Delivery } from '../../src/webhook/delivery.js';
+import { ACCEPTED_BODY, AcceptedDeliveries, createListenerState, internalError, maskedHeaders } from '../../src/webhook/request.js';
 
 /** The listener's small parts, each through its own exported functions, with exact answers. */
 const SECRET = 'parts-secret-0123456789';
@@ -221,7 +218,7 @@ function fakeResponse(state: { headersSent?: boolean; destroyed?: boolean } = {}
 describe('respond', () => {
   it('writes JSON with its byte length, keeping the connection', () => {
     const res = fakeResponse();
-    respond(res, 404, { error: 'not found', reason: 'ü' }, false);
+    sendJson(res, 404, { error: 'not found', reason: 'ü' });
     const text = '{"error":"not found","reason":"ü"}';
     expect(res.written).toEqual([[404, ['content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]]]);
     expect(res.ended).toEqual([text]);
@@ -230,16 +227,16 @@ describe('respond', () => {
 
   it('sends a string body as it is, closing the connection and adding the extra headers', () => {
     const res = fakeResponse();
-    respond(res, 405, ACCEPTED_BODY, true, { allow: 'POST', 'x-a': 'b' });
+    sendJson(res, 405, ACCEPTED_BODY, { allow: 'POST', 'x-a': 'b' }, true);
     expect(res.written).toEqual([[405, ['content-type', 'application/json; charset=utf-8', 'content-length', '26', 'connection', 'close', 'allow', 'POST', 'x-a', 'b']]]);
     expect(res.ended).toEqual(['{"success":true,"ok":true}']);
   });
 
   it('leaves alone an answer already sent, or a connection gone', () => {
     const sent = fakeResponse({ headersSent: true });
-    respond(sent, 200, { ok: true }, false);
+    sendJson(sent, 200, { ok: true });
     const gone = fakeResponse({ destroyed: true });
-    respond(gone, 200, { ok: true }, false);
+    sendJson(gone, 200, { ok: true });
     expect([sent.written, sent.ended, gone.written, gone.ended]).toEqual([[], [], [], []]);
   });
 

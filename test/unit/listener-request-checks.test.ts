@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { Delivery, ListenerOptions } from '../../src/webhook/listener-types.js';
-import { createListenerState } from '../../src/webhook/listener-state.js';
-import { checkHead, isProbe } from '../../src/webhook/request-checks.js';
+import type { Delivery, ListenerOptions } from '../../src/webhook/delivery.js';
+import { checkHead, createListenerState, isProbe } from '../../src/webhook/request.js';
 
 /** What the listener refuses from a request head alone, and the probe it answers: exact answers. */
 const SECRET = 'checks-secret-0123456789';
@@ -103,7 +102,7 @@ describe('checkHead', () => {
   it('says where a secret sent elsewhere came, and records it on the delivery', () => {
     const d = delivery();
     expect(check({ headers: [['X-Webhook-Secret', SECRET]] }, { secret: SECRET }, d))
-      .toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header; the secret came in X-Webhook-Secret: use --secret-header X-Webhook-Secret']);
+      .toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header; the secret came in X-Webhook-Secret: set SENDTALK_SECRET_HEADER=X-Webhook-Secret']);
     expect(d.secretLocation).toEqual({ in: 'header', name: 'X-Webhook-Secret' });
     const q = delivery();
     expect(check({ url: `/webhook?key=${SECRET}`, headers: [] }, { secret: SECRET }, q)?.[2]).toMatch(/^no X-Secret-Key or Secret-Key header; the secret came in the query string \(parameter key\)/);

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startListener, type Delivery, type ListenerHandle, type ListenerOptions } from '../../src/index.js';
+import { startListener, type Delivery, type ListenerHandle, type ListenerOptions } from '../../src/webhook/listener.js';
 import { SendtalkVerifyError } from '../../src/errors.js';
 import { head, rawRequest } from '../helpers/raw-http.js';
 import { until } from '../helpers/until.js';
@@ -81,7 +81,7 @@ describe('startListener binding', () => {
     ['a name that does not resolve', 'no-such-host.invalid'],
   ])('says %s is no local address', async (_name, host) => {
     const error = await startListener({ host }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ category: 'usage', message: `Cannot listen on ${host}: no such local address.`, hint: 'Pass --host 127.0.0.1, or an address of this machine.' });
+    expect(error).toMatchObject({ category: 'usage', message: `Cannot listen on ${host}: no such local address.`, hint: 'Listen on 127.0.0.1 (SENDTALK_LISTEN_HOST for the CLI), or another address of this machine.' });
   });
 
   it('says any other failure is internal, keeping the cause', async () => {

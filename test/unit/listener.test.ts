@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/webhook/listener.js';
 
 const SECRET = 'listener-secret-123456';
 let listener: ListenerHandle;

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runListenFlow, type Delivery } from '../../src/index.js';
-import { secretSpellings as secretForms } from '../../src/mask.js';
-import { requestMasker } from '../../src/webhook/mask-request.js';
+import { runListenFlow } from '../../src/flow/listen-flow.js';
+import type { Delivery } from '../../src/webhook/delivery.js';
+import { requestMasker, secretSpellings as secretForms } from '../../src/mask.js';
 
 const SECRET = 'whsec_Mask/Me+Please=0193';
 

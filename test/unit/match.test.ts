@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractDeliveryFacts, matchDelivery } from '../../src/index.js';
+import { extractDeliveryFacts, matchDelivery } from '../../src/webhook/match.js';
 
 const target = { id: 'v-1', phone: '6281234567890' };
 

@@ -2,7 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { applyResult, PAGE_BODY_LIMIT, pageDelivery, type PageState } from '../../src/inspector/page-state.js';
-import type { CreateResult, Delivery, ListenResult } from '../../src/index.js';
+import type { CreateResult } from '../../src/flow/create-flow.js';
+import type { ListenResult } from '../../src/flow/listen-flow.js';
+import type { Delivery } from '../../src/webhook/listener.js';
 
 const fresh = (): PageState => ({ status: 'waiting', accepted: 0, refused: 0, ended: false } as PageState);
 const tally = { received: 2, matched: 0, otherVerification: 0, others: [], refused: 2, refusedBy: { 'secret-mismatch': 2 }, secretLocations: [] };

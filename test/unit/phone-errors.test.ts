@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePhone, SendtalkVerifyError } from '../../src/index.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
+import { parsePhone } from '../../src/phone.js';
 
 /** What parsePhone throws for `input`, as the user sees it. */
 function refusal(input: string): { category: string; field?: string; message: string; hint?: string } {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePhone, SendtalkVerifyError } from '../../src/index.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
+import { parsePhone } from '../../src/phone.js';
 
 describe('parsePhone', () => {
   it.each(['6281234567890', '+62 812-3456-7890', '+62 (812) 3456 7890', '0062 812 3456 7890', ' +6281234567890 '])('normalises %j to digits with the country code', (input) => {

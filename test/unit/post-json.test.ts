@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
-import { MAX_API_BODY_BYTES, postJson, retryAfterMs, type PostJsonOptions } from '../../src/http/post-json.js';
+import { MAX_API_BODY_BYTES, postJson, retryAfterMs, type PostJsonOptions } from '../../src/http/client.js';
 import { FakeApi } from '../helpers/fake-api.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
@@ -204,7 +204,7 @@ describe('postJson: connection failures', () => {
     const { error } = await post(api.url);
     expect(seen(error)).toEqual({
       category: 'api-unavailable', message: `${new URL(api.url).host} closed the connection before answering.`,
-      hint: MAYBE_CREATED, code: 'UND_ERR_SOCKET', details: { attempts: 1 },
+      hint: MAYBE_CREATED, code: 'ECONNRESET', details: { attempts: 1 },
     });
     expect(api.requests).toHaveLength(1);
   });
@@ -218,7 +218,7 @@ describe('postJson: connection failures', () => {
     const { error } = await post(origin);
     expect(seen(error)).toEqual({
       category: 'api-unavailable', message: `${new URL(origin).host} cut the connection in the middle of its answer.`,
-      hint: MAYBE_CREATED, code: 'UND_ERR_SOCKET', details: { attempts: 1 },
+      hint: MAYBE_CREATED, code: 'ECONNRESET', details: { attempts: 1 },
     });
   });
 
@@ -303,7 +303,7 @@ describe('postJson: time bounds', () => {
     const { error } = await post(origin, { responseTimeoutMs: 300 });
     expect(seen(error)).toEqual({
       category: 'api-unavailable', message: `${new URL(origin).host} started answering but did not finish within 0.3 s.`, hint: MAYBE_CREATED,
-      code: 'UND_ERR_BODY_TIMEOUT', details: { attempts: 1 },
+      code: 'BODY_TIMEOUT', details: { attempts: 1 },
     });
   });
 
@@ -312,7 +312,7 @@ describe('postJson: time bounds', () => {
     const { error } = await post(api.url, { timeoutMs: 300 });
     expect(seen(error)).toMatchObject({
       category: 'api-unavailable', message: `${new URL(api.url).host} did not answer within 300 ms, the time allowed for the whole API call.`,
-      hint: `${OFFLINE} --api-timeout allows longer.`, details: { attempts: 1 },
+      hint: `${OFFLINE} SENDTALK_API_TIMEOUT allows longer.`, details: { attempts: 1 },
     });
   });
 
@@ -326,7 +326,7 @@ describe('postJson: time bounds', () => {
     const { error } = await post(origin, { timeoutMs: 400 });
     expect(seen(error)).toMatchObject({
       category: 'api-unavailable', message: `${new URL(origin).host} did not finish its answer within 400 ms, the time allowed for the whole API call.`,
-      hint: `${MAYBE_CREATED} --api-timeout allows longer.`,
+      hint: `${MAYBE_CREATED} SENDTALK_API_TIMEOUT allows longer.`,
     });
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newProbeToken, probePublicUrl } from '../../src/tunnel/index.js';
+import { newProbeToken, probePublicUrl } from '../../src/tunnel/probe.js';
 
 let server: Server | undefined;
 afterEach(async () => {

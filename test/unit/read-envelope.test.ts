@@ -73,7 +73,7 @@ describe('readEnvelope: failures', () => {
 
   it.each([
     ['user_phone', '--phone'], ['Phone', '--phone'], ['languageCode', '--language'], ['language-code', '--language'], ['language', '--language'],
-    ['expiryMinutes', '--expiry'], ['EXPIRY_MINUTES', '--expiry'], ['expiry', '--expiry'], ['appURL', '--app-url'], ['app_url', '--app-url'],
+    ['expiryMinutes', '--expiry'], ['EXPIRY_MINUTES', '--expiry'], ['expiry', '--expiry'], ['appURL', 'SENDTALK_APP_URL'], ['app_url', 'SENDTALK_APP_URL'],
   ])('maps the field %j to %s', (field, flag) => {
     expect(rejected({ status: 400, error: { code: '40002', message: 'invalid', field } }).hint).toBe(`Fix ${flag} and try again.`);
   });

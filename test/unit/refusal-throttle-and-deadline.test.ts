@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Delivery } from '../../src/webhook/listener-types.js';
+import type { Delivery } from '../../src/webhook/delivery.js';
 import { RefusalThrottle } from '../../src/flow/refusal-throttle.js';
 import { DEFAULT_WAIT_MS, FAR_EXPIRY_MS, waitDeadline } from '../../src/flow/wait-deadline.js';
 

@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newProbeToken, probePublicUrl, runListenFlow, startListener, exposeListener, type ListenFlowEvent } from '../../src/index.js';
+import { runListenFlow, type ListenFlowEvent } from '../../src/flow/listen-flow.js';
+import { exposeListener } from '../../src/tunnel/expose-listener.js';
+import { newProbeToken, probePublicUrl } from '../../src/tunnel/probe.js';
+import { startListener } from '../../src/webhook/listener.js';
 import { isReminderPage, looksLikeBrowser, REMINDER_BYPASS_HEADERS } from '../../src/tunnel/reminder-page.js';
 import { toLogRecord } from '../../src/webhook/delivery-log.js';
 import { pageDelivery } from '../../src/inspector/page-state.js';
@@ -75,7 +78,7 @@ describe('browser-like User-Agents', () => {
       const events: ListenFlowEvent[] = [];
       const stop = new AbortController();
       let webhookUrl = '';
-      const flow = runListenFlow({ tunnel: { host: server.url }, signal: stop.signal, onEvent: (e) => {
+      const flow = runListenFlow({ tunnel: { kind: 'localtunnel', host: server.url }, signal: stop.signal, onEvent: (e) => {
         events.push(e);
         if (e.type === 'ready') webhookUrl = e.webhookUrl;
       } });

@@ -14,8 +14,9 @@ vi.mock('node:crypto', async (importOriginal) => {
   };
 });
 
-const { checkSecret, extractDeliveryFacts, matchDelivery } = await import('../../src/index.js');
-const { jsonDepthExceeds } = await import('../../src/webhook/json-scan.js');
+const { checkSecret } = await import('../../src/webhook/secret.js');
+const { extractDeliveryFacts, matchDelivery } = await import('../../src/webhook/match.js');
+const { jsonDepthExceeds } = await import('../../src/json.js');
 
 describe('checkSecret, for any input', () => {
   it('passes exactly the secret itself', () => {

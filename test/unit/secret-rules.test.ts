@@ -101,8 +101,8 @@ describe('locateSecret', () => {
 
 describe('describeSecretLocation', () => {
   it('says where the secret came and what to do, by name only', () => {
-    expect(describeSecretLocation({ in: 'header', name: 'X-Token' })).toBe('the secret came in X-Token: use --secret-header X-Token');
-    expect(describeSecretLocation({ in: 'bearer', name: 'Authorization' })).toBe('the secret came as an Authorization Bearer token: use --secret-header Authorization');
+    expect(describeSecretLocation({ in: 'header', name: 'X-Token' })).toBe('the secret came in X-Token: set SENDTALK_SECRET_HEADER=X-Token');
+    expect(describeSecretLocation({ in: 'bearer', name: 'Authorization' })).toBe('the secret came as an Authorization Bearer token: set SENDTALK_SECRET_HEADER=Authorization');
     expect(describeSecretLocation({ in: 'query', name: 'key' })).toBe('the secret came in the query string (parameter key): send it in a header instead (X-Secret-Key, as SendTalk does)');
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactor } from '../../src/mask.js';
-import { requestMasker } from '../../src/webhook/mask-request.js';
+import { redactor, requestMasker } from '../../src/mask.js';
 
 const SECRET = 'whsec_Q8fz2LmKp0x7RtVb';
 const KEY = 'sk_live_9d8F7g6H5j4K3l2M';

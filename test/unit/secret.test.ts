@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSecret } from '../../src/index.js';
+import { checkSecret } from '../../src/webhook/secret.js';
 
 describe('checkSecret', () => {
   const secret = 'whsec_9f8e7d6c5b4a';

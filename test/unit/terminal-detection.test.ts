@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { backgroundFromColorfgbg, backgroundFromOsc11, qrGlyphsFor, queryBackground } from '../../src/cli/terminal.js';
+import { backgroundFromColorfgbg, backgroundFromOsc11, qrGlyphsFor, qrSetting, queryBackground } from '../../src/cli/terminal.js';
 
 describe('which terminals get sextants', () => {
   const both = ['half-blocks', 'sextants'];
@@ -36,6 +36,15 @@ describe('which terminals get sextants', () => {
     expect(qrGlyphsFor({ SENDTALK_QR: 'sextants' })).toEqual(['sextants']);
     expect(qrGlyphsFor({ SENDTALK_QR: 'half-blocks', KITTY_WINDOW_ID: '1' })).toEqual(['half-blocks']);
     expect(qrGlyphsFor({ SENDTALK_QR: 'braille', KITTY_WINDOW_ID: '1' })).toEqual(both);
+    expect(qrGlyphsFor({ SENDTALK_QR: 'always,sextants' })).toEqual(['sextants']);
+  });
+
+  it('SENDTALK_QR is words: whether to draw, the background and the drawing, in any order and case', () => {
+    expect(qrSetting(undefined)).toEqual({});
+    expect(qrSetting('never')).toEqual({ draw: 'never' });
+    expect(qrSetting('Always, LIGHT half-blocks')).toEqual({ draw: 'always', background: 'light', glyphs: 'half-blocks' });
+    expect(qrSetting('dark,sextants')).toEqual({ background: 'dark', glyphs: 'sextants' });
+    expect(qrSetting('braille, sometimes')).toEqual({});
   });
 });
 

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { checkEndpoint, startListener, type ListenerHandle } from '../../src/index.js';
+import { checkEndpoint } from '../../src/trigger/check-endpoint.js';
+import { startListener, type ListenerHandle } from '../../src/webhook/listener.js';
 import { REMINDER_PAGE_ADVICE } from '../../src/trigger/check-endpoint.js';
 import { builtInEvent, malformedBody, oversizedBody, wrongSecretFor } from '../../src/trigger/event.js';
 import { bodyStart, toOutcome } from '../../src/trigger/outcome.js';

@@ -16,7 +16,7 @@ describe('subdomains', () => {
     ['a dot', 'acme.dev'],
     ['64 characters', 'x'.repeat(64)],
   ])('refuses %s before asking a server (which would refuse it with 403, retried forever)', (_what, name) => {
-    expect(() => checkSubdomain(name)).toThrow(expect.objectContaining({ category: 'usage', hint: expect.stringMatching(/--subdomain/) }));
+    expect(() => checkSubdomain(name)).toThrow(expect.objectContaining({ category: 'usage', hint: expect.stringMatching(/SENDTALK_SUBDOMAIN/) }));
   });
 });
 
@@ -26,8 +26,8 @@ describe('tunnel host', () => {
     expect(normaliseTunnelHost('http://localhost:8080')).toBe('http://localhost:8080');
   });
 
-  it.each(['lt.example.com', 'ftp://lt.example.com'])('refuses %s, naming --tunnel-host', (host) => {
-    expect(() => normaliseTunnelHost(host)).toThrow(expect.objectContaining({ category: 'usage', hint: expect.stringMatching(/--tunnel-host/) }));
+  it.each(['lt.example.com', 'ftp://lt.example.com'])('refuses %s, naming SENDTALK_TUNNEL_HOST', (host) => {
+    expect(() => normaliseTunnelHost(host)).toThrow(expect.objectContaining({ category: 'usage', hint: expect.stringMatching(/SENDTALK_TUNNEL_HOST/) }));
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
-import { openTunnel, reopenDelayMs, type SessionListener, type SessionRequest, type TunnelConnector, type TunnelEvent, type TunnelHandle } from '../../src/tunnel/index.js';
+import { openTunnel, reopenDelayMs } from '../../src/tunnel/open-tunnel.js';
+import type { SessionListener, SessionRequest, TunnelConnector, TunnelEvent, TunnelHandle } from '../../src/tunnel/types.js';
 import { freePort } from '../helpers/ports.js';
 import { pause, until } from '../helpers/until.js';
 
@@ -119,8 +120,8 @@ describe('opening', () => {
     expect(error).toBeInstanceOf(SendtalkVerifyError);
     expect(error.exitCode).toBe(6);
     expect(error.message).toContain(`http://127.0.0.1:${closedPort} did not register one within 100 ms (connection refused)`);
-    expect(error.hint).toMatch(/--tunnel-host/);
-    expect(error.hint).toMatch(/--public-url/);
+    expect(error.hint).toMatch(/SENDTALK_TUNNEL_HOST/);
+    expect(error.hint).toMatch(/--tunnel URL/);
     expect(server.calls[0]!.abandoned).toBe(true);
   });
 

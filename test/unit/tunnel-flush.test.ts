@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openTunnel, type TunnelHandle } from '../../src/tunnel/index.js';
-import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
+import type { TunnelHandle } from '../../src/tunnel/types.js';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/webhook/listener.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SendtalkVerifyError } from '../../src/errors.js';
-import { openTunnel } from '../../src/tunnel/index.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
 import { LocaltunnelServer } from '../helpers/localtunnel-server.js';
 import { freePort } from '../helpers/ports.js';
 import { pause } from '../helpers/until.js';
@@ -44,8 +44,8 @@ describe('when the tunnel cannot be opened', () => {
     const error = await openFails(server.url);
     expect(error.exitCode).toBe(6);
     expect(error.message).toMatch(/did not register one within 800 ms \(no answer within 500 ms\)/);
-    expect(error.hint).toMatch(/--tunnel-host/);
-    expect(error.hint).toMatch(/--public-url/);
+    expect(error.hint).toMatch(/SENDTALK_TUNNEL_HOST/);
+    expect(error.hint).toMatch(/--tunnel URL/);
     expect(server.registrations.length).toBeGreaterThan(0);
     await server.restart(); // ends the hanging request, as a server coming back would
     await noRegistrationAfterGivingUp();

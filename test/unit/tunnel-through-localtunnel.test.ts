@@ -3,8 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTunnel, probePublicUrl, newProbeToken, type TunnelEvent, type TunnelHandle } from '../../src/tunnel/index.js';
-import { startListener, type Delivery, type ListenerHandle } from '../../src/index.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
+import { probePublicUrl, newProbeToken } from '../../src/tunnel/probe.js';
+import type { TunnelEvent, TunnelHandle } from '../../src/tunnel/types.js';
+import { startListener, type Delivery, type ListenerHandle } from '../../src/webhook/listener.js';
 import { LocaltunnelServer, sendThrough } from '../helpers/localtunnel-server.js';
 
 const SECRET = 'tunnel-secret-abcdef';

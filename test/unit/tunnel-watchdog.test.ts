@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exposeListener, newProbeToken, openTunnel, startListener, type ExposedListener, type ListenerHandle, type TunnelEvent, type TunnelUpdate } from '../../src/index.js';
+import { exposeListener, type ExposedListener, type TunnelUpdate } from '../../src/tunnel/expose-listener.js';
+import { openTunnel } from '../../src/tunnel/open-tunnel.js';
+import { newProbeToken } from '../../src/tunnel/probe.js';
+import type { TunnelEvent } from '../../src/tunnel/types.js';
+import { startListener, type ListenerHandle } from '../../src/webhook/listener.js';
 import { LocaltunnelServer, sendThrough, type StaleAnswer } from '../helpers/localtunnel-server.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
@@ -88,7 +92,7 @@ describe('the watchdog of a tunnel opened here', () => {
   });
 });
 
-describe("the watchdog of the user's own tunnel (--public-url)", () => {
+describe("the watchdog of the user's own tunnel (--tunnel URL)", () => {
   it('reports it down, never re-opens it, and reports it up again', async () => {
     const port = await freePort();
     const own = await startListener({ probeToken, port });
@@ -110,17 +114,13 @@ describe("the watchdog of the user's own tunnel (--public-url)", () => {
 });
 
 describe('a library user', () => {
-  it("process exits by itself after close(), the watchdog's timer included", async () => {
+  it('process exits by itself once the flow ends: tunnel, listener and watchdog all closed', async () => {
     const index = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     const script = `
-      const { startListener, exposeListener, newProbeToken } = await import(${JSON.stringify(index)});
-      const probeToken = newProbeToken();
-      const listener = await startListener({ probeToken });
-      const exposed = await exposeListener(listener, { kind: 'localtunnel', host: ${JSON.stringify(server.url)} }, { probeToken, watchdog: { intervalMs: 50 } });
-      await new Promise((r) => setTimeout(r, 300));
-      await exposed.close();
-      await listener.close();
-      console.log('closed');`;
+      const { runListenFlow } = await import(${JSON.stringify(index)});
+      // Probed once open, so the watchdog runs until the flow ends by itself and closes everything.
+      const result = await runListenFlow({ tunnel: { kind: 'localtunnel', host: ${JSON.stringify(server.url)} }, timeoutMs: 300 });
+      console.log('closed', result.reason);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
@@ -128,7 +128,7 @@ describe('a library user', () => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     clearTimeout(killer);
-    expect(out).toContain('closed');
+    expect(out).toContain('closed timeout');
     expect(code, out).toBe(0);
   });
 });

@@ -20,14 +20,14 @@ describe('diagnoseWait', () => {
   it('says where a missing secret came instead, when it was found elsewhere', () => {
     const t = tally({ refused: 2, refusedBy: { 'secret-missing': 2, 'not-found': 1 }, secretLocations: [{ in: 'header', name: 'X-Token' }, { in: 'query', name: 'k' }] });
     expect(diagnoseWait(t, remote)).toEqual({
-      cause: '2 deliveries arrived and were refused: secret key is missing; the secret came in X-Token: use --secret-header X-Token',
+      cause: '2 deliveries arrived and were refused: secret key is missing; the secret came in X-Token: set SENDTALK_SECRET_HEADER=X-Token',
       hint: 'Or send the secret in X-Secret-Key, as SendTalk does.',
     });
   });
 
   it('names the headers a missing secret was looked for in', () => {
     const t = tally({ refused: 1, refusedBy: { 'secret-missing': 1 } });
-    const hint = 'Is the secret enabled in Verification Config? A sender using another header needs --secret-header.';
+    const hint = 'Is the secret enabled in Verification Config? A sender using another header needs SENDTALK_SECRET_HEADER.';
     expect(diagnoseWait(t, remote)).toEqual({ cause: '1 delivery arrived and was refused: secret key is missing (no X-Secret-Key or Secret-Key header)', hint });
     expect(diagnoseWait(t, { local: false, secretHeader: 'Authorization' })).toEqual({ cause: '1 delivery arrived and was refused: secret key is missing (no Authorization header)', hint });
   });
@@ -36,9 +36,9 @@ describe('diagnoseWait', () => {
     const t = tally({ refused: 3, refusedBy: { 'not-found': 3, 'too-large': 1 } });
     expect(diagnoseWait(t, remote)).toEqual({
       cause: '3 deliveries arrived and were refused: sent to another path',
-      hint: 'The Webhook URL in Verification Config must end in /webhook (or pass its path with --path).',
+      hint: 'The Webhook URL in Verification Config must end in /webhook (or set SENDTALK_WEBHOOK_PATH to its path).',
     });
-    expect(diagnoseWait(t, { local: false, path: '/hooks/st' }).hint).toBe('The Webhook URL in Verification Config must end in /hooks/st (or pass its path with --path).');
+    expect(diagnoseWait(t, { local: false, path: '/hooks/st' }).hint).toBe('The Webhook URL in Verification Config must end in /hooks/st (or set SENDTALK_WEBHOOK_PATH to its path).');
   });
 
   it('lists the other refusal reasons by label, each once, in their order', () => {
@@ -78,10 +78,10 @@ describe('diagnoseWait', () => {
   it('tells a local listener that SendTalk cannot reach it', () => {
     expect(diagnoseWait(tally(), { local: true })).toEqual({
       cause: 'No delivery arrived',
-      hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url.',
+      hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel.',
     });
     expect(diagnoseWait(tally(), { local: true, moreTime: '--timeout gives more time' }).hint)
-      .toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass --public-url; --timeout gives more time.');
+      .toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --timeout gives more time.');
   });
 
   it('asks to check the webhook URL when nothing arrived at a public listener', () => {
@@ -116,14 +116,14 @@ describe('describeTally', () => {
 });
 
 describe('diagnoseWait in the sandbox', () => {
-  it('never sends the user to the dashboard: refusals came from another sender, silence from --sandbox-delay', () => {
+  it('never sends the user to the dashboard: refusals came from another sender, silence from SENDTALK_SANDBOX_DELAY', () => {
     for (const reason of ['secret-mismatch', 'secret-missing', 'not-found', 'not-json'] as const) {
       const d = diagnoseWait(tally({ received: 1, refused: 1, refusedBy: { [reason]: 1 } }), { local: false, sandbox: true });
       expect(`${d.cause} ${d.hint}`).not.toMatch(/Verification Config|dashboard/);
       expect(d.hint).toMatch(/emulator/);
     }
     const silent = diagnoseWait(tally(), { local: false, sandbox: true, moreTime: '--timeout waits longer' });
-    expect(silent.hint).toMatch(/--sandbox-delay/);
+    expect(silent.hint).toMatch(/SENDTALK_SANDBOX_DELAY/);
     expect(silent.hint).not.toMatch(/Verification Config/);
   });
 });

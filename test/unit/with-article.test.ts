@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withArticle } from '../../src/render/sentence.js';
+import { withArticle } from '../../src/render/text.js';
 
 describe('withArticle', () => {
   it('reads a one-letter or short capital first part letter by letter, anything else as a word', () => {

@@ -1,7 +1,11 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createVerification, parseDeliveryLog, parseVerification, SendtalkVerifyError, startListener } from '../../src/index.js';
-import { parseJsonKeepingBigIntegers, quoteBigIntegers } from '../../src/json-big-integers.js';
+import { createVerification } from '../../src/client/create-verification.js';
+import { parseVerification } from '../../src/client/parse-verification.js';
+import { SendtalkVerifyError } from '../../src/errors.js';
+import { parseDeliveryLog } from '../../src/trigger/replay.js';
+import { startListener } from '../../src/webhook/listener.js';
+import { parseJsonKeepingBigIntegers, quoteBigIntegers } from '../../src/json.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 
 const KEY = 'live_key_wrong_results_0001';

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import { ENV_VARS, pick } from '../../config.js';
-import { envHelp, examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../run-context.js';
-import { addDotenvOptions, addVerbosityOptions, jsonOption, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { startCommand } from '../start-command.js';
+import { addOutputOptions, envHelp, examples, exitCodeHelp, PROGRAM_OPTIONS_NOTE, secretOption, type OutputFlags, type SecretFlags } from '../flags.js';
+import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
 import { urlIdentity } from '../../tunnel/remembered-url.js';
-import { addTunnelOptions, resolveTunnel, tunnelEnvHelp, type TunnelFlags } from '../tunnel-flags.js';
+import { addTunnelOption, resolveTunnel, secretHeaderSetting, tunnelEnvRows, type TunnelFlags } from '../tunnel-flags.js';
 import { checkApiUrl } from '../config-values.js';
 import { reportDoctor, showCheck } from '../views/doctor-view.js';
 
@@ -21,12 +19,9 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .description('check the set-up end to end: Node.js, API key, API, webhook secret, tunnel, and a signed delivery through it')
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
-    .addOption(secretOption())
-    .addOption(secretHeaderOption('header the test delivery carries the secret in (default: X-Secret-Key)'));
-  addDotenvOptions(addTunnelOptions(command, 'auto, as create'))
-    .addOption(jsonOption('print one JSON document with every check'));
-  addVerbosityOptions(command, { debug: 'show stack traces (secrets stay masked)', quiet: 'print only the failed checks and the summary' })
-    .addHelpText('after', `
+    .addOption(secretOption());
+  addOutputOptions(addTunnelOption(command, 'auto, as create'), { json: 'print one JSON document with every check', quiet: 'print only the failed checks and the summary' })
+    .addHelpText('after', `${PROGRAM_OPTIONS_NOTE}
 What it sends: to check the key without creating a verification, it POSTs one create request
 with an empty userPhone. SendTalk refuses it either for the phone (the key was accepted) or for
 the API-Key header (the key was refused). Then it opens the tunnel in front of a temporary local
@@ -35,14 +30,14 @@ ${examples([
   ['sendtalk-verify doctor', 'check everything, with the key and secret from the environment or ./.env'],
   ['sendtalk-verify doctor --tunnel none --json', 'no tunnel; one JSON document, exit 5 if any check fails'],
   ['sendtalk-verify doctor --api-url http://127.0.0.1:4010 --api-key test', 'against a local emulator'],
-])}${envHelp()}${tunnelEnvHelp()}${exitCodeHelp()}`)
-    .action((flags: DoctorFlags) => runner(() => runDoctorCommand(flags, ctx)));
+])}${envHelp([[ENV_VARS.secretHeader, 'the header the test delivery carries the secret in (default X-Secret-Key)'], ...tunnelEnvRows()])}${exitCodeHelp()}`)
+    .action((_flags: DoctorFlags, cmd: Command) => runner(() => runDoctorCommand(cmd.optsWithGlobals<DoctorFlags>(), ctx)));
 }
 
 async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<number> {
   const { output, sources, apiKey, secret } = startCommand(flags, ctx, { apiKeyFromEnv: true });
   // The same subdomain create would ask for: doctor checks the URL SendTalk would be given.
-  const tunnel = resolveTunnel(flags, sources, 'auto', output, urlIdentity(apiKey.value));
+  const tunnel = resolveTunnel(flags, sources, 'auto', urlIdentity(apiKey.value));
   const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const interrupt = interruptOnSignals();
   const { runDoctor } = await import('../../doctor/run-doctor.js');
@@ -51,7 +46,7 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
       apiKey: apiKey.value ? { value: apiKey.value, source: apiKey.source } : undefined,
       apiUrl,
       secret: secret.value ? { value: secret.value, source: secret.source } : undefined,
-      secretHeader: flags.secretHeader,
+      secretHeader: secretHeaderSetting(sources),
       tunnel,
       signal: interrupt.signal,
       onCheck: (check) => showCheck(output, check),

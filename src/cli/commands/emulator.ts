@@ -1,16 +1,13 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { ENV_VARS } from '../../config.js';
 import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
-import { parseShape, RESPONSE_ALIAS_SETS, type EmulatorShape } from '../../emulator/shapes.js';
-import { examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../run-context.js';
-import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { startCommand } from '../start-command.js';
+import { addOutputOptions, envRows, examples, exitCodeHelp, hostOption, parsePort, pathOption, PROGRAM_OPTIONS_NOTE, secretOption, warnIfNotLoopback, type OutputFlags, type SecretFlags } from '../flags.js';
+import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
-import { hostOption, parsePort, pathOption, warnIfNotLoopback } from '../parse-flags.js';
-import { parseHttpUrl } from '../../http/parse-url.js';
+import { secretHeaderSetting } from '../tunnel-flags.js';
+import { checkHttpUrl } from '../../http/url.js';
 import { EmulatorView, type EmulatorSettings } from '../views/emulator-view.js';
 import type { WrittenFile } from '../../safe-file.js';
 
@@ -24,10 +21,6 @@ interface EmulatorFlags extends OutputFlags, SecretFlags {
   webhookUrl?: string;
   autoVerify?: string;
   latency?: string;
-  responseAliases?: string;
-  responseNested?: boolean;
-  webhookShape?: 'flat' | 'wrapped';
-  webhookStatus?: string;
   readyFile?: string;
 }
 
@@ -40,20 +33,14 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     .option('--api-key <key>', 'accept only this API-Key (default: any non-empty key)')
     .option('--webhook-url <url>', 'where to deliver the verified webhook (default: nowhere)')
     .addOption(secretOption(`secret sent with each webhook (env ${ENV_VARS.secret})`))
-    .addOption(secretHeaderOption())
     .option('--auto-verify <duration>', 'deliver the verified webhook this long after each create, or "off" to wait for the control API (default: 2s)')
     .option('--latency <duration>', 'delay every API answer by this long (default: 0)')
-    .option('--response-aliases <n>', `name the create answer's fields with alias set n, 0 to ${RESPONSE_ALIAS_SETS - 1}, as a client must accept them (default: 0: verificationID, waLink, …)`)
-    .option('--response-nested', "put the create answer's fields one level down, in data.verification")
-    .addOption(new Option('--webhook-shape <shape>', "the webhook's form: flat, or wrapped as TapTalk's webhooks are (default: flat)").choices(['flat', 'wrapped']))
-    .option('--webhook-status <status>', 'the status the webhook carries, e.g. failed (default: verified)')
     .addOption(pathOption('--ready-file <path>', 'once listening, write the base URL to this file (atomically; removed on exit): see the wait command'));
   addOutputOptions(command, {
     json: 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt',
-    debug: 'show stack traces on errors',
     quiet: 'print only the request and webhook lines',
   })
-    .addHelpText('after', examples([
+    .addHelpText('after', PROGRAM_OPTIONS_NOTE + examples([
       ['sendtalk-verify emulator', `SendTalk on http://127.0.0.1:${DEFAULT_EMULATOR_PORT}: point your app's API URL at it`],
       ['sendtalk-verify emulator --api-key test_key --webhook-url http://localhost:3000/webhook --secret test_secret', 'the whole loop: your app creates, the emulator calls its webhook 2 s later'],
       ['sendtalk-verify emulator --port 0 --auto-verify off --json', 'for test suites: a free port, the URL in the first NDJSON line, verify via the control API'],
@@ -65,33 +52,37 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
   POST   /_emulator/faults                     e.g. {"type":"http-error","status":503,"count":2}
   GET|DELETE /_emulator/faults                 list or clear queued faults
   PUT    /_emulator/webhook                    {"url":…, "secret":…, "secretHeader":…}
+  PUT    /_emulator/shape                      {"responseAliases":1, "responseNested":true,
+                                                "webhook":"wrapped", "webhookStatus":"failed"}
   POST   /_emulator/reset                      forget verifications, deliveries and faults
   POST   /_emulator/offline                    {"ms":2000}: refuse connections that long, then listen again
 Fault types: latency {ms}, http-error {status 500-599}, rate-limit {retryAfter}, hang, malformed,
 error-envelope {status, code, message, field}, reset {at: mid-body|before-answer}, html {status},
 missing-fields {fields}; each for the next "count" API requests (default 1).
-` + exitCodeHelp())
-    .action((flags: EmulatorFlags) => runner(() => runEmulator(flags, ctx)));
+
+Environment:
+${envRows([[ENV_VARS.secretHeader, `the header the webhook carries the secret in (default ${DEFAULT_SECRET_HEADER})`]])}` + exitCodeHelp())
+    .action((_flags: EmulatorFlags, cmd: Command) => runner(() => runEmulator(cmd.optsWithGlobals<EmulatorFlags>(), ctx)));
 }
 
 async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<number> {
-  const { output, secret: { value: secret } } = startCommand(flags, ctx, { ndjson: true });
+  const { output, sources, secret: { value: secret } } = startCommand(flags, ctx, { ndjson: true });
+  const secretHeader = secretHeaderSetting(sources);
   if (flags.apiKey === '') throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
   const port = parsePort(flags.port ?? String(DEFAULT_EMULATOR_PORT));
   const autoVerifyMs = parseAutoVerify(flags.autoVerify ?? '2s');
   const latencyMs = flags.latency === undefined ? 0 : parseDuration(flags.latency, '--latency');
   if (flags.webhookUrl !== undefined) {
-    parseHttpUrl(flags.webhookUrl, '--webhook-url', 'Pass the full URL of your webhook, e.g. --webhook-url http://localhost:3000/webhook.');
+    checkHttpUrl(flags.webhookUrl, '--webhook-url', 'Pass the full URL of your webhook, e.g. --webhook-url http://localhost:3000/webhook.');
   }
-  const shape = emulatorShape(flags);
   warnIfNotLoopback(output, flags.host, 'The emulator');
   // The emulator (and the client module it shares paths with) loads on use, so `--help` stays fast.
-  const [{ startEmulator }, { CREATE_PATH }] = await Promise.all([import('../../emulator/index.js'), import('../../client/create-verification.js')]);
+  const [{ startEmulator }, { CREATE_PATH }] = await Promise.all([import('../../emulator/emulator.js'), import('../../client/create-verification.js')]);
   const settings: EmulatorSettings = {
     createPath: CREATE_PATH,
     apiKeyRequired: flags.apiKey !== undefined,
     webhookUrl: flags.webhookUrl,
-    secretHeader: flags.secretHeader ?? DEFAULT_SECRET_HEADER,
+    secretHeader: secretHeader ?? DEFAULT_SECRET_HEADER,
     secretSet: Boolean(secret),
     autoVerifyMs,
     latencyMs,
@@ -113,10 +104,9 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
       apiKey: flags.apiKey,
       webhookUrl: flags.webhookUrl,
       secret,
-      secretHeader: flags.secretHeader,
+      secretHeader,
       autoVerifyMs,
       latencyMs,
-      shape,
       onEvent: (event) => view.onEvent(event),
     });
     view.ready(emulator, settings);
@@ -142,22 +132,6 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   } finally {
     interrupt.dispose();
   }
-}
-
-/** The shape flags, checked by the same rules as the control API's `PUT /_emulator/shape`. */
-function emulatorShape(flags: EmulatorFlags): Partial<EmulatorShape> {
-  const aliases = flags.responseAliases;
-  const parsed = parseShape({
-    ...(aliases !== undefined ? { responseAliases: /^\d+$/.test(aliases.trim()) ? Number(aliases) : aliases } : {}),
-    ...(flags.responseNested ? { responseNested: true } : {}),
-    ...(flags.webhookShape ? { webhook: flags.webhookShape } : {}),
-    ...(flags.webhookStatus !== undefined ? { webhookStatus: flags.webhookStatus } : {}),
-  });
-  if (typeof parsed === 'string') {
-    const flag = parsed.startsWith('"responseAliases"') ? '--response-aliases' : '--webhook-status';
-    throw new SendtalkVerifyError('usage', `${flag}: ${parsed.replace(/^"\w+" /, '')}.`, { hint: `See sendtalk-verify emulator --help.` });
-  }
-  return parsed;
 }
 
 function parseAutoVerify(text: string): number | false {

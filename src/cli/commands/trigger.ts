@@ -1,17 +1,15 @@
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { LanguageCode } from '../../client/create-verification.js';
 import { ENV_VARS } from '../../config.js';
-import { parseTimeout } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
-import { withArticle } from '../../render/sentence.js';
-import { envHelp, examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../run-context.js';
+import { withArticle } from '../../render/text.js';
 import { githubActions } from '../github-actions.js';
-import { addOutputOptions, secretHeaderOption, secretOption, type OutputFlags, type SecretFlags } from '../common-flags.js';
-import { startCommand } from '../start-command.js';
+import { addOutputOptions, envHelp, examples, exitCodeHelp, languageOption, pathOption, PROGRAM_OPTIONS_NOTE, secretOption, type OutputFlags, type SecretFlags } from '../flags.js';
+import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
-import { languageOption, parseWholeNumber, pathOption } from '../parse-flags.js';
+import { envDuration } from '../config-values.js';
+import { secretHeaderSetting } from '../tunnel-flags.js';
 import { TriggerView } from '../views/trigger-view.js';
 
 interface TriggerFlags extends OutputFlags, SecretFlags {
@@ -22,8 +20,6 @@ interface TriggerFlags extends OutputFlags, SecretFlags {
   payload?: string;
   check?: boolean;
   replay?: string;
-  requestTimeout?: string;
-  oversizeBytes?: string;
 }
 
 export function registerTrigger(program: Command, runner: CommandRunner, ctx: RunContext): void {
@@ -32,21 +28,17 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
     .description('send a signed "verified" event to a webhook URL; --check grades the endpoint, --replay re-sends a listen --log file')
     .option('--url <url>', 'the webhook URL to send to (required)')
     .addOption(secretOption())
-    .addOption(secretHeaderOption())
     .addOption(new Option('--phone <number>', 'phone number in the event (default: 6281234567890)').conflicts(['payload', 'replay']))
     .addOption(new Option('--id <id>', 'verification id in the event (default: a random UUID)').conflicts(['payload', 'replay']))
     .addOption(languageOption('language code in the event (default: en)').conflicts(['payload', 'replay']))
     .addOption(pathOption('--payload <file>', 'send this file\'s bytes as the event instead of the built-in one').conflicts('replay'))
     .addOption(new Option('--check', 'also send the cases a correct endpoint must refuse, and grade it in a table').conflicts('replay'))
-    .addOption(pathOption('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged'))
-    .option('--request-timeout <duration>', 'bound on each request, from connecting to the last byte (default: 10s)')
-    .option('--oversize-bytes <n>', '--check: size of the oversized body (default: 2097152, 2 MiB)');
+    .addOption(pathOption('--replay <file>', 're-send the deliveries recorded by listen --log, body bytes unchanged'));
   addOutputOptions(command, {
     json: 'print one JSON document on stdout and nothing else there',
-    debug: 'show each request as it is answered (secrets stay hidden)',
     quiet: 'print only the result',
   })
-    .addHelpText('after', examples([
+    .addHelpText('after', PROGRAM_OPTIONS_NOTE + examples([
       ['sendtalk-verify trigger --url http://localhost:3000/webhooks/sendtalk --secret "$SECRET"', 'send one verified event, as SendTalk would'],
       ['sendtalk-verify trigger --url https://staging.example.com/webhooks/sendtalk --check --json', 'CI smoke test: grade the endpoint, exit 5 if a case fails'],
       ['sendtalk-verify trigger --url http://localhost:3000/webhooks/sendtalk --replay deliveries.ndjson', 're-send what `listen --log deliveries.ndjson` recorded'],
@@ -58,20 +50,27 @@ export function registerTrigger(program: Command, runner: CommandRunner, ctx: Ru
   malformed-json   a body that is not JSON, right secret      → 4xx
   wrong-method     a GET                                      → 4xx
   oversized        a 2 MiB event, right secret                → 4xx, or the connection closed
-` + envHelp() + exitCodeHelp())
-    .action((flags: TriggerFlags) => runner(() => runTrigger(flags, ctx)));
+` + envHelp([
+      [ENV_VARS.secretHeader, `the header the secret is sent in (default ${DEFAULT_SECRET_HEADER})`],
+      [ENV_VARS.requestTimeout, 'bound on each request, from connecting to the last byte (default 10s)'],
+    ]) + exitCodeHelp())
+    .action((_flags: TriggerFlags, cmd: Command) => runner(() => runTrigger(cmd.optsWithGlobals<TriggerFlags>(), ctx)));
 }
 
 async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number> {
-  const { output, secret: { value: secret } } = startCommand(flags, ctx);
+  const { output, sources, secret: { value: secret } } = startCommand(flags, ctx);
+  const secretHeader = secretHeaderSetting(sources);
   if (!flags.url) {
     throw new SendtalkVerifyError('usage', 'No webhook URL.', { hint: 'Pass --url with the URL registered in Verification Config, e.g. --url http://localhost:3000/webhook.' });
   }
-  const requestTimeoutMs = flags.requestTimeout === undefined ? undefined : parseTimeout(flags.requestTimeout, '--request-timeout');
-  const target = { url: flags.url, secret, secretHeader: flags.secretHeader, requestTimeoutMs };
-  const oversizeBytes = flags.oversizeBytes === undefined ? undefined : parseOversize(flags.oversizeBytes);
+  const requestTimeoutMs = envDuration(ENV_VARS.requestTimeout, sources, 'timeout');
+  const target = { url: flags.url, secret, secretHeader, requestTimeoutMs };
   // The trigger core loads on use, so `--help` stays fast.
-  const core = await import('../../trigger/index.js');
+  const [{ DEFAULT_REQUEST_TIMEOUT_MS, checkWebhookUrl }, { readDeliveryLog, replayDeliveries }, { builtInEvent, fileEvent }, { CHECK_CASE_NAMES }, { checkEndpoint }, { sendEvent }] = await Promise.all([
+    import('../../trigger/target.js'), import('../../trigger/replay.js'), import('../../trigger/event.js'),
+    import('../../trigger/check-cases.js'), import('../../trigger/check-endpoint.js'), import('../../trigger/send-event.js'),
+  ]);
+  const core = { DEFAULT_REQUEST_TIMEOUT_MS, checkWebhookUrl, readDeliveryLog, replayDeliveries, builtInEvent, fileEvent, CHECK_CASE_NAMES, checkEndpoint, sendEvent };
   const interrupt = interruptOnSignals();
   const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS, githubActions(output));
   // Validate, then announce: a usage error must not follow a line saying the work has started.
@@ -93,10 +92,10 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
       : core.builtInEvent({ id: flags.id, phone: flags.phone, language: flags.language });
     if (flags.check) {
       view.starting(`Checking ${flags.url} with ${core.CHECK_CASE_NAMES.length} cases`);
-      const report = await core.checkEndpoint({ ...target, secret: secret ?? '', event, oversizeBytes, signal: interrupt.signal, onCase: (c) => output.trace(`${c.name}: ${c.got.summary} → ${c.verdict}`) });
+      const report = await core.checkEndpoint({ ...target, secret: secret ?? '', event, signal: interrupt.signal, onCase: (c) => output.trace(`${c.name}: ${c.got.summary} → ${c.verdict}`) });
       return view.check(report);
     }
-    if (!secret) output.warn(`No secret: the event goes without ${withArticle(flags.secretHeader ?? DEFAULT_SECRET_HEADER)} header. Pass --secret or set ${ENV_VARS.secret}.`);
+    if (!secret) output.warn(`No secret: the event goes without ${withArticle(secretHeader ?? DEFAULT_SECRET_HEADER)} header. Pass --secret or set ${ENV_VARS.secret}.`);
     view.starting(`Sending a verified event to ${flags.url}`);
     return view.send(await core.sendEvent({ ...target, event, signal: interrupt.signal }), event);
   } finally {
@@ -114,6 +113,3 @@ async function readPayload(path: string): Promise<Buffer> {
   if (bytes.length === 0) throw new SendtalkVerifyError('usage', `The payload file ${path} is empty.`, { hint: 'Put the JSON event in it, or omit --payload.' });
   return bytes;
 }
-
-const parseOversize = (text: string): number =>
-  parseWholeNumber(text, { flag: '--oversize-bytes', min: 1024, max: 256 * 1024 * 1024, hint: 'Pass e.g. --oversize-bytes 2097152 (2 MiB).' });

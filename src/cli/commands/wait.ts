@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { parseTimeout } from '../../duration.js';
-import { examples, exitCodeHelp } from '../help.js';
-import type { CommandRunner, RunContext } from '../run-context.js';
-import { openOutput } from '../start-command.js';
-import { quietOption } from '../common-flags.js';
+import { examples, exitCodeHelp, pathArgument, PROGRAM_OPTIONS_NOTE, quietOption } from '../flags.js';
+import { openOutput, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
-import { pathArgument } from '../parse-flags.js';
 
 interface WaitFlags {
   timeout?: string;
@@ -20,10 +17,10 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
     .addArgument(pathArgument('<file>', 'the ready file given to emulator --ready-file'))
     .option('--timeout <duration>', 'give up after this long, exit 3 (default: 30s)')
     .addOption(quietOption('print nothing on stderr'))
-    .addHelpText('after', examples([
+    .addHelpText('after', PROGRAM_OPTIONS_NOTE + examples([
       ['sendtalk-verify emulator --port 4010 --ready-file emulator.ready &\n    $ export SENDTALK_API_URL=$(sendtalk-verify wait emulator.ready)', 'start the emulator in the background and go on once it answers'],
     ]) + exitCodeHelp())
-    .action((file: string, flags: WaitFlags) => runner(() => runWait(file, flags, ctx)));
+    .action((file: string, _flags: WaitFlags, cmd: Command) => runner(() => runWait(file, cmd.optsWithGlobals<WaitFlags>(), ctx)));
 }
 
 async function runWait(file: string, flags: WaitFlags, ctx: RunContext): Promise<number> {

@@ -9,14 +9,16 @@ import type { Output } from '../output.js';
 import type { QrPanel } from './qr-panel.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, tunnelStateLabel, webhookUrlAdvice } from './tunnel-view.js';
-import { sentence } from '../../render/sentence.js';
+import { sentence } from '../../render/text.js';
 
 /** How the view shows the QR code. */
 export interface QrViewOptions {
-  /** `yes`: draw it; `dumb-terminal`: say in one line why not (TERM=dumb); `no`: not asked for (--no-qr, --json, not a terminal). */
+  /** `yes`: draw it; `dumb-terminal`: say in one line why not (TERM=dumb); `no`: not asked for (SENDTALK_QR=never, --json, not a terminal). */
   draw: 'yes' | 'no' | 'dumb-terminal';
-  /** The user's word on the terminal's background (--qr-background); else it is found out. */
+  /** The user's word on the terminal's background (SENDTALK_QR=dark|light); else it is found out. */
   background?: 'dark' | 'light';
+  /** The user's word on the drawing (SENDTALK_QR=sextants|half-blocks); else it is found out. */
+  glyphs?: 'sextants' | 'half-blocks';
   /** --qr-file */
   file?: string;
   page?: InspectorHandle;
@@ -64,15 +66,15 @@ export class CreateView {
         if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.tunnel, event);
         else if (this.tunnel.kind === 'none' && !this.sandbox) {
           output.warn('Local only (--tunnel none): SendTalk cannot reach this listener, so its webhook will not arrive here.');
-          output.info(c.dim('  Drop --tunnel none, pass --public-url, or send the event yourself with trigger or curl.'));
+          output.info(c.dim('  Drop --tunnel none, pass the URL of your own tunnel to --tunnel, or send the event yourself with trigger or curl.'));
         }
         break;
       case 'probe':
         if (event.result.ok) output.success(`The webhook URL reaches this listener (${formatDuration(event.result.ms)}).`);
         else {
           output.warn(`The webhook URL did not reach this listener: ${event.result.reason}.`);
-          // Only a tunnel this run opened gets here: a --public-url that misses stops the flow first.
-          output.info(c.dim('  SendTalk may not be able to deliver: try again, another --tunnel-host, or your own tunnel with --public-url.'));
+          // Only a tunnel this run opened gets here: your own tunnel's URL that misses stops the flow first.
+          output.info(c.dim('  SendTalk may not be able to deliver: try again, another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.'));
         }
         break;
       case 'created': {
@@ -119,7 +121,7 @@ export class CreateView {
     const { output, qr } = this;
     const otherWays = qr.page ? ['scan it on the page', 'write it with --qr-file qr.png'] : ['use --open or --qr-file qr.png'];
     if (qr.draw === 'dumb-terminal') {
-      output.info(`No QR code on this terminal (TERM=dumb): ${otherWays.join(', ')}, or draw it anyway with --qr.`);
+      output.info(`No QR code on this terminal (TERM=dumb): ${otherWays.join(', ')}, or draw it anyway with ${ENV_VARS.qr}=always.`);
       return;
     }
     if (qr.draw !== 'yes' || output.quiet) return;
@@ -130,7 +132,7 @@ export class CreateView {
       colour,
       // Without colours the glyphs take the terminal's own: which of its colours is dark matters.
       background: colour ? 'dark' : await terminalBackground(qr.background),
-      glyphs: qrGlyphsFor(),
+      glyphs: qr.glyphs ? [qr.glyphs] : qrGlyphsFor(),
       linesBelow: qr.waiting ? 1 : 2,
       otherWays,
       live: output.interactive,

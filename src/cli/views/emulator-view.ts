@@ -1,5 +1,5 @@
 import { formatDuration } from '../../duration.js';
-import type { EmulatorEvent, EmulatorHandle } from '../../emulator/index.js';
+import type { EmulatorEvent, EmulatorHandle } from '../../emulator/emulator.js';
 import type { EmulatorShape } from '../../emulator/shapes.js';
 import { keyValueRows } from '../../render/style.js';
 import type { Output } from '../output.js';

@@ -10,12 +10,12 @@ import type { Output } from '../output.js';
 import { INTERRUPTED_EXIT, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import type { TunnelChoice } from '../tunnel-flags.js';
 import { showTunnelEvent, webhookUrlAdvice } from './tunnel-view.js';
-import { sentence } from '../../render/sentence.js';
-import { REFUSAL_LABEL } from '../../webhook/refusal.js';
+import { sentence } from '../../render/text.js';
+import { REFUSAL_LABEL } from '../../webhook/delivery.js';
 import { REMINDER_PAGE } from '../../tunnel/reminder-page.js';
 
 /** One line: why a browser-like User-Agent matters behind localtunnel (see src/tunnel/reminder-page.ts). */
-export const BROWSER_UA_WARNING = `This sender's User-Agent looks like a browser's: ${REMINDER_PAGE} answers such senders instead of passing them on unless they send bypass-tunnel-reminder; if deliveries stop, use --public-url with another tunnel.`;
+export const BROWSER_UA_WARNING = `This sender's User-Agent looks like a browser's: ${REMINDER_PAGE} answers such senders instead of passing them on unless they send bypass-tunnel-reminder; if deliveries stop, use another tunnel: --tunnel cloudflared, or your own with --tunnel URL.`;
 
 /** Draws the listen events: deliveries on stdout (text or NDJSON), everything else on stderr. */
 export class ListenView {
@@ -41,7 +41,7 @@ export class ListenView {
           output.warn(`The public URL did not reach this listener: ${event.result.reason}.`);
           output.info(this.choice.kind === 'public-url'
             ? '  Check that your tunnel forwards to this listener\'s port and path; SendTalk cannot deliver until it does.'
-            : '  SendTalk may not be able to deliver; try again, another --tunnel-host, or your own tunnel with --public-url.');
+            : '  SendTalk may not be able to deliver; try again, another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.');
         }
         return;
       case 'waiting':
@@ -85,7 +85,7 @@ export class ListenView {
     }
     output.success(`Webhook listener on ${event.localUrl}`);
     if (event.public) webhookUrlAdvice(output, event.webhookUrl, this.choice, event);
-    else output.info(output.c.dim('  Local only (--tunnel none): SendTalk cannot reach it; use trigger, curl, or --public-url.'));
+    else output.info(output.c.dim('  Local only (--tunnel none): SendTalk cannot reach it; use trigger, curl, or your own tunnel with --tunnel URL.'));
   }
 
   private waiting(): void {
@@ -150,8 +150,8 @@ export class ListenView {
       'secret-mismatch': `Is ${ENV_VARS.secret} (or --secret) the key the dashboard shows after saving Verification Config?`,
       'secret-missing': d.secretLocation
         ? `${describeSecretLocation(d.secretLocation).replace(/^t/, 'T')}.`
-        : 'Is the sender SendTalk, with a secret set in Verification Config? A sender using another header needs --secret-header.',
-      'not-found': 'Check the path of the Webhook URL in the dashboard (or --path).',
+        : 'Is the sender SendTalk, with a secret set in Verification Config? A sender using another header needs SENDTALK_SECRET_HEADER.',
+      'not-found': 'Check the path of the Webhook URL in the dashboard (or SENDTALK_WEBHOOK_PATH).',
     };
     const text = hint[d.reason];
     if (!text) return;

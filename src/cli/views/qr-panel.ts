@@ -15,7 +15,6 @@ export interface QrPanelOptions {
   live: boolean;
 }
 
-// eslint-disable-next-line no-control-regex
 const SGR = /\u001b\[[0-9;]*m/g;
 
 /**
@@ -23,7 +22,7 @@ const SGR = /\u001b\[[0-9;]*m/g;
  * on screen however much was printed before it. On a terminal it stays there: a line printed while
  * waiting goes above it (`above`), and a resized window gets the drawing that now fits, or the
  * one-line way out, in place of the old one (never a second copy of anything). Off a terminal (a CI
- * log, `--qr`) the code is printed once, as it fits the width that COLUMNS gives.
+ * log, SENDTALK_QR=always) the code is printed once, as it fits the width that COLUMNS gives.
  */
 export class QrPanel {
   /** The lines on screen now, as printed (colours included). */

@@ -1,7 +1,11 @@
 import { ENV_VARS } from '../../config.js';
 import { formatDuration } from '../../duration.js';
-import { renderTable } from '../../render/table.js';
-import type { CaseResult, CheckReport, Outcome, ReplayReport, SendReport, VerifiedEvent } from '../../trigger/index.js';
+import { renderTable } from '../../render/text.js';
+import type { CaseResult, CheckReport } from '../../trigger/check-endpoint.js';
+import type { VerifiedEvent } from '../../trigger/event.js';
+import type { Outcome } from '../../trigger/outcome.js';
+import type { ReplayReport } from '../../trigger/replay.js';
+import type { SendReport } from '../../trigger/send-event.js';
 import { code, markdownTable, type GithubActions } from '../github-actions.js';
 import type { Output } from '../output.js';
 
