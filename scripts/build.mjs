@@ -3,9 +3,10 @@
 //
 //   dist/index.d.ts             the public API's types in one file: tsc's declarations (which also
 //                               type-checks src/) rolled up by API Extractor (see scripts/api.mjs)
-//   dist/cli.cjs                the CLI: src/cli/ and commander (loaded by bin/sendtalk-verify.js)
-//   dist/core-start.cjs         the modules of the core (src/ outside src/cli/) the CLI needs to start
-//   dist/core.cjs               the rest of the core, and the library's names
+//   dist/cli.cjs                what the CLI needs to start: commander and the modules of src/ that
+//                               src/cli/main.ts imports statically (loaded by bin/sendtalk-verify.js)
+//   dist/core.cjs               every other module of src/ (the flows, the views, the emulator…), and
+//                               the library's names
 //   dist/index.js               the library's entry (ES module): src/index.ts's names, from core.cjs
 //   dist/vendor/*.cjs           the large dependencies, one self-contained file each, loaded on first use
 //   dist/THIRD-PARTY-LICENSES   the licence of every package bundled into the files above
@@ -17,8 +18,9 @@
 //   loader, and the library's ES module entry imports core.cjs's names, which Node reads off
 //   esbuild's CommonJS output.
 // - `--help` parses every byte of what it loads, so what it loads is only what it runs: the command
-//   layer, commander and core-start.cjs. The flows, the emulator, the tunnels and the page (core.cjs)
-//   load when a command runs; so do the dependencies of dist/vendor/.
+//   layer's registration of the commands, commander, and what they import. The flows, the views,
+//   the emulator, the tunnels and the page (core.cjs) load when a command runs; so do the
+//   dependencies of dist/vendor/.
 // - Node's own modules are loaded on first use in the CLI (see `lazyBuiltins`): `--help` never
 //   needs node:crypto, node:http or node:child_process.
 // - localtunnel's client class, ora, qrcode-terminal, open, chalk and libphonenumber-js are each a
@@ -79,14 +81,13 @@ const SUBSTITUTES = {
  * module imported from another file is read from that file's `__modules` (see `coreBoundary`).
  */
 const CORE_FILES = {
-  // src/cli/ (the command layer) and commander: what `--help` and `--version` run.
-  'cli.cjs': 'src/cli/main.ts',
-  // The modules of the core (src/ outside src/cli/) that src/cli/main.ts reaches by static imports:
-  // what the CLI needs before a command runs, so it is loaded at start-up.
-  'core-start.cjs': undefined,
+  // What `--help` and `--version` load: src/cli/ (the command layer), commander, and the modules of
+  // the core (src/ outside src/cli/) that src/cli/main.ts reaches by static imports. One file: a
+  // second file to open costs start-up more than its bytes would.
+  'cli.cjs': "export * from './src/cli/main.ts';",
   // The rest of the core, with the library's names (src/index.ts): what a command loads when it
-  // runs, and what `import … from 'sendtalk-verify'` loads (with core-start.cjs).
-  'core.cjs': undefined,
+  // runs, and what `import … from 'sendtalk-verify'` loads (with the core's modules of cli.cjs).
+  'core.cjs': "export * from './src/index.ts';",
 };
 
 /** Node modules the CLI loads on first use rather than at start-up; see `lazyBuiltins`. */
@@ -127,13 +128,13 @@ const builds = await Promise.all([
     minifyIdentifiers: true,
     plugins: [vendorEntries(), vendorSubstitutes()],
   }),
-  ...Object.entries(CORE_FILES).map(([file, entry]) => build({
+  ...Object.keys(CORE_FILES).map((file) => build({
     ...common,
-    entryPoints: { [file.replace(/\.cjs$/, '')]: entry ?? `core-entry:${file}` },
+    entryPoints: { [file.replace(/\.cjs$/, '')]: `core-entry:${file}` },
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
-    plugins: [coreEntries(layout), coreBoundary(layout, file), vendorShims('./vendor/'), ...(file === 'core.cjs' ? [] : [lazyBuiltins()])],
+    plugins: [coreEntries(layout), coreBoundary(layout, file), vendorShims('./vendor/'), ...(file === 'cli.cjs' ? [lazyBuiltins()] : [])],
   })),
   // The library's entry: src/index.ts itself, each of its imports turned into one of core.cjs, whose
   // names Node's ES module loader reads off esbuild's CommonJS output. So the public names are those
@@ -166,11 +167,11 @@ console.error(`build: dist/ ${(size / 1024).toFixed(0)} KiB in ${written.size} f
 
 /**
  * Which file of CORE_FILES each module of src/ goes into, from the import graph of the CLI and the
- * library (one esbuild pass that writes nothing): src/cli/ into cli.cjs; the core's modules that
- * src/cli/main.ts reaches by static imports into core-start.cjs; the rest into core.cjs. `exposed`
- * lists, for each file, the modules another file imports from it.
- * Why: `--help` parses every byte of the files it loads, and most of the core (the flows, the
- * emulator, the tunnels, the page) is needed only once a command runs, and by the library.
+ * library (one esbuild pass that writes nothing): the modules src/cli/main.ts reaches by static
+ * imports into cli.cjs, the rest into core.cjs. `exposed` lists, for each file, the modules another
+ * file imports from it.
+ * Why: `--help` parses every byte of the files it loads, and most of src/ (the flows, the views,
+ * the emulator, the tunnels, the page) is needed only once a command runs, or by the library.
  */
 async function splitCore() {
   const { metafile } = await build({
@@ -190,13 +191,13 @@ async function splitCore() {
     startUp.add(path);
     for (const { path: next, kind } of inputs[path].imports) if (ours(next) && kind !== 'dynamic-import') queue.push(next);
   }
-  const fileOf = (path) => (!ours(path) ? undefined : path.startsWith('src/cli/') ? 'cli.cjs' : startUp.has(path) ? 'core-start.cjs' : 'core.cjs');
+  const fileOf = (path) => (!ours(path) ? undefined : startUp.has(path) ? 'cli.cjs' : 'core.cjs');
   const exposed = Object.fromEntries(Object.keys(CORE_FILES).map((file) => [file, new Set()]));
   for (const [path, { imports }] of Object.entries(inputs)) {
     if (!ours(path)) continue;
     for (const { path: imported } of imports) {
       if (!ours(imported) || fileOf(imported) === fileOf(path)) continue;
-      if (fileOf(imported) === 'cli.cjs') throw new Error(`build: ${path} imports ${imported}: the core must not import the command layer`);
+      if (imported.startsWith('src/cli/') && !path.startsWith('src/cli/')) throw new Error(`build: ${path} imports ${imported}: the core must not import the command layer`);
       exposed[fileOf(imported)].add(imported);
     }
   }
@@ -204,8 +205,8 @@ async function splitCore() {
 }
 
 /**
- * The entry of core-start.cjs and core.cjs: `__modules`, the namespace of each module another file
- * imports from this one (by its path in the repository); core.cjs also exports src/index.ts's names.
+ * The entry of cli.cjs and core.cjs: `__modules`, the namespace of each module another file imports
+ * from this one (by its path in the repository), then what CORE_FILES says the file exports.
  */
 function coreEntries(layout) {
   return {
@@ -216,7 +217,7 @@ function coreEntries(layout) {
         const modules = [...layout.exposed[args.path]].sort();
         const lines = modules.map((path, i) => `import * as m${i} from ${JSON.stringify(`./${path}`)};`);
         lines.push(`export const __modules = { ${modules.map((path, i) => `${JSON.stringify(path)}: m${i}`).join(', ')} };`);
-        if (args.path === 'core.cjs') lines.push("export * from './src/index.ts';");
+        lines.push(CORE_FILES[args.path]);
         return { contents: lines.join('\n'), loader: 'js', resolveDir: root };
       });
     },
@@ -225,9 +226,9 @@ function coreEntries(layout) {
 
 /**
  * In the build of `file`, an import of a module of src/ that another file holds becomes a require()
- * of that file, run when the importing module is first run: a static import of the CLI from
- * core-start.cjs loads it at start-up, a dynamic import of a flow loads core.cjs when the command
- * runs. So each module of src/ is in the package once, and classes (SendtalkVerifyError) are one.
+ * of that file, run when the importing module is first run: core.cjs's modules read cli.cjs's (the
+ * CLI has loaded it already; the library loads it when core.cjs starts), and a dynamic import of a
+ * flow or a view loads core.cjs when the command runs. So each module of src/ is in the package once, and classes (SendtalkVerifyError) are one.
  */
 function coreBoundary(layout, file) {
   return {

@@ -57,7 +57,7 @@ describe('colours, through chalk', () => {
   it('--help does not load chalk (start-up budget): no colour code in help, whatever FORCE_COLOR says', async () => {
     const env = { NO_COLOR: undefined, FORCE_COLOR: '3' };
     // chalk is dist/vendor/chalk.cjs, and a command that colours loads it: the probe sees it by that name.
-    const coloured = await packageFilesLoaded(['create', '--sandbox', '--no-wait', '--no-qr'], env);
+    const coloured = await packageFilesLoaded(['create', '--sandbox', '--no-wait'], { ...env, SENDTALK_QR: 'never' });
     expect(coloured.code).toBe(0);
     expect(coloured.files).toContain(join('dist', 'vendor', 'chalk.cjs'));
     const help = await packageFilesLoaded(['--help'], env);
