@@ -16,7 +16,7 @@ export default defineConfig(
         // Each .ts file is checked with the tsconfig that owns it (src/ or test/); the few plain
         // JavaScript files (bin, scripts, bench, a fixture) with TypeScript's inferred types.
         projectService: {
-          allowDefaultProject: ['bin/*.js', 'scripts/*.mjs', 'test/bench/*.mjs', 'test/bench/*.cjs', 'test/fixtures/*.mjs'],
+          allowDefaultProject: ['bin/*.js', 'scripts/*.mjs', 'test/bench/*.mjs', 'test/bench/*.cjs', 'test/fixtures/*.mjs', 'test/fixtures/*.cjs'],
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
         },
         tsconfigRootDir: import.meta.dirname,

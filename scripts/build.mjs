@@ -3,23 +3,28 @@
 //
 //   dist/index.d.ts             the public API's types in one file: tsc's declarations (which also
 //                               type-checks src/) rolled up by API Extractor (see scripts/api.mjs)
-//   dist/index.js               the library (ES module): src/ bundled, for `import … from 'sendtalk-verify'`
-//   dist/cli.cjs                the CLI (CommonJS, loaded by bin/sendtalk-verify.js)
+//   dist/cli.cjs                what the CLI needs to start: commander and the modules of src/ that
+//                               src/cli/main.ts imports statically (loaded by bin/sendtalk-verify.js)
+//   dist/core.cjs               every other module of src/ (the flows, the views, the emulator…), and
+//                               the library's names
+//   dist/index.js               the library's entry (ES module): src/index.ts's names, from core.cjs
 //   dist/vendor/*.cjs           the large dependencies, one self-contained file each, loaded on first use
 //   dist/THIRD-PARTY-LICENSES   the licence of every package bundled into the files above
 //
-// Why this shape (measured with `npm run bench`, see test/bench/):
+// Why this shape (measured with `npm run bench`, see test/bench/ and docs/performance.md):
 // - Every runtime dependency is bundled, so `npx sendtalk-verify` installs this one package.
-// - The CLI is one CommonJS file. Node starts a CommonJS entry without its ES module loader, and
-//   esbuild's CommonJS output keeps each dynamically imported module of src/ (the flows, the
-//   emulator, the trigger core) inside a function run on first import. An ES module build with
-//   code splitting cut the same code into a dozen chunks that `--help` had to load one by one.
+// - Each module of src/ is in one file only, so the CLI and the library ship one copy of the core
+//   (see `splitCore`). The files are CommonJS: Node starts a CommonJS entry without its ES module
+//   loader, and the library's ES module entry imports core.cjs's names, which Node reads off
+//   esbuild's CommonJS output.
+// - `--help` parses every byte of what it loads, so what it loads is only what it runs: the command
+//   layer's registration of the commands, commander, and what they import. The flows, the views,
+//   the emulator, the tunnels and the page (core.cjs) load when a command runs; so do the
+//   dependencies of dist/vendor/.
 // - Node's own modules are loaded on first use in the CLI (see `lazyBuiltins`): `--help` never
-//   needs node:crypto, node:http or node:child_process, and loading them at start-up was a third
-//   of what `--help` cost over a bare `node`.
-// - localtunnel's client class, ora, qrcode-terminal, open and libphonenumber-js are the bulk
-//   of the code and only some commands use them: each is a file of dist/vendor/ that both the CLI and the
-//   library require() when src/ first imports it, so neither parses it at start-up nor ships it twice.
+//   needs node:crypto, node:http or node:child_process.
+// - localtunnel's client class, ora, qrcode-terminal, open, chalk and libphonenumber-js are each a
+//   file of dist/vendor/ that src/ require()s when it first imports the package.
 // - Some modules of those packages are replaced by a few lines (see SUBSTITUTES): localtunnel's axios
 //   among them, since src/tunnel registers tunnels itself; axios is not shipped.
 // Files an earlier build wrote and this one did not are removed at the end, not at the start, so
@@ -46,6 +51,9 @@ const VENDOR = {
   // Only its client class: src/tunnel registers by itself and hands the server's answer to it.
   'localtunnel/lib/Tunnel': { file: 'localtunnel.cjs', entry: () => "module.exports = require('localtunnel/lib/Tunnel');" },
   ora: { file: 'ora.cjs', entry: () => "module.exports = require('ora').default;" },
+  // Its own file, though small: a command loads it when it runs, `--help` never (test/e2e/colours.test.ts
+  // checks that by this file's name). src/render/style.ts uses the named exports, not the default.
+  chalk: { file: 'chalk.cjs', entry: () => "export * from 'chalk';" },
   // Only its QR model: src/render draws the modules itself (colours, quiet zone, width).
   'qrcode-terminal/vendor/QRCode/index.js': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal/vendor/QRCode/index.js');" },
   open: { file: 'open.cjs', entry: () => "module.exports = require('open').default;" },
@@ -66,6 +74,20 @@ const SUBSTITUTES = {
   'node_modules/axios/index.js': {
     contents: "module.exports = { get() { throw new Error('sendtalk-verify does not bundle axios: it registers tunnels itself.'); } };",
   },
+};
+
+/**
+ * The files src/ is built into, all CommonJS: every module of src/ is in exactly one of them, and a
+ * module imported from another file is read from that file's `__modules` (see `coreBoundary`).
+ */
+const CORE_FILES = {
+  // What `--help` and `--version` load: src/cli/ (the command layer), commander, and the modules of
+  // the core (src/ outside src/cli/) that src/cli/main.ts reaches by static imports. One file: a
+  // second file to open costs start-up more than its bytes would.
+  'cli.cjs': "export * from './src/cli/main.ts';",
+  // The rest of the core, with the library's names (src/index.ts): what a command loads when it
+  // runs, and what `import … from 'sendtalk-verify'` loads (with the core's modules of cli.cjs).
+  'core.cjs': "export * from './src/index.ts';",
 };
 
 /** Node modules the CLI loads on first use rather than at start-up; see `lazyBuiltins`. */
@@ -93,7 +115,8 @@ const before = listFiles(dist);
 // 1. Declarations (and the type check).
 const written = new Set(publicDeclarations());
 
-// 2. JavaScript.
+// 2. JavaScript: which module of src/ goes into which file (see `splitCore`), then the files.
+const layout = await splitCore();
 const builds = await Promise.all([
   build({
     ...common,
@@ -105,22 +128,23 @@ const builds = await Promise.all([
     minifyIdentifiers: true,
     plugins: [vendorEntries(), vendorSubstitutes()],
   }),
-  build({
+  ...Object.keys(CORE_FILES).map((file) => build({
     ...common,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    entryPoints: { [file.replace(/\.cjs$/, '')]: `core-entry:${file}` },
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
-    plugins: [vendorShims('./vendor/'), lazyBuiltins()],
-  }),
+    plugins: [coreEntries(layout), coreBoundary(layout, file), vendorShims('./vendor/'), ...(file === 'cli.cjs' ? [lazyBuiltins()] : [])],
+  })),
+  // The library's entry: src/index.ts itself, each of its imports turned into one of core.cjs, whose
+  // names Node's ES module loader reads off esbuild's CommonJS output. So the public names are those
+  // src/index.ts exports, and nothing else of core.cjs.
   build({
     ...common,
     entryPoints: { index: 'src/index.ts' },
     outdir: 'dist',
     format: 'esm',
-    plugins: [vendorShims('./vendor/')],
-    // The vendor files are CommonJS and required by the shims; an ES module has no require().
-    banner: { js: "import{createRequire as __stCreateRequire}from'node:module';const require=__stCreateRequire(import.meta.url);" },
+    plugins: [libraryEntry()],
   }),
 ]);
 for (const { metafile } of builds) for (const file of Object.keys(metafile.outputs)) written.add(join(root, file));
@@ -140,6 +164,105 @@ removeEmptyDirs(dist);
 
 const size = [...written].reduce((sum, file) => sum + statSync(file).size, 0);
 console.error(`build: dist/ ${(size / 1024).toFixed(0)} KiB in ${written.size} files, ${packages.length} bundled packages, ${Date.now() - started} ms`);
+
+/**
+ * Which file of CORE_FILES each module of src/ goes into, from the import graph of the CLI and the
+ * library (one esbuild pass that writes nothing): the modules src/cli/main.ts reaches by static
+ * imports into cli.cjs, the rest into core.cjs. `exposed` lists, for each file, the modules another
+ * file imports from it.
+ * Why: `--help` parses every byte of the files it loads, and most of src/ (the flows, the views,
+ * the emulator, the tunnels, the page) is needed only once a command runs, or by the library.
+ */
+async function splitCore() {
+  const { metafile } = await build({
+    ...common,
+    entryPoints: ['src/cli/main.ts', 'src/index.ts'],
+    outdir: 'dist',
+    format: 'esm',
+    write: false,
+    plugins: [vendorShims('./vendor/')],
+  });
+  const inputs = metafile.inputs;
+  const ours = (path) => path.startsWith('src/');
+  const startUp = new Set();
+  for (const queue = ['src/cli/main.ts']; queue.length > 0;) {
+    const path = queue.pop();
+    if (startUp.has(path)) continue;
+    startUp.add(path);
+    for (const { path: next, kind } of inputs[path].imports) if (ours(next) && kind !== 'dynamic-import') queue.push(next);
+  }
+  const fileOf = (path) => (!ours(path) ? undefined : startUp.has(path) ? 'cli.cjs' : 'core.cjs');
+  const exposed = Object.fromEntries(Object.keys(CORE_FILES).map((file) => [file, new Set()]));
+  for (const [path, { imports }] of Object.entries(inputs)) {
+    if (!ours(path)) continue;
+    for (const { path: imported } of imports) {
+      if (!ours(imported) || fileOf(imported) === fileOf(path)) continue;
+      if (imported.startsWith('src/cli/') && !path.startsWith('src/cli/')) throw new Error(`build: ${path} imports ${imported}: the core must not import the command layer`);
+      exposed[fileOf(imported)].add(imported);
+    }
+  }
+  return { fileOf, exposed };
+}
+
+/**
+ * The entry of cli.cjs and core.cjs: `__modules`, the namespace of each module another file imports
+ * from this one (by its path in the repository), then what CORE_FILES says the file exports.
+ */
+function coreEntries(layout) {
+  return {
+    name: 'core-entries',
+    setup(b) {
+      b.onResolve({ filter: /^core-entry:/ }, (args) => ({ path: args.path.slice('core-entry:'.length), namespace: 'core-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'core-entry' }, (args) => {
+        const modules = [...layout.exposed[args.path]].sort();
+        const lines = modules.map((path, i) => `import * as m${i} from ${JSON.stringify(`./${path}`)};`);
+        lines.push(`export const __modules = { ${modules.map((path, i) => `${JSON.stringify(path)}: m${i}`).join(', ')} };`);
+        lines.push(CORE_FILES[args.path]);
+        return { contents: lines.join('\n'), loader: 'js', resolveDir: root };
+      });
+    },
+  };
+}
+
+/**
+ * In the build of `file`, an import of a module of src/ that another file holds becomes a require()
+ * of that file, run when the importing module is first run: core.cjs's modules read cli.cjs's (the
+ * CLI has loaded it already; the library loads it when core.cjs starts), and a dynamic import of a
+ * flow or a view loads core.cjs when the command runs. So each module of src/ is in the package once, and classes (SendtalkVerifyError) are one.
+ */
+function coreBoundary(layout, file) {
+  return {
+    name: 'core-boundary',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.pluginData?.coreBoundary || (args.namespace !== 'file' && args.namespace !== 'core-entry')) return undefined;
+        const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { coreBoundary: true } });
+        if (resolved.errors.length > 0) return undefined;
+        const path = relative(root, resolved.path).split(sep).join('/');
+        const owner = layout.fileOf(path);
+        if (owner === undefined || owner === file) return undefined;
+        if (!layout.exposed[owner].has(path)) throw new Error(`build: ${path} is imported from ${file} but ${owner} does not expose it`);
+        return { path, namespace: 'core-shim', pluginData: owner };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'core-shim' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./${args.pluginData}`)}).__modules[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /.*/, namespace: 'core-shim' }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+/** dist/index.js: src/index.ts with each of its imports made one of ./core.cjs (see the build above). */
+function libraryEntry() {
+  const index = join(root, 'src/index.ts');
+  return {
+    name: 'library-entry',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => (args.importer === index ? { path: './core.cjs', external: true } : undefined));
+    },
+  };
+}
 
 /** The entry points of dist/vendor/: `vendor-entry:ora` is `VENDOR.ora.entry`. */
 function vendorEntries() {

@@ -1,7 +1,7 @@
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
 import { ENV_VARS } from '../config.js';
 import { EXIT_CODES, SendtalkVerifyError } from '../errors.js';
-import { HEADER_NAME } from '../http/client.js';
+import { HEADER_NAME } from '../webhook/secret.js';
 import type { Output } from './output.js';
 
 /*

@@ -5,7 +5,7 @@ import { parseFault, type Fault, type QueuedFault } from './faults.js';
 import { parseJson, readBodyText } from '../http/server.js';
 import type { EmulatedVerification, WebhookDelivery } from './types.js';
 import { parseShape, type EmulatorShape } from './shapes.js';
-import { HEADER_NAME } from '../http/client.js';
+import { HEADER_NAME } from '../webhook/secret.js';
 
 /** Every control route lives under this prefix, out of the way of SendTalk's own paths. */
 export const CONTROL_PREFIX = '/_emulator';

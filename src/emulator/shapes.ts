@@ -1,5 +1,5 @@
 import { FIELD_ALIASES, isJsonObject, type JsonObject } from '../fields.js';
-import { HEADER_NAME } from '../http/client.js';
+import { HEADER_NAME } from '../webhook/secret.js';
 import type { EmulatedVerification, EmulatorShape } from './types.js';
 
 // The shape type itself lives in types.ts, with the options that take it; re-exported for its users here.

@@ -473,6 +473,3 @@ function networkFailure(failure: ExchangeFailure, url: string, stage: 'request' 
   return new SendtalkVerifyError('api-unavailable', message, { hint, code: code || undefined, details: { attempts: ctx.attempt }, cause: ctx.cause ?? failure });
 }
 
-
-/** RFC 9110 token characters: what an HTTP header name may contain (Node throws on anything else). */
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -2,6 +2,12 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
+ * RFC 9110 token characters: what an HTTP header name may contain (Node throws on anything else).
+ * Here, beside the secret's header, because `--secret-header` is checked with it when the CLI starts.
+ */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
  * The header this tool sends the secret in wherever it plays SendTalk (the emulator, `trigger`,
  * `doctor`'s test delivery). SendTalk has not published the verification webhook's header; TapTalk's
  * documented webhooks send the raw secret to *your* URL in `X-Secret-Key` (`Secret-Key` is the one

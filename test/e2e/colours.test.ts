@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
 
@@ -8,6 +12,17 @@ const GREEN_TICK = '\u001b[32m✔\u001b[39m';
 
 /** `script` (util-linux) gives the CLI a terminal, so the spinner runs as it does for a person. */
 const hasScript = spawnSync('script', ['--version']).status === 0;
+
+const PROBE = fileURLToPath(new URL('../fixtures/loaded-files.cjs', import.meta.url));
+const PACKAGE = dirname(dirname(BIN));
+
+/** Runs the CLI and returns the files of the package it loaded (paths from the package's root). */
+async function packageFilesLoaded(args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; files: string[] }> {
+  const list = join(mkdtempSync(join(tmpdir(), 'stv-loaded-')), 'files.json');
+  const r = await runCli(args, { env: { ...env, NODE_OPTIONS: `--require "${PROBE}"`, LOADED_FILES: list } });
+  const files = (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((file) => file.startsWith(PACKAGE)).map((file) => relative(PACKAGE, file));
+  return { code: r.code, stdout: r.stdout, files };
+}
 
 function onTerminal(env: Record<string, string | undefined>): string {
   const command = `stty cols 80 rows 24; exec env SENDTALK_SANDBOX_DELAY=500ms SENDTALK_QR=never "${process.execPath}" "${BIN}" create --sandbox`;
@@ -40,8 +55,16 @@ describe('colours, through chalk', () => {
   });
 
   it('--help does not load chalk (start-up budget): no colour code in help, whatever FORCE_COLOR says', async () => {
-    const r = await runCli(['--help'], { env: { NO_COLOR: undefined, FORCE_COLOR: '3' } });
-    expect(r.code).toBe(0);
-    expect(r.stdout).not.toMatch(COLOUR);
+    const env = { NO_COLOR: undefined, FORCE_COLOR: '3' };
+    // chalk is dist/vendor/chalk.cjs, and a command that colours loads it: the probe sees it by that name.
+    const coloured = await packageFilesLoaded(['create', '--sandbox', '--no-wait'], { ...env, SENDTALK_QR: 'never' });
+    expect(coloured.code).toBe(0);
+    expect(coloured.files).toContain(join('dist', 'vendor', 'chalk.cjs'));
+    const help = await packageFilesLoaded(['--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).not.toMatch(COLOUR);
+    expect(help.files).toContain(join('dist', 'cli.cjs'));
+    // Nor the rest of the core nor any other dependency: what --help parses is what it costs.
+    expect(help.files.filter((file) => file.includes('chalk') || file.startsWith(join('dist', 'vendor')) || file === join('dist', 'core.cjs'))).toEqual([]);
   });
 });

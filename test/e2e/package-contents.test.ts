@@ -58,8 +58,8 @@ describe('the published package', () => {
     expect(paths.filter((p) => p.startsWith('dist/vendor/'))).not.toHaveLength(0);
     expect(paths.filter((p) => /^(src|test|\.ci)\//.test(p) || p.endsWith('.map') || p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     // Only what the build writes: no JavaScript left over from a plain `tsc` run.
-    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p))).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/index.js']));
-    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p) && !/^dist\/(cli\.cjs|index\.js|vendor\/[^/]+\.cjs)$/.test(p))).toEqual([]);
+    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p))).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/core.cjs', 'dist/index.js']));
+    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p) && !/^dist\/(cli\.cjs|core\.cjs|index\.js|vendor\/[^/]+\.cjs)$/.test(p))).toEqual([]);
   });
 
   it('ships the types of the public API as one file, without what is tagged @internal', async () => {
@@ -121,6 +121,21 @@ describe('the published package', () => {
     expect(text).not.toMatch(/^- (axios|form-data|mime-db|undici)@/m);
     expect(text).toContain('Permission is hereby granted');
     expect(text).toContain('Apache License');
+  });
+
+  it('ships each module of src/ once: the CLI and the library share the core', async () => {
+    // The build keeps our identifiers: a class and a function of the core, and one of the command
+    // layer, are each defined in one file only.
+    const dir = join(app, 'node_modules/sendtalk-verify');
+    const files = packed.files.map((f) => f.path).filter((p) => /\.(c?js)$/.test(p));
+    const holding = async (text: string): Promise<string[]> => {
+      const found: string[] = [];
+      for (const file of files) if ((await readFile(join(dir, file), 'utf8')).includes(text)) found.push(file);
+      return found;
+    };
+    expect(await holding('SendtalkVerifyError=class ')).toHaveLength(1);
+    expect(await holding('function startEmulator(')).toEqual(['dist/core.cjs']);
+    expect(await holding('function buildProgram(')).toEqual(['dist/cli.cjs']);
   });
 
   it('requires nothing but Node itself and its own files', async () => {

@@ -5,8 +5,6 @@ import { startCommand, type CommandRunner, type RunContext } from '../start-comm
 import { interruptOnSignals } from '../signals.js';
 import { addListenerOptions, addTunnelOption, listenerEnvRows, tunnelEnvRows, type TunnelFlags } from '../tunnel-flags.js';
 import { addPageOption, PAGE_ENV_ROW, startPage, type PageFlags } from '../page-flags.js';
-import { resolveCreateConfig } from '../create-config.js';
-import { CreateView } from '../views/create-view.js';
 
 interface CreateFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
   phone?: string;
@@ -70,6 +68,8 @@ function qrDrawing(asked: 'always' | 'never' | undefined, interactive: boolean):
 async function runCreate(flags: CreateFlags, ctx: RunContext): Promise<number> {
   const start = startCommand(flags, ctx, { apiKeyFromEnv: true });
   const { output } = start;
+  // The view and the configuration load when the command runs, not with every --help.
+  const [{ resolveCreateConfig }, { CreateView }] = await Promise.all([import('../create-config.js'), import('../views/create-view.js')]);
   const config = await resolveCreateConfig(flags, start);
   const { qrSetting } = await import('../terminal.js');
   const qr = qrSetting(pick(undefined, ENV_VARS.qr, start.sources).value);

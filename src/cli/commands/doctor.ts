@@ -6,7 +6,6 @@ import { interruptOnSignals } from '../signals.js';
 import { urlIdentity } from '../../tunnel/remembered-url.js';
 import { addTunnelOption, resolveTunnel, secretHeaderSetting, tunnelEnvRows, type TunnelFlags } from '../tunnel-flags.js';
 import { checkApiUrl } from '../config-values.js';
-import { reportDoctor, showCheck } from '../views/doctor-view.js';
 
 interface DoctorFlags extends TunnelFlags, OutputFlags, SecretFlags {
   apiKey?: string;
@@ -40,7 +39,7 @@ async function runDoctorCommand(flags: DoctorFlags, ctx: RunContext): Promise<nu
   const tunnel = resolveTunnel(flags, sources, 'auto', urlIdentity(apiKey.value));
   const apiUrl = checkApiUrl(pick(flags.apiUrl, ENV_VARS.apiUrl, sources), sources, ENV_VARS.apiUrl);
   const interrupt = interruptOnSignals();
-  const { runDoctor } = await import('../../doctor/run-doctor.js');
+  const [{ runDoctor }, { reportDoctor, showCheck }] = await Promise.all([import('../../doctor/run-doctor.js'), import('../views/doctor-view.js')]);
   try {
     const checks = await runDoctor({
       apiKey: apiKey.value ? { value: apiKey.value, source: apiKey.source } : undefined,

@@ -8,8 +8,8 @@ import { startCommand, type CommandRunner, type RunContext } from '../start-comm
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { secretHeaderSetting } from '../tunnel-flags.js';
 import { checkHttpUrl } from '../../http/url.js';
-import { EmulatorView, type EmulatorSettings } from '../views/emulator-view.js';
 import type { WrittenFile } from '../../safe-file.js';
+import type { EmulatorSettings } from '../views/emulator-view.js';
 
 /** The emulator's usual port, so that an app's test configuration can name it. */
 export const DEFAULT_EMULATOR_PORT = 4010;
@@ -91,6 +91,7 @@ async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<numbe
   // A ready file left by an earlier run would tell a waiting script "ready" before this one is.
   const readyFile = flags.readyFile === undefined ? undefined : await import('../../ready-file.js');
   if (flags.readyFile !== undefined) await readyFile!.clearReadyFile(flags.readyFile);
+  const { EmulatorView } = await import('../views/emulator-view.js');
   const view = new EmulatorView(output);
   const interrupt = interruptOnSignals({
     onInterrupt: (name) => {

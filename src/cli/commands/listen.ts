@@ -10,7 +10,6 @@ import { addListenerOptions, addTunnelOption, listenerEnvRows, listenerSettings,
 import { urlIdentity } from '../../tunnel/remembered-url.js';
 import { addPageOption, PAGE_ENV_ROW, startPage, type PageFlags } from '../page-flags.js';
 import { envSwitch } from '../config-values.js';
-import { ListenView } from '../views/listen-view.js';
 
 interface ListenFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
   port?: string;
@@ -75,6 +74,7 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
 
   // With no stop condition, listen runs until stopped: SIGTERM is its normal end (exit 0).
   const openEnded = maxEvents === undefined && timeoutMs === undefined;
+  const { ListenView } = await import('../views/listen-view.js');
   const view = new ListenView(output, choice, { maxEvents, timeoutMs, openEnded });
   const interrupt = interruptOnSignals({
     onInterrupt: (name) => {

@@ -10,7 +10,6 @@ import { startCommand, type CommandRunner, type RunContext } from '../start-comm
 import { interruptOnSignals } from '../signals.js';
 import { envDuration } from '../config-values.js';
 import { secretHeaderSetting } from '../tunnel-flags.js';
-import { TriggerView } from '../views/trigger-view.js';
 
 interface TriggerFlags extends OutputFlags, SecretFlags {
   url?: string;
@@ -72,6 +71,7 @@ async function runTrigger(flags: TriggerFlags, ctx: RunContext): Promise<number>
   ]);
   const core = { DEFAULT_REQUEST_TIMEOUT_MS, checkWebhookUrl, readDeliveryLog, replayDeliveries, builtInEvent, fileEvent, CHECK_CASE_NAMES, checkEndpoint, sendEvent };
   const interrupt = interruptOnSignals();
+  const { TriggerView } = await import('../views/trigger-view.js');
   const view = new TriggerView(output, requestTimeoutMs ?? core.DEFAULT_REQUEST_TIMEOUT_MS, githubActions(output));
   // Validate, then announce: a usage error must not follow a line saying the work has started.
   core.checkWebhookUrl(flags.url);
