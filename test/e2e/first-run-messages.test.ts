@@ -22,7 +22,7 @@ describe('messages that point at the right thing', () => {
   afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
   it('an expired verification points at --expiry, a timeout at --timeout', async () => {
-    const api = await start(new FakeApi().answer({ body: expiringIn(800) }));
+    const api = await start(new FakeApi().answer({ body: expiringIn(3000) }));
     const expired = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none']);
     expect(expired.code, expired.stderr).toBe(3);
     expect(expired.stderr).toMatch(/expired after/);
