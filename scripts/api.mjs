@@ -27,15 +27,24 @@ export function publicDeclarations({ rollup = true, report = false, local = fals
     const config = ExtractorConfig.loadFile(join(root, 'api-extractor.json'));
     config.apiReport.enabled = report;
     config.dtsRollup.enabled = rollup;
-    const prepared = ExtractorConfig.prepare({ configObject: config, configObjectFullPath: join(root, 'api-extractor.json'), packageJsonFullPath: join(root, 'package.json') });
+    const prepared = ExtractorConfig.prepare({
+      configObject: config,
+      configObjectFullPath: join(root, 'api-extractor.json'),
+      packageJsonFullPath: join(root, 'package.json'),
+    });
     const result = Extractor.invoke(prepared, { localBuild: local, messageCallback: quietInfo });
     if (!result.succeeded) {
       const stale = report && result.apiReportChanged && !local;
       // git is there wherever the report is checked in; its diff reads like the review it asks for.
-      if (stale) spawnSync('git', ['diff', '--no-index', '--no-color', prepared.reportFilePath, prepared.reportTempFilePath], { stdio: ['ignore', 'inherit', 'inherit'] });
-      console.error(stale
-        ? `api: the public API differs from etc/sendtalk-verify.api.md (diff above). If the change is meant, run \`npm run api -- --local\` and commit the report.`
-        : `api: API Extractor failed with ${result.errorCount} error(s) and ${result.warningCount} warning(s).`);
+      if (stale)
+        spawnSync('git', ['diff', '--no-index', '--no-color', prepared.reportFilePath, prepared.reportTempFilePath], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
+      console.error(
+        stale
+          ? `api: the public API differs from etc/sendtalk-verify.api.md (diff above). If the change is meant, run \`npm run api -- --local\` and commit the report.`
+          : `api: API Extractor failed with ${result.errorCount} error(s) and ${result.warningCount} warning(s).`,
+      );
       process.exit(1);
     }
     return rollup ? [prepared.publicTrimmedFilePath] : [];

@@ -57,7 +57,10 @@ const VENDOR = {
   // Only its QR model: src/render draws the modules itself (colours, quiet zone, width).
   'qrcode-terminal/vendor/QRCode/index.js': { file: 'qrcode-terminal.cjs', entry: () => "module.exports = require('qrcode-terminal/vendor/QRCode/index.js');" },
   open: { file: 'open.cjs', entry: () => "module.exports = require('open').default;" },
-  'libphonenumber-js/max': { file: 'libphonenumber-js-max.cjs', entry: () => `export { ${namedImports('libphonenumber-js/max').join(', ')} } from 'libphonenumber-js/max';` },
+  'libphonenumber-js/max': {
+    file: 'libphonenumber-js-max.cjs',
+    entry: () => `export { ${namedImports('libphonenumber-js/max').join(', ')} } from 'libphonenumber-js/max';`,
+  },
 };
 
 /**
@@ -91,7 +94,24 @@ const CORE_FILES = {
 };
 
 /** Node modules the CLI loads on first use rather than at start-up; see `lazyBuiltins`. */
-const LAZY_BUILTINS = ['child_process', 'crypto', 'dgram', 'dns', 'fs/promises', 'http', 'https', 'net', 'os', 'readline', 'readline/promises', 'timers/promises', 'tls', 'tty', 'v8', 'zlib'];
+const LAZY_BUILTINS = [
+  'child_process',
+  'crypto',
+  'dgram',
+  'dns',
+  'fs/promises',
+  'http',
+  'https',
+  'net',
+  'os',
+  'readline',
+  'readline/promises',
+  'timers/promises',
+  'tls',
+  'tty',
+  'v8',
+  'zlib',
+];
 
 const common = {
   absWorkingDir: root,
@@ -128,14 +148,16 @@ const builds = await Promise.all([
     minifyIdentifiers: true,
     plugins: [vendorEntries(), vendorSubstitutes()],
   }),
-  ...Object.keys(CORE_FILES).map((file) => build({
-    ...common,
-    entryPoints: { [file.replace(/\.cjs$/, '')]: `core-entry:${file}` },
-    outdir: 'dist',
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    plugins: [coreEntries(layout), coreBoundary(layout, file), vendorShims('./vendor/'), ...(file === 'cli.cjs' ? [lazyBuiltins()] : [])],
-  })),
+  ...Object.keys(CORE_FILES).map((file) =>
+    build({
+      ...common,
+      entryPoints: { [file.replace(/\.cjs$/, '')]: `core-entry:${file}` },
+      outdir: 'dist',
+      outExtension: { '.js': '.cjs' },
+      format: 'cjs',
+      plugins: [coreEntries(layout), coreBoundary(layout, file), vendorShims('./vendor/'), ...(file === 'cli.cjs' ? [lazyBuiltins()] : [])],
+    }),
+  ),
   // The library's entry: src/index.ts itself, each of its imports turned into one of core.cjs, whose
   // names Node's ES module loader reads off esbuild's CommonJS output. So the public names are those
   // src/index.ts exports, and nothing else of core.cjs.
@@ -150,7 +172,6 @@ const builds = await Promise.all([
 for (const { metafile } of builds) for (const file of Object.keys(metafile.outputs)) written.add(join(root, file));
 // BUILD_ANALYZE=1 npm run build: what each output file is made of.
 if (process.env.BUILD_ANALYZE) for (const { metafile } of builds) console.error(await analyzeMetafile(metafile));
-
 
 // 3. Licences of the bundled packages.
 const packages = bundledPackages(builds.map((b) => b.metafile));
@@ -185,7 +206,7 @@ async function splitCore() {
   const inputs = metafile.inputs;
   const ours = (path) => path.startsWith('src/');
   const startUp = new Set();
-  for (const queue = ['src/cli/main.ts']; queue.length > 0;) {
+  for (const queue = ['src/cli/main.ts']; queue.length > 0; ) {
     const path = queue.pop();
     if (startUp.has(path)) continue;
     startUp.add(path);
@@ -197,7 +218,8 @@ async function splitCore() {
     if (!ours(path)) continue;
     for (const { path: imported } of imports) {
       if (!ours(imported) || fileOf(imported) === fileOf(path)) continue;
-      if (imported.startsWith('src/cli/') && !path.startsWith('src/cli/')) throw new Error(`build: ${path} imports ${imported}: the core must not import the command layer`);
+      if (imported.startsWith('src/cli/') && !path.startsWith('src/cli/'))
+        throw new Error(`build: ${path} imports ${imported}: the core must not import the command layer`);
       exposed[fileOf(imported)].add(imported);
     }
   }
@@ -236,7 +258,12 @@ function coreBoundary(layout, file) {
     setup(b) {
       b.onResolve({ filter: /^\.\.?\// }, async (args) => {
         if (args.pluginData?.coreBoundary || (args.namespace !== 'file' && args.namespace !== 'core-entry')) return undefined;
-        const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { coreBoundary: true } });
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: { coreBoundary: true },
+        });
         if (resolved.errors.length > 0) return undefined;
         const path = relative(root, resolved.path).split(sep).join('/');
         const owner = layout.fileOf(path);
@@ -366,7 +393,10 @@ function namedImports(specifier) {
   const statement = new RegExp(`import\\s+(?!type\\s)\\{([^}]*)\\}\\s*from\\s*['"]${escapeRegExp(specifier)}['"]`, 'g');
   for (const file of listFiles(join(root, 'src')).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))) {
     for (const match of readFileSync(file, 'utf8').matchAll(statement)) {
-      for (const part of match[1].split(',').map((p) => p.trim()).filter(Boolean)) {
+      for (const part of match[1]
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         if (!part.startsWith('type ')) names.add(part.split(/\s+as\s+/)[0]);
       }
     }
@@ -413,10 +443,12 @@ function bundledPackages(metafiles) {
       }
     }
   }
-  return [...dirs].map(([dir, name]) => {
-    const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    return { name, version: meta.version, license: licenceName(meta), dir, repository: repositoryUrl(meta) };
-  }).sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version, undefined, { numeric: true }));
+  return [...dirs]
+    .map(([dir, name]) => {
+      const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      return { name, version: meta.version, license: licenceName(meta), dir, repository: repositoryUrl(meta) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version, undefined, { numeric: true }));
 }
 
 function licenceName(meta) {
@@ -440,9 +472,11 @@ function noticeFiles(dir) {
 }
 
 function licenceText(packages) {
-  const header = `Third-party software bundled in ${pkg.name} ${pkg.version}\n\n`
-    + 'The files of dist/ contain code of the packages below, bundled by esbuild. The licence of each follows.\n\n'
-    + packages.map((p) => `- ${p.name}@${p.version} (${p.license})`).join('\n') + '\n';
+  const header =
+    `Third-party software bundled in ${pkg.name} ${pkg.version}\n\n` +
+    'The files of dist/ contain code of the packages below, bundled by esbuild. The licence of each follows.\n\n' +
+    packages.map((p) => `- ${p.name}@${p.version} (${p.license})`).join('\n') +
+    '\n';
   const sections = packages.map((p) => {
     const files = noticeFiles(p.dir);
     if (files.length === 0) throw new Error(`build: ${p.name}@${p.version} is bundled but ships no LICENSE file; add its licence text before shipping.`);

@@ -37,7 +37,10 @@ export const EXIT_CODE_BY_CATEGORY: Record<ErrorCategory, number> = {
 
 /** The documented exit codes, in the order they are shown to users. */
 export const EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
-  { code: 0, meaning: 'success: verified, created with --no-wait, or a server (emulator, listen with no\n       --max-events or --timeout) stopped by SIGTERM' },
+  {
+    code: 0,
+    meaning: 'success: verified, created with --no-wait, or a server (emulator, listen with no\n       --max-events or --timeout) stopped by SIGTERM',
+  },
   { code: 1, meaning: 'unexpected error, or the SendTalk API is unavailable' },
   { code: 2, meaning: 'usage or configuration error' },
   { code: 3, meaning: 'timed out or expired before the verified webhook arrived, or the webhook said not verified' },

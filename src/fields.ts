@@ -22,9 +22,10 @@ export type FieldName = keyof typeof FIELD_ALIASES;
 const normalise = (key: string): string => key.toLowerCase().replace(/[_-]/g, '');
 
 /** The aliases of each field, normalised once. */
-const NORMALISED_ALIASES = Object.fromEntries(
-  Object.entries(FIELD_ALIASES).map(([field, aliases]) => [field, aliases.map(normalise)]),
-) as Record<FieldName, string[]>;
+const NORMALISED_ALIASES = Object.fromEntries(Object.entries(FIELD_ALIASES).map(([field, aliases]) => [field, aliases.map(normalise)])) as Record<
+  FieldName,
+  string[]
+>;
 
 /**
  * Normalised keys, remembered: the listener looks up the same few payload keys on every delivery.

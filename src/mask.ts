@@ -89,7 +89,13 @@ export function redactor(secrets: ReadonlyArray<string | undefined>): (text: str
   }
   if (pieces.size === 0) return (text) => text;
   const keys = [...pieces.keys()];
-  const search = new RegExp(keys.sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gi');
+  const search = new RegExp(
+    keys
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join('|'),
+    'gi',
+  );
   return (text) => {
     // A few `indexOf` on a lower-cased copy cost a third of one expression over the text. Where
     // lower-casing changed the length (a few non-ASCII letters do), places would not line up: the
@@ -127,12 +133,19 @@ function spanAt(text: string, at: number, piece: PieceOf): [number, number, stri
   for (const { form, at: offset, mask, telling } of piece.forms) {
     let start = at;
     let from = offset;
-    while (start > 0 && from > 0 && text[start - 1]!.toLowerCase() === form[from - 1]) { start--; from--; }
+    while (start > 0 && from > 0 && text[start - 1]!.toLowerCase() === form[from - 1]) {
+      start--;
+      from--;
+    }
     let end = at;
     let to = offset;
-    while (end < text.length && to < form.length && text[end]!.toLowerCase() === form[to]) { end++; to++; }
+    while (end < text.length && to < form.length && text[end]!.toLowerCase() === form[to]) {
+      end++;
+      to++;
+    }
     // The run counts when it holds a window that tells the secret apart from ordinary text.
-    if (end - start >= SECRET_WINDOW && telling[to - SECRET_WINDOW + 1]! > telling[from]!) keep(start, end, from === 0 && to === form.length ? mask : PARTIAL_MASK);
+    if (end - start >= SECRET_WINDOW && telling[to - SECRET_WINDOW + 1]! > telling[from]!)
+      keep(start, end, from === 0 && to === form.length ? mask : PARTIAL_MASK);
   }
   return best;
 }
@@ -237,7 +250,9 @@ export function requestMasker(values: ReadonlyArray<string | undefined>): Reques
 function maskerOf(secret: string | undefined): RequestMasker | undefined {
   if (secret === undefined || secret.length < 4) return undefined;
   // Compared case-blind: an upper-case copy, or hex and percent-encodings in either case, is the secret.
-  const forms = secretSpellings(secret).filter((f) => f.length >= 4).map((f) => f.toLowerCase());
+  const forms = secretSpellings(secret)
+    .filter((f) => f.length >= 4)
+    .map((f) => f.toLowerCase());
   const anyForm = new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
   const runs = nearRuns(secret.toLowerCase());
   // Nothing shorter than this can hold any form of the secret, or a near miss of it: most header
@@ -257,12 +272,17 @@ function maskerOf(secret: string | undefined): RequestMasker | undefined {
       if (query < 0) return out;
       // Each query value on its own: a lower-case encoding, or a near miss, is masked whole.
       const head = out.slice(0, query + 1);
-      const parts = out.slice(query + 1).split('&').map((part) => {
-        const eq = part.indexOf('=');
-        const value = eq < 0 ? part : part.slice(eq + 1);
-        const decoded = decodeLoosely(value);
-        return value !== '' && value !== REDACTED && (carries(decoded) || holdsRun(decoded.toLowerCase(), runs)) ? `${eq < 0 ? '' : part.slice(0, eq + 1)}${REDACTED}` : part;
-      });
+      const parts = out
+        .slice(query + 1)
+        .split('&')
+        .map((part) => {
+          const eq = part.indexOf('=');
+          const value = eq < 0 ? part : part.slice(eq + 1);
+          const decoded = decodeLoosely(value);
+          return value !== '' && value !== REDACTED && (carries(decoded) || holdsRun(decoded.toLowerCase(), runs))
+            ? `${eq < 0 ? '' : part.slice(0, eq + 1)}${REDACTED}`
+            : part;
+        });
       return head + parts.join('&');
     },
     carriesSecret: carries,

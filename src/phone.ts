@@ -31,8 +31,10 @@ export function parsePhone(input: string): PhoneNumber {
     throw usage('The phone number is empty.', `Pass --phone with the country code, e.g. --phone ${EXAMPLE}.`);
   }
   if (/[^\d\s+().\-/]/.test(raw)) {
-    throw usage(`"${input}" is not a phone number: only digits, spaces, +, -, ( ) and . are allowed.`,
-      `Type it with the country code, e.g. --phone ${EXAMPLE}.`);
+    throw usage(
+      `"${input}" is not a phone number: only digits, spaces, +, -, ( ) and . are allowed.`,
+      `Type it with the country code, e.g. --phone ${EXAMPLE}.`,
+    );
   }
   const compact = raw.replace(/[\s().\-/]/g, '');
   if ((compact.match(/\+/g) ?? []).length > 1 || compact.indexOf('+') > 0) {
@@ -47,13 +49,17 @@ export function parsePhone(input: string): PhoneNumber {
   const parsed = parsePhoneNumberFromString(international);
   if (!parsed || !parsed.isPossible()) {
     const digits = international.slice(1);
-    throw usage(`"${input}" is not a possible phone number (${digits.length} digits${parsed?.country ? ` for ${parsed.country}` : ''}).`,
-      `Type the full number with its country code, e.g. --phone ${EXAMPLE}.`);
+    throw usage(
+      `"${input}" is not a possible phone number (${digits.length} digits${parsed?.country ? ` for ${parsed.country}` : ''}).`,
+      `Type the full number with its country code, e.g. --phone ${EXAMPLE}.`,
+    );
   }
   // Possible is only a length check: `+62 000 0000 0000` has the length, but no real number starts so.
   if (!parsed.isValid()) {
-    throw usage(`"${input}" is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ` with country code +${parsed.countryCallingCode}`}.`,
-      `Check the digits and the country code, e.g. --phone ${EXAMPLE}.`);
+    throw usage(
+      `"${input}" is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ` with country code +${parsed.countryCallingCode}`}.`,
+      `Check the digits and the country code, e.g. --phone ${EXAMPLE}.`,
+    );
   }
   return {
     digits: parsed.number.slice(1),
@@ -73,9 +79,10 @@ function noCountryCode(input: string, guess: string): SendtalkVerifyError {
     const { digits } = parsePhone(guess);
     return usage(`${message}.`, `SendTalk needs the country code: for ${LOCAL_COUNTRY_GUESS.name} type --phone ${digits}.`);
   } catch {
-    const missing = validatePhoneNumberLength(guess) === 'TOO_SHORT'
-      ? 'it is too short to be a whole number'
-      : `${LOCAL_COUNTRY_GUESS.code} in front of it does not make a valid number either`;
+    const missing =
+      validatePhoneNumberLength(guess) === 'TOO_SHORT'
+        ? 'it is too short to be a whole number'
+        : `${LOCAL_COUNTRY_GUESS.code} in front of it does not make a valid number either`;
     return usage(`${message}, and ${missing}.`, `Type the whole number with its country code, e.g. --phone ${EXAMPLE}.`);
   }
 }

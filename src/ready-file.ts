@@ -60,7 +60,10 @@ function accepts(url: string): Promise<boolean> {
   return new Promise((answer) => {
     const socket = connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port });
     socket.setTimeout(2000);
-    const end = (ok: boolean): void => { socket.destroy(); answer(ok); };
+    const end = (ok: boolean): void => {
+      socket.destroy();
+      answer(ok);
+    };
     socket.once('connect', () => end(true));
     socket.once('error', () => end(false));
     socket.once('timeout', () => end(false));
@@ -88,28 +91,45 @@ export async function waitForReadyFile(path: string, timeoutMs: number, signal?:
       else settle(url!);
     };
     const check = (): void => {
-      readRegularFile(full, { ...ROLE, flag: 'wait' }, READ_LIMITS.readyFile).then(async (bytes) => {
-        const url = bytes.toString('utf8').trim();
-        // A file left by a run that has ended names a port nobody listens on: wait for the new one.
-        if (url && await accepts(url)) finish(undefined, url);
-      }, (error: SendtalkVerifyError) => {
-        if (error.code !== FILE_ERROR.missing) finish(error);
-      });
+      readRegularFile(full, { ...ROLE, flag: 'wait' }, READ_LIMITS.readyFile).then(
+        async (bytes) => {
+          const url = bytes.toString('utf8').trim();
+          // A file left by a run that has ended names a port nobody listens on: wait for the new one.
+          if (url && (await accepts(url))) finish(undefined, url);
+        },
+        (error: SendtalkVerifyError) => {
+          if (error.code !== FILE_ERROR.missing) finish(error);
+        },
+      );
     };
     const onAbort = (): void => finish(signal!.reason);
     try {
-      watcher = watch(dirname(full), (_event, changed) => { if (changed === null || changed === name) check(); });
+      watcher = watch(dirname(full), (_event, changed) => {
+        if (changed === null || changed === name) check();
+      });
       watcher.on('error', (error) => finish(error));
     } catch (error) {
-      finish(new SendtalkVerifyError('usage', `Cannot watch ${dirname(full)} for the ready file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
-        hint: 'Check that the directory of the ready file exists.',
-        cause: error,
-      }));
+      finish(
+        new SendtalkVerifyError(
+          'usage',
+          `Cannot watch ${dirname(full)} for the ready file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+          {
+            hint: 'Check that the directory of the ready file exists.',
+            cause: error,
+          },
+        ),
+      );
       return;
     }
-    timer = setTimeout(() => finish(new SendtalkVerifyError('timeout', `${path} did not appear within ${Math.round(timeoutMs / 1000)} s.`, {
-      hint: 'Is the emulator running with --ready-file pointing at this path? Its own output says why it did not start.',
-    })), timeoutMs);
+    timer = setTimeout(
+      () =>
+        finish(
+          new SendtalkVerifyError('timeout', `${path} did not appear within ${Math.round(timeoutMs / 1000)} s.`, {
+            hint: 'Is the emulator running with --ready-file pointing at this path? Its own output says why it did not start.',
+          }),
+        ),
+      timeoutMs,
+    );
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     check(); // it may already be there

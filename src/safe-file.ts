@@ -65,7 +65,10 @@ function tryStat(get: () => Stats): Stats | undefined {
 }
 
 function notRegular(path: string, role: FileRole, what: string): SendtalkVerifyError {
-  return new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} is ${what}; ${role.flag} needs a regular file.`, { hint: role.hint, code: FILE_ERROR.notRegular });
+  return new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} is ${what}; ${role.flag} needs a regular file.`, {
+    hint: role.hint,
+    code: FILE_ERROR.notRegular,
+  });
 }
 
 function openFailed(path: string, role: FileRole, error: unknown, verb: 'read' | 'write'): SendtalkVerifyError {
@@ -73,13 +76,21 @@ function openFailed(path: string, role: FileRole, error: unknown, verb: 'read' |
   // ENXIO: a socket, or a FIFO that nobody reads (opened to write without blocking).
   const what = code === 'ENXIO' || code === 'EISDIR' ? describe(path) : undefined;
   if (what && what !== 'a regular file') return notRegular(path, role, what);
-  if (code === 'ENOENT' && verb === 'read') return new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} does not exist.`, { hint: role.hint, code: FILE_ERROR.missing });
-  if (code === 'ENOENT') return new SendtalkVerifyError('usage', `Could not write ${role.noun} ${path}: the folder ${dirname(resolve(path))} does not exist.`, { hint: `Create it first, or pass another ${role.flag} path.`, code });
+  if (code === 'ENOENT' && verb === 'read')
+    return new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} does not exist.`, { hint: role.hint, code: FILE_ERROR.missing });
+  if (code === 'ENOENT')
+    return new SendtalkVerifyError('usage', `Could not write ${role.noun} ${path}: the folder ${dirname(resolve(path))} does not exist.`, {
+      hint: `Create it first, or pass another ${role.flag} path.`,
+      code,
+    });
   return new SendtalkVerifyError('usage', `Could not ${verb} ${role.noun} ${path} (${code}).`, { hint: role.hint, code: String(code), cause: error });
 }
 
 function tooLarge(path: string, role: FileRole, maxBytes: number): SendtalkVerifyError {
-  return new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} is larger than ${formatBytes(maxBytes)}, the most ${role.flag} reads.`, { hint: role.hint, code: FILE_ERROR.tooLarge });
+  return new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} is larger than ${formatBytes(maxBytes)}, the most ${role.flag} reads.`, {
+    hint: role.hint,
+    code: FILE_ERROR.tooLarge,
+  });
 }
 
 const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
@@ -135,7 +146,7 @@ export function readRegularFileSync(path: string, role: FileRole, maxBytes: numb
     if (stats.size > maxBytes) throw tooLarge(path, role, maxBytes);
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
-    for (let got = -1; got !== 0 && length < buffer.length;) {
+    for (let got = -1; got !== 0 && length < buffer.length; ) {
       got = readSync(fd, buffer, length, buffer.length - length, null);
       length += got;
     }
@@ -177,12 +188,19 @@ export interface WrittenFile {
  * is created exclusively beside the target, written, and renamed over it. `mayReplace` decides,
  * from its content, whether an existing regular file may be replaced.
  */
-export async function replaceFile(path: string, data: Buffer, role: FileRole, options: { mode?: number; mayReplace?: (existing: Buffer) => boolean; maxExistingBytes?: number } = {}): Promise<WrittenFile> {
+export async function replaceFile(
+  path: string,
+  data: Buffer,
+  role: FileRole,
+  options: { mode?: number; mayReplace?: (existing: Buffer) => boolean; maxExistingBytes?: number } = {},
+): Promise<WrittenFile> {
   const { target, existing } = await writeTarget(path, role);
   if (existing && options.mayReplace) {
     const current = await readRegularFile(target, role, options.maxExistingBytes ?? READ_LIMITS.readyFile).catch(() => undefined);
     if (!current || !options.mayReplace(current)) {
-      throw new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} already exists and was not written by this tool; it is left as it is.`, { hint: role.hint });
+      throw new SendtalkVerifyError('usage', `${capital(role.noun)} ${path} already exists and was not written by this tool; it is left as it is.`, {
+        hint: role.hint,
+      });
     }
   }
   const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(12).toString('hex')}.tmp`);

@@ -6,10 +6,14 @@ import { httpUrl } from '../http/url.js';
 /** Where a configured value came from, in the words an error shows: the flag, the variable, or the file. */
 export function sourceOf(source: ConfigSource, flag: string, envName: string, sources: ConfigSources): string {
   switch (source) {
-    case 'flag': return flag;
-    case 'env': return `${envName} (environment)`;
-    case 'dotenv': return `${envName} (in ${sources.dotenvPath ?? '.env'})`;
-    default: return flag;
+    case 'flag':
+      return flag;
+    case 'env':
+      return `${envName} (environment)`;
+    case 'dotenv':
+      return `${envName} (in ${sources.dotenvPath ?? '.env'})`;
+    default:
+      return flag;
   }
 }
 
@@ -47,7 +51,12 @@ export function fromSource<T>(check: () => T, picked: { source: ConfigSource }, 
     return check();
   } catch (error) {
     if (!(error instanceof SendtalkVerifyError) || picked.source === 'flag' || picked.source === 'default') throw error;
-    throw new SendtalkVerifyError(error.category, `${sourceOf(picked.source, flag, envName, sources)}: ${error.message}`, { hint: error.hint, code: error.code, field: error.field, cause: error });
+    throw new SendtalkVerifyError(error.category, `${sourceOf(picked.source, flag, envName, sources)}: ${error.message}`, {
+      hint: error.hint,
+      code: error.code,
+      field: error.field,
+      cause: error,
+    });
   }
 }
 
@@ -72,9 +81,11 @@ export function envDuration(name: string, sources: ConfigSources, kind: 'timeout
 
 /** A yes/no setting with no flag, e.g. SENDTALK_LOG_FSYNC=1. */
 export function envSwitch(name: string, sources: ConfigSources): boolean {
-  return envSetting(name, sources, (value) => {
-    if (/^(1|true|yes|on)$/i.test(value.trim())) return true;
-    if (/^(0|false|no|off)$/i.test(value.trim())) return false;
-    throw new SendtalkVerifyError('usage', `"${value}" is neither 1 nor 0.`, { hint: `Set ${name}=1 to turn it on, or leave it unset.` });
-  }) ?? false;
+  return (
+    envSetting(name, sources, (value) => {
+      if (/^(1|true|yes|on)$/i.test(value.trim())) return true;
+      if (/^(0|false|no|off)$/i.test(value.trim())) return false;
+      throw new SendtalkVerifyError('usage', `"${value}" is neither 1 nor 0.`, { hint: `Set ${name}=1 to turn it on, or leave it unset.` });
+    }) ?? false
+  );
 }

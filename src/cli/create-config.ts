@@ -57,7 +57,9 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
   const numbers = checkValues(flags, start);
   if (sandbox && flags.wait) await warnIfDeliveredTooLate(output, flags, numbers, pick(undefined, ENV_VARS.sandboxDelay, sources).value);
   if (!sandbox && flags.wait && !secret) {
-    output.warn(`No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(listener.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`);
+    output.warn(
+      `No webhook secret: deliveries will be accepted without checking ${describeSecretHeaders(secretHeadersFor(listener.secretHeader))}. Set ${ENV_VARS.secret} or --secret.`,
+    );
   }
   warnIfNotLoopback(output, listener.host, 'The webhook listener');
   if (flags.qrFile !== undefined) {
@@ -85,13 +87,26 @@ export async function resolveCreateConfig(flags: CreateConfigFlags, start: Comma
 }
 
 /** The numeric flags (port, expiry, durations) and the app's URL, in the order their errors have always come. */
-function checkValues(flags: CreateConfigFlags, { sources }: CommandStart<Output>): Pick<CreateConfig, 'port' | 'expiryMinutes' | 'timeoutMs' | 'apiTimeoutMs' | 'sandboxDelayMs' | 'appUrl'> {
+function checkValues(
+  flags: CreateConfigFlags,
+  { sources }: CommandStart<Output>,
+): Pick<CreateConfig, 'port' | 'expiryMinutes' | 'timeoutMs' | 'apiTimeoutMs' | 'sandboxDelayMs' | 'appUrl'> {
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
-  const expiryMinutes = flags.expiry === undefined ? undefined : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
-  const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout', 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.');
+  const expiryMinutes =
+    flags.expiry === undefined
+      ? undefined
+      : parseWholeNumber(flags.expiry, { flag: '--expiry', min: 1, max: 1440, hint: 'Pass the minutes until expiry, e.g. --expiry 10.' });
+  const timeoutMs =
+    flags.timeout === undefined
+      ? undefined
+      : parseTimeout(flags.timeout, '--timeout', 'Pass how long to wait once the verification is created, e.g. --timeout 2m, or --no-wait to create only.');
   // The link goes into a WhatsApp message: only a web address, never javascript: or a typo.
   const appUrl = envSetting(ENV_VARS.appUrl, sources, (url) => {
-    checkHttpUrl(url, 'The app URL', `SendTalk puts this link in the WhatsApp message: set ${ENV_VARS.appUrl} to an http(s) URL of your app, e.g. https://example.com/verified.`);
+    checkHttpUrl(
+      url,
+      'The app URL',
+      `SendTalk puts this link in the WhatsApp message: set ${ENV_VARS.appUrl} to an http(s) URL of your app, e.g. https://example.com/verified.`,
+    );
     return url;
   });
   const apiTimeoutMs = envDuration(ENV_VARS.apiTimeout, sources, 'timeout');
@@ -103,15 +118,24 @@ function checkValues(flags: CreateConfigFlags, { sources }: CommandStart<Output>
  * The sandbox's emulator delivers once, SENDTALK_SANDBOX_DELAY after creating: a delay the wait does not
  * outlast makes a run that can only time out, which deserves a word before it starts, not after.
  */
-async function warnIfDeliveredTooLate(output: Output, flags: CreateConfigFlags, numbers: ReturnType<typeof checkValues>, delayText: string | undefined): Promise<void> {
+async function warnIfDeliveredTooLate(
+  output: Output,
+  flags: CreateConfigFlags,
+  numbers: ReturnType<typeof checkValues>,
+  delayText: string | undefined,
+): Promise<void> {
   const { sandboxDelayMs, timeoutMs, expiryMinutes } = numbers;
   if (sandboxDelayMs === undefined) return;
   const { DEFAULT_EXPIRY_MINUTES } = await import('../emulator/verifications.js');
   const expiryMs = (expiryMinutes ?? DEFAULT_EXPIRY_MINUTES) * 60_000;
   // Whichever ends the wait first is the one to name.
-  const limit = timeoutMs !== undefined && timeoutMs < expiryMs
-    ? { ms: timeoutMs, what: `--timeout ${flags.timeout}` }
-    : { ms: expiryMs, what: `the expiry (${expiryMinutes !== undefined ? `--expiry ${expiryMinutes}` : "the emulator's default"}, ${formatDuration(expiryMs)})` };
+  const limit =
+    timeoutMs !== undefined && timeoutMs < expiryMs
+      ? { ms: timeoutMs, what: `--timeout ${flags.timeout}` }
+      : {
+          ms: expiryMs,
+          what: `the expiry (${expiryMinutes !== undefined ? `--expiry ${expiryMinutes}` : "the emulator's default"}, ${formatDuration(expiryMs)})`,
+        };
   if (sandboxDelayMs > limit.ms) output.warn(`${ENV_VARS.sandboxDelay}=${delayText} is longer than ${limit.what}: the wait ends before the emulator delivers.`);
 }
 
@@ -162,9 +186,12 @@ async function ask(question: string): Promise<string | undefined> {
       rl.close();
     });
     rl.on('close', () => resolve(undefined)); // Ctrl-D; a no-op after an answer or Ctrl-C
-    rl.question(question).then((answer) => {
-      resolve(answer.trim());
-      rl.close();
-    }, () => resolve(undefined));
+    rl.question(question).then(
+      (answer) => {
+        resolve(answer.trim());
+        rl.close();
+      },
+      () => resolve(undefined),
+    );
   });
 }

@@ -135,7 +135,13 @@ export function parseWholeNumber(text: string, rule: WholeNumberRule): number {
 
 /** `--port`: 0 means "pick a free one", which is also what omitting it does. */
 export function parsePort(text: string): number {
-  return parseWholeNumber(text, { flag: '--port', min: 0, max: 65535, hint: 'Pass a port from 1 to 65535, or omit --port (or pass 0) to pick a free one.', noun: 'a port number' });
+  return parseWholeNumber(text, {
+    flag: '--port',
+    min: 0,
+    max: 65535,
+    hint: 'Pass a port from 1 to 65535, or omit --port (or pass 0) to pick a free one.',
+    noun: 'a port number',
+  });
 }
 
 /** SENDTALK_SECRET_HEADER: refused before anything starts, since Node would throw on the first request. */
@@ -196,7 +202,9 @@ export function hostOption(description: string): Option {
 /** SENDTALK_LISTEN_HOST: the webhook listener's address, by the emulator's `--host` rule. */
 export function checkListenHost(value: string): string {
   if (!isBindableHost(value)) {
-    throw new SendtalkVerifyError('usage', `"${value}" is not an address to bind.`, { hint: `Set ${ENV_VARS.listenHost} to an address of this machine, e.g. 127.0.0.1, 0.0.0.0 or ::1.` });
+    throw new SendtalkVerifyError('usage', `"${value}" is not an address to bind.`, {
+      hint: `Set ${ENV_VARS.listenHost} to an address of this machine, e.g. 127.0.0.1, 0.0.0.0 or ::1.`,
+    });
   }
   return value;
 }
@@ -208,7 +216,9 @@ export function checkListenHost(value: string): string {
  */
 export function checkWebhookPath(value: string): string {
   if (value === '' || /[?#\s\u0000-\u001f\u007f]/.test(value)) {
-    throw new SendtalkVerifyError('usage', `"${value}" is not a URL path for the webhook.`, { hint: `Set ${ENV_VARS.webhookPath} to a path without ?, # or spaces, e.g. /webhook or /hooks/sendtalk.` });
+    throw new SendtalkVerifyError('usage', `"${value}" is not a URL path for the webhook.`, {
+      hint: `Set ${ENV_VARS.webhookPath} to a path without ?, # or spaces, e.g. /webhook or /hooks/sendtalk.`,
+    });
   }
   return value;
 }

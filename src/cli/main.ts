@@ -85,7 +85,10 @@ function commandWords(args: string[]): Set<string> {
 
 /** Builds the commands named in `full` as commander does, and every other one as a `ListedCommand`. */
 class ProgramCommand extends Command {
-  constructor(name: string, private readonly full: Set<string> | undefined) {
+  constructor(
+    name: string,
+    private readonly full: Set<string> | undefined,
+  ) {
     super(name);
   }
 
@@ -154,15 +157,17 @@ function fail(ctx: RunContext, error: unknown): void {
   if (ctx.output === undefined && isClosedPipe(error)) process.exit(0);
   // An error before the command made its Output (a flag's own parser threw) still honours --json.
   const output = ctx.output ?? (ctx.json === 'ndjson' ? new NdjsonOutput({ json: true }) : new Output({ json: ctx.json !== undefined }));
-  const known = isSendtalkVerifyError(error) ? error
-    : isClosedPipe(error) ? new SendtalkVerifyError('internal', 'Stopped: the program reading the output went away (broken pipe).', {
-        hint: 'Send the output to a file, or keep its reader running; `listen --max-events N` stops by itself.',
-        cause: error,
-      })
-    : new SendtalkVerifyError('internal', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
-        hint: 'Run again with --debug for details, and report it if it persists.',
-        cause: error,
-      });
+  const known = isSendtalkVerifyError(error)
+    ? error
+    : isClosedPipe(error)
+      ? new SendtalkVerifyError('internal', 'Stopped: the program reading the output went away (broken pipe).', {
+          hint: 'Send the output to a file, or keep its reader running; `listen --max-events N` stops by itself.',
+          cause: error,
+        })
+      : new SendtalkVerifyError('internal', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
+          hint: 'Run again with --debug for details, and report it if it persists.',
+          cause: error,
+        });
   output.error(known.message, known.hint);
   const actions = githubActions(output);
   if (actions) {

@@ -30,7 +30,11 @@ export class Output {
   private pending: string[] = [];
   private flushScheduled = false;
 
-  constructor(options: OutputOptions = {}, private readonly stdout: NodeJS.WritableStream = process.stdout, private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr) {
+  constructor(
+    options: OutputOptions = {},
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  ) {
     this.json = options.json ?? false;
     this.debug = options.debug ?? false;
     this.quiet = options.quiet ?? false;
@@ -152,9 +156,10 @@ export class Output {
  */
 export class NdjsonOutput extends Output {
   override document(value: unknown): void {
-    const typed = typeof value === 'object' && value !== null && !('type' in value) && (value as { status?: unknown }).status === 'error'
-      ? { type: 'error', ...value }
-      : value;
+    const typed =
+      typeof value === 'object' && value !== null && !('type' in value) && (value as { status?: unknown }).status === 'error'
+        ? { type: 'error', ...value }
+        : value;
     this.line(typed);
   }
 }

@@ -31,7 +31,7 @@ export async function startPage(flags: PageFlags, output: Output, options: Omit<
   // BROWSER=none asked for exactly this: the page without a browser, so there is nothing to warn about.
   if (opened !== true && opened !== BROWSER_NONE) {
     output.warn(`No browser opened: ${opened}.`);
-    output.info(output.c.dim('  Open the page\'s URL above by hand, in a browser on this machine.'));
+    output.info(output.c.dim("  Open the page's URL above by hand, in a browser on this machine."));
   }
   return page;
 }
@@ -79,8 +79,14 @@ async function openBrowser(page: InspectorHandle): Promise<true | string> {
 function openerExitCode(child: ChildProcess): Promise<number | undefined> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { child.off('exit', onExit); resolve(undefined); }, OPENER_VERDICT_MS);
-    const onExit = (exitCode: number | null): void => { clearTimeout(timer); resolve(exitCode ?? undefined); };
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(undefined);
+    }, OPENER_VERDICT_MS);
+    const onExit = (exitCode: number | null): void => {
+      clearTimeout(timer);
+      resolve(exitCode ?? undefined);
+    };
     child.once('exit', onExit);
     // The launcher may still fail after it started: that is reported through its exit code, not thrown.
     child.on('error', () => {});

@@ -56,7 +56,11 @@ export function openOutput(flags: Omit<OutputFlags, 'dotenv'>, ctx: RunContext, 
  * (flags over the environment over .env), and the API key and webhook secret, both masked before
  * the command writes anything.
  */
-export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: string }, ctx: RunContext, options: StartOptions & { ndjson: true }): CommandStart<NdjsonOutput>;
+export function startCommand(
+  flags: OutputFlags & SecretFlags & { apiKey?: string },
+  ctx: RunContext,
+  options: StartOptions & { ndjson: true },
+): CommandStart<NdjsonOutput>;
 export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: string }, ctx: RunContext, options?: StartOptions): CommandStart<Output>;
 export function startCommand(flags: OutputFlags & SecretFlags & { apiKey?: string }, ctx: RunContext, options: StartOptions = {}): CommandStart<Output> {
   const output = openOutput(flags, ctx, options.ndjson);

@@ -156,5 +156,5 @@ export async function queryBackground(
  * and tmux, so it can be stale), else dark (the commonest).
  */
 export async function terminalBackground(chosen: Background | undefined, env: Env = process.env): Promise<Background> {
-  return chosen ?? await queryBackground() ?? backgroundFromColorfgbg(env.COLORFGBG) ?? 'dark';
+  return chosen ?? (await queryBackground()) ?? backgroundFromColorfgbg(env.COLORFGBG) ?? 'dark';
 }

@@ -52,7 +52,10 @@ export function secretHeaderSetting(sources: ConfigSources): string | undefined 
 }
 
 export function addTunnelOption(command: Command, defaultKind: string): Command {
-  return command.option('--tunnel <kind|url>', `how SendTalk reaches the listener: localtunnel, cloudflared (a quick tunnel; needs cloudflared installed), auto (localtunnel, then cloudflared), none to stay local, or the https URL of your own tunnel (ngrok…) forwarding to --port (default: ${defaultKind})`);
+  return command.option(
+    '--tunnel <kind|url>',
+    `how SendTalk reaches the listener: localtunnel, cloudflared (a quick tunnel; needs cloudflared installed), auto (localtunnel, then cloudflared), none to stay local, or the https URL of your own tunnel (ngrok…) forwarding to --port (default: ${defaultKind})`,
+  );
 }
 
 export function tunnelEnvRows(): Array<[string, string]> {

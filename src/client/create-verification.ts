@@ -26,8 +26,13 @@ export interface CreateVerificationOptions extends PostJsonOptions {
 
 /** Maps the field names SendTalk blames in errors to the flag that sets them. */
 const FLAG_FOR_FIELD: Record<string, string> = {
-  phone: '--phone', userphone: '--phone', languagecode: '--language', language: '--language',
-  expiryminutes: '--expiry', expiry: '--expiry', appurl: 'SENDTALK_APP_URL',
+  phone: '--phone',
+  userphone: '--phone',
+  languagecode: '--language',
+  language: '--language',
+  expiryminutes: '--expiry',
+  expiry: '--expiry',
+  appurl: 'SENDTALK_APP_URL',
 };
 
 /**
@@ -69,12 +74,14 @@ export function checkRequestFields(fields: { language?: LanguageCode; expiryMinu
   const language = fields.language ?? 'en';
   if (language !== 'en' && language !== 'id') {
     throw new SendtalkVerifyError('usage', `Language "${String(language)}" is not supported.`, {
-      hint: 'Use --language en or --language id.', field: 'languageCode',
+      hint: 'Use --language en or --language id.',
+      field: 'languageCode',
     });
   }
   if (fields.expiryMinutes !== undefined && (!Number.isInteger(fields.expiryMinutes) || fields.expiryMinutes <= 0)) {
     throw new SendtalkVerifyError('usage', `Expiry "${fields.expiryMinutes}" must be a whole number of minutes above 0.`, {
-      hint: 'Pass e.g. --expiry 10.', field: 'expiryMinutes',
+      hint: 'Pass e.g. --expiry 10.',
+      field: 'expiryMinutes',
     });
   }
   return language;
@@ -120,16 +127,17 @@ export function endpointUrl(base: URL, path: string): string {
   return `${base.origin}${base.pathname.replace(/\/+$/, '')}${path}`;
 }
 
-
 function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unknown {
   const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
   const details = { httpStatus: answer.status, attempts };
   if (answer.status === 429) {
     const after = retryAfterMs(answer.headers['retry-after']);
     const when = after === undefined ? 'in a minute' : `in ${formatSeconds(after)}`;
-    throw new SendtalkVerifyError('api-unavailable',
+    throw new SendtalkVerifyError(
+      'api-unavailable',
       `SendTalk API is rate-limiting this key: HTTP 429${after === undefined ? '' : `, Retry-After ${formatSeconds(after)}`}${tries}.`,
-      { hint: `Wait and try again ${when}; creating many verifications in a loop trips the limit.`, details: { ...details, retryAfterMs: after } });
+      { hint: `Wait and try again ${when}; creating many verifications in a loop trips the limit.`, details: { ...details, retryAfterMs: after } },
+    );
   }
   let json: unknown;
   try {
@@ -138,20 +146,26 @@ function interpretAnswer(answer: HttpAnswer, url: string, attempts: number): unk
     const kind = /^\s*</.test(answer.text) ? 'an HTML page' : answer.text.trim() === '' ? 'an empty body' : 'a body that is not JSON';
     const title = /<title>([^<]{1,80})<\/title>/i.exec(answer.text)?.[1]?.trim();
     const isServerSide = answer.status >= 500 || answer.status < 400;
-    throw new SendtalkVerifyError(isServerSide ? 'api-unavailable' : 'api-rejected',
+    throw new SendtalkVerifyError(
+      isServerSide ? 'api-unavailable' : 'api-rejected',
       `SendTalk API answered HTTP ${answer.status} with ${kind}${title ? ` ("${title}")` : ''} instead of JSON${tries}.`,
-      { hint: hintForHttpStatus(answer.status, url, kind === 'an HTML page'), details });
+      { hint: hintForHttpStatus(answer.status, url, kind === 'an HTML page'), details },
+    );
   }
   if (answer.status >= 300 && answer.status < 400) {
     // A redirect is not an answer (the client does not follow it, and must not: the key would go along).
     const location = answer.headers.location;
-    throw new SendtalkVerifyError('api-unavailable',
+    throw new SendtalkVerifyError(
+      'api-unavailable',
       `SendTalk API answered HTTP ${answer.status}, a redirect${typeof location === 'string' ? ` to ${location.slice(0, 200)}` : ''}, not a result${tries}.`,
-      { hint: 'Point --api-url (or SENDTALK_API_URL) at the address it redirects to, if you trust it (https:// instead of http://?).', details });
+      { hint: 'Point --api-url (or SENDTALK_API_URL) at the address it redirects to, if you trust it (https:// instead of http://?).', details },
+    );
   }
   if (answer.status >= 400 && !(isJsonObject(json) && isJsonObject(json.error) && json.error.message)) {
-    throw new SendtalkVerifyError(answer.status >= 500 ? 'api-unavailable' : 'api-rejected',
-      `SendTalk API answered HTTP ${answer.status}${tries}.`, { hint: hintForHttpStatus(answer.status, url, false), details });
+    throw new SendtalkVerifyError(answer.status >= 500 ? 'api-unavailable' : 'api-rejected', `SendTalk API answered HTTP ${answer.status}${tries}.`, {
+      hint: hintForHttpStatus(answer.status, url, false),
+      details,
+    });
   }
   return json;
 }
@@ -164,7 +178,8 @@ function hintForHttpStatus(status: number, url: string, html: boolean): string {
   if (status >= 500) return 'SendTalk may be having trouble: try again in a minute; --debug shows the exchange.';
   if (status === 401 || status === 403) return 'Check the API key (SENDTALK_API_KEY or --api-key).';
   if (status === 404) return `Nothing answers at ${url}: check --api-url (or SENDTALK_API_URL).`;
-  if (html && status < 400) return `A web page answered instead of the API (a proxy, captive portal or wrong address): check --api-url (or SENDTALK_API_URL) and your network.`;
+  if (html && status < 400)
+    return `A web page answered instead of the API (a proxy, captive portal or wrong address): check --api-url (or SENDTALK_API_URL) and your network.`;
   return 'Run with --debug to see the exchange.';
 }
 
@@ -187,18 +202,30 @@ export function readEnvelope(json: unknown): unknown {
   if (!failed) return json.data;
 
   if (status === 429) {
-    throw new SendtalkVerifyError('api-unavailable', `SendTalk API is rate-limiting this key: ${message || 'too many requests'}${code ? ` (code ${code})` : ''}.`, {
-      hint: 'Wait a minute and try again; creating many verifications in a loop trips the limit.', code: code || undefined, details: { status },
-    });
+    throw new SendtalkVerifyError(
+      'api-unavailable',
+      `SendTalk API is rate-limiting this key: ${message || 'too many requests'}${code ? ` (code ${code})` : ''}.`,
+      {
+        hint: 'Wait a minute and try again; creating many verifications in a loop trips the limit.',
+        code: code || undefined,
+        details: { status },
+      },
+    );
   }
-  const headerProblem = Object.hasOwn(KEY_ERROR_HINTS, code) || /header/i.test(code) || /header|api[- ]?key/i.test(`${field} ${message}`) || status === 401 || status === 403;
+  const headerProblem =
+    Object.hasOwn(KEY_ERROR_HINTS, code) || /header/i.test(code) || /header|api[- ]?key/i.test(`${field} ${message}`) || status === 401 || status === 403;
   const flag = FLAG_FOR_FIELD[field.toLowerCase().replace(/[_-]/g, '')];
   const hint = headerProblem
-    ? (Object.hasOwn(KEY_ERROR_HINTS, code) ? KEY_ERROR_HINTS[code] : undefined) ?? 'Check the API key: SENDTALK_API_KEY or --api-key, from the SendTalk dashboard.'
-    : flag ? `Fix ${flag} and try again.` : 'Check the request parameters; --debug shows the exchange.';
+    ? ((Object.hasOwn(KEY_ERROR_HINTS, code) ? KEY_ERROR_HINTS[code] : undefined) ??
+      'Check the API key: SENDTALK_API_KEY or --api-key, from the SendTalk dashboard.')
+    : flag
+      ? `Fix ${flag} and try again.`
+      : 'Check the request parameters; --debug shows the exchange.';
   const serverSide = Number.isFinite(status) && status >= 500;
   const label = [code && `code ${code}`, field && `field ${field}`].filter(Boolean).join(', ');
-  throw new SendtalkVerifyError(serverSide ? 'api-unavailable' : 'api-rejected',
+  throw new SendtalkVerifyError(
+    serverSide ? 'api-unavailable' : 'api-rejected',
     `SendTalk rejected the request: ${message || 'no message'}${label ? ` (${label})` : ''}.`,
-    { hint, code: code || undefined, field: field || undefined, details: { status: Number.isFinite(status) ? status : undefined, keyProblem: headerProblem } });
+    { hint, code: code || undefined, field: field || undefined, details: { status: Number.isFinite(status) ? status : undefined, keyProblem: headerProblem } },
+  );
 }

@@ -26,9 +26,11 @@ export interface Verification {
  */
 export function parseVerification(data: unknown, sentPhone: string): Verification {
   if (!isJsonObject(data)) {
-    throw new SendtalkVerifyError('api-unavailable',
+    throw new SendtalkVerifyError(
+      'api-unavailable',
       `SendTalk answered success but its "data" is ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}, not an object.`,
-      { hint: 'Run again with --debug to see the raw answer, and report it if it persists.' });
+      { hint: 'Run again with --debug to see the raw answer, and report it if it persists.' },
+    );
   }
   const id = findString(data, 'id', 1);
   const foundLink = findString(data, 'link', 1);
@@ -37,15 +39,19 @@ export function parseVerification(data: unknown, sentPhone: string): Verificatio
   const missing: string[] = [];
   if (!id) missing.push(`verification id (looked for ${FIELD_ALIASES.id.join(', ')})`);
   if (!link) {
-    missing.push(foundLink === undefined
-      ? `WhatsApp link (looked for ${FIELD_ALIASES.link.join(', ')})`
-      : `usable WhatsApp link (${JSON.stringify(foundLink.slice(0, 60))} is not an http(s) URL)`);
+    missing.push(
+      foundLink === undefined
+        ? `WhatsApp link (looked for ${FIELD_ALIASES.link.join(', ')})`
+        : `usable WhatsApp link (${JSON.stringify(foundLink.slice(0, 60))} is not an http(s) URL)`,
+    );
   }
   if (missing.length > 0 || !id || !link) {
     const keys = Object.keys(data);
-    throw new SendtalkVerifyError('api-unavailable',
+    throw new SendtalkVerifyError(
+      'api-unavailable',
       `SendTalk's answer has no ${missing.join(' and no ')}. Its data has: ${keys.length ? keys.join(', ') : 'no keys'}.`,
-      { hint: 'The response shape may have changed: run with --debug and report the field names.', details: { keys } });
+      { hint: 'The response shape may have changed: run with --debug and report the field names.', details: { keys } },
+    );
   }
   const message = findString(data, 'message', 1) ?? messageFromLink(link);
   const qr = findString(data, 'qr', 1);
@@ -69,4 +75,3 @@ export function messageFromLink(link: string): string | undefined {
     return undefined;
   }
 }
-

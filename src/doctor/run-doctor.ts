@@ -64,30 +64,64 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   add(checkNode(options.nodeVersion ?? process.version));
 
   const key = options.apiKey;
-  add(key
-    ? { id: 'api-key', title: 'API key present', status: 'pass', detail: `${maskSecret(key.value)} (${source(key.source)})` }
-    : { id: 'api-key', title: 'API key present', status: 'fail', detail: 'no API key', fix: 'Set SENDTALK_API_KEY (or pass --api-key) to the key from the SendTalk dashboard.' });
+  add(
+    key
+      ? { id: 'api-key', title: 'API key present', status: 'pass', detail: `${maskSecret(key.value)} (${source(key.source)})` }
+      : {
+          id: 'api-key',
+          title: 'API key present',
+          status: 'fail',
+          detail: 'no API key',
+          fix: 'Set SENDTALK_API_KEY (or pass --api-key) to the key from the SendTalk dashboard.',
+        },
+  );
 
   const apiUrl = options.apiUrl ?? new URL(DEFAULT_API_URL);
   if (!key) {
     add({ id: 'api', title: 'API reachable, key accepted', status: 'skip', detail: 'needs an API key', fix: 'Set SENDTALK_API_KEY first.' });
   } else {
-    const verdict = await checkApiKey({ apiKey: key.value, apiUrl, signal: options.signal, responseTimeoutMs: options.stepTimeoutMs ?? 10_000, connectTimeoutMs: options.stepTimeoutMs ?? 10_000 });
+    const verdict = await checkApiKey({
+      apiKey: key.value,
+      apiUrl,
+      signal: options.signal,
+      responseTimeoutMs: options.stepTimeoutMs ?? 10_000,
+      connectTimeoutMs: options.stepTimeoutMs ?? 10_000,
+    });
     if (!verdict.reachable) {
       // The client's messages name the host themselves: prefixing it again would say it twice.
       const detail = verdict.detail.includes(apiUrl.host) ? verdict.detail : `${apiUrl.host}: ${verdict.detail}`;
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail, fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).' });
+      add({
+        id: 'api',
+        title: 'API reachable, key accepted',
+        status: 'fail',
+        detail,
+        fix: verdict.hint ?? 'Check your network and --api-url (SENDTALK_API_URL).',
+      });
     } else if (!verdict.keyAccepted) {
-      add({ id: 'api', title: 'API reachable, key accepted', status: 'fail', detail: `${apiUrl.host} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`, fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).' });
+      add({
+        id: 'api',
+        title: 'API reachable, key accepted',
+        status: 'fail',
+        detail: `${apiUrl.host} refused the API key ${maskSecret(key.value)}: ${verdict.detail}`,
+        fix: 'The API key is wrong: copy it again from the SendTalk dashboard into SENDTALK_API_KEY (or --api-key).',
+      });
     } else {
       add({ id: 'api', title: 'API reachable, key accepted', status: 'pass', detail: `${apiUrl.host}: ${verdict.detail}` });
     }
   }
 
   const secret = options.secret;
-  add(secret
-    ? { id: 'secret', title: 'Webhook secret set', status: 'pass', detail: `${maskSecret(secret.value)} (${source(secret.source)})` }
-    : { id: 'secret', title: 'Webhook secret set', status: 'fail', detail: 'no webhook secret: deliveries could not be checked', fix: 'Set SENDTALK_WEBHOOK_SECRET (or --secret) to the secret shown after saving Verification Config.' });
+  add(
+    secret
+      ? { id: 'secret', title: 'Webhook secret set', status: 'pass', detail: `${maskSecret(secret.value)} (${source(secret.source)})` }
+      : {
+          id: 'secret',
+          title: 'Webhook secret set',
+          status: 'fail',
+          detail: 'no webhook secret: deliveries could not be checked',
+          fix: 'Set SENDTALK_WEBHOOK_SECRET (or --secret) to the secret shown after saving Verification Config.',
+        },
+  );
 
   for (const check of await checkWebhookPath(options, secret?.value)) add(check);
   return checks;
@@ -98,7 +132,13 @@ function checkNode(version: string): DoctorCheck {
   const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
   return ok
     ? { id: 'node', title: 'Node.js version', status: 'pass', detail: version }
-    : { id: 'node', title: 'Node.js version', status: 'fail', detail: `${version} is older than ${MIN_NODE.join('.')}`, fix: `Install Node.js ${MIN_NODE.join('.')} or newer.` };
+    : {
+        id: 'node',
+        title: 'Node.js version',
+        status: 'fail',
+        detail: `${version} is older than ${MIN_NODE.join('.')}`,
+        fix: `Install Node.js ${MIN_NODE.join('.')} or newer.`,
+      };
 }
 
 /**
@@ -127,11 +167,14 @@ async function checkWebhookPath(options: DoctorOptions, secret: string | undefin
  * localtunnel's server passes each request to this machine over plain TCP, whatever the public
  * URL's scheme: the secret header is readable on that leg, unless the server runs here.
  */
-const CLEAR_LAST_LEG = "localtunnel's last leg (its server → this machine) is unencrypted TCP: the webhook secret crosses it in clear. "
-  + 'For TLS all the way: --tunnel cloudflared, your own localtunnel server on this machine behind a TLS front (SENDTALK_TUNNEL_HOST), or your own tunnel (ngrok) with --tunnel URL.';
+const CLEAR_LAST_LEG =
+  "localtunnel's last leg (its server → this machine) is unencrypted TCP: the webhook secret crosses it in clear. " +
+  'For TLS all the way: --tunnel cloudflared, your own localtunnel server on this machine behind a TLS front (SENDTALK_TUNNEL_HOST), or your own tunnel (ngrok) with --tunnel URL.';
 
 function onThisMachine(host: string): boolean {
-  const name = hostOf(host).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const name = hostOf(host)
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '');
   return name === 'localhost' || name === '::1' || /^127\./.test(name);
 }
 
@@ -140,7 +183,15 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
   const title = 'Tunnel opens';
   const t = options.tunnel;
   if (t.kind === 'none') {
-    return { row: { id: 'tunnel', title, status: 'skip', detail: '--tunnel none: SendTalk cannot reach this machine', fix: 'Drop --tunnel none to check the tunnel create would open, or pass the URL of your own tunnel to --tunnel.' } };
+    return {
+      row: {
+        id: 'tunnel',
+        title,
+        status: 'skip',
+        detail: '--tunnel none: SendTalk cannot reach this machine',
+        fix: 'Drop --tunnel none to check the tunnel create would open, or pass the URL of your own tunnel to --tunnel.',
+      },
+    };
   }
   if (t.kind === 'public-url') {
     return { row: { id: 'tunnel', title, status: 'skip', detail: `your own tunnel at ${t.publicUrl}, not opened by this tool` } };
@@ -151,11 +202,28 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
     const localtunnel = localtunnelOf(t);
     // Only when localtunnel is what opened (with auto, cloudflared may have): its last leg is in clear.
     const note = exposed.provider === 'localtunnel' && !onThisMachine(localtunnel?.host ?? DEFAULT_TUNNEL_HOST) ? CLEAR_LAST_LEG : undefined;
-    return { exposed, row: { id: 'tunnel', title, status: 'pass', detail: `${exposed.publicBaseUrl()} ${carrier(t, exposed)} in ${formatDuration(Date.now() - started)}`, ...(note ? { note } : {}) } };
+    return {
+      exposed,
+      row: {
+        id: 'tunnel',
+        title,
+        status: 'pass',
+        detail: `${exposed.publicBaseUrl()} ${carrier(t, exposed)} in ${formatDuration(Date.now() - started)}`,
+        ...(note ? { note } : {}),
+      },
+    };
   } catch (error) {
     if (error instanceof SendtalkVerifyError && error.category === 'interrupted') throw error;
     const known = error instanceof SendtalkVerifyError ? error : undefined;
-    return { row: { id: 'tunnel', title, status: 'fail', detail: known?.message ?? (error as Error).message, fix: known?.hint ?? 'Try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.' } };
+    return {
+      row: {
+        id: 'tunnel',
+        title,
+        status: 'fail',
+        detail: known?.message ?? (error as Error).message,
+        fix: known?.hint ?? 'Try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.',
+      },
+    };
   }
 }
 
@@ -165,7 +233,7 @@ async function openTunnelRow(options: DoctorOptions, listener: ListenerHandle): 
  */
 function carrier(choice: TunnelChoice, exposed: ExposedListener): string {
   const localtunnel = localtunnelOf(choice);
-  const what = exposed.provider === 'localtunnel' ? `localtunnel at ${hostOf(localtunnel?.host ?? DEFAULT_TUNNEL_HOST)}` : exposed.via ?? exposed.provider;
+  const what = exposed.provider === 'localtunnel' ? `localtunnel at ${hostOf(localtunnel?.host ?? DEFAULT_TUNNEL_HOST)}` : (exposed.via ?? exposed.provider);
   return `via ${what}${choice.kind === 'auto' ? ' (--tunnel auto)' : ''}`;
 }
 
@@ -204,12 +272,26 @@ async function sendTestDelivery(
     const arrived = listener.accepted.some((d) => d.verificationId === id);
     if (answer.status === 200 && arrived) {
       // Say only what was checked: without a configured secret the delivery carried a throwaway one.
-      const what = secret.yours ? `your secret passed in ${secret.header}` : `sent with a throwaway secret in ${secret.header} (no webhook secret is set, so yours was not checked)`;
+      const what = secret.yours
+        ? `your secret passed in ${secret.header}`
+        : `sent with a throwaway secret in ${secret.header} (no webhook secret is set, so yours was not checked)`;
       return { id: 'webhook', title, status: 'pass', detail: `${url} → 200 in ${formatDuration(answer.ms)}, ${what}` };
     }
-    return { id: 'webhook', title, status: 'fail', detail: `${url} answered HTTP ${answer.status}${arrived ? '' : ' and the listener never saw it'}`, fix: 'The tunnel does not lead to the listener: try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.' };
+    return {
+      id: 'webhook',
+      title,
+      status: 'fail',
+      detail: `${url} answered HTTP ${answer.status}${arrived ? '' : ' and the listener never saw it'}`,
+      fix: 'The tunnel does not lead to the listener: try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.',
+    };
   } catch (error) {
     const message = error instanceof SendFailure ? error.message : (error as Error).message;
-    return { id: 'webhook', title, status: 'fail', detail: `${url}: ${message}`, fix: 'The tunnel does not lead to the listener: try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.' };
+    return {
+      id: 'webhook',
+      title,
+      status: 'fail',
+      detail: `${url}: ${message}`,
+      fix: 'The tunnel does not lead to the listener: try another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.',
+    };
   }
 }

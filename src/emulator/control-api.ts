@@ -54,7 +54,10 @@ const ROUTES = [
 ];
 
 const notFound = (what: string): ControlAnswer => ({ status: 404, body: { error: what, routes: ROUTES } });
-const methodNotAllowed = (method: string, path: string): ControlAnswer => ({ status: 405, body: { error: `${method} is not allowed on ${path}`, routes: ROUTES } });
+const methodNotAllowed = (method: string, path: string): ControlAnswer => ({
+  status: 405,
+  body: { error: `${method} is not allowed on ${path}`, routes: ROUTES },
+});
 
 /**
  * The test-facing API. Answers are plain JSON (not SendTalk envelopes): it is the emulator's own
@@ -109,7 +112,14 @@ export async function handleControl(req: IncomingMessage, path: string, query: U
 }
 
 /** `/verifications/:id` (GET) and `/verifications/:id/verify` (POST, `?wait=false` answers at once). */
-async function verificationRoute(id: string, toVerify: boolean, method: string, path: string, query: URLSearchParams, ctx: ControlContext): Promise<ControlAnswer> {
+async function verificationRoute(
+  id: string,
+  toVerify: boolean,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  ctx: ControlContext,
+): Promise<ControlAnswer> {
   const v = ctx.getVerification(id);
   if (!v) return notFound(`no verification ${id}`);
   if (!toVerify) return method === 'GET' ? { status: 200, body: { verification: v } } : methodNotAllowed(method, path);

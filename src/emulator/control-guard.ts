@@ -39,7 +39,7 @@ export function controlRefusal(req: IncomingMessage, boundHost: string, port: nu
   const method = req.method ?? 'GET';
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (method !== 'GET' && method !== 'HEAD' && type !== 'application/json') {
-    return forbidden('a browser\'s control call must send Content-Type: application/json');
+    return forbidden("a browser's control call must send Content-Type: application/json");
   }
   return undefined;
 }

@@ -17,8 +17,7 @@ export interface WebhookTarget {
   secretHeader: string;
 }
 
-export const isDelivered = (attempt: WebhookAttempt): boolean =>
-  attempt.status !== undefined && attempt.status >= 200 && attempt.status < 300;
+export const isDelivered = (attempt: WebhookAttempt): boolean => attempt.status !== undefined && attempt.status >= 200 && attempt.status < 300;
 
 /** Sends one webhook POST. Never throws: the outcome is data, so retries and reports stay simple. */
 export async function postWebhook(target: WebhookTarget, body: string, timeoutMs: number, attempt: number, signal?: AbortSignal): Promise<WebhookAttempt> {
@@ -50,7 +49,12 @@ export interface RetryPolicy {
  * connection) is tried again after an exponential backoff, like a webhook sender that promises
  * at-least-once delivery. `onAttempt` hears of every attempt as it ends.
  */
-export async function deliverWithRetries(target: WebhookTarget, body: string, policy: RetryPolicy, onAttempt: (attempt: WebhookAttempt, final: boolean) => void): Promise<WebhookAttempt | undefined> {
+export async function deliverWithRetries(
+  target: WebhookTarget,
+  body: string,
+  policy: RetryPolicy,
+  onAttempt: (attempt: WebhookAttempt, final: boolean) => void,
+): Promise<WebhookAttempt | undefined> {
   let last: WebhookAttempt | undefined;
   for (let n = 1; n <= policy.attempts; n++) {
     if (policy.signal?.aborted) break;

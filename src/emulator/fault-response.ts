@@ -22,7 +22,12 @@ export function answerWithFault(res: ServerResponse, fault: Exclude<Fault, { typ
     case 'http-error': {
       // What a proxy in front of an API sends when the API is down: HTML, not an envelope.
       const reason = STATUS_CODES[fault.status] ?? 'Server Error';
-      sendText(res, fault.status, `<html><head><title>${fault.status} ${reason}</title></head><body><h1>${fault.status} ${reason}</h1></body></html>\n`, 'text/html; charset=utf-8');
+      sendText(
+        res,
+        fault.status,
+        `<html><head><title>${fault.status} ${reason}</title></head><body><h1>${fault.status} ${reason}</h1></body></html>\n`,
+        'text/html; charset=utf-8',
+      );
       return { httpStatus: fault.status, error: `injected HTTP ${fault.status}` };
     }
     case 'rate-limit':
@@ -56,7 +61,12 @@ export function answerWithFault(res: ServerResponse, fault: Exclude<Fault, { typ
     }
     case 'html': {
       const title = fault.status === 200 ? 'Sign in to continue' : `${fault.status} ${STATUS_CODES[fault.status] ?? 'Error'}`;
-      sendText(res, fault.status, `<!doctype html><html><head><title>${title}</title></head><body><form action="/login"><input name="user"></form></body></html>\n`, 'text/html; charset=utf-8');
+      sendText(
+        res,
+        fault.status,
+        `<!doctype html><html><head><title>${title}</title></head><body><form action="/login"><input name="user"></form></body></html>\n`,
+        'text/html; charset=utf-8',
+      );
       return { httpStatus: fault.status, error: `injected HTML page (HTTP ${fault.status})` };
     }
     case 'missing-fields': {

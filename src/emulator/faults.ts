@@ -34,7 +34,17 @@ export const CREATE_DATA_FIELDS = ['verificationID', 'userPhone', 'waLink', 'waM
 
 export type FaultType = Fault['type'];
 
-export const FAULT_TYPES: readonly FaultType[] = ['latency', 'http-error', 'rate-limit', 'hang', 'malformed', 'error-envelope', 'reset', 'html', 'missing-fields'];
+export const FAULT_TYPES: readonly FaultType[] = [
+  'latency',
+  'http-error',
+  'rate-limit',
+  'hang',
+  'malformed',
+  'error-envelope',
+  'reset',
+  'html',
+  'missing-fields',
+];
 
 /** A fault waiting for requests: it shapes the next `remaining` API requests. */
 export interface QueuedFault {

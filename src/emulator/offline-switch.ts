@@ -8,7 +8,12 @@ import type { Scheduler } from './scheduler.js';
 export class OfflineSwitch {
   private pending: { done: Promise<void>; back(): void } | undefined;
 
-  constructor(private readonly server: Server, private readonly host: string, private readonly port: number, private readonly scheduler: Scheduler) {}
+  constructor(
+    private readonly server: Server,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly scheduler: Scheduler,
+  ) {}
 
   get offline(): boolean {
     return this.pending !== undefined;

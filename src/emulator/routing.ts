@@ -24,7 +24,7 @@ export function serveRequest(state: EmulatorState, control: ControlContext, req:
   const log = (outcome: RequestOutcome): void => state.emit({ type: 'request', method, path, ...outcome, ms: Date.now() - started });
   (async () => {
     if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
-      const answer = controlRefusal(req, state.host, localPort(req)) ?? await handleControl(req, path, url.searchParams, control);
+      const answer = controlRefusal(req, state.host, localPort(req)) ?? (await handleControl(req, path, url.searchParams, control));
       sendJson(response, answer.status, answer.body);
       const error = typeof answer.body.error === 'string' ? answer.body.error : undefined;
       return log({ httpStatus: answer.status, error });

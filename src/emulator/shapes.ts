@@ -52,7 +52,8 @@ export function parseShape(body: unknown): Partial<EmulatorShape> | string {
   }
   if (webhookStatus !== undefined) {
     // It travels in a JSON body, but keep it a short printable word: it is shown in logs.
-    if (typeof webhookStatus !== 'string' || !HEADER_NAME.test(webhookStatus) || webhookStatus.length > 40) return '"webhookStatus" must be a short word such as "verified" or "failed"';
+    if (typeof webhookStatus !== 'string' || !HEADER_NAME.test(webhookStatus) || webhookStatus.length > 40)
+      return '"webhookStatus" must be a short word such as "verified" or "failed"';
     out.webhookStatus = webhookStatus;
   }
   return out;

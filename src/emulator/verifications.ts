@@ -36,10 +36,13 @@ export function createVerification(state: EmulatorState, request: CreateRequest)
   state.emit({ type: 'created', verification: v });
   const autoVerifyMs = state.autoVerifyMs;
   if (autoVerifyMs !== false) {
-    state.autoVerifyTimers.set(id, state.scheduler.later(autoVerifyMs, () => {
-      state.autoVerifyTimers.delete(id);
-      void verify(state, id);
-    }));
+    state.autoVerifyTimers.set(
+      id,
+      state.scheduler.later(autoVerifyMs, () => {
+        state.autoVerifyTimers.delete(id);
+        void verify(state, id);
+      }),
+    );
   }
   return v;
 }
@@ -66,7 +69,14 @@ async function deliver(state: EmulatorState, v: EmulatedVerification): Promise<W
   const { policy, scheduler } = state;
   // Retries go where the first attempt went, even if setWebhook points elsewhere meanwhile.
   const to: WebhookTarget = { ...state.target };
-  const delivery: WebhookDelivery = { seq: ++state.webhookSeq, verificationId: v.id, url: to.url, state: 'delivering', startedAt: new Date().toISOString(), attempts: [] };
+  const delivery: WebhookDelivery = {
+    seq: ++state.webhookSeq,
+    verificationId: v.id,
+    url: to.url,
+    state: 'delivering',
+    startedAt: new Date().toISOString(),
+    attempts: [],
+  };
   state.webhooks.push(delivery);
   if (state.webhooks.length > KEPT_DELIVERIES) state.webhooks.shift();
   state.latestDelivery.set(v.id, delivery);

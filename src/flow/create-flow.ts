@@ -58,10 +58,18 @@ interface CreateRun {
 }
 
 /** Where the verification is created, and the secret deliveries must carry. */
-interface ApiTarget { apiUrl: URL; apiKey: string; secret?: string; emulator?: EmulatorHandle }
+interface ApiTarget {
+  apiUrl: URL;
+  apiKey: string;
+  secret?: string;
+  emulator?: EmulatorHandle;
+}
 
 /** The listener waiting for the verified webhook, and how SendTalk reaches it. */
-interface Exposure { listener: ListenerHandle; exposed: ExposedListener }
+interface Exposure {
+  listener: ListenerHandle;
+  exposed: ExposedListener;
+}
 
 /**
  * The whole `create` job: start the listener (and, in the sandbox, the emulator), create the
@@ -80,10 +88,17 @@ export async function runCheckedCreateFlow(options: CreateFlowConfig): Promise<C
   if (options.signal?.aborted) onOuterAbort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const run: CreateRun = {
-    options, sandbox, signal: controller.signal, emit: options.onEvent ?? (() => {}), deliveries: new VerificationDeliveries(), cleanups: [],
+    options,
+    sandbox,
+    signal: controller.signal,
+    emit: options.onEvent ?? (() => {}),
+    deliveries: new VerificationDeliveries(),
+    cleanups: [],
   };
   try {
-    const api = sandbox ? await startSandbox(run) : { apiUrl: options.apiUrl ?? new URL(DEFAULT_API_URL), apiKey: options.apiKey ?? '', secret: options.secret };
+    const api = sandbox
+      ? await startSandbox(run)
+      : { apiUrl: options.apiUrl ?? new URL(DEFAULT_API_URL), apiKey: options.apiKey ?? '', secret: options.secret };
     const exposure = (options.wait ?? true) ? await listenAndExpose(run, api) : undefined;
     return await createAndWait(run, api, exposure);
   } catch (error) {
@@ -146,8 +161,13 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
   // Before anything is created: a changed URL needs the dashboard first.
   const { remembered } = exposed;
   emit({
-    type: 'listening', localUrl: listener.url, webhookUrl: url, public: exposed.isPublic,
-    provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}), ...(remembered ? { remembered } : {}),
+    type: 'listening',
+    localUrl: listener.url,
+    webhookUrl: url,
+    public: exposed.isPublic,
+    provider: exposed.provider,
+    ...(exposed.via ? { via: exposed.via } : {}),
+    ...(remembered ? { remembered } : {}),
   });
   if (exposed.isPublic && probeToken && options.probe !== false) {
     const result = await exposed.probe(run.signal);
@@ -162,7 +182,13 @@ async function listenAndExpose(run: CreateRun, api: ApiTarget): Promise<Exposure
 }
 
 /** Exit 6 before anything is created: the URL, why the probe failed, and where it must forward to. */
-function unreachedPublicUrl(publicUrl: string, webhookUrl: string, reason: string, listener: ListenerHandle, askedPort: number | undefined): SendtalkVerifyError {
+function unreachedPublicUrl(
+  publicUrl: string,
+  webhookUrl: string,
+  reason: string,
+  listener: ListenerHandle,
+  askedPort: number | undefined,
+): SendtalkVerifyError {
   // Without --port the listener's port is new every run, so no tunnel can have been pointed at it.
   const port = askedPort ? listener.port : 8787;
   const forward = `${askedPort ? 'Make' : `Pass --port ${port} and make`} ${publicUrl} forward to ${listener.host}:${port} (path ${listener.path})`;
@@ -191,7 +217,10 @@ async function createAndWait(run: CreateRun, api: ApiTarget, exposure: Exposure 
   run.emit({ type: 'created', verification });
   // What every outcome reports, read when it ends (a re-opened tunnel may have another URL by then).
   const outcomeFacts = (): ResultFacts => ({
-    verification, createdAt, webhookUrl: exposure?.exposed.webhookUrl(), sandbox: run.sandbox,
+    verification,
+    createdAt,
+    webhookUrl: exposure?.exposed.webhookUrl(),
+    sandbox: run.sandbox,
     ...(exposure?.exposed.isPublic ? { tunnel: exposure.exposed.provider } : {}),
     ...(exposure?.exposed.remembered ? { remembered: exposure.exposed.remembered } : {}),
     ...(exposure ? { deliveries: run.deliveries.snapshot() } : {}),
@@ -248,7 +277,10 @@ function interruptedWhileWaiting(signal: AbortSignal, verification: Verification
   const error = interruptedBy(signal);
   const { id, phone, link } = verification;
   return new SendtalkVerifyError(error.category, error.message, {
-    hint: error.hint, code: error.code, exitCode: error.exitCode, cause: error,
+    hint: error.hint,
+    code: error.code,
+    exitCode: error.exitCode,
+    cause: error,
     details: { ...error.details, verification: { id, phone, link } },
   });
 }

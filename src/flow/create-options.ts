@@ -95,4 +95,3 @@ export function parseCreateFlowOptions(options: CreateFlowOptions): CreateFlowCo
   const language = checkRequestFields(options);
   return { ...options, phone, apiUrl, language };
 }
-

@@ -35,7 +35,9 @@ interface ListenRun {
  */
 export async function runListenFlow(options: ListenFlowOptions): Promise<ListenResult> {
   let finish: (reason: ListenEnd) => void = () => {};
-  const finished = new Promise<ListenEnd>((resolve) => { finish = resolve; });
+  const finished = new Promise<ListenEnd>((resolve) => {
+    finish = resolve;
+  });
   const run: ListenRun = { options, emit: options.onEvent ?? (() => {}), counter: new DeliveryCounter(), accepted: 0, refused: 0, finish, cleanups: [] };
   let result: ListenResult | undefined;
   try {
@@ -112,13 +114,16 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
     keepAccepted: 0,
     trackAnswers: tracksAnswers(tunnelChoiceOf(options.tunnel)),
     // Only when there is something to do before the 200: otherwise every delivery would pay for it.
-    beforeAcknowledge: log || options.forwardTo ? async (delivery) => {
-      // The record first: a delivery that is acknowledged is one that is on disk.
-      await log?.write(delivery);
-      if (options.forwardTo) {
-        forwarded.set(delivery, await forwardDelivery(delivery, { url: options.forwardTo, secret: options.secret, secretHeader: options.secretHeader }));
-      }
-    } : undefined,
+    beforeAcknowledge:
+      log || options.forwardTo
+        ? async (delivery) => {
+            // The record first: a delivery that is acknowledged is one that is on disk.
+            await log?.write(delivery);
+            if (options.forwardTo) {
+              forwarded.set(delivery, await forwardDelivery(delivery, { url: options.forwardTo, secret: options.secret, secretHeader: options.secretHeader }));
+            }
+          }
+        : undefined,
     onDelivery: (delivery) => {
       if (delivery.accepted) {
         run.accepted++;
@@ -136,9 +141,13 @@ async function listen(run: ListenRun, log: DeliveryLogWriter | undefined, probeT
   });
   run.cleanups.push(() => listener.close());
   if (options.forwardTo && pointsAtListener(options.forwardTo, listener)) {
-    throw new SendtalkVerifyError('usage', `--forward-to ${options.forwardTo} points at this listener itself: each delivery would be forwarded to itself, again and again.`, {
-      hint: "Pass your app's webhook URL (another port), e.g. --forward-to http://localhost:3000/webhooks/sendtalk.",
-    });
+    throw new SendtalkVerifyError(
+      'usage',
+      `--forward-to ${options.forwardTo} points at this listener itself: each delivery would be forwarded to itself, again and again.`,
+      {
+        hint: "Pass your app's webhook URL (another port), e.g. --forward-to http://localhost:3000/webhooks/sendtalk.",
+      },
+    );
   }
   return listener;
 }
@@ -171,8 +180,14 @@ async function exposeAndAnnounce(run: ListenRun, listener: ListenerHandle, probe
   run.provider = exposed.provider;
   const { remembered } = exposed;
   emit({
-    type: 'ready', localUrl: listener.url, webhookUrl: exposed.webhookUrl(), public: exposed.isPublic, subdomain: exposed.subdomain,
-    provider: exposed.provider, ...(exposed.via ? { via: exposed.via } : {}), ...(remembered ? { remembered } : {}),
+    type: 'ready',
+    localUrl: listener.url,
+    webhookUrl: exposed.webhookUrl(),
+    public: exposed.isPublic,
+    subdomain: exposed.subdomain,
+    provider: exposed.provider,
+    ...(exposed.via ? { via: exposed.via } : {}),
+    ...(remembered ? { remembered } : {}),
   });
   for (const event of held) emit(event);
   held = undefined;
@@ -202,13 +217,16 @@ function listenResult(run: ListenRun, reason: ListenEnd, listener: ListenerHandl
   const { options, accepted, refused } = run;
   const deliveries = run.counter.snapshot();
   const short = accepted === 0 || (options.maxEvents !== undefined && accepted < options.maxEvents);
-  const diagnosis = (reason === 'timeout' && short) || (accepted === 0 && refused > 0) ? diagnoseWait(deliveries, {
-    local: !exposed.isPublic,
-    webhookUrl: exposed.webhookUrl(),
-    path: listener.path,
-    secretHeader: options.secretHeader,
-    moreTime: '--timeout waits longer',
-    wanted: options.maxEvents,
-  }) : undefined;
+  const diagnosis =
+    (reason === 'timeout' && short) || (accepted === 0 && refused > 0)
+      ? diagnoseWait(deliveries, {
+          local: !exposed.isPublic,
+          webhookUrl: exposed.webhookUrl(),
+          path: listener.path,
+          secretHeader: options.secretHeader,
+          moreTime: '--timeout waits longer',
+          wanted: options.maxEvents,
+        })
+      : undefined;
   return { reason, accepted, refused, deliveries, ...(diagnosis ? { diagnosis } : {}), webhookUrl: exposed.webhookUrl(), localUrl: listener.url };
 }

@@ -58,7 +58,16 @@ export type ListenFlowEvent =
    * `provider`: what exposes the listener (`none`, `public-url`, `localtunnel`, `cloudflared`, or a provider's `name`); `via`: what carries it, when known;
    * `remembered`: how the public webhook URL compares with the last run's (with `rememberWebhookUrl`).
    */
-  | { type: 'ready'; localUrl: string; webhookUrl: string; public: boolean; subdomain?: string; provider?: string; via?: string; remembered?: RememberedUrlCheck }
+  | {
+      type: 'ready';
+      localUrl: string;
+      webhookUrl: string;
+      public: boolean;
+      subdomain?: string;
+      provider?: string;
+      via?: string;
+      remembered?: RememberedUrlCheck;
+    }
   | { type: 'probe'; webhookUrl: string; result: ProbeResult }
   /** Everything is up (and probed): deliveries are awaited from now on. */
   | { type: 'waiting' }

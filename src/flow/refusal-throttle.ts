@@ -21,7 +21,11 @@ export class RefusalThrottle {
   private readonly seen = new Map<RefusalReason, number>();
   private pending = new Map<RefusalReason, RefusalSummary>();
 
-  constructor(private readonly perWindow = 20, private readonly windowMs = 10_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly perWindow = 20,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** True when this refusal is to be reported on its own; false when it only counts. */
   admit(delivery: Delivery): boolean {

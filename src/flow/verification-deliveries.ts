@@ -16,8 +16,7 @@ export class VerificationDeliveries {
   private readonly early: Delivery[] = [];
 
   /** True for an accepted delivery about this verification; false for any before it is known. */
-  readonly matches = (delivery: Delivery): boolean =>
-    delivery.accepted && this.target !== undefined && matchDelivery(delivery, this.target) !== undefined;
+  readonly matches = (delivery: Delivery): boolean => delivery.accepted && this.target !== undefined && matchDelivery(delivery, this.target) !== undefined;
 
   /** Counts a delivery; returns whether it matched, or undefined while the verification is not known yet. */
   arrived(delivery: Delivery): boolean | undefined {

@@ -10,13 +10,16 @@ export const FAR_EXPIRY_MS = 7 * 24 * 60 * 60_000;
  * Deadline = the earlier of `--timeout` and the verification's expiry; `until` says which. An
  * expiry in the past (a clock off, a field misread) or implausibly far is set aside, and said so.
  */
-export function waitDeadline(started: number, v: Verification, options: { expiryMinutes?: number; timeoutMs?: number }): {
+export function waitDeadline(
+  started: number,
+  v: Verification,
+  options: { expiryMinutes?: number; timeoutMs?: number },
+): {
   deadline: number;
   until: 'timeout' | 'expiry';
   ignoredExpiry?: { expiresAt: string; why: 'past' | 'far' };
 } {
-  let expiry = v.expiresAt ? Date.parse(v.expiresAt)
-    : options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;
+  let expiry = v.expiresAt ? Date.parse(v.expiresAt) : options.expiryMinutes !== undefined ? started + options.expiryMinutes * 60_000 : undefined;
   let ignoredExpiry: { expiresAt: string; why: 'past' | 'far' } | undefined;
   if (expiry !== undefined && (!Number.isFinite(expiry) || expiry <= started || expiry - started > FAR_EXPIRY_MS)) {
     ignoredExpiry = { expiresAt: v.expiresAt ?? String(expiry), why: Number.isFinite(expiry) && expiry <= started ? 'past' : 'far' };

@@ -61,7 +61,11 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   }
   if (by['secret-missing']) {
     const where = t.secretLocations[0];
-    if (where) return { cause: `${refusedAs(by['secret-missing'], 'secret key is missing')}; ${describeSecretLocation(where)}`, hint: 'Or send the secret in X-Secret-Key, as SendTalk does.' };
+    if (where)
+      return {
+        cause: `${refusedAs(by['secret-missing'], 'secret key is missing')}; ${describeSecretLocation(where)}`,
+        hint: 'Or send the secret in X-Secret-Key, as SendTalk does.',
+      };
     const expected = describeSecretHeaders(secretHeadersFor(context.secretHeader));
     return {
       cause: refusedAs(by['secret-missing'], `secret key is missing (no ${expected} header)`),
@@ -86,10 +90,16 @@ export function diagnoseWait(t: DeliveryTally, context: WaitContext): WaitDiagno
   }
   const more = context.moreTime ? `; ${context.moreTime}` : '';
   if (t.matched > 0) {
-    return { cause: `Only ${t.matched} of ${deliveries(context.wanted ?? 1)} arrived`, hint: `Each verification sends one webhook: send one message per verification waited for${more}.` };
+    return {
+      cause: `Only ${t.matched} of ${deliveries(context.wanted ?? 1)} arrived`,
+      hint: `Each verification sends one webhook: send one message per verification waited for${more}.`,
+    };
   }
   if (context.local) {
-    return { cause: 'No delivery arrived', hint: `The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel${more}.` };
+    return {
+      cause: 'No delivery arrived',
+      hint: `The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel${more}.`,
+    };
   }
   return {
     cause: 'No delivery arrived',
@@ -117,14 +127,19 @@ function diagnoseSandboxWait(t: DeliveryTally, context: WaitContext): WaitDiagno
 }
 
 /** What a refusal in the sandbox means: only the emulator knows the run's secret. */
-export const SANDBOX_OTHER_SENDER = "Not sent by the sandbox's emulator, which alone knows this run's generated secret: to test your own sender, run `listen` or the `emulator` command.";
+export const SANDBOX_OTHER_SENDER =
+  "Not sent by the sandbox's emulator, which alone knows this run's generated secret: to test your own sender, run `listen` or the `emulator` command.";
 
 /** `3 received; 1 for another verification; 2 refused: 2× secret key is invalid`, for a closing line. */
 export function describeTally(t: DeliveryTally): string {
   const parts = [
     t.matched ? `${t.matched} matched` : '',
     t.otherVerification ? `${t.otherVerification} for another verification` : '',
-    t.refused ? `${t.refused} refused: ${Object.entries(t.refusedBy).map(([r, n]) => `${n}× ${LABEL[r as RefusalReason] ?? r}`).join(', ')}` : '',
+    t.refused
+      ? `${t.refused} refused: ${Object.entries(t.refusedBy)
+          .map(([r, n]) => `${n}× ${LABEL[r as RefusalReason] ?? r}`)
+          .join(', ')}`
+      : '',
   ].filter(Boolean);
   return `${t.received} received${parts.length ? `; ${parts.join('; ')}` : ''}`;
 }

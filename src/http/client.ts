@@ -105,7 +105,8 @@ export function runExchange(request: OutgoingRequest, options: ExchangeOptions =
   const started = Date.now();
   return new Promise((resolve) => {
     const url = httpUrl(request.url);
-    if (!url) return resolve({ body: Buffer.alloc(0), requestSent: false, ms: 0, failure: { kind: 'invalid-url', message: `not an http(s) URL: ${request.url}` } });
+    if (!url)
+      return resolve({ body: Buffer.alloc(0), requestSent: false, ms: 0, failure: { kind: 'invalid-url', message: `not an http(s) URL: ${request.url}` } });
 
     let settled = false;
     let requestSent = false;
@@ -251,7 +252,11 @@ export interface SendAnswer {
 /** Why a request got no answer, in words a user can act on. */
 export class SendFailure extends Error {
   override readonly name = 'SendFailure';
-  constructor(readonly code: string, message: string, readonly ms: number) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly ms: number,
+  ) {
     super(message);
   }
 }
@@ -274,7 +279,12 @@ export async function sendRequest(url: string, options: SendOptions): Promise<Se
 // ─── The SendTalk create call: one JSON POST, bounded, retried only where that cannot send it twice ─
 
 /** An HTTP answer read in full (within MAX_API_BODY_BYTES), and how many attempts it took. */
-export interface HttpAnswer { status: number; headers: IncomingHttpHeaders; text: string; attempts: number }
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  attempts: number;
+}
 
 /** How to reach the API: the key, the bounds, the retries. */
 export interface PostJsonOptions {
@@ -338,32 +348,45 @@ export async function postJson(url: string, body: JsonObject, options: PostJsonO
       new URL(url);
     } catch (error) {
       // Named as Node names it (ERR_INVALID_URL), not as the exchange's `invalid-url`.
-      throw networkFailure({ kind: 'other', code: errorCode(error), message: (error as Error).message }, url, 'request', { connectMs: connectTimeout, responseMs: responseTimeout, attempt, cause: error });
+      throw networkFailure({ kind: 'other', code: errorCode(error), message: (error as Error).message }, url, 'request', {
+        connectMs: connectTimeout,
+        responseMs: responseTimeout,
+        attempt,
+        cause: error,
+      });
     }
     // One bound on the whole attempt, so that an answer trickling in byte by byte cannot stretch
     // it, and never past the bound of the whole call.
     const cutByDeadline = remaining < connectTimeout + responseTimeout;
     // Retried only while a wait and another try fit before the deadline (checked where it waits).
     const canRetry = attempt <= retries;
-    const exchange = await runExchange({
-      url,
-      method: 'POST',
-      headers: { 'api-key': options.apiKey, 'content-type': 'application/json', 'user-agent': USER_AGENT, accept: 'application/json' },
-      body: payload,
-    }, {
-      timeoutMs: Math.max(1, Math.min(connectTimeout + responseTimeout, remaining)),
-      connectTimeoutMs: connectTimeout,
-      responseTimeoutMs: responseTimeout,
-      keepBodyBytes: MAX_API_BODY_BYTES,
-      pastKeep: 'stop',
-      signal: options.signal,
-    });
+    const exchange = await runExchange(
+      {
+        url,
+        method: 'POST',
+        headers: { 'api-key': options.apiKey, 'content-type': 'application/json', 'user-agent': USER_AGENT, accept: 'application/json' },
+        body: payload,
+      },
+      {
+        timeoutMs: Math.max(1, Math.min(connectTimeout + responseTimeout, remaining)),
+        connectTimeoutMs: connectTimeout,
+        responseTimeoutMs: responseTimeout,
+        keepBodyBytes: MAX_API_BODY_BYTES,
+        pastKeep: 'stop',
+        signal: options.signal,
+      },
+    );
     if (exchange.status === undefined || exchange.bodyIncomplete) {
       const stage = exchange.status === undefined ? 'request' : 'body';
       const failure = exchange.failure ?? exchange.bodyFailure ?? { kind: 'reset', code: 'ECONNRESET', message: 'connection closed' };
       if (failure.kind === 'aborted' || options.signal?.aborted) throw interrupted(options.signal, 'Interrupted while calling the SendTalk API.');
       if (failure.kind === 'too-large') throw tooLarge(url);
-      const error = networkFailure(failure, url, stage, { connectMs: connectTimeout, responseMs: responseTimeout, overallMs: cutByDeadline ? overallMs : undefined, attempt });
+      const error = networkFailure(failure, url, stage, {
+        connectMs: connectTimeout,
+        responseMs: responseTimeout,
+        overallMs: cutByDeadline ? overallMs : undefined,
+        attempt,
+      });
       trace?.(`← ${error.message} after ${Date.now() - started} ms`);
       const code = failure.code ?? '';
       const backoff = jitteredBackoff(attempt);
@@ -390,9 +413,13 @@ export async function postJson(url: string, body: JsonObject, options: PostJsonO
 }
 
 function tooLarge(url: string): SendtalkVerifyError {
-  return new SendtalkVerifyError('api-unavailable', `${hostOf(url)} answered with a body over ${MAX_API_BODY_BYTES / 1024} KiB (a create answer is a few KB); stopped reading it.`, {
-    hint: 'Check --api-url (or SENDTALK_API_URL) points at the SendTalk API; --debug shows the exchange.',
-  });
+  return new SendtalkVerifyError(
+    'api-unavailable',
+    `${hostOf(url)} answered with a body over ${MAX_API_BODY_BYTES / 1024} KiB (a create answer is a few KB); stopped reading it.`,
+    {
+      hint: 'Check --api-url (or SENDTALK_API_URL) points at the SendTalk API; --debug shows the exchange.',
+    },
+  );
 }
 
 function interrupted(signal: AbortSignal | undefined, message: string): SendtalkVerifyError {
@@ -407,7 +434,7 @@ function errorCode(error: unknown): string {
 /** Exponential backoff with jitter: 150–300 ms before the 2nd attempt, 300–600 ms before the 3rd… */
 function jitteredBackoff(attempt: number): number {
   const base = 300 * 2 ** (attempt - 1);
-  return Math.min(Math.round(base / 2 + Math.random() * base / 2), MAX_RETRY_WAIT_MS);
+  return Math.min(Math.round(base / 2 + (Math.random() * base) / 2), MAX_RETRY_WAIT_MS);
 }
 
 /** Retry-After as seconds or as an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
@@ -441,14 +468,17 @@ function networkFailure(failure: ExchangeFailure, url: string, stage: 'request' 
   const tries = ctx.attempt > 1 ? ` (${ctx.attempt} attempts)` : '';
   const offline = 'Check your network and --api-url (or SENDTALK_API_URL); --sandbox works offline.';
   // Once the request may have reached SendTalk, it is not sent again: a second create would send a second message.
-  const maybeCreated = 'SendTalk may have created the verification anyway (it was not sent twice, to avoid a duplicate); try again in a minute, --debug shows the exchange.';
+  const maybeCreated =
+    'SendTalk may have created the verification anyway (it was not sent twice, to avoid a duplicate); try again in a minute, --debug shows the exchange.';
   // The bound of the whole attempt is the one timeout without a code of its own.
   const wholeAttempt = failure.kind === 'timeout' && code === '';
   const [message, hint] = ((): [string, string] => {
     if (wholeAttempt && ctx.overallMs !== undefined) {
       const what = stage === 'body' ? 'finish its answer' : 'answer';
-      return [`${host} did not ${what} within ${formatDuration(ctx.overallMs)}, the time allowed for the whole API call${tries}.`,
-        `${stage === 'request' ? offline : maybeCreated} SENDTALK_API_TIMEOUT allows longer.`];
+      return [
+        `${host} did not ${what} within ${formatDuration(ctx.overallMs)}, the time allowed for the whole API call${tries}.`,
+        `${stage === 'request' ? offline : maybeCreated} SENDTALK_API_TIMEOUT allows longer.`,
+      ];
     }
     if (wholeAttempt || code === 'HEADERS_TIMEOUT' || code === 'BODY_TIMEOUT') {
       return stage === 'body'
@@ -456,20 +486,29 @@ function networkFailure(failure: ExchangeFailure, url: string, stage: 'request' 
         : [`${host} did not answer within ${ctx.responseMs / 1000} s.`, maybeCreated];
     }
     switch (code) {
-      case 'CONNECT_TIMEOUT': return [`Could not connect to ${host} within ${ctx.connectMs / 1000} s${tries}.`, offline];
-      case 'ECONNREFUSED': return [`${host} refused the connection${tries}.`, `Is the API running there? ${offline}`];
+      case 'CONNECT_TIMEOUT':
+        return [`Could not connect to ${host} within ${ctx.connectMs / 1000} s${tries}.`, offline];
+      case 'ECONNREFUSED':
+        return [`${host} refused the connection${tries}.`, `Is the API running there? ${offline}`];
       case 'ENOTFOUND':
-      case 'EAI_AGAIN': return [`Could not resolve ${host}${tries}.`, offline];
+      case 'EAI_AGAIN':
+        return [`Could not resolve ${host}${tries}.`, offline];
       case 'ENETUNREACH':
-      case 'EHOSTUNREACH': return [`${host} is unreachable${tries}.`, offline];
+      case 'EHOSTUNREACH':
+        return [`${host} is unreachable${tries}.`, offline];
       case 'ECONNRESET':
       case 'EPIPE':
         return stage === 'body'
           ? [`${host} cut the connection in the middle of its answer.`, maybeCreated]
           : [`${host} closed the connection before answering.`, maybeCreated];
-      default: return [`Could not reach ${host}: ${failure.message}.`, offline];
+      default:
+        return [`Could not reach ${host}: ${failure.message}.`, offline];
     }
   })();
-  return new SendtalkVerifyError('api-unavailable', message, { hint, code: code || undefined, details: { attempts: ctx.attempt }, cause: ctx.cause ?? failure });
+  return new SendtalkVerifyError('api-unavailable', message, {
+    hint,
+    code: code || undefined,
+    details: { attempts: ctx.attempt },
+    cause: ctx.cause ?? failure,
+  });
 }
-

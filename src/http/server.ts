@@ -30,7 +30,9 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number, w
       return new SendtalkVerifyError('usage', `Not allowed to listen on port ${port}.`, { hint: 'Use a port above 1023 with --port.' });
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, { hint: `Listen on 127.0.0.1 or another address of this machine (${ENV_VARS.listenHost}, or the emulator's --host).` });
+      return new SendtalkVerifyError('usage', `Cannot listen on ${host}: no such local address.`, {
+        hint: `Listen on 127.0.0.1 or another address of this machine (${ENV_VARS.listenHost}, or the emulator's --host).`,
+      });
     default:
       return new SendtalkVerifyError('internal', `Could not start ${what}: ${error.message}`, { cause: error });
   }
@@ -165,7 +167,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, ext
 }
 
 /** Writes an answer once, with its length (a HEAD request gets the headers only: Node drops the body). */
-export function sendText(res: ServerResponse, status: number, text: string, contentType: string, extraHeaders?: Record<string, string>, closeConnection = false): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType: string,
+  extraHeaders?: Record<string, string>,
+  closeConnection = false,
+): void {
   if (res.headersSent || res.destroyed) return;
   // Headers as a flat list: cheaper for Node than an object, on the path every delivery takes.
   const headers = ['content-type', contentType, 'content-length', String(Buffer.byteLength(text))];

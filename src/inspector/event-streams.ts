@@ -27,7 +27,10 @@ export function sseFrame(event: string, data: unknown): string {
 export class EventStreams {
   private readonly open = new Set<Stream>();
 
-  constructor(private readonly maxStreams: number, private readonly maxBehind = STREAM_MAX_BEHIND) {}
+  constructor(
+    private readonly maxStreams: number,
+    private readonly maxBehind = STREAM_MAX_BEHIND,
+  ) {}
 
   get size(): number {
     return this.open.size;
@@ -44,7 +47,9 @@ export class EventStreams {
     res.write(`retry: ${RETRY_MS}\n\n${snapshot}`);
     const stream: Stream = { res, allowance: res.writableLength + this.maxBehind };
     this.open.add(stream);
-    res.on('drain', () => { stream.allowance = this.maxBehind; });
+    res.on('drain', () => {
+      stream.allowance = this.maxBehind;
+    });
     // The response's close: the stream ended, or its connection did (the page left).
     res.once('close', () => this.open.delete(stream));
     return true;

@@ -55,7 +55,8 @@ export interface InspectorHandle {
 
 /** What every answer carries: nothing may load from elsewhere, be framed, or leak the token in a Referer. */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -107,12 +108,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     tokenBytes: Buffer.from(token),
     launch: undefined,
   };
-  const server = createServer({
-    headersTimeout: PAGE_SERVER_LIMITS.headersTimeoutMs,
-    requestTimeout: PAGE_SERVER_LIMITS.requestTimeoutMs,
-    keepAliveTimeout: PAGE_SERVER_LIMITS.keepAliveTimeoutMs,
-    connectionsCheckingInterval: PAGE_SERVER_LIMITS.checkIntervalMs,
-  }, (req, res) => serveInspectorRequest(run, req, res));
+  const server = createServer(
+    {
+      headersTimeout: PAGE_SERVER_LIMITS.headersTimeoutMs,
+      requestTimeout: PAGE_SERVER_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: PAGE_SERVER_LIMITS.keepAliveTimeoutMs,
+      connectionsCheckingInterval: PAGE_SERVER_LIMITS.checkIntervalMs,
+    },
+    (req, res) => serveInspectorRequest(run, req, res),
+  );
   makeRoomAtTheCap(server, PAGE_SERVER_LIMITS.maxConnections);
   await listen(server, options.port ?? 0, '127.0.0.1', 'the local page');
   run.port = (server.address() as AddressInfo).port;
@@ -213,7 +217,10 @@ function serveInspectorRequest(run: InspectorRun, req: IncomingMessage, res: Ser
   if (route === 'qr.svg') {
     const qr = run.qr;
     if (!qr) return answer(res, 404, 'text/plain; charset=utf-8', 'No verification yet.\n');
-    qr.svg.then((svg) => answer(res, 200, 'image/svg+xml', svg), () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'));
+    qr.svg.then(
+      (svg) => answer(res, 200, 'image/svg+xml', svg),
+      () => answer(res, 500, 'text/plain; charset=utf-8', 'Could not draw the QR code.\n'),
+    );
     return;
   }
   if (route === 'events') return openEventStream(run, res);

@@ -68,17 +68,22 @@ export const PAGE_BODY_LIMIT = 16 * 1024;
 /** JSON nested deeper than this is shown as it came: indenting it would multiply its size. */
 const INDENT_MAX_DEPTH = 16;
 
-
-
-export function pageDelivery(d: Delivery, clean: (text: string) => string, extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string }; browserThroughLocaltunnel?: boolean } = {}): PageDelivery {
-  const label = d.reason ? REFUSAL_LABEL[d.reason] ?? d.reason : 'refused';
-  const verdict = !d.accepted ? `refused: ${label}`
-    : extra.matched === false ? 'accepted: another verification' : 'accepted';
+export function pageDelivery(
+  d: Delivery,
+  clean: (text: string) => string,
+  extra: { matched?: boolean; forward?: { url: string; status?: number; error?: string }; browserThroughLocaltunnel?: boolean } = {},
+): PageDelivery {
+  const label = d.reason ? (REFUSAL_LABEL[d.reason] ?? d.reason) : 'refused';
+  const verdict = !d.accepted ? `refused: ${label}` : extra.matched === false ? 'accepted: another verification' : 'accepted';
   const unread = !d.accepted && d.reason !== undefined && REFUSED_BEFORE_BODY[d.reason] === true;
   // Masked (and escaped) whole, then cut: a cut first could leave half a secret unmasked.
   const body = unread ? '' : clean(readable(d.body.toString('utf8')));
-  const forward = extra.forward === undefined ? undefined
-    : extra.forward.status !== undefined ? `forwarded to ${extra.forward.url}: ${extra.forward.status}` : `could not forward to ${extra.forward.url}: ${extra.forward.error}`;
+  const forward =
+    extra.forward === undefined
+      ? undefined
+      : extra.forward.status !== undefined
+        ? `forwarded to ${extra.forward.url}: ${extra.forward.status}`
+        : `could not forward to ${extra.forward.url}: ${extra.forward.error}`;
   return {
     seq: d.seq,
     receivedAt: d.receivedAt,
@@ -91,7 +96,9 @@ export function pageDelivery(d: Delivery, clean: (text: string) => string, extra
     verificationId: d.verificationId === undefined ? undefined : clean(d.verificationId),
     phone: d.phone === undefined ? undefined : clean(d.phone),
     userAgent: d.headers['user-agent'] === undefined ? undefined : clean(d.headers['user-agent']),
-    ...(extra.browserThroughLocaltunnel ? { warning: `A browser-like User-Agent: ${REMINDER_PAGE} answers such senders instead of passing them on, unless they send bypass-tunnel-reminder.` } : {}),
+    ...(extra.browserThroughLocaltunnel
+      ? { warning: `A browser-like User-Agent: ${REMINDER_PAGE} answers such senders instead of passing them on, unless they send bypass-tunnel-reminder.` }
+      : {}),
     // The listener masked them already; a Delivery from elsewhere (the library) gets the same rule here.
     headers: Object.entries(d.headers).map(([name, value]) => [name, isCredentialHeader(name) ? REDACTED : clean(value)]),
     body: body.length > PAGE_BODY_LIMIT ? copyOf(body.slice(0, PAGE_BODY_LIMIT)) : body,
@@ -162,7 +169,10 @@ export function applyEvent(state: PageState, event: CreateFlowEvent | ListenFlow
       return undefined;
     case 'tunnel':
       if (event.webhookUrl) state.webhookUrl = clean(event.webhookUrl);
-      if (event.event.type === 'state') state.tunnel = clean(event.event.state === 'up' || event.event.state === 'checking' ? event.event.state : `${event.event.state}: ${event.event.reason ?? 'no answer'}`);
+      if (event.event.type === 'state')
+        state.tunnel = clean(
+          event.event.state === 'up' || event.event.state === 'checking' ? event.event.state : `${event.event.state}: ${event.event.reason ?? 'no answer'}`,
+        );
       return undefined;
     case 'delivery': {
       if (event.delivery.accepted) state.accepted++;
@@ -188,9 +198,10 @@ export function applyResult(state: PageState, result: CreateResult | ListenResul
   // The flow's own reading of what arrived (sandbox advice in the sandbox), so the page says what the terminal says.
   const why = result.diagnosis ? ` ${result.diagnosis.cause}. ${result.diagnosis.hint}` : '';
   if ('status' in result) {
-    state.status = result.status === 'verified' || result.status === 'created' || result.status === 'timeout' || result.status === 'expired'
-      ? result.status
-      : 'not-verified';
+    state.status =
+      result.status === 'verified' || result.status === 'created' || result.status === 'timeout' || result.status === 'expired'
+        ? result.status
+        : 'not-verified';
     if (result.status === 'not-verified') state.note = `The webhook's own status was "${result.eventStatus ?? ''}".`;
     else if (why) state.note = why.trim();
     return;

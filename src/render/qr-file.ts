@@ -8,7 +8,11 @@ import { qrMatrix } from './qr-matrix.js';
 
 export type QrFileFormat = 'svg' | 'png';
 
-const ROLE: FileRole = { flag: '--qr-file', noun: 'the QR code file', hint: 'Pass a file in an existing, writable folder, e.g. --qr-file qr.svg or --qr-file qr.png.' };
+const ROLE: FileRole = {
+  flag: '--qr-file',
+  noun: 'the QR code file',
+  hint: 'Pass a file in an existing, writable folder, e.g. --qr-file qr.svg or --qr-file qr.png.',
+};
 
 /**
  * The format the name asks for: `.png` or `.svg` (any case), SVG for a name without an extension;

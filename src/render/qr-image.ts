@@ -22,8 +22,10 @@ export function qrSvg(matrix: QrMatrix, options: { size?: number; title?: string
     }
   }
   const title = options.title ? `<title>${escapeXml(options.title)}</title>` : '';
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${width}" width="${px}" height="${px}" shape-rendering="crispEdges" role="img">`
-    + `${title}<rect width="${width}" height="${width}" fill="#fff"/><path fill="#000" d="${path}"/></svg>\n`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${width}" width="${px}" height="${px}" shape-rendering="crispEdges" role="img">` +
+    `${title}<rect width="${width}" height="${width}" fill="#fff"/><path fill="#000" d="${path}"/></svg>\n`
+  );
 }
 
 /**

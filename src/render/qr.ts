@@ -56,8 +56,7 @@ export function drawTerminalQr(matrix: QrMatrix, options: TerminalQrOptions = {}
   for (const glyphs of drawings) {
     for (const quiet of [QUIET_ZONE.full, QUIET_ZONE.least]) {
       const size = cellsOf(matrix, glyphs, quiet);
-      const fits = (options.columns === undefined || size.columns <= options.columns)
-        && (options.rows === undefined || size.rows <= options.rows);
+      const fits = (options.columns === undefined || size.columns <= options.columns) && (options.rows === undefined || size.rows <= options.rows);
       if (fits) return { fits: true, art: draw(matrix, glyphs, quiet, options), glyphs, quiet, ...size };
     }
   }

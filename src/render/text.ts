@@ -14,9 +14,7 @@ export function sentence(phrase: string): string {
 export function withArticle(name: string): string {
   const first = name.split(/[-_\s]/)[0] ?? name;
   const spelled = first.length === 1 || /^[A-Z]{2,3}$/.test(first);
-  const vowelSound = spelled
-    ? /^[aefhilmnorsx]/i.test(first)
-    : /^[aeiou]/i.test(first) && !/^(u[bcfhjklmnpqrstvz][aeiouy]|uni|eu)/i.test(first);
+  const vowelSound = spelled ? /^[aefhilmnorsx]/i.test(first) : /^[aeiou]/i.test(first) && !/^(u[bcfhjklmnpqrstvz][aeiouy]|uni|eu)/i.test(first);
   return `${vowelSound ? 'an' : 'a'} ${name}`;
 }
 

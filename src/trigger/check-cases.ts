@@ -63,7 +63,8 @@ function caseKit(input: CaseInput): CaseKit {
     signed: { ...json, [input.secretHeader]: input.secret },
     post: (headers, body) => ({ url: input.url, method: 'POST', headers, body }),
     noAnswer: (o) => {
-      if (o.failure === 'timeout') return `No answer within ${formatDuration(input.timeoutMs)}: SendTalk would give up too. Answer quickly, and do slow work after answering.`;
+      if (o.failure === 'timeout')
+        return `No answer within ${formatDuration(input.timeoutMs)}: SendTalk would give up too. Answer quickly, and do slow work after answering.`;
       if (o.failure !== null) return `No answer (${o.summary}): is the endpoint up, and is --url right?`;
       return undefined;
     },
@@ -82,7 +83,8 @@ function genuineCases(input: CaseInput, kit: CaseKit): CheckCase[] {
       request: post(signed, input.body),
       grade: (o) => {
         if (statusIn(o, 200, 299)) return undefined;
-        if (o.status === 401 || o.status === 403) return `The right secret was refused: is --secret the secret shown in Verification Config, and does the endpoint read it from the ${header} header?`;
+        if (o.status === 401 || o.status === 403)
+          return `The right secret was refused: is --secret the secret shown in Verification Config, and does the endpoint read it from the ${header} header?`;
         return noAnswer(o) ?? `A genuine verified event got ${o.summary}: SendTalk would count the delivery as failed and the user stays unverified.`;
       },
     },
@@ -91,8 +93,10 @@ function genuineCases(input: CaseInput, kit: CaseKit): CheckCase[] {
       description: 'the same event again',
       expected: '2xx',
       request: post(signed, input.body),
-      grade: (o) => statusIn(o, 200, 299) ? undefined : noAnswer(o)
-        ?? `A repeated delivery got ${o.summary}: webhooks are retried, so a repeat must be acknowledged with 2xx (and otherwise ignored).`,
+      grade: (o) =>
+        statusIn(o, 200, 299)
+          ? undefined
+          : (noAnswer(o) ?? `A repeated delivery got ${o.summary}: webhooks are retried, so a repeat must be acknowledged with 2xx (and otherwise ignored).`),
     },
   ];
 }
@@ -106,20 +110,26 @@ function forgeryCases(input: CaseInput, kit: CaseKit): CheckCase[] {
       description: `no ${header} header`,
       expected: '401/403',
       request: post(json, input.body),
-      grade: (o) => o.status === 401 || o.status === 403 ? undefined : noAnswer(o)
-        ?? (statusIn(o, 200, 299)
-          ? `Accepted without a secret: anyone who finds the URL can mark numbers verified. Refuse a missing ${header} with 401.`
-          : `Got ${o.summary}: refuse a missing ${header} with 401 (or 403), so the failure is clearly about the secret.`),
+      grade: (o) =>
+        o.status === 401 || o.status === 403
+          ? undefined
+          : (noAnswer(o) ??
+            (statusIn(o, 200, 299)
+              ? `Accepted without a secret: anyone who finds the URL can mark numbers verified. Refuse a missing ${header} with 401.`
+              : `Got ${o.summary}: refuse a missing ${header} with 401 (or 403), so the failure is clearly about the secret.`)),
     },
     {
       name: 'wrong-secret',
       description: `a wrong ${header} of the same length`,
       expected: '401/403',
       request: post({ ...json, [header]: wrongSecretFor(input.secret) }, input.body),
-      grade: (o) => o.status === 401 || o.status === 403 ? undefined : noAnswer(o)
-        ?? (statusIn(o, 200, 299)
-          ? `Accepted a wrong secret: the secret is not checked, or not in full. Compare the whole value, in constant time, and answer 401.`
-          : `Got ${o.summary}: refuse a wrong ${header} with 401 (or 403).`),
+      grade: (o) =>
+        o.status === 401 || o.status === 403
+          ? undefined
+          : (noAnswer(o) ??
+            (statusIn(o, 200, 299)
+              ? `Accepted a wrong secret: the secret is not checked, or not in full. Compare the whole value, in constant time, and answer 401.`
+              : `Got ${o.summary}: refuse a wrong ${header} with 401 (or 403).`)),
     },
   ];
 }
@@ -133,18 +143,21 @@ function badRequestCases(input: CaseInput, kit: CaseKit): CheckCase[] {
       description: 'a body that is not JSON, with the right secret',
       expected: '4xx',
       request: post(signed, malformedBody(input.body)),
-      grade: (o) => statusIn(o, 400, 499) ? undefined : noAnswer(o)
-        ?? (statusIn(o, 500, 599)
-          ? `A body that is not JSON got ${o.summary}: the endpoint fails on bad input. Parse defensively and answer 400.`
-          : `A body that is not JSON got ${o.summary}: it should be refused with 400, not processed.`),
+      grade: (o) =>
+        statusIn(o, 400, 499)
+          ? undefined
+          : (noAnswer(o) ??
+            (statusIn(o, 500, 599)
+              ? `A body that is not JSON got ${o.summary}: the endpoint fails on bad input. Parse defensively and answer 400.`
+              : `A body that is not JSON got ${o.summary}: it should be refused with 400, not processed.`)),
     },
     {
       name: 'wrong-method',
       description: 'a GET with the right secret',
       expected: '4xx',
       request: { url: input.url, method: 'GET', headers: { 'user-agent': USER_AGENT, [kit.header]: input.secret } },
-      grade: (o) => statusIn(o, 400, 499) ? undefined : noAnswer(o)
-        ?? `A GET got ${o.summary}: SendTalk delivers with POST only; answer anything else with 405.`,
+      grade: (o) =>
+        statusIn(o, 400, 499) ? undefined : (noAnswer(o) ?? `A GET got ${o.summary}: SendTalk delivers with POST only; answer anything else with 405.`),
     },
     {
       name: 'oversized',
@@ -157,7 +170,10 @@ function badRequestCases(input: CaseInput, kit: CaseKit): CheckCase[] {
         // on the way: closing a socket with unread bytes makes the kernel send a reset, and the
         // reset can overtake the answer. Either way the body was refused.
         if (o.failure === 'reset') return undefined;
-        return noAnswer(o) ?? `A ${formatBytes(input.oversizeBytes)} body got ${o.summary}: a verified event is a few hundred bytes; limit the body size and answer 413.`;
+        return (
+          noAnswer(o) ??
+          `A ${formatBytes(input.oversizeBytes)} body got ${o.summary}: a verified event is a few hundred bytes; limit the body size and answer 413.`
+        );
       },
     },
   ];

@@ -72,7 +72,14 @@ export async function checkEndpoint(options: CheckOptions): Promise<CheckReport>
     // The tunnel server's page is no answer of the endpoint's: its 401 is not a refusal of a
     // missing secret, nor is it a refusal of the right one. No case can be graded on it.
     const advice = got.reminderPage ? REMINDER_PAGE_ADVICE : c.grade(got);
-    const result: CaseResult = { name: c.name, description: c.description, expected: c.expected, got, verdict: advice === undefined ? 'pass' : 'fail', advice: advice ?? null };
+    const result: CaseResult = {
+      name: c.name,
+      description: c.description,
+      expected: c.expected,
+      got,
+      verdict: advice === undefined ? 'pass' : 'fail',
+      advice: advice ?? null,
+    };
     results.push(result);
     options.onCase?.(result);
   }

@@ -31,14 +31,15 @@ const BODY_START_CHARS = 200;
 export function toOutcome(exchange: HttpExchange, requestBytes: number, secrets: ReadonlyArray<string | undefined>): Outcome {
   const status = exchange.status ?? null;
   const reminderPage = status !== null && isReminderPage(status, exchange.body);
-  const summary = status !== null
-    ? `${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}${reminderPage ? ` (${REMINDER_PAGE})` : ''}`
-    : exchange.failure?.kind === 'reset' && !exchange.requestSent && requestBytes > 0
-      ? 'connection closed before the body was sent'
-      : exchange.failure?.message ?? 'no answer';
+  const summary =
+    status !== null
+      ? `${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}${reminderPage ? ` (${REMINDER_PAGE})` : ''}`
+      : exchange.failure?.kind === 'reset' && !exchange.requestSent && requestBytes > 0
+        ? 'connection closed before the body was sent'
+        : (exchange.failure?.message ?? 'no answer');
   return {
     status,
-    failure: status === null ? exchange.failure?.kind ?? 'other' : null,
+    failure: status === null ? (exchange.failure?.kind ?? 'other') : null,
     summary,
     ms: exchange.ms,
     bodyStart: bodyStart(exchange.body, secrets),

@@ -17,11 +17,15 @@ export interface DeliveryLog {
 
 /** Reads a `listen --log` file (a regular file of at most `READ_LIMITS.replayLog`). Anything else is a usage error. */
 export async function readDeliveryLog(path: string): Promise<DeliveryLog> {
-  const bytes = await readRegularFile(path, {
-    flag: '--replay',
-    noun: 'the log file',
-    hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
-  }, READ_LIMITS.replayLog);
+  const bytes = await readRegularFile(
+    path,
+    {
+      flag: '--replay',
+      noun: 'the log file',
+      hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
+    },
+    READ_LIMITS.replayLog,
+  );
   return parseDeliveryLog(bytes.toString('utf8'));
 }
 
@@ -91,9 +95,13 @@ export interface ReplayReport {
 export async function replayDeliveries(options: ReplayOptions): Promise<ReplayReport> {
   const target = resolveTarget(options);
   if (options.log.records.length === 0) {
-    throw new SendtalkVerifyError('usage', `The log has no delivery to replay (${options.log.skipped.length} skipped, ${options.log.ignoredLines} other lines).`, {
-      hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
-    });
+    throw new SendtalkVerifyError(
+      'usage',
+      `The log has no delivery to replay (${options.log.skipped.length} skipped, ${options.log.ignoredLines} other lines).`,
+      {
+        hint: 'Record deliveries with: sendtalk-verify listen --log deliveries.ndjson',
+      },
+    );
   }
   const deliveries: ReplayResult[] = [];
   for (const record of options.log.records) {
@@ -104,7 +112,14 @@ export async function replayDeliveries(options: ReplayOptions): Promise<ReplayRe
     };
     if (target.secret) headers[target.secretHeader] = target.secret;
     const got = await sendForOutcome(target, { url: target.url, method: 'POST', headers, body }, [target.secret]);
-    const result: ReplayResult = { seq: record.seq, receivedAt: record.receivedAt, verificationId: record.verificationId, bytes: body.length, got, verdict: is2xx(got.status) ? 'pass' : 'fail' };
+    const result: ReplayResult = {
+      seq: record.seq,
+      receivedAt: record.receivedAt,
+      verificationId: record.verificationId,
+      bytes: body.length,
+      got,
+      verdict: is2xx(got.status) ? 'pass' : 'fail',
+    };
     deliveries.push(result);
     options.onDelivery?.(result);
   }

@@ -32,5 +32,3 @@ export function resolveTarget(target: TriggerTarget): Required<Omit<TriggerTarge
 export function checkWebhookUrl(url: string): void {
   checkHttpUrl(url, '--url', 'Pass the webhook URL in full, e.g. --url https://staging.example.com/webhooks/sendtalk.');
 }
-
-

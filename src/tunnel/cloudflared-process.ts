@@ -11,8 +11,9 @@ const CLOUDFLARED_BIN_ENV = ENV_VARS.cloudflaredBin;
 /** The error code of a missing binary: `--tunnel auto` moves on quietly past it. */
 export const CLOUDFLARED_MISSING = 'cloudflared-missing';
 
-const INSTALL_HINT = 'Install cloudflared (e.g. `brew install cloudflared`, or a package from https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/) '
-  + `or set ${CLOUDFLARED_BIN_ENV} to its path; this tool downloads nothing. Or use --tunnel localtunnel, or your own tunnel with --tunnel URL.`;
+const INSTALL_HINT =
+  'Install cloudflared (e.g. `brew install cloudflared`, or a package from https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/) ' +
+  `or set ${CLOUDFLARED_BIN_ENV} to its path; this tool downloads nothing. Or use --tunnel localtunnel, or your own tunnel with --tunnel URL.`;
 
 /**
  * The binary to run: `explicit` (from CLOUDFLARED_BIN) when given, else the first `cloudflared` on
@@ -31,7 +32,10 @@ export async function findCloudflared(explicit: string | undefined, searchPath =
     const candidate = join(dir, name);
     if (await isExecutable(candidate)) return candidate;
   }
-  throw new SendtalkVerifyError('tunnel', `cloudflared is not installed: it is not on PATH, and ${CLOUDFLARED_BIN_ENV} is not set.`, { hint: INSTALL_HINT, code: CLOUDFLARED_MISSING });
+  throw new SendtalkVerifyError('tunnel', `cloudflared is not installed: it is not on PATH, and ${CLOUDFLARED_BIN_ENV} is not set.`, {
+    hint: INSTALL_HINT,
+    code: CLOUDFLARED_MISSING,
+  });
 }
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -122,7 +126,9 @@ export class CloudflaredProcess {
     let timer: NodeJS.Timeout | undefined;
     return Promise.race([
       this.exited.then(() => true),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
     ]).finally(() => clearTimeout(timer));
   }
 }

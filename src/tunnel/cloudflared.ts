@@ -37,7 +37,12 @@ export interface CloudflaredTunnel extends PublicUrl {
 /** Why the QUIC attempt was given up: cloudflared is restarted over HTTP/2. */
 class QuicFailed extends Error {}
 
-interface Registered { process: CloudflaredProcess; url: string; protocol: string; version?: string }
+interface Registered {
+  process: CloudflaredProcess;
+  url: string;
+  protocol: string;
+  version?: string;
+}
 
 /**
  * Opens a Cloudflare quick tunnel to a local port with a `cloudflared` already installed. The URL
@@ -65,7 +70,10 @@ class QuickTunnel {
   private readonly timeoutMs: number;
   private readonly stopMs: number;
 
-  constructor(private readonly bin: string, private readonly options: CloudflaredOptions) {
+  constructor(
+    private readonly bin: string,
+    private readonly options: CloudflaredOptions,
+  ) {
     this.emit = options.onEvent ?? (() => {});
     this.timeoutMs = options.registrationTimeoutMs ?? 20_000;
     this.stopMs = options.stopTimeoutMs ?? 3000;
@@ -74,9 +82,15 @@ class QuickTunnel {
   handle(): CloudflaredTunnel {
     const self = this;
     return {
-      get url() { return self.current?.url ?? self.lastUrl; },
-      get via() { return self.via(); },
-      get pid() { return self.current?.process.pid; },
+      get url() {
+        return self.current?.url ?? self.lastUrl;
+      },
+      get via() {
+        return self.via();
+      },
+      get pid() {
+        return self.current?.process.pid;
+      },
       reopen: (reason) => this.reopen(reason),
       close: () => this.close(),
     };
@@ -125,25 +139,35 @@ class QuickTunnel {
         if (!error) return resolve({ process: proc, url: url!, protocol: protocol ?? (this.http2 ? 'http2' : 'quic'), version });
         void proc.stop(this.stopMs).then(() => reject(error));
       };
-      const proc: CloudflaredProcess = new CloudflaredProcess(this.bin, args, (line, raw) => {
-        if (settled) return this.afterRegistration(proc, raw);
-        if (line.type === 'url') url ??= line.url;
-        else if (line.type === 'version') version = line.version;
-        else if (line.type === 'quic-failed' && !this.http2) return finish(new QuicFailed(line.reason));
-        else if (line.type === 'registered') {
-          registered = true;
-          protocol = line.protocol;
-        }
-        // Registered and named: only now may the URL be shown or probed.
-        if (registered && url) finish();
-      }, (how) => (settled ? this.ended(proc, how) : finish(this.failure(`cloudflared ended (${how}) before the tunnel registered`, proc))));
+      const proc: CloudflaredProcess = new CloudflaredProcess(
+        this.bin,
+        args,
+        (line, raw) => {
+          if (settled) return this.afterRegistration(proc, raw);
+          if (line.type === 'url') url ??= line.url;
+          else if (line.type === 'version') version = line.version;
+          else if (line.type === 'quic-failed' && !this.http2) return finish(new QuicFailed(line.reason));
+          else if (line.type === 'registered') {
+            registered = true;
+            protocol = line.protocol;
+          }
+          // Registered and named: only now may the URL be shown or probed.
+          if (registered && url) finish();
+        },
+        (how) => (settled ? this.ended(proc, how) : finish(this.failure(`cloudflared ended (${how}) before the tunnel registered`, proc))),
+      );
       const onAbort = (): void => finish(interruptedBy(signal!));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       if (quicMs !== undefined && quicMs < totalMs) {
         timers.push(setTimeout(() => finish(new QuicFailed(`no connection registered over QUIC within ${formatDuration(quicMs)}`)), quicMs));
       }
-      timers.push(setTimeout(() => finish(this.failure(`cloudflared did not register a quick tunnel within ${formatDuration(totalMs)}${this.http2 ? ' over http2' : ''}`, proc)), totalMs));
+      timers.push(
+        setTimeout(
+          () => finish(this.failure(`cloudflared did not register a quick tunnel within ${formatDuration(totalMs)}${this.http2 ? ' over http2' : ''}`, proc)),
+          totalMs,
+        ),
+      );
     });
   }
 

@@ -10,9 +10,15 @@ export const UNREACHABLE_SERVER_HINT = 'A firewall may block outgoing connection
  * The error for a first opening that did not succeed within `timeoutMs`: registered without a
  * connection (`registeredUrl`), or not registered at all, with what the server says about it.
  */
-export async function registrationTimeoutError(host: string, requested: string | undefined, timeoutMs: number, registeredUrl: string | undefined): Promise<SendtalkVerifyError> {
+export async function registrationTimeoutError(
+  host: string,
+  requested: string | undefined,
+  timeoutMs: number,
+  registeredUrl: string | undefined,
+): Promise<SendtalkVerifyError> {
   const waited = formatDuration(timeoutMs);
-  const hint = 'Check SENDTALK_TUNNEL_HOST and your connection, allow more time with SENDTALK_TUNNEL_TIMEOUT, or run your own tunnel (ngrok, cloudflared) and pass its URL: --tunnel URL.';
+  const hint =
+    'Check SENDTALK_TUNNEL_HOST and your connection, allow more time with SENDTALK_TUNNEL_TIMEOUT, or run your own tunnel (ngrok, cloudflared) and pass its URL: --tunnel URL.';
   if (registeredUrl !== undefined) {
     return new SendtalkVerifyError('tunnel', `The tunnel registered ${registeredUrl} but no connection to the server opened within ${waited}.`, { hint });
   }

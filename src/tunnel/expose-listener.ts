@@ -35,7 +35,10 @@ export type TunnelChoice = Exclude<Tunnel, string | { kind: 'auto' }> | { kind: 
 
 type TunnelTry = LocaltunnelChoice | CloudflaredChoice | ProviderChoice;
 type LocaltunnelChoice = {
-  kind: 'localtunnel'; host?: string; subdomain?: string; timeoutMs?: number;
+  kind: 'localtunnel';
+  host?: string;
+  subdomain?: string;
+  timeoutMs?: number;
   /** @internal Replaces the registration with the tunnel server (tests). */
   connect?: TunnelConnector;
 };
@@ -55,7 +58,12 @@ export function tunnelChoiceOf(tunnel: Tunnel | undefined): TunnelChoice {
  * A tunnel event as the flows pass it on: `webhookUrl` is the current public webhook URL,
  * `previousWebhookUrl` comes with `reopened`.
  */
-export interface TunnelUpdate { type: 'tunnel'; event: TunnelEvent; webhookUrl?: string; previousWebhookUrl?: string }
+export interface TunnelUpdate {
+  type: 'tunnel';
+  event: TunnelEvent;
+  webhookUrl?: string;
+  previousWebhookUrl?: string;
+}
 
 export interface ExposeHooks {
   /** The token the listener was started with (`ListenerOptions.probeToken`); `probe()` needs it. */
@@ -154,7 +162,12 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
       if (!tunnel) return;
       const started = Date.now();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([listener.answered(delivery), new Promise<void>((resolve) => { timer = setTimeout(resolve, boundMs); })]);
+      await Promise.race([
+        listener.answered(delivery),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, boundMs);
+        }),
+      ]);
       clearTimeout(timer);
       await tunnel.flush?.(Math.max(0, boundMs - (Date.now() - started)));
     },
@@ -167,10 +180,19 @@ export async function exposeListener(listener: ListenerHandle, choice: TunnelCho
 }
 
 /** What was opened here: the tunnel, and which provider it is. */
-interface Opened { tunnel: PublicUrl; provider: string; subdomain?: string }
+interface Opened {
+  tunnel: PublicUrl;
+  provider: string;
+  subdomain?: string;
+}
 
 /** Opens the tunnel `choice` asks for, if any; its events are reported with the webhook URLs they mean. */
-async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks: ExposeHooks, observe: (event: TunnelEvent) => void): Promise<Opened | undefined> {
+async function openChoice(
+  listener: ListenerHandle,
+  choice: TunnelChoice,
+  hooks: ExposeHooks,
+  observe: (event: TunnelEvent) => void,
+): Promise<Opened | undefined> {
   if (choice.kind === 'none' || choice.kind === 'public-url') return undefined;
   if (choice.kind === 'auto') return openFirst(listener, choice.tries, hooks, observe);
   // Loopback when the listener binds every interface: the tunnel client connects to it from here.
@@ -219,7 +241,7 @@ async function openChoice(listener: ListenerHandle, choice: TunnelChoice, hooks:
 }
 
 function providerName(choice: TunnelTry): string {
-  return choice.kind === 'provider' ? choice.name ?? 'provider' : choice.kind;
+  return choice.kind === 'provider' ? (choice.name ?? 'provider') : choice.kind;
 }
 
 /**
@@ -237,7 +259,13 @@ async function openFirst(listener: ListenerHandle, tries: TunnelTry[], hooks: Ex
       failures.push({ name: providerName(choice), error });
       const next = tries[index + 1];
       if (next) {
-        const event: TunnelEvent = { type: 'fallback', what: 'provider', from: providerName(choice), to: providerName(next), reason: error.message.split('\n')[0]! };
+        const event: TunnelEvent = {
+          type: 'fallback',
+          what: 'provider',
+          from: providerName(choice),
+          to: providerName(next),
+          reason: error.message.split('\n')[0]!,
+        };
         hooks.onEvent?.({ type: 'tunnel', event });
       }
     }

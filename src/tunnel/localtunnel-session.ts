@@ -153,11 +153,18 @@ function sessionOf(client: import('localtunnel/lib/Tunnel'), remotes: ReadonlySe
       if (pending.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all(pending.map((remote) => new Promise<void>((resolve) => {
-          remote.once('drain', () => resolve());
-          remote.once('close', () => resolve());
-        }))),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, boundMs); }),
+        Promise.all(
+          pending.map(
+            (remote) =>
+              new Promise<void>((resolve) => {
+                remote.once('drain', () => resolve());
+                remote.once('close', () => resolve());
+              }),
+          ),
+        ),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, boundMs);
+        }),
       ]);
       clearTimeout(timer);
     },
@@ -172,12 +179,16 @@ const CANNOT_IMPROVE = /^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$|CERT|SELF_SIGNED/;
 
 function unreachableError(request: SessionRequest, failure: SendFailure): SendtalkVerifyError {
   const dns = /^E(NOTFOUND|AI_)/.test(failure.code);
-  return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} cannot be reached: ${failure.message}${failure.message.includes(failure.code) ? '' : ` (${failure.code})`}.`, {
-    hint: dns
-      ? 'Check the network connection and DNS, and the SENDTALK_TUNNEL_HOST name; or use your own tunnel with --tunnel URL.'
-      : 'The server\'s certificate is not valid for it: check SENDTALK_TUNNEL_HOST, or use your own tunnel with --tunnel URL.',
-    cause: failure,
-  });
+  return new SendtalkVerifyError(
+    'tunnel',
+    `The tunnel server ${request.host} cannot be reached: ${failure.message}${failure.message.includes(failure.code) ? '' : ` (${failure.code})`}.`,
+    {
+      hint: dns
+        ? 'Check the network connection and DNS, and the SENDTALK_TUNNEL_HOST name; or use your own tunnel with --tunnel URL.'
+        : "The server's certificate is not valid for it: check SENDTALK_TUNNEL_HOST, or use your own tunnel with --tunnel URL.",
+      cause: failure,
+    },
+  );
 }
 
 /** The server answered the registration with a 2xx other than 200: it refuses, and says why. */
@@ -189,7 +200,11 @@ function registrationError(request: SessionRequest, message: string): SendtalkVe
 
 /** The server said yes, but with an answer that cannot be used safely; its own message, if any, is quoted. */
 function unusableAnswerError(request: SessionRequest, problem: string, message: string | undefined): SendtalkVerifyError {
-  return new SendtalkVerifyError('tunnel', `The tunnel server ${request.host} answered the registration with ${problem}${message ? `; it said: ${message}` : ''}.`, {
-    hint: 'Is SENDTALK_TUNNEL_HOST a localtunnel server? Point it at another one, or use your own tunnel with --tunnel URL.',
-  });
+  return new SendtalkVerifyError(
+    'tunnel',
+    `The tunnel server ${request.host} answered the registration with ${problem}${message ? `; it said: ${message}` : ''}.`,
+    {
+      hint: 'Is SENDTALK_TUNNEL_HOST a localtunnel server? Point it at another one, or use your own tunnel with --tunnel URL.',
+    },
+  );
 }

@@ -2,7 +2,15 @@ import { SendtalkVerifyError } from '../errors.js';
 import { formatDuration } from '../duration.js';
 import { registrationTimeoutError, UNREACHABLE_SERVER_HINT } from './diagnose-registration.js';
 import { checkSubdomain, normaliseTunnelHost } from './tunnel-config.js';
-import { DEFAULT_TUNNEL_HOST, type SessionRequest, type TunnelConnector, type TunnelEvent, type TunnelHandle, type TunnelOptions, type TunnelSession } from './types.js';
+import {
+  DEFAULT_TUNNEL_HOST,
+  type SessionRequest,
+  type TunnelConnector,
+  type TunnelEvent,
+  type TunnelHandle,
+  type TunnelOptions,
+  type TunnelSession,
+} from './types.js';
 
 /** Delay before the n-th consecutive re-registration: none for the first, then doubling up to the cap. */
 export function reopenDelayMs(failures: number, backoff: { initialMs: number; maxMs: number }): number {
@@ -38,7 +46,9 @@ interface Attempt {
   settled: boolean;
   dropTimer?: NodeJS.Timeout;
   /** Connections opened and requests carried since `churnSince`: see CHURN_LIMIT. */
-  opened: number; requests: number; churnSince: number;
+  opened: number;
+  requests: number;
+  churnSince: number;
   abandon(): void;
 }
 
@@ -80,12 +90,18 @@ class TunnelSupervisor {
   handle(): TunnelHandle {
     const self = this;
     return {
-      get url() { return self.url; },
-      get subdomain() { return self.clientId; },
+      get url() {
+        return self.url;
+      },
+      get subdomain() {
+        return self.clientId;
+      },
       flush: async (boundMs = 1000) => this.current?.session?.flush?.(boundMs),
       // Closing first, then asking for the same name: the server gives a name back only once its
       // client's last connection has gone (see sameNameRetry).
-      reopen: (reason) => { if (this.current) this.dropped(this.current, reason, this.sameNameRetry.delayMs); },
+      reopen: (reason) => {
+        if (this.current) this.dropped(this.current, reason, this.sameNameRetry.delayMs);
+      },
       close: async () => this.close(),
     };
   }
@@ -97,7 +113,8 @@ class TunnelSupervisor {
     let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Timeout()), this.timeoutMs);
-      onAbort = () => reject(signal?.reason instanceof SendtalkVerifyError ? signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted while opening the tunnel.'));
+      onAbort = () =>
+        reject(signal?.reason instanceof SendtalkVerifyError ? signal.reason : new SendtalkVerifyError('interrupted', 'Interrupted while opening the tunnel.'));
       if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -133,7 +150,10 @@ class TunnelSupervisor {
       requests: 0,
       churnSince: Date.now(),
       settled: false,
-      ready: new Promise<TunnelSession>((resolve, reject) => { resolveReady = resolve; rejectReady = reject; }),
+      ready: new Promise<TunnelSession>((resolve, reject) => {
+        resolveReady = resolve;
+        rejectReady = reject;
+      }),
       abandon: () => {},
     };
     attempt.ready.catch(() => {}); // a drop while nobody waits must not become an unhandled rejection
@@ -150,32 +170,39 @@ class TunnelSupervisor {
       }
     };
 
-    const pending = this.connect({ ...this.request, subdomain }, {
-      connections: (live) => {
-        const openedOne = live > attempt.live;
-        attempt.live = live;
-        if (openedOne && this.churning(attempt)) return;
-        if (live > 0) {
-          clearTimeout(attempt.dropTimer);
-          attempt.dropTimer = undefined;
-          if (attempt.session) settle();
-        } else if (attempt === this.current && !attempt.dropTimer && !this.closed) {
-          // localtunnel replaces a closed connection at once; only a lasting zero is a drop.
-          attempt.dropTimer = setTimeout(() => this.dropped(attempt, 'lost every connection to the tunnel server'), this.graceMs);
-        }
+    const pending = this.connect(
+      { ...this.request, subdomain },
+      {
+        connections: (live) => {
+          const openedOne = live > attempt.live;
+          attempt.live = live;
+          if (openedOne && this.churning(attempt)) return;
+          if (live > 0) {
+            clearTimeout(attempt.dropTimer);
+            attempt.dropTimer = undefined;
+            if (attempt.session) settle();
+          } else if (attempt === this.current && !attempt.dropTimer && !this.closed) {
+            // localtunnel replaces a closed connection at once; only a lasting zero is a drop.
+            attempt.dropTimer = setTimeout(() => this.dropped(attempt, 'lost every connection to the tunnel server'), this.graceMs);
+          }
+        },
+        error: (error) => {
+          this.emit({ type: 'error', message: error.message });
+          // Before the first connection, a refused connection means this registration is unusable.
+          if (attempt.live === 0 && attempt.session) {
+            settle(
+              new SendtalkVerifyError('tunnel', `Registered ${attempt.session.url}, but could not connect to the tunnel server: ${error.message}.`, {
+                hint: UNREACHABLE_SERVER_HINT,
+              }),
+            );
+          }
+        },
+        request: (method, path) => {
+          attempt.requests++;
+          this.emit({ type: 'request', method, path });
+        },
       },
-      error: (error) => {
-        this.emit({ type: 'error', message: error.message });
-        // Before the first connection, a refused connection means this registration is unusable.
-        if (attempt.live === 0 && attempt.session) {
-          settle(new SendtalkVerifyError('tunnel', `Registered ${attempt.session.url}, but could not connect to the tunnel server: ${error.message}.`, { hint: UNREACHABLE_SERVER_HINT }));
-        }
-      },
-      request: (method, path) => {
-        attempt.requests++;
-        this.emit({ type: 'request', method, path });
-      },
-    });
+    );
     attempt.abandon = () => {
       clearTimeout(connectTimer);
       clearTimeout(attempt.dropTimer);
@@ -183,13 +210,24 @@ class TunnelSupervisor {
       attempt.session?.close();
       settle(new Error('abandoned'));
     };
-    pending.session.then((session) => {
-      attempt.session = session;
-      if (attempt.live > 0) return settle();
-      connectTimer = setTimeout(() => settle(new SendtalkVerifyError('tunnel',
-        `Registered ${session.url}, but no connection to the tunnel server opened within ${formatDuration(this.timeoutMs)}.`,
-        { hint: UNREACHABLE_SERVER_HINT })), this.timeoutMs);
-    }, (error: unknown) => settle(error));
+    pending.session.then(
+      (session) => {
+        attempt.session = session;
+        if (attempt.live > 0) return settle();
+        connectTimer = setTimeout(
+          () =>
+            settle(
+              new SendtalkVerifyError(
+                'tunnel',
+                `Registered ${session.url}, but no connection to the tunnel server opened within ${formatDuration(this.timeoutMs)}.`,
+                { hint: UNREACHABLE_SERVER_HINT },
+              ),
+            ),
+          this.timeoutMs,
+        );
+      },
+      (error: unknown) => settle(error),
+    );
     return attempt;
   }
 
@@ -247,7 +285,10 @@ class TunnelSupervisor {
           if (wanted !== undefined && session.clientId !== wanted && ++otherNames < this.sameNameRetry.tries) {
             attempt.abandon();
             delay = this.sameNameRetry.delayMs;
-            this.emit({ type: 'error', message: `the server gave "${session.clientId}" instead of "${wanted}"; giving it back, asking again in ${formatDuration(delay)}` });
+            this.emit({
+              type: 'error',
+              message: `the server gave "${session.clientId}" instead of "${wanted}"; giving it back, asking again in ${formatDuration(delay)}`,
+            });
             continue;
           }
           this.adopt(attempt, session);

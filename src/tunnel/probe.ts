@@ -7,9 +7,7 @@ import { isReminderPage, REMINDER_BYPASS_HEADERS, REMINDER_PAGE } from './remind
 export { REMINDER_BYPASS_HEADERS };
 
 /** `reminderPage`: the tunnel server answered with loca.lt's reminder page (see reminder-page.ts). */
-export type ProbeResult =
-  | { ok: true; ms: number }
-  | { ok: false; ms: number; reason: string; status?: number; reminderPage?: true };
+export type ProbeResult = { ok: true; ms: number } | { ok: false; ms: number; reason: string; status?: number; reminderPage?: true };
 
 /** A fresh token for `ListenerOptions.probeToken`. */
 export function newProbeToken(): string {
@@ -32,7 +30,13 @@ export async function probePublicUrl(webhookUrl: string, token: string, options:
     if (answer.status === 200 && echoedToken(answer.body) === token) return { ok: true, ms: answer.ms };
     if (isReminderPage(answer.status, answer.body)) {
       // The probe carries the header that should skip it: the server showed it anyway.
-      return { ok: false, ms: answer.ms, status: 401, reminderPage: true, reason: `HTTP 401 with ${REMINDER_PAGE}, not this listener (the tunnel server did not pass the request on)` };
+      return {
+        ok: false,
+        ms: answer.ms,
+        status: 401,
+        reminderPage: true,
+        reason: `HTTP 401 with ${REMINDER_PAGE}, not this listener (the tunnel server did not pass the request on)`,
+      };
     }
     return { ok: false, ms: answer.ms, status: answer.status, reason: unexpectedAnswer(answer.status, answer.body) };
   } catch (error) {

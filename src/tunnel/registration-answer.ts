@@ -23,7 +23,8 @@ export interface RegistrationAnswer {
 export function checkRegistrationAnswer(body: Record<string, unknown>): RegistrationAnswer | { problem: string } {
   const { id, port, url, max_conn_count: count, ip, cached_url: cachedUrl } = body;
   if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(id)) return { problem: `no usable tunnel id (${describe(id)})` };
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) return { problem: `no usable port (${describe(port)}; 1–65535 expected)` };
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
+    return { problem: `no usable port (${describe(port)}; 1–65535 expected)` };
   if (!isHttpUrl(url)) return { problem: `no usable public URL (${describe(url)}; an http(s) URL expected)` };
   // Absent means one connection, as localtunnel reads it; anything odd falls back to that too.
   const wanted = typeof count === 'number' && Number.isFinite(count) ? Math.floor(count) : 1;

@@ -21,7 +21,10 @@ export interface UrlIdentity {
 }
 
 /** Where the state file lives, and whose URL to look up there (`UrlIdentity.stateKey`). */
-export interface UrlMemory { dir: string; key: string }
+export interface UrlMemory {
+  dir: string;
+  key: string;
+}
 
 /** How this run's webhook URL compares with the one remembered; `problem` when the state file could not be used. */
 export interface RememberedUrlCheck {
@@ -85,7 +88,11 @@ function base32(bytes: Buffer): string {
  * set (on any system: setting it is the user's word), else `~/.config/…` on Linux,
  * `~/Library/Application Support/…` on macOS, `%APPDATA%\…` on Windows.
  */
-export function configDir(env: Readonly<Record<string, string | undefined>> = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
+export function configDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home = homedir(),
+): string {
   const xdg = env.XDG_CONFIG_HOME;
   // The XDG rule: a relative path is to be ignored.
   if (xdg && isAbsolute(xdg)) return join(xdg, 'sendtalk-verify');
@@ -94,7 +101,10 @@ export function configDir(env: Readonly<Record<string, string | undefined>> = pr
   return join(home, '.config', 'sendtalk-verify');
 }
 
-interface StateEntry { webhookUrl: string; seenAt: string }
+interface StateEntry {
+  webhookUrl: string;
+  seenAt: string;
+}
 
 /** The state file's entries; a missing file is a first run, anything unreadable a `problem` (never an error). */
 async function readState(dir: string): Promise<{ entries: Record<string, StateEntry>; problem?: string }> {
@@ -109,13 +119,14 @@ async function readState(dir: string): Promise<{ entries: Record<string, StateEn
   }
   try {
     const parsed = JSON.parse(text) as { urls?: unknown };
-    const urls = parsed && typeof parsed === 'object' && parsed.urls && typeof parsed.urls === 'object' ? parsed.urls as Record<string, unknown> : undefined;
+    const urls = parsed && typeof parsed === 'object' && parsed.urls && typeof parsed.urls === 'object' ? (parsed.urls as Record<string, unknown>) : undefined;
     if (!urls) throw new Error('no "urls"');
     const entries: Record<string, StateEntry> = {};
     for (const [key, entry] of Object.entries(urls)) {
       const e = entry as Partial<StateEntry> | null;
       // Only what this tool writes is kept: anything else in the file is dropped on the next write.
-      if (e && typeof e.webhookUrl === 'string' && /^https?:\/\//.test(e.webhookUrl)) entries[key] = { webhookUrl: e.webhookUrl, seenAt: String(e.seenAt ?? '') };
+      if (e && typeof e.webhookUrl === 'string' && /^https?:\/\//.test(e.webhookUrl))
+        entries[key] = { webhookUrl: e.webhookUrl, seenAt: String(e.seenAt ?? '') };
     }
     return { entries };
   } catch {
@@ -165,8 +176,10 @@ export async function checkAndRemember(memory: UrlMemory, webhookUrl: string): P
 export async function rememberUrl(memory: UrlMemory, webhookUrl: string, known?: Record<string, StateEntry>): Promise<string | undefined> {
   const entries = known ?? (await readState(memory.dir)).entries;
   if (entries[memory.key]?.webhookUrl === webhookUrl) return undefined;
-  const kept = Object.entries(entries).filter(([key]) => key !== memory.key)
-    .sort(([, a], [, b]) => b.seenAt.localeCompare(a.seenAt)).slice(0, MAX_ENTRIES - 1);
+  const kept = Object.entries(entries)
+    .filter(([key]) => key !== memory.key)
+    .sort(([, a], [, b]) => b.seenAt.localeCompare(a.seenAt))
+    .slice(0, MAX_ENTRIES - 1);
   try {
     await writeState(memory.dir, { ...Object.fromEntries(kept), [memory.key]: { webhookUrl, seenAt: new Date().toISOString() } });
     return undefined;

@@ -137,7 +137,11 @@ export type TunnelConnector = (request: SessionRequest, listener: SessionListene
  * binds every interface); `local.path` is the listener's path, for providers that report full
  * webhook URLs. `onEvent` takes what happens to it later (a fallback, a restart under a new URL).
  */
-export type PublicUrlProvider = (local: { host: string; port: number; path: string }, signal: AbortSignal, onEvent?: (event: TunnelEvent) => void) => Promise<PublicUrl>;
+export type PublicUrlProvider = (
+  local: { host: string; port: number; path: string },
+  signal: AbortSignal,
+  onEvent?: (event: TunnelEvent) => void,
+) => Promise<PublicUrl>;
 
 /** An open public URL. `url` is read whenever it is needed: a tunnel that re-opens may change it. */
 export interface PublicUrl {

@@ -99,12 +99,28 @@ export function deliveryLogWriter(path: string, file: AppendTarget, options: Del
           unstuck = markStuckIo();
           reject(new Error(`the log write did not finish within ${timeoutMs} ms (is the disk stalled?)`));
         }, timeoutMs);
-        durable.then(() => { clearTimeout(timer); resolve(); }, (error: unknown) => { clearTimeout(timer); reject(error); });
+        durable.then(
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
       });
       // The next line starts once this one is down and its caller has heard so (a 200 is not held
       // up behind the next write). With fsync it starts as soon as this one is appended, so that
       // the lines appended during a sync are all covered by the next one.
-      queue = (sync ? written : written.then(() => answered, () => {})).catch(() => {});
+      queue = (
+        sync
+          ? written
+          : written.then(
+              () => answered,
+              () => {},
+            )
+      ).catch(() => {});
       return answered;
     },
     close() {
@@ -127,10 +143,12 @@ function within(work: Promise<void>, ms: number): Promise<void> {
       work.catch(() => {}).finally(unstuck);
       resolve();
     }, ms);
-    work.catch(() => {}).finally(() => {
-      clearTimeout(timer);
-      resolve();
-    });
+    work
+      .catch(() => {})
+      .finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
   });
 }
 
@@ -144,15 +162,21 @@ function groupCommit(file: AppendTarget): () => Promise<void> {
   const run = (): Promise<void> => (file.datasync ? file.datasync() : Promise.resolve());
   return () => {
     if (!running) {
-      running = run().finally(() => { running = undefined; });
+      running = run().finally(() => {
+        running = undefined;
+      });
       return running;
     }
     // A sync is running, which may have started before this line was appended: wait for the next.
-    next ??= running.catch(() => {}).then(() => {
-      next = undefined;
-      running = run().finally(() => { running = undefined; });
-      return running;
-    });
+    next ??= running
+      .catch(() => {})
+      .then(() => {
+        next = undefined;
+        running = run().finally(() => {
+          running = undefined;
+        });
+        return running;
+      });
     return next;
   };
 }

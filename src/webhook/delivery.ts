@@ -232,4 +232,3 @@ export const REFUSED_BEFORE_BODY: Record<RefusalReason, boolean> = {
   'too-deep': false,
   'acknowledge-failed': false,
 };
-

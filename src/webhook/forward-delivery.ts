@@ -18,9 +18,7 @@ export interface ForwardTarget {
 }
 
 /** What the local app answered, or why it did not; never an exception, a down app is not fatal. */
-export type ForwardResult =
-  | { url: string; status: number; ms: number }
-  | { url: string; error: string; ms: number };
+export type ForwardResult = { url: string; status: number; ms: number } | { url: string; error: string; ms: number };
 
 /** The header a forwarded delivery carries: the listener that sees it again does not pass it on. */
 export const FORWARDED_HEADER = 'x-sendtalk-verify-forwarded';
@@ -40,8 +38,17 @@ export function pointsAtListener(url: string, listener: { host: string; port: nu
   if (port !== listener.port) return false;
   const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const bound = listener.host.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === bound || host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1'
-    || host === '0.0.0.0' || host === '::' || bound === '0.0.0.0' || bound === '::';
+  return (
+    host === bound ||
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\./.test(host) ||
+    host === '::1' ||
+    host === '0.0.0.0' ||
+    host === '::' ||
+    bound === '0.0.0.0' ||
+    bound === '::'
+  );
 }
 
 /** Checks `--forward-to` before anything starts. */

@@ -23,19 +23,22 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
 /** The HTTP server with the listener's limits set, every request going to `handleRequest`. */
 function createListenerServer(state: ListenerState): Server {
   const limits: ListenerLimits = state.limits;
-  const server = createServer({
-    maxHeaderSize: limits.maxHeaderBytes,
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    connectionsCheckingInterval: limits.checkIntervalMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-  }, (req, res) => {
-    try {
-      handleRequest(state, req, res);
-    } catch {
-      internalError(res);
-    }
-  });
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    (req, res) => {
+      try {
+        handleRequest(state, req, res);
+      } catch {
+        internalError(res);
+      }
+    },
+  );
   // A sender may half-close its side once its request is sent (FIN). Node's HTTP server then ends
   // the connection at once, before an answer that waits on --log or --forward-to is written: the
   // delivery would be logged yet never acknowledged, and SendTalk would retry it. Kept half-open,

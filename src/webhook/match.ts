@@ -38,13 +38,50 @@ export function extractDeliveryFacts(payload: unknown): DeliveryFacts {
 }
 
 /** Words that say a verification succeeded, compared without case, as whole words of the status. */
-const VERIFIED_WORDS = new Set(['verified', 'success', 'succeeded', 'successful', 'succeed', 'ok', 'complete', 'completed', 'done', 'valid', 'approved', 'confirmed', 'true']);
+const VERIFIED_WORDS = new Set([
+  'verified',
+  'success',
+  'succeeded',
+  'successful',
+  'succeed',
+  'ok',
+  'complete',
+  'completed',
+  'done',
+  'valid',
+  'approved',
+  'confirmed',
+  'true',
+]);
 /** Words that say it did not, whatever else the status says (`not_verified`, `verification.failed`). */
-const NOT_VERIFIED_WORDS = new Set(['not', 'no', 'unverified', 'fail', 'failed', 'failure', 'error', 'rejected', 'reject', 'expired', 'invalid', 'denied', 'cancelled', 'canceled', 'timeout', 'false', 'pending', 'unsuccessful']);
+const NOT_VERIFIED_WORDS = new Set([
+  'not',
+  'no',
+  'unverified',
+  'fail',
+  'failed',
+  'failure',
+  'error',
+  'rejected',
+  'reject',
+  'expired',
+  'invalid',
+  'denied',
+  'cancelled',
+  'canceled',
+  'timeout',
+  'false',
+  'pending',
+  'unsuccessful',
+]);
 
 /** `VERIFICATION_SUCCESS`, `verification.verified`, `verifiedOK` → their words, lower case. */
 function words(text: string): string[] {
-  return text.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  return text
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 /**

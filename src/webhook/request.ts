@@ -5,7 +5,15 @@ import { LONG_INTEGER, quoteBigIntegers, scanJson, TOO_DEEP } from '../json.js';
 import { isCredentialHeader, REDACTED, requestMasker, type RequestMasker } from '../mask.js';
 import { LISTENER_LIMITS, PROBE_HEADER, REFUSAL_TEXT, type Delivery, type ListenerLimits, type ListenerOptions, type Refusal } from './delivery.js';
 import { extractDeliveryFacts } from './match.js';
-import { configuredSecret, describeSecretHeaders, describeSecretLocation, locateSecret, requestSecretChecker, secretHeadersFor, type SecretVerdict } from './secret.js';
+import {
+  configuredSecret,
+  describeSecretHeaders,
+  describeSecretLocation,
+  locateSecret,
+  requestSecretChecker,
+  secretHeadersFor,
+  type SecretVerdict,
+} from './secret.js';
 
 // The listener's request path: the state its requests share, then each request in the order it
 // is taken: a probe, the checks on its head, its body read and parsed, then accepted or refused,
@@ -115,7 +123,13 @@ export class AcceptedDeliveries {
     const past = this.list.find(predicate);
     if (past) return Promise.resolve(past);
     return new Promise<Delivery>((resolve, reject) => {
-      const waiter: Waiter = { predicate, resolve: (d) => { signal?.removeEventListener('abort', onAbort); resolve(d); } };
+      const waiter: Waiter = {
+        predicate,
+        resolve: (d) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(d);
+        },
+      };
       const onAbort = (): void => {
         this.waiters.delete(waiter);
         reject(signal?.reason ?? new Error('aborted'));
@@ -126,7 +140,6 @@ export class AcceptedDeliveries {
     });
   }
 }
-
 
 // ─── One request ────────────────────────────────────────────────────────────────────────────
 
@@ -146,7 +159,7 @@ export function handleRequest(state: ListenerState, req: IncomingMessage, res: S
     seq: ++state.seq,
     receivedAt: nowIso(),
     method: req.method ?? 'GET',
-    path: masker ? masker.path(req.url ?? '/') : req.url ?? '/',
+    path: masker ? masker.path(req.url ?? '/') : (req.url ?? '/'),
     accepted: false,
     status: 0,
     headers: maskedHeaders(req, state.maskAlways, masker),
@@ -186,10 +199,15 @@ function accept(state: ListenerState, res: ServerResponse, delivery: Delivery, p
   }
   const before = state.beforeAcknowledge;
   if (!before) return acknowledge(state, res, delivery);
-  new Promise<void>((resolve) => resolve(before(delivery))).then(() => acknowledge(state, res, delivery), (error: Error) => {
-    delivery.accepted = false;
-    refuse(state, undefined, res, delivery, [503, 'acknowledge-failed', `could not record it: ${error?.message ?? String(error)}`]);
-  }).catch(() => internalError(res));
+  new Promise<void>((resolve) => resolve(before(delivery)))
+    .then(
+      () => acknowledge(state, res, delivery),
+      (error: Error) => {
+        delivery.accepted = false;
+        refuse(state, undefined, res, delivery, [503, 'acknowledge-failed', `could not record it: ${error?.message ?? String(error)}`]);
+      },
+    )
+    .catch(() => internalError(res));
 }
 
 function acknowledge(state: ListenerState, res: ServerResponse, delivery: Delivery): void {
@@ -199,7 +217,13 @@ function acknowledge(state: ListenerState, res: ServerResponse, delivery: Delive
   state.onDelivery?.(delivery);
 }
 
-function refuse(state: ListenerState, req: IncomingMessage | undefined, res: ServerResponse, delivery: Delivery, [status, reason, detail, extraHeaders]: Refusal): void {
+function refuse(
+  state: ListenerState,
+  req: IncomingMessage | undefined,
+  res: ServerResponse,
+  delivery: Delivery,
+  [status, reason, detail, extraHeaders]: Refusal,
+): void {
   const limits = state.limits;
   delivery.status = status;
   delivery.reason = reason;
@@ -236,7 +260,8 @@ export function checkHead(state: ListenerState, req: IncomingMessage, delivery: 
     return [431, 'too-many-headers', `more than ${limits.maxHeadersCount} headers`];
   }
   const requestPath = (req.url ?? '/').split('?')[0]!;
-  if (requestPath !== path) return [404, 'not-found', `nothing listens at ${truncate(masker ? masker.path(requestPath) : requestPath, 80)}; deliveries go to ${path}`];
+  if (requestPath !== path)
+    return [404, 'not-found', `nothing listens at ${truncate(masker ? masker.path(requestPath) : requestPath, 80)}; deliveries go to ${path}`];
   if (req.method !== 'POST') return [405, 'method-not-allowed', `${req.method} is not allowed; SendTalk delivers with POST`, { allow: 'POST' }];
   if (state.matchesSecret) {
     const verdict = state.matchesSecret(req.headers);
@@ -268,7 +293,10 @@ function missingSecretDetail(state: ListenerState, req: IncomingMessage, deliver
     return `no ${expectedHeaders} header; ${describeSecretLocation(location)}`;
   }
   const names = [...new Set(req.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()))];
-  const shown = names.slice(0, 20).map((name) => truncate(name, 40)).join(', ');
+  const shown = names
+    .slice(0, 20)
+    .map((name) => truncate(name, 40))
+    .join(', ');
   return `no ${expectedHeaders} header (headers that came: ${shown || 'none'}${names.length > 20 ? ', …' : ''})`;
 }
 

@@ -89,10 +89,7 @@ export function requestSecretChecker(expected: string, headerNames: readonly str
 }
 
 /** Where a request carried the secret when it was not in an accepted header. Never holds the value. */
-export type SecretLocation =
-  | { in: 'header'; name: string }
-  | { in: 'bearer'; name: 'Authorization' }
-  | { in: 'query'; name: string };
+export type SecretLocation = { in: 'header'; name: string } | { in: 'bearer'; name: 'Authorization' } | { in: 'query'; name: string };
 
 /**
  * Looks for the expected secret elsewhere in a request refused as "secret missing": in another

@@ -9,14 +9,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 
-const expected = createHash('sha256').update(process.env.BENCH_SECRET ?? '', 'utf8').digest();
+const expected = createHash('sha256')
+  .update(process.env.BENCH_SECRET ?? '', 'utf8')
+  .digest();
 
 let seq = 0;
 const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
-    const received = createHash('sha256').update(String(req.headers['x-secret-key'] ?? ''), 'utf8').digest();
+    const received = createHash('sha256')
+      .update(String(req.headers['x-secret-key'] ?? ''), 'utf8')
+      .digest();
     let payload;
     let status = timingSafeEqual(received, expected) ? 200 : 401;
     try {
@@ -29,11 +33,24 @@ const server = createServer((req, res) => {
     res.end(body);
     const headers = { ...req.headers, 'x-secret-key': '[redacted]' };
     const body64 = Buffer.concat(chunks).toString('base64');
-    process.stdout.write(`${JSON.stringify({
-      type: 'delivery', seq: ++seq, receivedAt: new Date().toISOString(), method: req.method, path: req.url, status, accepted: status === 200,
-      reason: status === 200 ? null : 'refused', detail: null, verificationId: payload?.verificationID ?? null, phone: payload?.userPhone ?? null,
-      headers, bodyBase64: body64, payload,
-    })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        type: 'delivery',
+        seq: ++seq,
+        receivedAt: new Date().toISOString(),
+        method: req.method,
+        path: req.url,
+        status,
+        accepted: status === 200,
+        reason: status === 200 ? null : 'refused',
+        detail: null,
+        verificationId: payload?.verificationID ?? null,
+        phone: payload?.userPhone ?? null,
+        headers,
+        bodyBase64: body64,
+        payload,
+      })}\n`,
+    );
   });
 });
 server.keepAliveTimeout = 5_000;

@@ -68,7 +68,13 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 const table = tableLines(rows);
-const verdict = rows.filter((r) => r.ok === false).length === 0 ? 'All targets met.' : `Targets missed: ${rows.filter((r) => r.ok === false).map((r) => r.what).join('; ')}.`;
+const verdict =
+  rows.filter((r) => r.ok === false).length === 0
+    ? 'All targets met.'
+    : `Targets missed: ${rows
+        .filter((r) => r.ok === false)
+        .map((r) => r.what)
+        .join('; ')}.`;
 console.log(table.join('\n'));
 console.log(`\n${verdict} (${((Date.now() - started) / 1000).toFixed(0)} s, node ${process.version}, ${process.platform}/${process.arch})`);
 if (!quick && !process.env.BENCH_ONLY) {
@@ -89,7 +95,14 @@ async function startup() {
     // The median of the ratios run by run (each command timed next to its own `node -e 0`), which a
     // machine that slows down or speeds up during the bench moves less than a ratio of medians.
     const pairwise = median(times[name].map((t, i) => t / times.base[i]));
-    rows.push({ what: `start-up --${name} (median of ${STARTUP_RUNS} pairs)`, ours: ms(median(times[name])), baseline: `${ms(base)} node -e 0`, ratio: ratio(pairwise), target: '≤ 1.25×', ok: pairwise <= 1.25 });
+    rows.push({
+      what: `start-up --${name} (median of ${STARTUP_RUNS} pairs)`,
+      ours: ms(median(times[name])),
+      baseline: `${ms(base)} node -e 0`,
+      ratio: ratio(pairwise),
+      target: '≤ 1.25×',
+      ok: pairwise <= 1.25,
+    });
   }
 }
 
@@ -130,16 +143,65 @@ async function listener() {
   const errors = results.ours.reduce((sum, r) => sum + r.errors, 0);
   // The targets as issue 21 restates them: the listener itself at least 0.85× bare node:http, and
   // `listen --json` at least 0.95× the minimal server writing the same line per delivery.
-  rows.push({ what: 'our listener, no output (library-listener.mjs), req/s', ours: `${Math.round(library.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(library.rps / bare.rps), target: '≥ 0.85×', ok: library.rps / bare.rps >= 0.85 });
-  rows.push({ what: `listen --json --secret, req/s (${CONNECTIONS} keep-alive, best of ${LOAD_ROUNDS}×${LOAD_SECONDS} s)`, ours: `${Math.round(ours.rps)}/s`, baseline: `${Math.round(minimal.rps)}/s minimal, same line`, ratio: ratio(ours.rps / minimal.rps), target: '≥ 0.95×', ok: ours.rps / minimal.rps >= 0.95 });
-  rows.push({ what: '  listen --json against bare node:http', ours: `${Math.round(ours.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(ours.rps / bare.rps), target: '', ok: undefined });
-  rows.push({ what: '  the minimal server against bare node:http', ours: `${Math.round(minimal.rps)}/s`, baseline: `${Math.round(bare.rps)}/s bare node:http`, ratio: ratio(minimal.rps / bare.rps), target: '', ok: undefined });
+  rows.push({
+    what: 'our listener, no output (library-listener.mjs), req/s',
+    ours: `${Math.round(library.rps)}/s`,
+    baseline: `${Math.round(bare.rps)}/s bare node:http`,
+    ratio: ratio(library.rps / bare.rps),
+    target: '≥ 0.85×',
+    ok: library.rps / bare.rps >= 0.85,
+  });
+  rows.push({
+    what: `listen --json --secret, req/s (${CONNECTIONS} keep-alive, best of ${LOAD_ROUNDS}×${LOAD_SECONDS} s)`,
+    ours: `${Math.round(ours.rps)}/s`,
+    baseline: `${Math.round(minimal.rps)}/s minimal, same line`,
+    ratio: ratio(ours.rps / minimal.rps),
+    target: '≥ 0.95×',
+    ok: ours.rps / minimal.rps >= 0.95,
+  });
+  rows.push({
+    what: '  listen --json against bare node:http',
+    ours: `${Math.round(ours.rps)}/s`,
+    baseline: `${Math.round(bare.rps)}/s bare node:http`,
+    ratio: ratio(ours.rps / bare.rps),
+    target: '',
+    ok: undefined,
+  });
+  rows.push({
+    what: '  the minimal server against bare node:http',
+    ours: `${Math.round(minimal.rps)}/s`,
+    baseline: `${Math.round(bare.rps)}/s bare node:http`,
+    ratio: ratio(minimal.rps / bare.rps),
+    target: '',
+    ok: undefined,
+  });
   if (ours.cpuPerRequest && bare.cpuPerRequest) {
-    rows.push({ what: '  server CPU per request', ours: `${ours.cpuPerRequest.toFixed(0)} µs`, baseline: `${bare.cpuPerRequest.toFixed(0)} µs bare, ${minimal.cpuPerRequest.toFixed(0)} µs minimal, ${library.cpuPerRequest.toFixed(0)} µs no output`, ratio: ratio(ours.cpuPerRequest / bare.cpuPerRequest), target: '', ok: undefined });
+    rows.push({
+      what: '  server CPU per request',
+      ours: `${ours.cpuPerRequest.toFixed(0)} µs`,
+      baseline: `${bare.cpuPerRequest.toFixed(0)} µs bare, ${minimal.cpuPerRequest.toFixed(0)} µs minimal, ${library.cpuPerRequest.toFixed(0)} µs no output`,
+      ratio: ratio(ours.cpuPerRequest / bare.cpuPerRequest),
+      target: '',
+      ok: undefined,
+    });
   }
-  rows.push({ what: 'listen deliveries lost', ours: `${lost} of ${accepted}`, baseline: `${errors} errors`, ratio: '', target: '0', ok: lost === 0 && errors === 0 });
+  rows.push({
+    what: 'listen deliveries lost',
+    ours: `${lost} of ${accepted}`,
+    baseline: `${errors} errors`,
+    ratio: '',
+    target: '0',
+    ok: lost === 0 && errors === 0,
+  });
   const rss = (list) => Math.max(...list.map((r) => r.rss));
-  rows.push({ what: 'peak RSS of listen under that load', ours: mib(rss(results.ours)), baseline: `${mib(rss(results.bare))} bare, ${mib(rss(results.minimal))} minimal`, ratio: ratio(rss(results.ours) / rss(results.bare)), target: '< 80 MiB', ok: rss(results.ours) < 80 * MiB });
+  rows.push({
+    what: 'peak RSS of listen under that load',
+    ours: mib(rss(results.ours)),
+    baseline: `${mib(rss(results.bare))} bare, ${mib(rss(results.minimal))} minimal`,
+    ratio: ratio(rss(results.ours) / rss(results.bare)),
+    target: '< 80 MiB',
+    ok: rss(results.ours) < 80 * MiB,
+  });
 
   // The cost of durability: the same load with --log (each record written before its 200), and with
   // --log with SENDTALK_LOG_FSYNC=1 (each record also fdatasync'd before its 200, one sync per batch).
@@ -149,10 +211,31 @@ async function listener() {
     logged.fsync.push(await loadServer('fsync'));
   }
   const [log, fsync] = [best(logged.log), best(logged.fsync)];
-  rows.push({ what: '  with --log', ours: `${Math.round(log.rps)}/s`, baseline: `${Math.round(ours.rps)}/s without --log`, ratio: ratio(log.rps / ours.rps), target: '', ok: undefined });
-  rows.push({ what: '  with --log, SENDTALK_LOG_FSYNC=1 (group commit)', ours: `${Math.round(fsync.rps)}/s`, baseline: `${Math.round(log.rps)}/s with --log`, ratio: ratio(fsync.rps / log.rps), target: '', ok: undefined });
+  rows.push({
+    what: '  with --log',
+    ours: `${Math.round(log.rps)}/s`,
+    baseline: `${Math.round(ours.rps)}/s without --log`,
+    ratio: ratio(log.rps / ours.rps),
+    target: '',
+    ok: undefined,
+  });
+  rows.push({
+    what: '  with --log, SENDTALK_LOG_FSYNC=1 (group commit)',
+    ours: `${Math.round(fsync.rps)}/s`,
+    baseline: `${Math.round(log.rps)}/s with --log`,
+    ratio: ratio(fsync.rps / log.rps),
+    target: '',
+    ok: undefined,
+  });
   const loggedLost = [...logged.log, ...logged.fsync].reduce((sum, r) => sum + r.lost + r.errors, 0);
-  rows.push({ what: '  deliveries lost or failed with --log / SENDTALK_LOG_FSYNC=1', ours: `${loggedLost}`, baseline: '', ratio: '', target: '0', ok: loggedLost === 0 });
+  rows.push({
+    what: '  deliveries lost or failed with --log / SENDTALK_LOG_FSYNC=1',
+    ours: `${loggedLost}`,
+    baseline: '',
+    ratio: '',
+    target: '0',
+    ok: loggedLost === 0,
+  });
 }
 
 async function loadServer(kind) {
@@ -167,7 +250,11 @@ async function loadServer(kind) {
     fsync: [BIN, 'listen', '--tunnel', 'none', '--json', '--secret', SECRET, '--log', `${out}.log`],
   }[kind];
   const fd = openSync(out, 'w');
-  const child = spawn(process.execPath, ['--require', RSS_PROBE, ...args], { stdio: ['ignore', fd, 'ignore'], env: { ...env, BENCH_RSS_FILE: rssFile, BENCH_SECRET: SECRET, ...(kind === 'fsync' ? { SENDTALK_LOG_FSYNC: '1' } : {}) }, cwd: work });
+  const child = spawn(process.execPath, ['--require', RSS_PROBE, ...args], {
+    stdio: ['ignore', fd, 'ignore'],
+    env: { ...env, BENCH_RSS_FILE: rssFile, BENCH_SECRET: SECRET, ...(kind === 'fsync' ? { SENDTALK_LOG_FSYNC: '1' } : {}) },
+    cwd: work,
+  });
   closeSync(fd);
   const exited = new Promise((resolve) => child.on('exit', resolve));
   // Every 50 ms: the load client runs in this process, and a peak under sustained load lasts.
@@ -200,7 +287,13 @@ function cpuTime(pid) {
 
 async function load(url, serverCpu) {
   const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 10_000 });
-  const body = JSON.stringify({ verificationID: '00000000-0000-4000-8000-000000000000', userPhone: '6281234567890', status: 'verified', verifiedTime: Date.now(), languageCode: 'en' });
+  const body = JSON.stringify({
+    verificationID: '00000000-0000-4000-8000-000000000000',
+    userPhone: '6281234567890',
+    status: 'verified',
+    verifiedTime: Date.now(),
+    languageCode: 'en',
+  });
   const headers = { 'content-type': 'application/json', 'x-secret-key': SECRET, 'user-agent': 'sendtalk-verify-bench' };
   const warmUpMs = quick ? 300 : 700;
   const t0 = performance.now();
@@ -209,7 +302,9 @@ async function load(url, serverCpu) {
   let errors = 0;
   let counted = 0;
   let cpuAtStart;
-  const startWindow = setTimeout(() => { cpuAtStart = serverCpu(); }, warmUpMs);
+  const startWindow = setTimeout(() => {
+    cpuAtStart = serverCpu();
+  }, warmUpMs);
   const worker = async () => {
     while (performance.now() < end) {
       try {
@@ -265,26 +360,65 @@ async function endToEnd() {
       bare.push(b);
     }
   }
-  rows.push({ what: `create → verified in-process, p50 (of ${E2E_RUNS})`, ours: ms(median(ours)), baseline: `${ms(median(bare))} bare node:http`, ratio: ratio(median(ours) / median(bare)), target: '< 20 ms', ok: median(ours) < 20 });
-  rows.push({ what: 'create → verified in-process, p95', ours: ms(percentile(ours, 95)), baseline: `${ms(percentile(bare, 95))} bare node:http`, ratio: ratio(percentile(ours, 95) / percentile(bare, 95)), target: '', ok: undefined });
+  rows.push({
+    what: `create → verified in-process, p50 (of ${E2E_RUNS})`,
+    ours: ms(median(ours)),
+    baseline: `${ms(median(bare))} bare node:http`,
+    ratio: ratio(median(ours) / median(bare)),
+    target: '< 20 ms',
+    ok: median(ours) < 20,
+  });
+  rows.push({
+    what: 'create → verified in-process, p95',
+    ours: ms(percentile(ours, 95)),
+    baseline: `${ms(percentile(bare, 95))} bare node:http`,
+    ratio: ratio(percentile(ours, 95) / percentile(bare, 95)),
+    target: '',
+    ok: undefined,
+  });
 
   const times = timeRuns({ base: ['-e', '0'], create: [BIN, 'create', '--sandbox', '--json'] }, E2E_PROCESS_RUNS);
-  rows.push({ what: `create --sandbox as a process, p50 (of ${E2E_PROCESS_RUNS})`, ours: ms(median(times.create)), baseline: `${ms(median(times.base))} node -e 0`, ratio: ratio(median(times.create) / median(times.base)), target: '', ok: undefined });
-  rows.push({ what: 'create --sandbox as a process, p95', ours: ms(percentile(times.create, 95)), baseline: `${ms(percentile(times.base, 95))} node -e 0`, ratio: ratio(percentile(times.create, 95) / percentile(times.base, 95)), target: '', ok: undefined });
+  rows.push({
+    what: `create --sandbox as a process, p50 (of ${E2E_PROCESS_RUNS})`,
+    ours: ms(median(times.create)),
+    baseline: `${ms(median(times.base))} node -e 0`,
+    ratio: ratio(median(times.create) / median(times.base)),
+    target: '',
+    ok: undefined,
+  });
+  rows.push({
+    what: 'create --sandbox as a process, p95',
+    ours: ms(percentile(times.create, 95)),
+    baseline: `${ms(percentile(times.base, 95))} node -e 0`,
+    ratio: ratio(percentile(times.create, 95) / percentile(times.base, 95)),
+    target: '',
+    ok: undefined,
+  });
 }
 
 /** Two node:http servers and two requests: the network work of a sandbox create, and nothing else. */
 async function bareCreateVerified() {
   let delivered;
-  const hookReceived = new Promise((resolve) => { delivered = resolve; });
+  const hookReceived = new Promise((resolve) => {
+    delivered = resolve;
+  });
   // Both servers read only this function's own well-formed requests: a failure here is a bug of the
   // bench, left to crash the run as an unhandled rejection (`void`), not to be answered.
-  const hook = createServer((req, res) => void readJson(req).then(() => { res.end('{"ok":true}'); delivered(); }));
-  const api = createServer((req, res) => void readJson(req).then(() => {
-    res.setHeader('content-type', 'application/json');
-    res.end('{"status":200,"data":{"verificationID":"x"}}');
-    post(`http://127.0.0.1:${hook.address().port}/webhook`, { verificationID: 'x', status: 'verified' }).catch(() => {});
-  }));
+  const hook = createServer(
+    (req, res) =>
+      void readJson(req).then(() => {
+        res.end('{"ok":true}');
+        delivered();
+      }),
+  );
+  const api = createServer(
+    (req, res) =>
+      void readJson(req).then(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"status":200,"data":{"verificationID":"x"}}');
+        post(`http://127.0.0.1:${hook.address().port}/webhook`, { verificationID: 'x', status: 'verified' }).catch(() => {});
+      }),
+  );
   await Promise.all([listen(api), listen(hook)]);
   await post(`http://127.0.0.1:${api.address().port}/create`, { userPhone: '6281234567890' });
   await hookReceived;
@@ -294,9 +428,13 @@ async function bareCreateVerified() {
 function post(url, json) {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(json);
-    const req = httpRequest(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      readJson(res).then(resolve, reject);
-    });
+    const req = httpRequest(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        readJson(res).then(resolve, reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -340,7 +478,14 @@ async function memory() {
   };
   const base = await peak(['-e', '0']);
   const create = await peak([BIN, 'create', '--sandbox', '--json']);
-  rows.push({ what: 'peak RSS of create --sandbox', ours: mib(create), baseline: `${mib(base)} node -e 0`, ratio: ratio(create / base), target: '< 80 MiB', ok: create < 80 * MiB });
+  rows.push({
+    what: 'peak RSS of create --sandbox',
+    ours: mib(create),
+    baseline: `${mib(base)} node -e 0`,
+    ratio: ratio(create / base),
+    target: '< 80 MiB',
+    ok: create < 80 * MiB,
+  });
 }
 
 /**
@@ -393,16 +538,39 @@ function install() {
   const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work]));
   const app = join(work, 'app');
   npm(['install', '--prefix', app, join(work, packed.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts']);
-  const installed = Object.keys(JSON.parse(readFileSync(join(app, 'node_modules/.package-lock.json'), 'utf8')).packages).filter((path) => path.includes('node_modules/'));
+  const installed = Object.keys(JSON.parse(readFileSync(join(app, 'node_modules/.package-lock.json'), 'utf8')).packages).filter((path) =>
+    path.includes('node_modules/'),
+  );
   const bin = join(app, 'node_modules/.bin/sendtalk-verify');
   const smoke = spawnSync(process.execPath, [bin, 'create', '--sandbox', '--json'], { encoding: 'utf8', env, cwd: work });
   const works = smoke.status === 0 && JSON.parse(smoke.stdout).status === 'verified';
   const unbundled = unbundledInstall();
   const budget = 300 * 1024;
-  rows.push({ what: `packages npx installs${works ? '' : ' (installed CLI FAILED)'}`, ours: String(installed.length), baseline: `${unbundled.count} unbundled`, ratio: ratio(installed.length / unbundled.count), target: '≤ 5', ok: installed.length <= 5 && works });
-  rows.push({ what: `packed tarball (${packed.entryCount} files)`, ours: kib(packed.size), baseline: `${kib(budget)} budget`, ratio: ratio(packed.size / budget), target: '≤ 300 KiB', ok: packed.size <= budget });
+  rows.push({
+    what: `packages npx installs${works ? '' : ' (installed CLI FAILED)'}`,
+    ours: String(installed.length),
+    baseline: `${unbundled.count} unbundled`,
+    ratio: ratio(installed.length / unbundled.count),
+    target: '≤ 5',
+    ok: installed.length <= 5 && works,
+  });
+  rows.push({
+    what: `packed tarball (${packed.entryCount} files)`,
+    ours: kib(packed.size),
+    baseline: `${kib(budget)} budget`,
+    ratio: ratio(packed.size / budget),
+    target: '≤ 300 KiB',
+    ok: packed.size <= budget,
+  });
   const onDisk = treeSize(join(app, 'node_modules'));
-  rows.push({ what: 'installed size on disk', ours: kib(onDisk), baseline: `${kib(unbundled.bytes)} unbundled`, ratio: ratio(onDisk / unbundled.bytes), target: '', ok: undefined });
+  rows.push({
+    what: 'installed size on disk',
+    ours: kib(onDisk),
+    baseline: `${kib(unbundled.bytes)} unbundled`,
+    ratio: ratio(onDisk / unbundled.bytes),
+    target: '',
+    ok: undefined,
+  });
 }
 
 /** 1 + the packages named in dist/THIRD-PARTY-LICENSES, with their dependencies per package-lock.json. */
@@ -506,7 +674,19 @@ function writePage(table, verdict) {
   }
   const major = Number(process.versions.node.split('.')[0]);
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  sections.set(major, [`### Node ${major}`, '', `Node ${process.version}, ${process.platform}/${process.arch}, ${when} UTC, ${((Date.now() - started) / 1000).toFixed(0)} s. ${verdict}`, '', ...table].join('\n'));
-  const block = [...sections.keys()].sort((a, b) => a - b).map((key) => sections.get(key)).join('\n\n');
+  sections.set(
+    major,
+    [
+      `### Node ${major}`,
+      '',
+      `Node ${process.version}, ${process.platform}/${process.arch}, ${when} UTC, ${((Date.now() - started) / 1000).toFixed(0)} s. ${verdict}`,
+      '',
+      ...table,
+    ].join('\n'),
+  );
+  const block = [...sections.keys()]
+    .sort((a, b) => a - b)
+    .map((key) => sections.get(key))
+    .join('\n\n');
   writeFileSync(PAGE, `${page.slice(0, from)}${BEGIN}\n\n${block}\n\n${page.slice(to)}`);
 }

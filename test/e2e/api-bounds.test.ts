@@ -6,7 +6,17 @@ import { FakeApi } from '../helpers/fake-api.js';
 /** An API that answers without end, or not at all: the CLI's memory and time stay bounded. */
 const KEY = 'st_bounds_KEY_never_printed_7710';
 const started = serversStoppedAfterEach();
-const createArgs = (url: string, ...extra: string[]): string[] => ['create', '--api-url', url, '--api-key', KEY, '--phone', '6281234567890', '--no-wait', ...extra];
+const createArgs = (url: string, ...extra: string[]): string[] => [
+  'create',
+  '--api-url',
+  url,
+  '--api-key',
+  KEY,
+  '--phone',
+  '6281234567890',
+  '--no-wait',
+  ...extra,
+];
 
 describe('the API answer is read up to a bound', () => {
   it('stops reading an endless 200 body after 1 MiB and says why (exit 1)', async () => {

@@ -24,7 +24,9 @@ async function faultyApi(t: TestContext, ...faults: Array<[Fault, number?]>): Pr
   const emulator = await startEmulator({
     apiKey: KEY,
     autoVerifyMs: false,
-    onEvent: (e) => { if (e.type === 'request' && e.path === CREATE_PATH) seen++; },
+    onEvent: (e) => {
+      if (e.type === 'request' && e.path === CREATE_PATH) seen++;
+    },
   });
   for (const [fault, count] of faults) emulator.injectFault(fault, count ?? 1);
   t.onTestFinished(() => emulator.close());
@@ -46,22 +48,127 @@ function expectClean(r: CliResult): void {
 
 describe.concurrent('create --no-wait against a faulty SendTalk API', () => {
   it.for<{ name: string; faults: Array<[Fault, number?]>; exit: number; message: RegExp; hint?: RegExp; seen: number }>([
-    { name: 'HTTP 500 with an HTML page: not retried (the create may have happened)', faults: [[{ type: 'http-error', status: 500 }, 5]], exit: 1, message: /HTTP 500 with an HTML page \("500 Internal Server Error"\) instead of JSON\./, hint: /try again in a minute/, seen: 1 },
-    { name: 'HTTP 502 three times: retried twice, then given up', faults: [[{ type: 'http-error', status: 502 }, 5]], exit: 1, message: /HTTP 502 with an HTML page \("502 Bad Gateway"\) instead of JSON \(3 attempts\)/, seen: 3 },
-    { name: 'HTTP 503 three times: retried twice, then given up', faults: [[{ type: 'http-error', status: 503 }, 5]], exit: 1, message: /HTTP 503 with an HTML page \("503 Service Unavailable"\) instead of JSON \(3 attempts\)/, seen: 3 },
-    { name: 'HTTP 504 three times: retried twice, then given up', faults: [[{ type: 'http-error', status: 504 }, 5]], exit: 1, message: /HTTP 504 with an HTML page \("504 Gateway Timeout"\) instead of JSON \(3 attempts\)/, seen: 3 },
-    { name: 'HTTP 429 three times: retried after Retry-After, then given up', faults: [[{ type: 'rate-limit', retryAfter: 0 }, 5]], exit: 1, message: /rate-limiting this key: HTTP 429, Retry-After 0 s \(3 attempts\)/, hint: /Wait and try again/, seen: 3 },
-    { name: 'HTTP 429 asking for an hour: not retried, says when to', faults: [[{ type: 'rate-limit', retryAfter: 3600 }, 5]], exit: 1, message: /rate-limiting this key: HTTP 429, Retry-After 3600 s\./, hint: /try again in 3600 s/, seen: 1 },
-    { name: 'an HTML page with HTTP 200 (captive portal)', faults: [[{ type: 'html', status: 200 }]], exit: 1, message: /HTTP 200 with an HTML page \("Sign in to continue"\) instead of JSON/, hint: /captive portal .*--api-url/, seen: 1 },
-    { name: 'an error envelope on HTTP 200 (parameter): exit 4, never retried', faults: [[{ type: 'error-envelope', status: 400, code: '40002', message: 'Phone is invalid', field: 'phone' }, 5]], exit: 4, message: /SendTalk rejected the request: Phone is invalid \(code 40002, field phone\)/, hint: /--phone/, seen: 1 },
-    { name: 'an error envelope on HTTP 200 (API key): exit 4', faults: [[{ type: 'error-envelope', status: 401, code: 'HeaderValidationFailed', message: 'API-Key is invalid', field: 'API-Key' }]], exit: 4, message: /API-Key is invalid/, hint: /SENDTALK_API_KEY/, seen: 1 },
-    { name: 'an error envelope on HTTP 200 (server side): exit 1, never retried', faults: [[{ type: 'error-envelope', status: 503, code: '50300', message: 'Service is busy', field: '' }, 5]], exit: 1, message: /Service is busy \(code 50300\)/, seen: 1 },
-    { name: 'an error envelope on HTTP 200 with status 429: rate limit, never retried', faults: [[{ type: 'error-envelope', status: 429, code: 'TooManyRequests', message: 'Slow down', field: '' }, 5]], exit: 1, message: /rate-limiting this key: Slow down/, seen: 1 },
-    { name: 'a success envelope missing the id and the link', faults: [[{ type: 'missing-fields', fields: ['verificationID', 'waLink'] }]], exit: 1, message: /has no verification id \(looked for .+\) and no WhatsApp link \(looked for .+\)\. Its data has: userPhone, waMessage, qrCode, expiredTime\./, hint: /--debug/, seen: 1 },
-    { name: 'a success envelope missing only the link', faults: [[{ type: 'missing-fields', fields: ['waLink', 'qrCode'] }]], exit: 1, message: /has no WhatsApp link/, seen: 1 },
-    { name: 'a JSON body cut short with HTTP 200', faults: [[{ type: 'malformed' }, 5]], exit: 1, message: /HTTP 200 with a body that is not JSON instead of JSON\./, seen: 1 },
-    { name: 'a reset in the middle of the answer: not retried', faults: [[{ type: 'reset', at: 'mid-body' }, 5]], exit: 1, message: /cut the connection in the middle of its answer/, hint: /may have created the verification/, seen: 1 },
-    { name: 'a reset before any answer: not retried', faults: [[{ type: 'reset', at: 'before-answer' }, 5]], exit: 1, message: /closed the connection before answering/, hint: /not sent twice/, seen: 1 },
+    {
+      name: 'HTTP 500 with an HTML page: not retried (the create may have happened)',
+      faults: [[{ type: 'http-error', status: 500 }, 5]],
+      exit: 1,
+      message: /HTTP 500 with an HTML page \("500 Internal Server Error"\) instead of JSON\./,
+      hint: /try again in a minute/,
+      seen: 1,
+    },
+    {
+      name: 'HTTP 502 three times: retried twice, then given up',
+      faults: [[{ type: 'http-error', status: 502 }, 5]],
+      exit: 1,
+      message: /HTTP 502 with an HTML page \("502 Bad Gateway"\) instead of JSON \(3 attempts\)/,
+      seen: 3,
+    },
+    {
+      name: 'HTTP 503 three times: retried twice, then given up',
+      faults: [[{ type: 'http-error', status: 503 }, 5]],
+      exit: 1,
+      message: /HTTP 503 with an HTML page \("503 Service Unavailable"\) instead of JSON \(3 attempts\)/,
+      seen: 3,
+    },
+    {
+      name: 'HTTP 504 three times: retried twice, then given up',
+      faults: [[{ type: 'http-error', status: 504 }, 5]],
+      exit: 1,
+      message: /HTTP 504 with an HTML page \("504 Gateway Timeout"\) instead of JSON \(3 attempts\)/,
+      seen: 3,
+    },
+    {
+      name: 'HTTP 429 three times: retried after Retry-After, then given up',
+      faults: [[{ type: 'rate-limit', retryAfter: 0 }, 5]],
+      exit: 1,
+      message: /rate-limiting this key: HTTP 429, Retry-After 0 s \(3 attempts\)/,
+      hint: /Wait and try again/,
+      seen: 3,
+    },
+    {
+      name: 'HTTP 429 asking for an hour: not retried, says when to',
+      faults: [[{ type: 'rate-limit', retryAfter: 3600 }, 5]],
+      exit: 1,
+      message: /rate-limiting this key: HTTP 429, Retry-After 3600 s\./,
+      hint: /try again in 3600 s/,
+      seen: 1,
+    },
+    {
+      name: 'an HTML page with HTTP 200 (captive portal)',
+      faults: [[{ type: 'html', status: 200 }]],
+      exit: 1,
+      message: /HTTP 200 with an HTML page \("Sign in to continue"\) instead of JSON/,
+      hint: /captive portal .*--api-url/,
+      seen: 1,
+    },
+    {
+      name: 'an error envelope on HTTP 200 (parameter): exit 4, never retried',
+      faults: [[{ type: 'error-envelope', status: 400, code: '40002', message: 'Phone is invalid', field: 'phone' }, 5]],
+      exit: 4,
+      message: /SendTalk rejected the request: Phone is invalid \(code 40002, field phone\)/,
+      hint: /--phone/,
+      seen: 1,
+    },
+    {
+      name: 'an error envelope on HTTP 200 (API key): exit 4',
+      faults: [[{ type: 'error-envelope', status: 401, code: 'HeaderValidationFailed', message: 'API-Key is invalid', field: 'API-Key' }]],
+      exit: 4,
+      message: /API-Key is invalid/,
+      hint: /SENDTALK_API_KEY/,
+      seen: 1,
+    },
+    {
+      name: 'an error envelope on HTTP 200 (server side): exit 1, never retried',
+      faults: [[{ type: 'error-envelope', status: 503, code: '50300', message: 'Service is busy', field: '' }, 5]],
+      exit: 1,
+      message: /Service is busy \(code 50300\)/,
+      seen: 1,
+    },
+    {
+      name: 'an error envelope on HTTP 200 with status 429: rate limit, never retried',
+      faults: [[{ type: 'error-envelope', status: 429, code: 'TooManyRequests', message: 'Slow down', field: '' }, 5]],
+      exit: 1,
+      message: /rate-limiting this key: Slow down/,
+      seen: 1,
+    },
+    {
+      name: 'a success envelope missing the id and the link',
+      faults: [[{ type: 'missing-fields', fields: ['verificationID', 'waLink'] }]],
+      exit: 1,
+      message: /has no verification id \(looked for .+\) and no WhatsApp link \(looked for .+\)\. Its data has: userPhone, waMessage, qrCode, expiredTime\./,
+      hint: /--debug/,
+      seen: 1,
+    },
+    {
+      name: 'a success envelope missing only the link',
+      faults: [[{ type: 'missing-fields', fields: ['waLink', 'qrCode'] }]],
+      exit: 1,
+      message: /has no WhatsApp link/,
+      seen: 1,
+    },
+    {
+      name: 'a JSON body cut short with HTTP 200',
+      faults: [[{ type: 'malformed' }, 5]],
+      exit: 1,
+      message: /HTTP 200 with a body that is not JSON instead of JSON\./,
+      seen: 1,
+    },
+    {
+      name: 'a reset in the middle of the answer: not retried',
+      faults: [[{ type: 'reset', at: 'mid-body' }, 5]],
+      exit: 1,
+      message: /cut the connection in the middle of its answer/,
+      hint: /may have created the verification/,
+      seen: 1,
+    },
+    {
+      name: 'a reset before any answer: not retried',
+      faults: [[{ type: 'reset', at: 'before-answer' }, 5]],
+      exit: 1,
+      message: /closed the connection before answering/,
+      hint: /not sent twice/,
+      seen: 1,
+    },
   ])('$name', async ({ faults, exit, message, hint, seen }, t) => {
     const api = await faultyApi(t, ...faults);
     const r = await runCli(createArgs(api.emulator.url, '--debug'));
@@ -95,14 +202,19 @@ describe.concurrent('create --no-wait against a faulty SendTalk API', () => {
     const r = await runCli(createArgs(api.emulator.url, '--json'));
     expectClean(r);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'error', error: { category: 'api-unavailable', exitCode: 1, message: expect.stringMatching(/HTTP 503 .*\(3 attempts\)/) } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 'error',
+      error: { category: 'api-unavailable', exitCode: 1, message: expect.stringMatching(/HTTP 503 .*\(3 attempts\)/) },
+    });
   });
 
   it('retries a refused connection (nothing was sent), and succeeds once the API is back', async (t) => {
     const api = await faultyApi(t);
     void api.emulator.goOffline(20_000);
     const cli = startCli(createArgs(api.emulator.url, '--debug', '--json'));
-    t.onTestFinished(() => { cli.child.kill('SIGKILL'); });
+    t.onTestFinished(() => {
+      cli.child.kill('SIGKILL');
+    });
     // Back as soon as the first attempt was refused; the retry that follows (or the next) gets through.
     await waitForOutput(cli.stderr, /↻ ECONNREFUSED: nothing was sent, retrying in \d+ ms/);
     await api.emulator.goOnline();

@@ -27,7 +27,11 @@ async function packageFilesLoaded(args: string[], env: Record<string, string | u
 function onTerminal(env: Record<string, string | undefined>): string {
   const command = `stty cols 80 rows 24; exec env SENDTALK_SANDBOX_DELAY=500ms SENDTALK_QR=never "${process.execPath}" "${BIN}" create --sandbox`;
   // A person's terminal: not a CI job (under CI, chalk and ora rightly draw no colour nor spinner).
-  const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: cleanEnv({ CI: undefined, GITHUB_ACTIONS: undefined, ...env }), encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+    env: cleanEnv({ CI: undefined, GITHUB_ACTIONS: undefined, ...env }),
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return r.stdout;
 }
 

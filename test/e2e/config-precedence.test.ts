@@ -43,7 +43,10 @@ describe('configuration precedence, end to end', () => {
 
   it('lets flags override the environment and .env', async () => {
     const before = count();
-    const r = await runCli([...create, '--api-url', flagApi.url, '--api-key', 'key-flag-0001'], { cwd, env: { SENDTALK_API_URL: envApi.url, SENDTALK_API_KEY: 'key-env-00002' } });
+    const r = await runCli([...create, '--api-url', flagApi.url, '--api-key', 'key-flag-0001'], {
+      cwd,
+      env: { SENDTALK_API_URL: envApi.url, SENDTALK_API_KEY: 'key-env-00002' },
+    });
     expect(r.code).toBe(0);
     expect(count()).toEqual([before[0]! + 1, before[1], before[2]]);
   });

@@ -5,7 +5,21 @@ import { envelope, FakeApi } from '../helpers/fake-api.js';
 
 const KEY = 'st_expiry_KEY_never_printed_3301';
 const started = serversStoppedAfterEach();
-const args = (url: string): string[] => ['create', '--api-url', url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--timeout', '600ms', '--secret', 'whsec_expiry_test_1234'];
+const args = (url: string): string[] => [
+  'create',
+  '--api-url',
+  url,
+  '--api-key',
+  KEY,
+  '--phone',
+  '6281234567890',
+  '--tunnel',
+  'none',
+  '--timeout',
+  '600ms',
+  '--secret',
+  'whsec_expiry_test_1234',
+];
 
 describe('create with an odd expiry in the answer', () => {
   for (const [name, expiredTime, says] of [

@@ -69,7 +69,9 @@ describe('create --sandbox', () => {
   it('exits 130 on Ctrl-C while waiting and frees the listener port', async () => {
     const port = await freePort();
     const cli = startCli(['create', '--sandbox', '--port', String(port)], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     expect(await isListening(port)).toBe(true);
     cli.child.kill('SIGINT');
@@ -81,7 +83,9 @@ describe('create --sandbox', () => {
 
   it('exits 130 on SIGTERM too', async () => {
     const cli = startCli(['create', '--sandbox'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     cli.child.kill('SIGTERM');
     expect((await cli.done).code).toBe(130);
@@ -103,7 +107,24 @@ describe('create against an API', () => {
   it('waits for the webhook from the emulator and checks its secret', async () => {
     const port = await freePort();
     const emu = await emulator({ apiKey: KEY, secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 100 });
-    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--json', '--timeout', '10s']);
+    const r = await runCli([
+      'create',
+      '--api-url',
+      emu.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--tunnel',
+      'none',
+      '--port',
+      String(port),
+      '--json',
+      '--timeout',
+      '10s',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'verified', sandbox: false });
     const [v] = [...emu.verifications.values()];
@@ -114,8 +135,30 @@ describe('create against an API', () => {
 
   it('refuses a webhook with the wrong secret, says why, and times out', async () => {
     const port = await freePort();
-    const emu = await emulator({ apiKey: KEY, secret: 'whsec_the_old_one_99', webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 50, webhookAttempts: 1 });
-    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--timeout', '1500ms']);
+    const emu = await emulator({
+      apiKey: KEY,
+      secret: 'whsec_the_old_one_99',
+      webhookUrl: `http://127.0.0.1:${port}/webhook`,
+      autoVerifyMs: 50,
+      webhookAttempts: 1,
+    });
+    const r = await runCli([
+      'create',
+      '--api-url',
+      emu.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--tunnel',
+      'none',
+      '--port',
+      String(port),
+      '--timeout',
+      '1500ms',
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/Refused a delivery: POST \/webhook → 401/);
     expect(r.stderr).toMatch(/SENDTALK_WEBHOOK_SECRET/);
@@ -206,7 +249,10 @@ describe('create usage errors', () => {
     [['create', '--sandbox', '--language', 'fr'], /Allowed choices are en, id/],
     [['create', '--sandbx'], /Did you mean --sandbox\?/],
     [['create', '--sandbox', '--timeout', '9999h'], /longer than the 20 days/],
-    [['create', '--api-url', 'sendtalk.example', '--api-key', 'k', '--phone', '6281234567890', '--tunnel', 'none'], /--api-url "sendtalk.example" is not an http\(s\) URL/],
+    [
+      ['create', '--api-url', 'sendtalk.example', '--api-key', 'k', '--phone', '6281234567890', '--tunnel', 'none'],
+      /--api-url "sendtalk.example" is not an http\(s\) URL/,
+    ],
   ])('exits 2 for %j', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);

@@ -44,7 +44,10 @@ describe('the command lines of README.md and docs/', () => {
   it('are found (the extraction itself works)', () => {
     expect(documented.length).toBeGreaterThan(20);
     for (const command of ['create', 'listen', 'trigger', 'emulator', 'doctor', 'wait']) {
-      expect(documented.some((doc) => doc.args[0] === command), command).toBe(true);
+      expect(
+        documented.some((doc) => doc.args[0] === command),
+        command,
+      ).toBe(true);
     }
   });
 

@@ -74,7 +74,9 @@ describe('doctor', () => {
 
   it('fails the tunnel row in bounded time when the tunnel host is down', async () => {
     const port = await freePort();
-    const r = await runCli(['doctor', '--api-url', emulator.url, '--api-key', KEY, '--secret', SECRET, '--json'], { env: { SENDTALK_TUNNEL_TIMEOUT: '2s', SENDTALK_TUNNEL_HOST: `http://127.0.0.1:${port}` } });
+    const r = await runCli(['doctor', '--api-url', emulator.url, '--api-key', KEY, '--secret', SECRET, '--json'], {
+      env: { SENDTALK_TUNNEL_TIMEOUT: '2s', SENDTALK_TUNNEL_HOST: `http://127.0.0.1:${port}` },
+    });
     expect(r.code).toBe(5);
     const checks = byId(JSON.parse(r.stdout).checks);
     expect(checks.tunnel!.status).toBe('fail');

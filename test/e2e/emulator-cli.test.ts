@@ -25,7 +25,9 @@ function curl(base: string, headers: Record<string, string>, body: string): Prom
   return new Promise((resolve, reject) => {
     const req = request(`${base}${CREATE_PATH}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => { text += c; });
+      res.setEncoding('utf8').on('data', (c: string) => {
+        text += c;
+      });
       res.on('end', () => resolve({ http: res.statusCode ?? 0, json: JSON.parse(text) }));
     });
     req.on('error', reject);
@@ -78,7 +80,15 @@ describe('sendtalk-verify emulator', () => {
     cleanup.push(() => hook.stop());
     const cli = emulator(['--port', '0', '--json', '--webhook-url', hook.url, '--secret', SECRET, '--auto-verify', '100ms']);
     const ready = JSON.parse((await waitForOutput(cli.stdout, /^.*\n/))[0]);
-    expect(ready).toMatchObject({ type: 'ready', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), apiKeyRequired: false, webhookUrl: hook.url, secretHeader: 'X-Secret-Key', secretSet: true, autoVerifyMs: 100 });
+    expect(ready).toMatchObject({
+      type: 'ready',
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      apiKeyRequired: false,
+      webhookUrl: hook.url,
+      secretHeader: 'X-Secret-Key',
+      secretSet: true,
+      autoVerifyMs: 100,
+    });
 
     const created = await curl(ready.url, { 'API-Key': 'anything' }, VENDOR_BODY);
     const id = created.json.data.verificationID;
@@ -95,7 +105,10 @@ describe('sendtalk-verify emulator', () => {
     cli.child.kill('SIGINT');
     const result = await cli.done;
     expect(result.code, result.stdout + result.stderr).toBe(130);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((l) => l.type)).toEqual(['ready', 'request', 'webhook', 'request', 'request', 'stopped']);
     expect(lines[1]).toMatchObject({ method: 'POST', path: CREATE_PATH, httpStatus: 200, envelopeStatus: 200, verificationId: id });
     expect(lines[2]).toMatchObject({ verificationId: id, url: hook.url, attempt: 1, status: 200, delivered: true, final: true });

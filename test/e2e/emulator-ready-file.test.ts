@@ -15,8 +15,12 @@ const run = promisify(execFile);
  */
 describe('emulator --ready-file and wait, as a script uses them', () => {
   let dir: string;
-  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'sendtalk-ready-')); });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sendtalk-ready-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('waits for the emulator, gets its URL, uses it at once, and stops it with exit 0', async () => {
     // A stale file from an earlier run must not count as "ready".
@@ -35,7 +39,9 @@ describe('emulator --ready-file and wait, as a script uses them', () => {
       wait $PID || { echo "emulator exit $?"; cat emulator.err; exit 1; }
       echo "stopped=0"
     `;
-    const { stdout } = await run('bash', ['-c', script], { cwd: dir, env: cleanEnv(), timeout: 25_000 }).catch((error: { stdout: string; stderr: string }) => { throw new Error(`script failed: ${error.stdout}\n${error.stderr}`); });
+    const { stdout } = await run('bash', ['-c', script], { cwd: dir, env: cleanEnv(), timeout: 25_000 }).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`script failed: ${error.stdout}\n${error.stderr}`);
+    });
     const url = /^url=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout)?.[1];
     expect(url, stdout).toBeDefined();
     expect(url).not.toBe('http://127.0.0.1:1');

@@ -67,7 +67,11 @@ describe.concurrent('files it writes', () => {
     expect(lstatSync(join(dir, 'code.svg')).isFile()).toBe(true);
     expect(readFileSync(join(dir, 'code.svg'), 'utf8')).toMatch(/^<svg /);
     // Our file, the victim and the planted link: no temporary file left behind.
-    expect(readdirSync(dir).filter((name) => !lstatSync(join(dir, name)).isSymbolicLink()).sort()).toEqual(['code.svg', 'victim']);
+    expect(
+      readdirSync(dir)
+        .filter((name) => !lstatSync(join(dir, name)).isSymbolicLink())
+        .sort(),
+    ).toEqual(['code.svg', 'victim']);
   });
 
   it('a link planted at the old temporary name of --ready-file (<path>.<pid>.tmp) is not followed', async () => {
@@ -78,7 +82,10 @@ describe.concurrent('files it writes', () => {
     const child = spawn('bash', ['-c', script], { cwd: dir, env: cleanEnv(), stdio: 'ignore' });
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     try {
-      await waitForOutput(() => (existsSync(join(dir, 'emulator.ready')) ? readFileSync(join(dir, 'emulator.ready'), 'utf8') : ''), /^http:\/\/127\.0\.0\.1:\d+\n$/);
+      await waitForOutput(
+        () => (existsSync(join(dir, 'emulator.ready')) ? readFileSync(join(dir, 'emulator.ready'), 'utf8') : ''),
+        /^http:\/\/127\.0\.0\.1:\d+\n$/,
+      );
       expect(readFileSync(victim, 'utf8')).toBe('precious\n');
       expect(lstatSync(join(dir, 'emulator.ready')).isFile()).toBe(true);
     } finally {
@@ -121,7 +128,10 @@ describe.concurrent('files it writes', () => {
     const dir = folder();
     const log = join(dir, 'deliveries.ndjson');
     // Nothing listens on port 1: the tunnel cannot open (exit 6).
-    const r = await runCli(['listen', '--tunnel', 'localtunnel', '--log', log, '--max-events', '1'], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: 'http://127.0.0.1:1' }, killAfterMs: 12_000 });
+    const r = await runCli(['listen', '--tunnel', 'localtunnel', '--log', log, '--max-events', '1'], {
+      env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: 'http://127.0.0.1:1' },
+      killAfterMs: 12_000,
+    });
     expect(r.code, r.stderr).toBe(6);
     expect(readdirSync(dir)).toEqual([]);
   });

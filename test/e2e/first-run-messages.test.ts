@@ -12,14 +12,24 @@ const start = serversStoppedAfterEach();
 
 /** A create answer whose verification expires in `ms`. */
 function expiringIn(ms: number): object {
-  return envelope({ verificationID: 'v-exp', userPhone: '6281234567890', waLink: 'https://wa.me/6281100000000?text=hi', waMessage: 'hi', expiredTime: Date.now() + ms });
+  return envelope({
+    verificationID: 'v-exp',
+    userPhone: '6281234567890',
+    waLink: 'https://wa.me/6281100000000?text=hi',
+    waMessage: 'hi',
+    expiredTime: Date.now() + ms,
+  });
 }
 
 /** Messages that must point at the right thing: the flag that helps, where a bad value came from. */
 describe('messages that point at the right thing', () => {
   let dir: string;
-  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'sendtalk-first-run-')); });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sendtalk-first-run-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('an expired verification points at --expiry, a timeout at --timeout', async () => {
     const api = await start(new FakeApi().answer({ body: expiringIn(3000) }));
@@ -50,7 +60,17 @@ describe('messages that point at the right thing', () => {
   });
 
   it('--api-url given the endpoint URL says to pass the base URL', async () => {
-    const r = await runCli(['create', '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--api-url', 'https://sendtalk-api.taptalk.io/api/v1/verification/create_whatsapp_verification']);
+    const r = await runCli([
+      'create',
+      '--api-key',
+      KEY,
+      '--phone',
+      '6281234567890',
+      '--tunnel',
+      'none',
+      '--api-url',
+      'https://sendtalk-api.taptalk.io/api/v1/verification/create_whatsapp_verification',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("is an endpoint's URL, not the API base URL");
     expect(r.stderr).toContain('Set --api-url to the base URL only: https://sendtalk-api.taptalk.io');
@@ -83,7 +103,9 @@ describe('messages that point at the right thing', () => {
 
   it.for(['notaurl', 'javascript:alert(1)'])('SENDTALK_APP_URL %s is refused before anything is sent', async (appUrl) => {
     const api = await start(new FakeApi());
-    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait'], { env: { SENDTALK_APP_URL: appUrl } });
+    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait'], {
+      env: { SENDTALK_APP_URL: appUrl },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`SENDTALK_APP_URL (environment): The app URL "${appUrl}" is not an http(s) URL.`);
     expect(api.requests).toHaveLength(0);
@@ -128,7 +150,9 @@ describe('messages that point at the right thing', () => {
       const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy(); // the reader went away before the first byte, like `| head -c0`
       let stderr = '';
-      child.stderr.on('data', (d: Buffer) => { stderr += d; });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d;
+      });
       const code = await new Promise((resolve) => child.on('close', resolve));
       expect(code, args.join(' ')).toBe(0);
       expect(stderr).toBe('');
@@ -175,8 +199,24 @@ describe('--tunnel URL (your own tunnel) that does not reach this listener', () 
     const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
     const port = await freePort();
     const nowhere = `http://127.0.0.1:${await freePort()}`;
-    const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--secret', 'whsec_first_run_0123', '--phone', '6281234567890',
-      '--port', String(port), '--tunnel', nowhere], { env: { SENDTALK_WEBHOOK_PATH: '/hooks/sendtalk' } });
+    const r = await runCli(
+      [
+        'create',
+        '--api-url',
+        api.url,
+        '--api-key',
+        KEY,
+        '--secret',
+        'whsec_first_run_0123',
+        '--phone',
+        '6281234567890',
+        '--port',
+        String(port),
+        '--tunnel',
+        nowhere,
+      ],
+      { env: { SENDTALK_WEBHOOK_PATH: '/hooks/sendtalk' } },
+    );
     expect(r.code, r.stderr).toBe(6);
     // On the wire: the API never saw a create request.
     expect(api.requests).toHaveLength(0);
@@ -201,7 +241,11 @@ describe('sandbox advice is about the sandbox', () => {
     const [, url] = await waitForOutput(cli.stderr, /Webhook listener on (\S+)/);
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     // Another sender (a trigger or curl run against the sandbox's listener) with a secret of its own.
-    const sent = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-secret-key': 'not-the-sandbox-secret' }, body: '{"status":"verified"}' });
+    const sent = await fetch(url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-secret-key': 'not-the-sandbox-secret' },
+      body: '{"status":"verified"}',
+    });
     expect(sent.status).toBe(401);
     const r = await cli.done;
     expect(r.code).toBe(3);
@@ -212,7 +256,7 @@ describe('sandbox advice is about the sandbox', () => {
 });
 
 describe('Ctrl-C with --json after the verification was created', () => {
-  it('the JSON document carries the verification\'s id, link and phone beside the error', async () => {
+  it("the JSON document carries the verification's id, link and phone beside the error", async () => {
     const cli = startCli(['create', '--sandbox', '--json'], { env: { SENDTALK_SANDBOX_DELAY: '1m' } });
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     cli.child.kill('SIGINT');
@@ -233,7 +277,7 @@ describe('grammar and repetition', () => {
     expect(plain.stderr).toContain('the event goes without a Secret-Key header');
   });
 
-  it('doctor names an unreachable API\'s address once, and counts failed checks in proper English', async () => {
+  it("doctor names an unreachable API's address once, and counts failed checks in proper English", async () => {
     const address = `127.0.0.1:${await freePort()}`;
     const one = await runCli(['doctor', '--api-url', `http://${address}`, '--api-key', KEY, '--secret', 'whsec_first_run_0123', '--tunnel', 'none']);
     expect(one.code).toBe(5);
@@ -260,7 +304,20 @@ describe('--qr-file with a format it cannot write', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sendtalk-qr-ext-'));
     try {
       const api = await start(new FakeApi().answer({ body: expiringIn(60_000) }));
-      const r = await runCli(['create', '--api-url', api.url, '--api-key', KEY, '--phone', '6281234567890', '--tunnel', 'none', '--no-wait', '--qr-file', join(dir, name)]);
+      const r = await runCli([
+        'create',
+        '--api-url',
+        api.url,
+        '--api-key',
+        KEY,
+        '--phone',
+        '6281234567890',
+        '--tunnel',
+        'none',
+        '--no-wait',
+        '--qr-file',
+        join(dir, name),
+      ]);
       expect(r.code).toBe(2);
       expect(api.requests).toHaveLength(0);
       expect(r.stderr).toContain(`--qr-file ${join(dir, name)}: only .svg and .png files can be written`);
@@ -312,8 +369,8 @@ describe('colours on stdout under GitHub Actions', () => {
     expect(none.stdout).not.toMatch(COLOUR);
   });
 
-  it('create\'s result line on stdout follows the same rule; its progress on stderr keeps the log\'s colours', async () => {
-    const r = await runCli(['create', '--sandbox'], { env: { ...actions, SENDTALK_SANDBOX_DELAY: '0' }});
+  it("create's result line on stdout follows the same rule; its progress on stderr keeps the log's colours", async () => {
+    const r = await runCli(['create', '--sandbox'], { env: { ...actions, SENDTALK_SANDBOX_DELAY: '0' } });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/✔ Verified/);
     expect(r.stdout).not.toMatch(COLOUR);

@@ -30,7 +30,10 @@ describe('each command lists few options', () => {
   it('--debug and --dotenv are listed once, on the program, and work before or after the command', async () => {
     const r = await runCli(['--help']);
     expect(listedOptions(r.stdout)).toEqual(['--version', '--debug', '--dotenv']);
-    for (const args of [['--dotenv', 'nowhere.env', 'trigger'], ['trigger', '--dotenv', 'nowhere.env']]) {
+    for (const args of [
+      ['--dotenv', 'nowhere.env', 'trigger'],
+      ['trigger', '--dotenv', 'nowhere.env'],
+    ]) {
       const missing = await runCli(args);
       expect(missing.code, args.join(' ')).toBe(2);
       expect(missing.stderr).toContain('The env file nowhere.env does not exist.');
@@ -87,12 +90,15 @@ describe('a flag of earlier versions', () => {
   it('the hint is in the --json error document too', async () => {
     const r = await runCli(['create', '--json', '--public-url', 'https://abc.ngrok.app']);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'error', error: { category: 'usage', code: 'commander.unknownOption', hint: expect.stringContaining('--tunnel <url>') } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 'error',
+      error: { category: 'usage', code: 'commander.unknownOption', hint: expect.stringContaining('--tunnel <url>') },
+    });
   });
 });
 
 describe('--tunnel', () => {
-  it('takes a word or your own tunnel\'s URL; anything else is a usage error naming both', async () => {
+  it("takes a word or your own tunnel's URL; anything else is a usage error naming both", async () => {
     const word = await runCli(['listen', '--tunnel', 'ngrok']);
     expect(word.code).toBe(2);
     expect(word.stderr).toContain('--tunnel "ngrok" is neither auto, localtunnel, cloudflared, none nor a URL.');

@@ -26,7 +26,8 @@ describe('--forward-to and loops', () => {
     const app = await started(new CorrectEndpoint(SECRET));
     const listen = startListen(['--tunnel', 'none', '--secret', SECRET, '--json', '--forward-to', app.url, '--max-events', '2']);
     const url = (await listen.line('ready')).localUrl as string;
-    const send = (extra: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'x-secret-key': SECRET, 'content-type': 'application/json', ...extra }, body: '{"verificationID":"v-loop"}' });
+    const send = (extra: Record<string, string>) =>
+      fetch(url, { method: 'POST', headers: { 'x-secret-key': SECRET, 'content-type': 'application/json', ...extra }, body: '{"verificationID":"v-loop"}' });
     expect((await send({ 'x-sendtalk-verify-forwarded': '7' })).status).toBe(200);
     expect((await send({})).status).toBe(200);
     expect((await listen.done).code).toBe(0);

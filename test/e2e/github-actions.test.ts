@@ -19,8 +19,12 @@ const emulator = emulatorsClosedAfterEach();
 describe('on GitHub Actions', () => {
   let dir: string;
   let n = 0;
-  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'sendtalk-gha-')); });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sendtalk-gha-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   async function inActions(args: string[], env: Record<string, string> = {}) {
     const summary = join(dir, `summary-${++n}.md`);
@@ -86,7 +90,9 @@ describe('on GitHub Actions', () => {
   it('an error before any result: annotated with its hint, and summarised', async () => {
     const r = await inActions(['create', '--phone', '6281234567890', '--api-url', 'notaurl'], { SENDTALK_API_KEY: KEY });
     expect(r.code).toBe(2);
-    expect(r.annotations).toEqual([expect.stringMatching(/^::error title=sendtalk-verify create::--api-url "notaurl" is not an http\(s\) URL\. Set --api-url/)]);
+    expect(r.annotations).toEqual([
+      expect.stringMatching(/^::error title=sendtalk-verify create::--api-url "notaurl" is not an http\(s\) URL\. Set --api-url/),
+    ]);
     expect(r.summary).toMatch(/### sendtalk-verify create\n\n❌ --api-url "notaurl"[\s\S]*Exit code 2\./);
   });
 

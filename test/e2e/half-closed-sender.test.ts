@@ -16,11 +16,18 @@ function sendAndHalfClose(url: URL, body: string): Promise<string> {
     let text = '';
     const timer = setTimeout(() => socket.destroy(), 5000);
     socket.setEncoding('utf8');
-    socket.on('data', (d: string) => { text += d; });
-    socket.on('close', () => { clearTimeout(timer); resolve(text); });
+    socket.on('data', (d: string) => {
+      text += d;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
     socket.on('error', () => {});
     socket.on('connect', () => {
-      socket.end(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
   });
 }

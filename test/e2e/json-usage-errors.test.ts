@@ -7,9 +7,19 @@ import { runCli } from '../helpers/cli.js';
  */
 describe('--json usage errors are the error document', () => {
   it.for([
-    { name: 'a bad choice', args: ['create', '--sandbox', '--json', '--language', 'fr'], code: 'commander.invalidArgument', message: /argument 'fr' is invalid/ },
+    {
+      name: 'a bad choice',
+      args: ['create', '--sandbox', '--json', '--language', 'fr'],
+      code: 'commander.invalidArgument',
+      message: /argument 'fr' is invalid/,
+    },
     { name: 'an unknown option', args: ['create', '--json', '--bogus'], code: 'commander.unknownOption', message: /Unknown option '--bogus'/ },
-    { name: 'a missing option argument', args: ['trigger', '--json', '--url'], code: 'commander.optionMissingArgument', message: /--url <url>' argument missing/ },
+    {
+      name: 'a missing option argument',
+      args: ['trigger', '--json', '--url'],
+      code: 'commander.optionMissingArgument',
+      message: /--url <url>' argument missing/,
+    },
     { name: "a flag's own check", args: ['doctor', '--json', '--tunnel', 'bogus'], code: undefined, message: /--tunnel "bogus" is neither/ },
   ])('$name', async ({ args, code, message }) => {
     const r = await runCli(args);

@@ -15,8 +15,18 @@ describe('the library, imported by name', () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
     // The whole public API (etc/sendtalk-verify.api.md lists it with its types; \`npm run api\` guards it).
     expect(JSON.parse(stdout)).toEqual([
-      'EXIT_CODES', 'SendtalkVerifyError', 'VERSION', 'checkEndpoint', 'createVerification', 'openTunnel', 'parsePhone',
-      'runCreateFlow', 'runListenFlow', 'sendEvent', 'startEmulator', 'startListener',
+      'EXIT_CODES',
+      'SendtalkVerifyError',
+      'VERSION',
+      'checkEndpoint',
+      'createVerification',
+      'openTunnel',
+      'parsePhone',
+      'runCreateFlow',
+      'runListenFlow',
+      'sendEvent',
+      'startEmulator',
+      'startListener',
     ]);
   });
 
@@ -55,8 +65,24 @@ describe('the library, imported by name', () => {
 
   it('type-checks a TypeScript consumer against the shipped declarations', async () => {
     const tsc = `${root}/node_modules/typescript/bin/tsc`;
-    const args = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'test/fixtures/library-consumer.ts'];
-    const result = await run(process.execPath, [tsc, ...args], { cwd: root }).then(() => 'ok', (e: { stdout: string }) => e.stdout);
+    const args = [
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      'test/fixtures/library-consumer.ts',
+    ];
+    const result = await run(process.execPath, [tsc, ...args], { cwd: root }).then(
+      () => 'ok',
+      (e: { stdout: string }) => e.stdout,
+    );
     expect(result).toBe('ok');
   });
 });

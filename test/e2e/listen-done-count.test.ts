@@ -37,7 +37,10 @@ describe('listen --max-events with deliveries in flight', () => {
       expect(done).toMatchObject({ type: 'done', reason: 'max-events' });
       expect(done.accepted).toBe(answered);
       expect(listen.lines().filter((l) => l.type === 'delivery' && l.accepted === true)).toHaveLength(answered);
-      const logged = readFileSync(log, 'utf8').trimEnd().split('\n').filter((l) => JSON.parse(l).accepted === true);
+      const logged = readFileSync(log, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .filter((l) => JSON.parse(l).accepted === true);
       expect(logged).toHaveLength(answered);
       expect(answered).toBeGreaterThan(0);
     } finally {

@@ -19,7 +19,11 @@ describe('listen under a flood of refused requests', () => {
     const url = ready.localUrl as string;
     const origin = new URL(url).origin;
     for (let i = 0; i < 100; i++) expect((await fetch(`${origin}/x${i}`)).status).toBe(404);
-    const real = await fetch(url, { method: 'POST', headers: { 'secret-key': SECRET, 'content-type': 'application/json' }, body: '{"verificationID":"v-flood"}' });
+    const real = await fetch(url, {
+      method: 'POST',
+      headers: { 'secret-key': SECRET, 'content-type': 'application/json' },
+      body: '{"verificationID":"v-flood"}',
+    });
     expect(real.status).toBe(200);
     const r = await listen.done;
     expect(r.code, r.stderr).toBe(0);
@@ -29,7 +33,10 @@ describe('listen under a flood of refused requests', () => {
     expect(lines.filter((l) => l.type === 'refusals-summary')).toEqual([expect.objectContaining({ reason: 'not-found', suppressed: 80 })]);
     expect(lines.find((l) => l.type === 'delivery' && l.accepted === true)).toMatchObject({ verificationId: 'v-flood' });
     expect(lines.at(-1)).toMatchObject({ type: 'done', accepted: 1, refused: 100 });
-    const records = readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = readFileSync(log, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.filter((l) => l.type === 'delivery')).toHaveLength(21);
     expect(records.filter((l) => l.type === 'refusals-summary')).toEqual([expect.objectContaining({ reason: 'not-found', suppressed: 80 })]);
   });
@@ -37,7 +44,15 @@ describe('listen under a flood of refused requests', () => {
 
 describe('RefusalThrottle', () => {
   const refused = (reason: Delivery['reason'], at: number): Delivery => ({
-    seq: at, receivedAt: new Date(at).toISOString(), method: 'GET', path: '/x', accepted: false, status: 404, reason, headers: {}, body: Buffer.alloc(0),
+    seq: at,
+    receivedAt: new Date(at).toISOString(),
+    method: 'GET',
+    path: '/x',
+    accepted: false,
+    status: 404,
+    reason,
+    headers: {},
+    body: Buffer.alloc(0),
   });
 
   it('counts per reason and starts again each window', () => {

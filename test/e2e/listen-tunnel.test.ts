@@ -85,7 +85,9 @@ describe('listen through a localtunnel server', () => {
     server.mode = 'refuse';
     const r = await runCli(['listen', '--json'], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
     expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/Could not open a tunnel: http:\/\/localhost:\d+ did not register one within 1\.0 s \(it answered HTTP 503: tunnel server is refusing new clients \(test\)\)/);
+    expect(r.stderr).toMatch(
+      /Could not open a tunnel: http:\/\/localhost:\d+ did not register one within 1\.0 s \(it answered HTTP 503: tunnel server is refusing new clients \(test\)\)/,
+    );
     expect(r.stderr).toMatch(/SENDTALK_TUNNEL_HOST/);
     expect(r.stderr).toMatch(/--tunnel URL/);
     expect(JSON.parse(r.stdout)).toMatchObject({ type: 'error', error: { category: 'tunnel', exitCode: 6 } });

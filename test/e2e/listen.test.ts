@@ -62,8 +62,13 @@ describe('listen --tunnel none --json', () => {
       [404, false, 'not-found'],
     ]);
     expect(deliveries[0]).toMatchObject({
-      seq: 1, method: 'POST', path: '/webhook', verificationId: 'ver_123', phone: '6281234567890',
-      payload: JSON.parse(payload), bodyBase64: Buffer.from(payload).toString('base64'),
+      seq: 1,
+      method: 'POST',
+      path: '/webhook',
+      verificationId: 'ver_123',
+      phone: '6281234567890',
+      payload: JSON.parse(payload),
+      bodyBase64: Buffer.from(payload).toString('base64'),
     });
     expect(deliveries[0]!.headers).toMatchObject({ 'secret-key': '[redacted]' });
     expect(deliveries[2]!.headers).toMatchObject({ 'secret-key': '[redacted]' });
@@ -73,11 +78,21 @@ describe('listen --tunnel none --json', () => {
     const result = await proc.done;
     expect(result.code).toBe(130);
     expect(proc.lines().at(-1)).toEqual({
-      type: 'done', reason: 'interrupted', accepted: 1, refused: 6, exitCode: 130,
+      type: 'done',
+      reason: 'interrupted',
+      accepted: 1,
+      refused: 6,
+      exitCode: 130,
       refusedBy: { 'secret-missing': 1, 'secret-mismatch': 1, 'not-json': 1, 'not-object': 1, 'method-not-allowed': 1, 'not-found': 1 },
     });
     // Every stdout line is a typed JSON document: NDJSON, nothing else.
-    expect(proc.stdout().trim().split('\n').every((l) => typeof JSON.parse(l).type === 'string')).toBe(true);
+    expect(
+      proc
+        .stdout()
+        .trim()
+        .split('\n')
+        .every((l) => typeof JSON.parse(l).type === 'string'),
+    ).toBe(true);
     noSecretIn(proc);
   });
 
@@ -98,8 +113,16 @@ describe('listen --tunnel none --json', () => {
     const r1 = await none.proc.done;
     expect(r1.code).toBe(3);
     // The likeliest cause leads: what arrived, then how long was waited.
-    expect(r1.stderr).toMatch(/1 delivery arrived and was refused: secret key is missing \(no X-Secret-Key or Secret-Key header\)\. No accepted delivery within 700 ms \(0 accepted, 1 refused\)/);
-    expect(none.proc.lines().at(-1)).toMatchObject({ type: 'done', reason: 'timeout', exitCode: 3, refusedBy: { 'secret-missing': 1 }, diagnosis: { cause: expect.stringMatching(/secret key is missing/) } });
+    expect(r1.stderr).toMatch(
+      /1 delivery arrived and was refused: secret key is missing \(no X-Secret-Key or Secret-Key header\)\. No accepted delivery within 700 ms \(0 accepted, 1 refused\)/,
+    );
+    expect(none.proc.lines().at(-1)).toMatchObject({
+      type: 'done',
+      reason: 'timeout',
+      exitCode: 3,
+      refusedBy: { 'secret-missing': 1 },
+      diagnosis: { cause: expect.stringMatching(/secret key is missing/) },
+    });
 
     const one = await listenJson('--timeout', '700ms');
     await send(one.url, { headers: good, body: '{}' });
@@ -149,7 +172,10 @@ describe('listen for people', () => {
   it('shows time, method, path, verdict and why, the id and phone, and hints at the secret once', async () => {
     const proc = startListen(['--tunnel', 'none', '--port', '0', '--secret', SECRET]);
     const url = await localUrlOf(proc);
-    await send(url, { headers: { ...good, 'user-agent': 'SendTalk-Webhook/1.0' }, body: JSON.stringify({ data: { verificationId: 'ver_9', phone: '6289876543210' } }) });
+    await send(url, {
+      headers: { ...good, 'user-agent': 'SendTalk-Webhook/1.0' },
+      body: JSON.stringify({ data: { verificationId: 'ver_9', phone: '6289876543210' } }),
+    });
     await send(url, { headers: { ...JSON_HEADERS, 'secret-key': 'whsec_the_old_one' }, body: '{}' });
     await send(url, { headers: { ...JSON_HEADERS, 'secret-key': 'whsec_the_old_one' }, body: '{}' });
     await send(url, { headers: good, body: 'not json' });
@@ -183,13 +209,21 @@ async function app(status = 201): Promise<{ url: string; requests: Array<{ heade
   const requests: Array<{ headers: IncomingHttpHeaders; body: Buffer }> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-      requests.push({ headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(status).end();
-    });
+    req
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => {
+        requests.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(status).end();
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/sendtalk`, requests };
 }
 
@@ -231,16 +265,21 @@ describe('listen --log', () => {
     writeFileSync(file, '{"type":"note","from":"an earlier run"}\n');
     const { proc, url } = await listenJson('--log', file);
     const sent = Array.from({ length: 12 }, (_, i) => ({ i, ok: i % 3 !== 0, body: JSON.stringify({ verificationID: `v-${i}`, userPhone: '6281234567890' }) }));
-    await Promise.all(sent.map(async ({ i, ok, body }) => {
-      const res = await send(url, { headers: ok ? good : { ...JSON_HEADERS, 'secret-key': 'wrong-secret' }, body });
-      expect(res.status).toBe(ok ? 200 : 401);
-      if (ok) {
-        // Read the file the moment the 200 arrives: the record must already be there.
-        const records = readFileSync(file, 'utf8').split('\n').map(parseLogLine).filter((r) => r !== undefined);
-        const onDisk = records.filter((r) => r.accepted).map((r) => Buffer.from(r.bodyBase64, 'base64').toString());
-        expect(onDisk, `delivery ${i} on disk before its 200`).toContain(body);
-      }
-    }));
+    await Promise.all(
+      sent.map(async ({ i, ok, body }) => {
+        const res = await send(url, { headers: ok ? good : { ...JSON_HEADERS, 'secret-key': 'wrong-secret' }, body });
+        expect(res.status).toBe(ok ? 200 : 401);
+        if (ok) {
+          // Read the file the moment the 200 arrives: the record must already be there.
+          const records = readFileSync(file, 'utf8')
+            .split('\n')
+            .map(parseLogLine)
+            .filter((r) => r !== undefined);
+          const onDisk = records.filter((r) => r.accepted).map((r) => Buffer.from(r.bodyBase64, 'base64').toString());
+          expect(onDisk, `delivery ${i} on disk before its 200`).toContain(body);
+        }
+      }),
+    );
     proc.child.kill('SIGINT');
     expect((await proc.done).code).toBe(130);
 

@@ -21,7 +21,10 @@ afterEach(async () => {
   await killAll();
 });
 
-interface Outcome { status?: number; error?: string }
+interface Outcome {
+  status?: number;
+  error?: string;
+}
 
 function post(url: string, agent: Agent, body: string): Promise<Outcome> {
   return new Promise((resolve) => {
@@ -101,6 +104,8 @@ describe('listen --log under SIGKILL', () => {
     expect(text).not.toContain(SECRET);
     // A record may be on disk without its 200 (killed between the write and the answer), never the reverse.
     expect(logged.size).toBeGreaterThanOrEqual(acknowledged.length);
-    console.info(`log durability: ${acknowledged.length} acknowledged, ${logged.size} in the log, ${inFlightAtKill} in flight at the SIGKILL, ${lines.length} lines, none torn`);
+    console.info(
+      `log durability: ${acknowledged.length} acknowledged, ${logged.size} in the log, ${inFlightAtKill} in flight at the SIGKILL, ${lines.length} lines, none torn`,
+    );
   });
 });

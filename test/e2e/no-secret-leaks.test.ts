@@ -36,7 +36,9 @@ function expectNoLeak(where: string, text: string): void {
     const exact = [bytes.toString('base64'), bytes.toString('base64url')].map((s) => s.slice(0, 16));
     const anyCase = [bytes.toString('hex').slice(0, 16)];
     for (let i = 0; i + 8 <= value.length; i++) anyCase.push(value.slice(i, i + 8).toLowerCase());
-    const found = [...exact.map((piece) => [piece, text.indexOf(piece)] as const), ...anyCase.map((piece) => [piece, lower.indexOf(piece)] as const)].find(([, at]) => at >= 0);
+    const found = [...exact.map((piece) => [piece, text.indexOf(piece)] as const), ...anyCase.map((piece) => [piece, lower.indexOf(piece)] as const)].find(
+      ([, at]) => at >= 0,
+    );
     if (found) throw new Error(`${where}: shows ${name} (…${found[0]}…):\n${text.slice(Math.max(0, found[1] - 200), found[1] + 200)}`);
   }
 }
@@ -70,7 +72,11 @@ describe.concurrent('no key or secret in any output', () => {
 
     const port = await freePort();
     const signed = await emulator(t, { secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 50 });
-    const verified = await run('create verified', ['create', '--api-url', signed.url, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--json', '--debug', '--timeout', '15s'], { env: { SENDTALK_API_KEY: KEY, SENDTALK_WEBHOOK_SECRET: SECRET } });
+    const verified = await run(
+      'create verified',
+      ['create', '--api-url', signed.url, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--json', '--debug', '--timeout', '15s'],
+      { env: { SENDTALK_API_KEY: KEY, SENDTALK_WEBHOOK_SECRET: SECRET } },
+    );
     expect(verified.code, verified.stderr).toBe(0);
     expect(JSON.parse(verified.stdout).status).toBe('verified');
   });
@@ -88,13 +94,37 @@ describe.concurrent('no key or secret in any output', () => {
     const echo = await new FakeApi().start();
     t.onTestFinished(() => echo.stop());
     const page = `<html><title>502 Bad Gateway</title><pre>API-Key: ${KEY}</pre></html>`;
-    echo.answer({ status: 502, body: page }, { status: 502, body: page }, { status: 502, body: page }, { body: envelope(null, { code: 'HeaderValidationFailed', message: `API-Key ${KEY} is invalid`, field: 'API-Key' }, 401) });
+    echo.answer(
+      { status: 502, body: page },
+      { status: 502, body: page },
+      { status: 502, body: page },
+      { body: envelope(null, { code: 'HeaderValidationFailed', message: `API-Key ${KEY} is invalid`, field: 'API-Key' }, 401) },
+    );
     expect((await run('echoed in HTML', ['create', '--api-url', echo.url, '--api-key', KEY, '--phone', PHONE, '--no-wait', '--debug'])).code).toBe(1);
-    expect((await run('echoed in the envelope', ['create', '--api-url', echo.url, '--api-key', KEY, '--phone', PHONE, '--no-wait', '--json', '--debug'])).code).toBe(4);
+    expect(
+      (await run('echoed in the envelope', ['create', '--api-url', echo.url, '--api-key', KEY, '--phone', PHONE, '--no-wait', '--json', '--debug'])).code,
+    ).toBe(4);
 
     const port = await freePort();
     const wrongSecret = await emulator(t, { secret: WRONG_SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 50, webhookAttempts: 1 });
-    const refused = await run('webhook with the wrong secret', ['create', '--api-url', wrongSecret.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--timeout', '1500ms', '--debug']);
+    const refused = await run('webhook with the wrong secret', [
+      'create',
+      '--api-url',
+      wrongSecret.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--tunnel',
+      'none',
+      '--port',
+      String(port),
+      '--timeout',
+      '1500ms',
+      '--debug',
+    ]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/Refused a delivery: POST \/webhook → 401/);
   });
@@ -104,8 +134,12 @@ describe.concurrent('no key or secret in any output', () => {
     const listen = startCli(['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--log', log, '--json', '--debug'], { killAfterMs: 25_000 });
     try {
       const url = JSON.parse((await waitForOutput(listen.stdout, /^.*\n/))[0]).webhookUrl as string;
-      expect((await send(url, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: '{"verificationID":"v-right"}' })).status).toBe(200);
-      expect((await send(url, { headers: { 'content-type': 'application/json', 'secret-key': WRONG_SECRET }, body: '{"verificationID":"v-wrong"}' })).status).toBe(401);
+      expect((await send(url, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: '{"verificationID":"v-right"}' })).status).toBe(
+        200,
+      );
+      expect(
+        (await send(url, { headers: { 'content-type': 'application/json', 'secret-key': WRONG_SECRET }, body: '{"verificationID":"v-wrong"}' })).status,
+      ).toBe(401);
       expect((await send(url, { headers: { 'content-type': 'application/json', 'Secret-Key': SECRET.slice(0, -1) }, body: '{}' })).status).toBe(401);
       expect((await send(url, { headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
 
@@ -140,7 +174,10 @@ describe.concurrent('no key or secret in any output', () => {
 
   it('listen --json: the key (from the environment) and the secret in a query string and a body, in other spellings; the --log file keeps the body as it came', async () => {
     const log = tempFile('deliveries.ndjson');
-    const listen = startCli(['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--log', log, '--json'], { env: { SENDTALK_API_KEY: KEY }, killAfterMs: 25_000 });
+    const listen = startCli(['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--log', log, '--json'], {
+      env: { SENDTALK_API_KEY: KEY },
+      killAfterMs: 25_000,
+    });
     const bodyWithSecret = JSON.stringify({ verificationID: 'v-body', note: `copied ${SECRET} by mistake` });
     try {
       const url = JSON.parse((await waitForOutput(listen.stdout, /^.*\n/))[0]).webhookUrl as string;
@@ -152,7 +189,11 @@ describe.concurrent('no key or secret in any output', () => {
     }
     const r = await listen.done;
     expectNoLeak('listen --json', transcript(r));
-    const delivery = r.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((doc) => doc.type === 'delivery');
+    const delivery = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .find((doc) => doc.type === 'delivery');
     expect(delivery.bodyMasked).toBe(true);
     expectNoLeak('listen --json, its body decoded', Buffer.from(delivery.bodyBase64, 'base64').toString('utf8'));
     // The log file is for --replay: the body byte-exact (the file is 0600), the headers still masked.
@@ -178,7 +219,10 @@ describe.concurrent('no key or secret in any output', () => {
     const emu = await emulator(t);
     expect((await run('doctor', ['doctor', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--tunnel', 'none', '--debug'])).code).toBe(0);
     expect((await run('doctor --json', ['doctor', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--tunnel', 'none', '--json'])).code).toBe(0);
-    expect((await run('doctor, wrong key', ['doctor', '--api-url', emu.url, '--api-key', WRONG_KEY, '--secret', SECRET, '--tunnel', 'none', '--json', '--debug'])).code).toBe(5);
+    expect(
+      (await run('doctor, wrong key', ['doctor', '--api-url', emu.url, '--api-key', WRONG_KEY, '--secret', SECRET, '--tunnel', 'none', '--json', '--debug']))
+        .code,
+    ).toBe(5);
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     expect((await run('doctor, no API', ['doctor', '--api-url', nowhere, '--api-key', KEY, '--secret', SECRET, '--tunnel', 'none'])).code).toBe(5);
     const dir = mkdtempSync(join(tmpdir(), 'sendtalk-leaks-env-'));
@@ -190,10 +234,29 @@ describe.concurrent('no key or secret in any output', () => {
     const hook = await new CorrectEndpoint(SECRET).start();
     t.onTestFinished(() => hook.stop());
     for (const json of [true, false]) {
-      const emu = startCli(['emulator', '--port', '0', '--api-key', KEY, '--secret', SECRET, '--webhook-url', hook.url, '--auto-verify', '0', '--debug', ...(json ? ['--json'] : [])], { killAfterMs: 20_000 });
-      t.onTestFinished(() => { emu.child.kill('SIGKILL'); });
+      const emu = startCli(
+        [
+          'emulator',
+          '--port',
+          '0',
+          '--api-key',
+          KEY,
+          '--secret',
+          SECRET,
+          '--webhook-url',
+          hook.url,
+          '--auto-verify',
+          '0',
+          '--debug',
+          ...(json ? ['--json'] : []),
+        ],
+        { killAfterMs: 20_000 },
+      );
+      t.onTestFinished(() => {
+        emu.child.kill('SIGKILL');
+      });
       const base = json
-        ? JSON.parse((await waitForOutput(emu.stdout, /^.*\n/))[0]).url as string
+        ? (JSON.parse((await waitForOutput(emu.stdout, /^.*\n/))[0]).url as string)
         : (await waitForOutput(emu.stdout, /listening on (http:\/\/\S+)/))[1]!;
       const createUrl = `${base}/api/v1/verification/create_whatsapp_verification`;
       const good = await fetch(createUrl, { method: 'POST', headers: { 'API-Key': KEY }, body: `{"userPhone":"${PHONE}"}` });
@@ -207,14 +270,19 @@ describe.concurrent('no key or secret in any output', () => {
       expectNoLeak(`emulator${json ? ' --json' : ''}`, transcript(r));
     }
     // Payloads the emulator signs carry no secret either.
-    expectNoLeak('the verified payload', JSON.stringify(verifiedPayload({ id: 'x', phone: PHONE, languageCode: 'en', verifiedAt: new Date(0).toISOString() } as never)));
+    expectNoLeak(
+      'the verified payload',
+      JSON.stringify(verifiedPayload({ id: 'x', phone: PHONE, languageCode: 'en', verifiedAt: new Date(0).toISOString() } as never)),
+    );
   });
 
   it('listen binds to 127.0.0.1 unless --host says otherwise, and warns when it does not', async () => {
     const local = await run('listen on loopback', ['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--timeout', '200ms', '--json']);
     expect(JSON.parse(local.stdout.split('\n')[0]!).localUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhook$/);
     expect(local.stderr).not.toMatch(/not loopback/);
-    const open = await run('listen on every interface', ['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--timeout', '200ms'], { env: { SENDTALK_LISTEN_HOST: '0.0.0.0' } });
+    const open = await run('listen on every interface', ['listen', '--tunnel', 'none', '--port', '0', '--secret', SECRET, '--timeout', '200ms'], {
+      env: { SENDTALK_LISTEN_HOST: '0.0.0.0' },
+    });
     expect(open.code).toBe(3);
     expect(open.stderr).toMatch(/binds to 0\.0\.0\.0, not loopback: other machines can reach it/);
   });

@@ -12,10 +12,22 @@ const started = serversStoppedAfterEach();
 /** A `listen --log` file of `gets` skipped records and one delivery: a --json report well over 64 KiB. */
 function bigLog(gets: number): string {
   const lines: string[] = [];
-  const record = (seq: number, method: string, body: string) => JSON.stringify({
-    type: 'delivery', seq, receivedAt: '2026-01-01T00:00:00.000Z', method, path: '/webhook', status: method === 'POST' ? 200 : 405,
-    accepted: method === 'POST', reason: null, detail: null, verificationId: null, phone: null, headers: {}, bodyBase64: Buffer.from(body).toString('base64'),
-  });
+  const record = (seq: number, method: string, body: string) =>
+    JSON.stringify({
+      type: 'delivery',
+      seq,
+      receivedAt: '2026-01-01T00:00:00.000Z',
+      method,
+      path: '/webhook',
+      status: method === 'POST' ? 200 : 405,
+      accepted: method === 'POST',
+      reason: null,
+      detail: null,
+      verificationId: null,
+      phone: null,
+      headers: {},
+      bodyBase64: Buffer.from(body).toString('base64'),
+    });
   for (let seq = 1; seq <= gets; seq += 1) lines.push(record(seq, 'GET', ''));
   lines.push(record(gets + 1, 'POST', '{"verificationID":"ver_slow_1","status":"verified"}'));
   const file = join(mkdtempSync(join(tmpdir(), 'slow-reader-')), 'log.ndjson');

@@ -33,7 +33,10 @@ describe('the published package', () => {
     packed = (JSON.parse(stdout) as PackResult[])[0]!;
     app = join(work, 'app');
     // Installed the way a user installs it, scripts allowed: npm has nothing to warn about.
-    const install = await run('npm', ['install', '--prefix', app, join(work, packed.filename), '--offline', '--no-audit', '--no-fund'], { cwd: work, env: cleanEnv() });
+    const install = await run('npm', ['install', '--prefix', app, join(work, packed.filename), '--offline', '--no-audit', '--no-fund'], {
+      cwd: work,
+      env: cleanEnv(),
+    });
     installLog = install.stdout + install.stderr;
   }, 60_000);
 
@@ -43,23 +46,29 @@ describe('the published package', () => {
 
   it('ships the bin, the built code, its types and the licences of what is bundled; no sources or tests', () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining([
-      'package.json',
-      'bin/sendtalk-verify.js',
-      'bin/package.json',
-      'dist/cli.cjs',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/THIRD-PARTY-LICENSES',
-      'LICENSE',
-      'CHANGELOG.md',
-      'README.md',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'bin/sendtalk-verify.js',
+        'bin/package.json',
+        'dist/cli.cjs',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/THIRD-PARTY-LICENSES',
+        'LICENSE',
+        'CHANGELOG.md',
+        'README.md',
+      ]),
+    );
     expect(paths.filter((p) => p.startsWith('dist/vendor/'))).not.toHaveLength(0);
-    expect(paths.filter((p) => /^(src|test|\.ci)\//.test(p) || p.endsWith('.map') || p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    expect(paths.filter((p) => /^(src|test|\.ci)\//.test(p) || p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))).toEqual([]);
     // Only what the build writes: no JavaScript left over from a plain `tsc` run.
-    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p))).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/core.cjs', 'dist/index.js']));
-    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p) && !/^dist\/(cli\.cjs|core\.cjs|index\.js|vendor\/[^/]+\.cjs)$/.test(p))).toEqual([]);
+    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p))).toEqual(
+      expect.arrayContaining(['dist/cli.cjs', 'dist/core.cjs', 'dist/index.js']),
+    );
+    expect(paths.filter((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p) && !/^dist\/(cli\.cjs|core\.cjs|index\.js|vendor\/[^/]+\.cjs)$/.test(p))).toEqual(
+      [],
+    );
   });
 
   it('ships the types of the public API as one file, without what is tagged @internal', async () => {
@@ -88,15 +97,25 @@ describe('the published package', () => {
 
   it('takes --dotenv, before or after the command, through the installed bin', async () => {
     const bin = join(app, 'node_modules/.bin/sendtalk-verify');
-    const missing = await run(bin, ['create', '--sandbox', '--dotenv', join(work, 'nowhere.env')], { cwd: work, env: cleanEnv() }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const missing = await run(bin, ['create', '--sandbox', '--dotenv', join(work, 'nowhere.env')], { cwd: work, env: cleanEnv() }).catch(
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
     expect(missing).toMatchObject({ code: 2 });
     expect((missing as { stderr: string }).stderr).toContain(`The env file ${join(work, 'nowhere.env')} does not exist.`);
     const file = join(work, 'ci.env');
     await writeFile(file, '\uFEFFSENDTALK_WEBHOOK_SECRET=from-the-file\n');
     // A program-wide option: commander reads it anywhere on the command line.
-    for (const [flag, argv] of [['--dotenv', ['doctor', '--dotenv', file]], ['--dotenv=', ['doctor', `--dotenv=${file}`]], ['--dotenv first', ['--dotenv', file, 'doctor']]] as const) {
-      const doctor = await run(bin, [...argv, '--api-url', 'http://127.0.0.1:9', '--tunnel', 'none', '--json'], { cwd: work, env: cleanEnv() }).catch((error: { stdout: string }) => error);
-      const secretRow = (JSON.parse((doctor as { stdout: string }).stdout) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.find((c) => c.id === 'secret');
+    for (const [flag, argv] of [
+      ['--dotenv', ['doctor', '--dotenv', file]],
+      ['--dotenv=', ['doctor', `--dotenv=${file}`]],
+      ['--dotenv first', ['--dotenv', file, 'doctor']],
+    ] as const) {
+      const doctor = await run(bin, [...argv, '--api-url', 'http://127.0.0.1:9', '--tunnel', 'none', '--json'], { cwd: work, env: cleanEnv() }).catch(
+        (error: { stdout: string }) => error,
+      );
+      const secretRow = (JSON.parse((doctor as { stdout: string }).stdout) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.find(
+        (c) => c.id === 'secret',
+      );
       expect(secretRow, flag).toMatchObject({ status: 'pass' });
       expect(secretRow!.detail, flag).toContain('.env');
     }
@@ -159,14 +178,25 @@ describe('the published package', () => {
   it("type-checks a consumer against the installed types, with the library's checks on (no skipLibCheck)", async () => {
     const dir = join(app, 'consumer');
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        strict: true, noEmit: true, skipLibCheck: false, module: 'node16', moduleResolution: 'node16', target: 'es2022',
-        types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
-      },
-      files: ['consumer.mts'],
-    }));
-    await writeFile(join(dir, 'consumer.mts'), `
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'es2022',
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules/@types')],
+        },
+        files: ['consumer.mts'],
+      }),
+    );
+    await writeFile(
+      join(dir, 'consumer.mts'),
+      `
       import { parsePhone, startListener, type CreateResult, type Delivery } from 'sendtalk-verify';
       const phone: ReturnType<typeof parsePhone> = parsePhone('+62 812-3456-7890');
       const country: string | undefined = phone.country;
@@ -176,7 +206,8 @@ describe('the published package', () => {
       const onDelivery = (d: Delivery): 'ok' | 'skipped' | undefined => d.secretCheck;
       const status: CreateResult['status'] = 'not-verified';
       console.log(country, wrong, listener.url, onDelivery, status);
-    `);
+    `,
+    );
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     const checked = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir }).catch((error: { stdout: string }) => error);
     expect(checked.stdout).toBe('');
@@ -189,7 +220,10 @@ describe('the published package', () => {
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toBe(pkg.version);
 
-    const create = await run(bin, ['create', '--sandbox', '--phone', '+62 812-3456-7890', '--json'], { env: { ...env, SENDTALK_SANDBOX_DELAY: '0' }, cwd: work });
+    const create = await run(bin, ['create', '--sandbox', '--phone', '+62 812-3456-7890', '--json'], {
+      env: { ...env, SENDTALK_SANDBOX_DELAY: '0' },
+      cwd: work,
+    });
     expect(JSON.parse(create.stdout)).toMatchObject({ status: 'verified', phone: '6281234567890', sandbox: true });
 
     const script = `

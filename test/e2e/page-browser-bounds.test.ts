@@ -14,8 +14,12 @@ import { until } from '../helpers/until.js';
 // The page over a long run, in headless Chromium: what it keeps, what it shows after its stream
 // was cut, and how --open hands it to a browser.
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
-beforeAll(async () => { browser = await launchBrowser(); }, 60_000);
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
 const tabs: Page[] = [];
 afterEach(async () => {
   for (const tab of tabs.splice(0)) await tab.close();
@@ -110,7 +114,10 @@ describe('--open', () => {
     await writeFile(join(bin, 'browser'), `#!/bin/sh\necho "$@" > "${argvFile}"\n`);
     await chmod(join(bin, 'browser'), 0o755);
     try {
-      const cli = startListen(['--open', '--tunnel', 'none'], { env: { BROWSER: join(bin, 'browser'), DISPLAY: undefined, WAYLAND_DISPLAY: undefined }, killAfterMs: 60_000 });
+      const cli = startListen(['--open', '--tunnel', 'none'], {
+        env: { BROWSER: join(bin, 'browser'), DISPLAY: undefined, WAYLAND_DISPLAY: undefined },
+        killAfterMs: 60_000,
+      });
       const url = (await waitForOutput(cli.stderr, PAGE_URL))[1]!;
       const argv = (await until(() => readFile(argvFile, 'utf8').catch(() => ''), 'the browser to be started')).trim();
       expect(argv).not.toContain(new URL(url).pathname.split('/')[1]!);

@@ -30,7 +30,9 @@ afterAll(async () => {
   await browser?.close();
   console.info(`Screenshots of the page: ${SHOTS}`);
 });
-afterEach(async () => { for (const fn of stop.splice(0).reverse()) await fn(); });
+afterEach(async () => {
+  for (const fn of stop.splice(0).reverse()) await fn();
+});
 
 /** A new tab that records every request it makes. */
 async function newTab(): Promise<{ page: Page; requests: string[] }> {
@@ -71,7 +73,10 @@ function luminance(css: string): number {
 
 /** The page's background and text colours, as drawn. */
 async function pageColours(page: Page): Promise<{ background: number; text: number }> {
-  const [background, text] = await page.evaluate("[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]") as [string, string];
+  const [background, text] = (await page.evaluate('[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]')) as [
+    string,
+    string,
+  ];
   return { background: luminance(background), text: luminance(text) };
 }
 
@@ -104,8 +109,13 @@ function sameOrigin(requests: string[], url: string): string[] {
 describe('the local page in a real browser', () => {
   it('create --sandbox --open on a machine without a browser prints the URL; the page shows a readable QR code and turns verified', async () => {
     // No xdg-open on PATH and no BROWSER: as on a server. Opening fails quietly; the URL is printed.
-    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '60s'], { env: { SENDTALK_SANDBOX_DELAY: '6s', PATH: '/nonexistent', BROWSER: undefined }, killAfterMs: 60_000 });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '60s'], {
+      env: { SENDTALK_SANDBOX_DELAY: '6s', PATH: '/nonexistent', BROWSER: undefined },
+      killAfterMs: 60_000,
+    });
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     await waitForOutput(cli.stderr, /No browser opened: xdg-open could not be started \(ENOENT\)\.\n.*Open the page's URL above by hand/);
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
@@ -127,8 +137,30 @@ describe('the local page in a real browser', () => {
     const port = await freePort();
     const emulator = await startEmulator({ apiKey: KEY, secret: SECRET, autoVerifyMs: false, webhookUrl: `http://127.0.0.1:${port}/webhook` });
     stop.push(() => emulator.close());
-    const cli = startCli(['create', '--open', '--api-url', emulator.url, '--api-key', KEY, '--secret', SECRET, '--tunnel', 'none', '--port', String(port), '--phone', PHONE, '--timeout', '60s'], { env: { BROWSER: 'none' }, killAfterMs: 60_000 });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    const cli = startCli(
+      [
+        'create',
+        '--open',
+        '--api-url',
+        emulator.url,
+        '--api-key',
+        KEY,
+        '--secret',
+        SECRET,
+        '--tunnel',
+        'none',
+        '--port',
+        String(port),
+        '--phone',
+        PHONE,
+        '--timeout',
+        '60s',
+      ],
+      { env: { BROWSER: 'none' }, killAfterMs: 60_000 },
+    );
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     expect(cli.stderr()).not.toMatch(/No browser opened/); // --ui never tries one
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
@@ -174,8 +206,13 @@ describe('the local page in a real browser', () => {
 
   it('listen --ui: a live inspector of deliveries, headers masked and body shown, readable at phone width', async () => {
     const port = await freePort();
-    const cli = startCli(['listen', '--open', '--tunnel', 'none', '--port', String(port), '--secret', SECRET, '--max-events', '1'], { env: { BROWSER: 'none' }, killAfterMs: 60_000 });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    const cli = startCli(['listen', '--open', '--tunnel', 'none', '--port', String(port), '--secret', SECRET, '--max-events', '1'], {
+      env: { BROWSER: 'none' },
+      killAfterMs: 60_000,
+    });
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     await waitForOutput(cli.stderr, /Waiting for deliveries/);
     const { page, requests } = await newTab();
@@ -218,8 +255,13 @@ describe('the page as the trial found it', () => {
   it('listen: a delivery says why once, an unread body says so, control characters read as in the terminal, and SIGTERM reads as stopped', async () => {
     const port = await freePort();
     // No --max-events or --timeout: a listen that runs until stopped, for which SIGTERM is the normal end.
-    const cli = startCli(['listen', '--open', '--tunnel', 'none', '--port', String(port), '--secret', SECRET], { env: { BROWSER: 'none' }, killAfterMs: 60_000 });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    const cli = startCli(['listen', '--open', '--tunnel', 'none', '--port', String(port), '--secret', SECRET], {
+      env: { BROWSER: 'none' },
+      killAfterMs: 60_000,
+    });
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     await waitForOutput(cli.stderr, /Waiting for deliveries/);
     const { page } = await newTab();
@@ -227,11 +269,19 @@ describe('the page as the trial found it', () => {
     await waitForStatus(page, 'Listening for deliveries');
 
     // Refused on its headers: the body is never read.
-    const wrongSecret = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'secret-key': `${SECRET}-typo` }, body: '{"verificationID":"abc-123"}' });
+    const wrongSecret = await fetch(`http://127.0.0.1:${port}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'secret-key': `${SECRET}-typo` },
+      body: '{"verificationID":"abc-123"}',
+    });
     expect(wrongSecret.status).toBe(401);
     // Read, and refused for what it holds: control characters a terminal would obey.
     const raw = 'not json \u001b[31mred\u0007 \u001b]0;title\u0007 \u0000end\r';
-    const notJson = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: raw });
+    const notJson = await fetch(`http://127.0.0.1:${port}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'secret-key': SECRET },
+      body: raw,
+    });
     expect(notJson.status).toBe(400);
     await until(async () => (await page.locator('#deliveries li.refused').count()) === 2, 'both deliveries on the page');
 
@@ -262,8 +312,13 @@ describe('the page as the trial found it', () => {
   });
 
   it('create --sandbox timing out: the instruction to scan goes, and the advice is about the sandbox, not the dashboard', async () => {
-    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '6s'], { env: { BROWSER: 'none', SENDTALK_SANDBOX_DELAY: '60s' }, killAfterMs: 60_000 });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '6s'], {
+      env: { BROWSER: 'none', SENDTALK_SANDBOX_DELAY: '60s' },
+      killAfterMs: 60_000,
+    });
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     const { page } = await newTab();
     await page.goto(url!);
@@ -281,8 +336,13 @@ describe('the page as the trial found it', () => {
   });
 
   it('create --sandbox in the dark theme, then verified: the QR code stays dark on light with its quiet zone, the instruction goes', async () => {
-    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '60s'], { env: { BROWSER: 'none', SENDTALK_SANDBOX_DELAY: '6s' }, killAfterMs: 60_000 });
-    stop.push(() => { cli.child.kill('SIGKILL'); });
+    const cli = startCli(['create', '--sandbox', '--open', '--timeout', '60s'], {
+      env: { BROWSER: 'none', SENDTALK_SANDBOX_DELAY: '6s' },
+      killAfterMs: 60_000,
+    });
+    stop.push(() => {
+      cli.child.kill('SIGKILL');
+    });
     const [, url] = await waitForOutput(cli.stderr, /Page on (http:\/\/127\.0\.0\.1:\d+\/\S+\/)/);
     const link = (await waitForOutput(cli.stdout, /Link\s+(\S+)/))[1]!;
     const { page } = await newTab();

@@ -8,7 +8,9 @@ import { until } from '../helpers/until.js';
 
 // The page's port under abuse by anyone on this machine (it needs no token to be reached): it must
 // not cost the listener its memory or its file descriptors. Bounded floods, on loopback only.
-afterEach(async () => { await killAll(); });
+afterEach(async () => {
+  await killAll();
+});
 const open = socketsDestroyedAfterEach();
 
 /** The CLI process's resident memory in MiB, as the kernel counts it. */
@@ -46,16 +48,20 @@ describe('the page under abuse', () => {
     const DELIVERIES = 1200;
     let next = 0;
     // Four senders at a time, as a busy webhook sender would.
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < DELIVERIES) {
-        next++;
-        const { status } = await send(webhook, { headers: { 'content-type': 'application/json' }, body: BIG });
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        peak = Math.max(peak, rssMiB(pid));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < DELIVERIES) {
+          next++;
+          const { status } = await send(webhook, { headers: { 'content-type': 'application/json' }, body: BIG });
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          peak = Math.max(peak, rssMiB(pid));
+        }
+      }),
+    );
     expect(Object.fromEntries(statuses)).toEqual({ 200: DELIVERIES });
-    console.info(`page floods: peak RSS ${peak.toFixed(0)} MiB over ${DELIVERIES} deliveries of ${(BIG.length / 1000).toFixed(0)} KB with 16 stalled event streams`);
+    console.info(
+      `page floods: peak RSS ${peak.toFixed(0)} MiB over ${DELIVERIES} deliveries of ${(BIG.length / 1000).toFixed(0)} KB with 16 stalled event streams`,
+    );
     expect(peak).toBeLessThan(300);
     // Every stalled reader was cut: read now, each stream comes to its end (a live one never
     // would). Its page, a real EventSource, would reconnect and get a snapshot.
@@ -63,20 +69,24 @@ describe('the page under abuse', () => {
     await Promise.all(readers.map((r) => r.closed));
   }, 120_000);
 
-  it('a flood of idle connections to the page\'s port: at most its cap stay open, and webhook deliveries still get 200', async () => {
+  it("a flood of idle connections to the page's port: at most its cap stay open, and webhook deliveries still get 200", async () => {
     const { webhook, page } = await startListenWithPage();
     const FLOOD = 400;
     const sockets: Array<{ socket: Socket; closed: boolean }> = [];
     for (let i = 0; i < FLOOD; i++) {
       const entry = { socket: await open(Number(page.port)), closed: false };
-      entry.socket.on('close', () => { entry.closed = true; });
+      entry.socket.on('close', () => {
+        entry.closed = true;
+      });
       entry.socket.on('error', () => {});
       entry.socket.resume();
       sockets.push(entry);
     }
     // The page server keeps at most its cap (64) of them; the rest are closed at once.
-    await until(() => sockets.filter((s) => !s.closed).length <= 64, 'the page server to close what is over its cap',
-      { timeoutMs: 5000, detail: () => `${sockets.filter((s) => !s.closed).length} of ${FLOOD} still open` });
+    await until(() => sockets.filter((s) => !s.closed).length <= 64, 'the page server to close what is over its cap', {
+      timeoutMs: 5000,
+      detail: () => `${sockets.filter((s) => !s.closed).length} of ${FLOOD} still open`,
+    });
     for (let i = 0; i < 10; i++) {
       const { status } = await send(webhook, { headers: { 'content-type': 'application/json' }, body: `{"verificationID":"v-${i}"}` });
       expect(status).toBe(200);

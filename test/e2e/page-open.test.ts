@@ -12,7 +12,10 @@ beforeEach(async () => {
   // A stand-in for the desktop's opener: it only records what it was asked to open.
   bin = await mkdtemp(join(tmpdir(), 'fake-opener-'));
   // It also keeps what the file it was given said, and its mode, before the run deletes it.
-  await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" >> "${join(bin, 'opened.txt')}"\n[ -f "$1" ] && { stat -c %a "$1"; stat -c %a "$(dirname "$1")"; cat "$1"; } >> "${join(bin, 'seen.txt')}"\nexit 0\n`);
+  await writeFile(
+    join(bin, 'xdg-open'),
+    `#!/bin/sh\necho "$@" >> "${join(bin, 'opened.txt')}"\n[ -f "$1" ] && { stat -c %a "$1"; stat -c %a "$(dirname "$1")"; cat "$1"; } >> "${join(bin, 'seen.txt')}"\nexit 0\n`,
+  );
   await chmod(join(bin, 'xdg-open'), 0o755);
 });
 afterEach(async () => {
@@ -80,8 +83,9 @@ describe('--open where no browser can be started', () => {
   it('says that no browser was opened and that the URL can be opened by hand', async () => {
     // A server over SSH: no display, and BROWSER names a program that is not there. The system
     // opener (xdg-open) starts, finds nothing to run and exits non-zero, after open() has resolved.
-    const r = await runCli(['create', '--sandbox', '--open'],
-      { env: { SENDTALK_SANDBOX_DELAY: '0', BROWSER: '/nonexistent/browser', DISPLAY: undefined, WAYLAND_DISPLAY: undefined } });
+    const r = await runCli(['create', '--sandbox', '--open'], {
+      env: { SENDTALK_SANDBOX_DELAY: '0', BROWSER: '/nonexistent/browser', DISPLAY: undefined, WAYLAND_DISPLAY: undefined },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/No browser opened/);
     expect(r.stderr).toMatch(/open the page's URL above by hand/i);

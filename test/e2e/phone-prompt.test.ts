@@ -14,11 +14,21 @@ afterEach(async () => {
  */
 async function inTerminal(args: string[], answers: string[], env: Record<string, string> = {}): Promise<{ code: number | null; screen: string }> {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv({ CI: undefined, COLUMNS: '100', LINES: '40', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: cleanEnv({ CI: undefined, COLUMNS: '100', LINES: '40', ...env }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let screen = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { screen += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    screen += d;
+  });
   const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => { clearTimeout(killer); resolve(code); }));
+  const done = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve(code);
+    }),
+  );
   let prompts = 0;
   for (const answer of answers) {
     await waitForOutput(() => screen, new RegExp(`(Phone number to verify[^]*){${++prompts}}`));
@@ -31,7 +41,9 @@ async function inTerminal(args: string[], answers: string[], env: Record<string,
 describe('a missing --phone', () => {
   it('is asked for on a terminal, re-asked when it does not parse, then used', async () => {
     emulator = await startEmulator({ apiKey: 'prompt-key-1234', autoVerifyMs: false });
-    const r = await inTerminal(['create', '--api-url', emulator.url, '--api-key', 'prompt-key-1234', '--no-wait'], ['0812-3456-7890', '+62 812-3456-7890'], { SENDTALK_QR: 'never' });
+    const r = await inTerminal(['create', '--api-url', emulator.url, '--api-key', 'prompt-key-1234', '--no-wait'], ['0812-3456-7890', '+62 812-3456-7890'], {
+      SENDTALK_QR: 'never',
+    });
     expect(r.screen).toMatch(/has no country code/);
     expect(r.code).toBe(0);
     expect([...emulator.verifications.values()].map((v) => v.phone)).toEqual(['6281234567890']);

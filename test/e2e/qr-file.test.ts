@@ -6,8 +6,12 @@ import { runCli } from '../helpers/cli.js';
 import { decodeCells, decodePng, surround } from '../helpers/qr-reader.js';
 
 let dir: string;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'qr-file-')); });
-afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qr-file-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 const link = (stdout: string): string => /Link\s+(\S+)/.exec(stdout)![1]!;
 

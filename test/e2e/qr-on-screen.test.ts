@@ -29,7 +29,11 @@ async function createIn(size: { columns: number; rows: number }, theme: Theme, e
 
 /** The last line with text on the screen. */
 function lastLine(screen: string): string {
-  return screen.replace(/\u001b\[[0-9;]*m/g, '').trimEnd().split('\n').at(-1)!;
+  return screen
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .trimEnd()
+    .split('\n')
+    .at(-1)!;
 }
 
 describe('the QR code on the screen of a terminal', () => {
@@ -58,13 +62,17 @@ describe('the QR code on the screen of a terminal', () => {
   it('80×24 not known to draw sextants: no partial code, one line saying what fits and the other ways to it', async () => {
     const { screen, terminal } = await createIn({ columns: 80, rows: 24 }, 'dark');
     expect(screen).not.toMatch(BLOCKS);
-    expect(await terminal.text()).toMatch(/\n⚠ The QR code needs a 53×28 window \(this one is 80×24\): enlarge it, use --open or --qr-file qr\.png, or set SENDTALK_QR=sextants if your terminal draws sextants\.\n/);
+    expect(await terminal.text()).toMatch(
+      /\n⚠ The QR code needs a 53×28 window \(this one is 80×24\): enlarge it, use --open or --qr-file qr\.png, or set SENDTALK_QR=sextants if your terminal draws sextants\.\n/,
+    );
   });
 
   it('40×20: the one-line way out', async () => {
     const { screen, terminal } = await createIn({ columns: 40, rows: 20 }, 'light');
     expect(screen).not.toMatch(BLOCKS);
-    expect(await terminal.text()).toMatch(/\n⚠ The QR code needs a 53×28 window \(this one is 40×20\): enlarge it, use --open or --qr-file qr\.png, or set SENDTALK_QR=sextants if your terminal draws sextants\.\n/);
+    expect(await terminal.text()).toMatch(
+      /\n⚠ The QR code needs a 53×28 window \(this one is 40×20\): enlarge it, use --open or --qr-file qr\.png, or set SENDTALK_QR=sextants if your terminal draws sextants\.\n/,
+    );
   });
 
   it('TERM=dumb: no code, and one line saying why and how to get one', async () => {
@@ -87,7 +95,10 @@ describe('the QR code on the screen of a terminal', () => {
     // Above the code: what follows the refusal is the code, whole (tmux keeps a cleared screen in its history).
     const history = await terminal.history();
     expect(history.match(/Refused a delivery/g)).toHaveLength(1);
-    const afterRefusal = history.slice(history.indexOf('Refused a delivery')).split('\n').filter((line) => /[\u2580\u2584\u2588]/.test(line));
+    const afterRefusal = history
+      .slice(history.indexOf('Refused a delivery'))
+      .split('\n')
+      .filter((line) => /[\u2580\u2584\u2588]/.test(line));
     // One drawing of 29 rows: its first and last two are quiet zone, blank in colour and █ without
     // colours (CI set in the environment turns colours off); a second drawing would double it.
     expect([25, 29]).toContain(afterRefusal.length);

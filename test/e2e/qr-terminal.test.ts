@@ -55,13 +55,21 @@ describe('create with SENDTALK_QR=always draws a code that a reader turns back i
 
   it('says in one line that the terminal is too narrow instead of drawing a code it would wrap', async () => {
     // The Indonesian message with an app URL needs 61 columns; the English one 53.
-    for (const [language, columns] of [['id', 60], ['en', 40]] as const) {
+    for (const [language, columns] of [
+      ['id', 60],
+      ['en', 40],
+    ] as const) {
       const r = await create({ columns, colour: true, language });
       expect(r.stderr).not.toMatch(/[▀▄█]/);
-      const notice = r.stderr.replace(/\u001b\[[0-9;]*m/g, '').split('\n').filter((line) => /QR code needs/.test(line));
+      const notice = r.stderr
+        .replace(/\u001b\[[0-9;]*m/g, '')
+        .split('\n')
+        .filter((line) => /QR code needs/.test(line));
       expect(notice).toHaveLength(1);
       // Off a terminal only COLUMNS is known: the line says what the code needs, not what the window has.
-      expect(notice[0]).toMatch(/^⚠ The QR code needs a \d+×\d+ window: enlarge it, use --open or --qr-file qr\.png, or set SENDTALK_QR=sextants if your terminal draws sextants\.$/);
+      expect(notice[0]).toMatch(
+        /^⚠ The QR code needs a \d+×\d+ window: enlarge it, use --open or --qr-file qr\.png, or set SENDTALK_QR=sextants if your terminal draws sextants\.$/,
+      );
       expect(printedLink(r.stdout)).toMatch(/^https:\/\/wa\.me\//);
     }
   });

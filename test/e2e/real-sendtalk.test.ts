@@ -29,7 +29,9 @@ async function listenJson(secretHeader?: string): Promise<{ proc: ListenProcess;
 }
 
 const deliveries = (proc: ListenProcess): Array<Record<string, unknown>> => proc.lines().filter((l) => l.type === 'delivery');
-const neverTheSecret = (...texts: string[]): void => { for (const text of texts) expect(text).not.toContain(SECRET); };
+const neverTheSecret = (...texts: string[]): void => {
+  for (const text of texts) expect(text).not.toContain(SECRET);
+};
 
 describe('listen: where the secret comes', () => {
   it('accepts it in X-Secret-Key and in Secret-Key; refuses it in X-Foo with 401 and names X-Foo, never the secret', async () => {
@@ -45,7 +47,9 @@ describe('listen: where the secret comes', () => {
     expect(viaX).toMatchObject({ accepted: true, status: 200, headers: { 'x-secret-key': '[redacted]' } });
     expect(viaPlain).toMatchObject({ accepted: true, status: 200, headers: { 'secret-key': '[redacted]' } });
     expect(viaFoo).toMatchObject({
-      accepted: false, status: 401, reason: 'secret-missing',
+      accepted: false,
+      status: 401,
+      reason: 'secret-missing',
       detail: 'no X-Secret-Key or Secret-Key header; the secret came in X-Foo: set SENDTALK_SECRET_HEADER=X-Foo',
       secretLocation: { in: 'header', name: 'X-Foo' },
       headers: { 'x-foo': '[redacted]' },
@@ -62,7 +66,9 @@ describe('listen: where the secret comes', () => {
     await proc.line('delivery', 2);
     proc.child.kill('SIGINT');
     await proc.done;
-    expect(deliveries(proc)[1]).toMatchObject({ detail: 'no X-Webhook-Token header; the secret came in X-Secret-Key: set SENDTALK_SECRET_HEADER=X-Secret-Key' });
+    expect(deliveries(proc)[1]).toMatchObject({
+      detail: 'no X-Webhook-Token header; the secret came in X-Secret-Key: set SENDTALK_SECRET_HEADER=X-Secret-Key',
+    });
   });
 
   it('names a Bearer token and a query parameter, and with no secret anywhere lists the header names that came', async () => {
@@ -79,7 +85,9 @@ describe('listen: where the secret comes', () => {
     expect(query).toMatchObject({ status: 401, secretLocation: { in: 'query', name: 'token' } });
     expect(none).toMatchObject({ status: 401, reason: 'secret-missing' });
     expect(none!.secretLocation).toBeUndefined();
-    expect(none!.detail).toMatch(/^no X-Secret-Key or Secret-Key header \(headers that came: content-type, x-request-id, host, connection(, content-length)?\)$/);
+    expect(none!.detail).toMatch(
+      /^no X-Secret-Key or Secret-Key header \(headers that came: content-type, x-request-id, host, connection(, content-length)?\)$/,
+    );
     // The secret in the query string is shown nowhere, the path included (its masking is the listener's).
     neverTheSecret(r.stderr);
   });
@@ -105,8 +113,32 @@ describe('listen: where the secret comes', () => {
 describe('create: the event decides, and a wait says why it ended', () => {
   async function createAgainst(options: EmulatorOptions, ...extra: string[]) {
     const port = await freePort();
-    const emu = await emulator({ apiKey: KEY, secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 50, webhookAttempts: 1, ...options });
-    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--timeout', '10s', ...extra]);
+    const emu = await emulator({
+      apiKey: KEY,
+      secret: SECRET,
+      webhookUrl: `http://127.0.0.1:${port}/webhook`,
+      autoVerifyMs: 50,
+      webhookAttempts: 1,
+      ...options,
+    });
+    const r = await runCli([
+      'create',
+      '--api-url',
+      emu.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--tunnel',
+      'none',
+      '--port',
+      String(port),
+      '--timeout',
+      '10s',
+      ...extra,
+    ]);
     neverTheSecret(r.stdout, r.stderr);
     expect(r.stdout + r.stderr).not.toContain(KEY);
     return { r, emu };
@@ -140,7 +172,9 @@ describe('create: the event decides, and a wait says why it ended', () => {
     const old = { secret: 'whsec_the_previous_save_1', webhookAttempts: 3, webhookBackoffMs: 20 };
     const text = await createAgainst(old, '--timeout', '1500ms');
     expect(text.r.code).toBe(3);
-    expect(text.r.stderr).toMatch(/✖ 3 deliveries arrived and were refused: secret key is invalid\. No verified webhook within .+ \(3 received; 3 refused: 3× secret key is invalid\)\./);
+    expect(text.r.stderr).toMatch(
+      /✖ 3 deliveries arrived and were refused: secret key is invalid\. No verified webhook within .+ \(3 received; 3 refused: 3× secret key is invalid\)\./,
+    );
     expect(text.r.stderr).toMatch(/SENDTALK_WEBHOOK_SECRET \(or --secret\) must be the secret shown after the last save of Verification Config/);
     expect(text.r.stderr).not.toMatch(/check the Webhook URL/i);
     neverTheSecret(text.r.stderr.replace(/x/g, ''));
@@ -158,9 +192,29 @@ describe('create: the event decides, and a wait says why it ended', () => {
   it('a delivery for another verification is counted and named, with its id', async () => {
     const port = await freePort();
     const emu = await emulator({ apiKey: KEY, secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: false });
-    const cli = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--timeout', '1500ms', '--json']);
+    const cli = startCli([
+      'create',
+      '--api-url',
+      emu.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--tunnel',
+      'none',
+      '--port',
+      String(port),
+      '--timeout',
+      '1500ms',
+      '--json',
+    ]);
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
-    await send(`http://127.0.0.1:${port}/webhook`, { headers: { ...JSON_HEADERS, 'X-Secret-Key': SECRET }, body: '{"verificationID":"someone-else-42","status":"verified"}' });
+    await send(`http://127.0.0.1:${port}/webhook`, {
+      headers: { ...JSON_HEADERS, 'X-Secret-Key': SECRET },
+      body: '{"verificationID":"someone-else-42","status":"verified"}',
+    });
     const r = await cli.done;
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -178,19 +232,43 @@ describe('create: the event decides, and a wait says why it ended', () => {
 });
 
 describe('the emulator speaks as SendTalk does', () => {
-  it.each([...Array(RESPONSE_ALIAS_SETS).keys()].flatMap((set) => [[set, false], [set, true]] as const))(
-    'create reads the answer with alias set %i (nested: %s), end to end', async (set, nested) => {
-      const { r, emu } = await createAgainstShape({ responseAliases: set, responseNested: nested });
-      expect(r.code, r.stderr).toBe(0);
-      const doc = JSON.parse(r.stdout);
-      const [v] = [...emu.verifications.values()];
-      expect(doc).toMatchObject({ status: 'verified', id: v!.id, phone: PHONE, link: v!.link, message: v!.message, qr: v!.link, expiresAt: v!.expiresAt });
-    });
+  it.each(
+    [...Array(RESPONSE_ALIAS_SETS).keys()].flatMap(
+      (set) =>
+        [
+          [set, false],
+          [set, true],
+        ] as const,
+    ),
+  )('create reads the answer with alias set %i (nested: %s), end to end', async (set, nested) => {
+    const { r, emu } = await createAgainstShape({ responseAliases: set, responseNested: nested });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const [v] = [...emu.verifications.values()];
+    expect(doc).toMatchObject({ status: 'verified', id: v!.id, phone: PHONE, link: v!.link, message: v!.message, qr: v!.link, expiresAt: v!.expiresAt });
+  });
 
   async function createAgainstShape(shape: EmulatorOptions['shape']) {
     const port = await freePort();
     const emu = await emulator({ apiKey: KEY, secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 20, shape });
-    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--tunnel', 'none', '--port', String(port), '--timeout', '10s', '--json']);
+    const r = await runCli([
+      'create',
+      '--api-url',
+      emu.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--tunnel',
+      'none',
+      '--port',
+      String(port),
+      '--timeout',
+      '10s',
+      '--json',
+    ]);
     return { r, emu };
   }
 
@@ -198,26 +276,45 @@ describe('the emulator speaks as SendTalk does', () => {
     const emu = await emulator({ apiKey: KEY });
     const missing = await runCli(['create', '--api-url', emu.url, '--phone', PHONE, '--no-wait', '--json'], { env: { SENDTALK_API_KEY: ' ' } });
     expect(missing.code).toBe(4);
-    expect(JSON.parse(missing.stdout).error).toMatchObject({ code: '40001', message: expect.stringMatching(/Request headers are required \(API-Key\)/), hint: expect.stringMatching(/SENDTALK_API_KEY/) });
+    expect(JSON.parse(missing.stdout).error).toMatchObject({
+      code: '40001',
+      message: expect.stringMatching(/Request headers are required \(API-Key\)/),
+      hint: expect.stringMatching(/SENDTALK_API_KEY/),
+    });
     const unknown = await runCli(['create', '--api-url', emu.url, '--api-key', 'st_not_this_one_1234', '--phone', PHONE, '--no-wait', '--json']);
     expect(unknown.code).toBe(4);
-    expect(JSON.parse(unknown.stdout).error).toMatchObject({ code: '49103', message: expect.stringMatching(/API-Key is not found/), hint: expect.stringMatching(/does not know this API key/) });
+    expect(JSON.parse(unknown.stdout).error).toMatchObject({
+      code: '49103',
+      message: expect.stringMatching(/API-Key is not found/),
+      hint: expect.stringMatching(/does not know this API key/),
+    });
   });
 
   it('the emulator CLI takes its shape from the control API, before and between creates', async () => {
     const hook = await new CorrectEndpoint(SECRET).start();
     cleanups.push(() => hook.stop());
     const emu = startCli(['emulator', '--port', '0', '--json', '--auto-verify', '50ms', '--webhook-url', hook.url, '--secret', SECRET]);
-    cleanups.push(() => { emu.child.kill('SIGKILL'); });
+    cleanups.push(() => {
+      emu.child.kill('SIGKILL');
+    });
     const ready = JSON.parse((await waitForOutput(emu.stdout, /^.*\n/))[0]);
     expect(ready.shape).toEqual({ responseAliases: 0, responseNested: false, webhook: 'flat', webhookStatus: 'verified' });
     const set = await fetch(`${ready.url}/_emulator/shape`, { method: 'PUT', body: '{"responseAliases":3,"webhook":"wrapped","webhookStatus":"failed"}' });
     expect(await set.json()).toEqual({ responseAliases: 3, responseNested: false, webhook: 'wrapped', webhookStatus: 'failed' });
-    const answer = await (await fetch(`${ready.url}/api/v1/verification/create_whatsapp_verification`, { method: 'POST', headers: { 'API-Key': 'k' }, body: `{"userPhone":"${PHONE}"}` })).json() as { data: Record<string, unknown> };
+    const answer = (await (
+      await fetch(`${ready.url}/api/v1/verification/create_whatsapp_verification`, {
+        method: 'POST',
+        headers: { 'API-Key': 'k' },
+        body: `{"userPhone":"${PHONE}"}`,
+      })
+    ).json()) as { data: Record<string, unknown> };
     expect(Object.keys(answer.data).sort()).toEqual(['id', 'waMeLink', 'messageText', 'qrCodeImage', 'msisdn', 'expiredAt'].sort());
     await waitForOutput(emu.stdout, /"type":"webhook"/);
     expect(hook.requests[0]!.headers['x-secret-key']).toBe(SECRET);
-    expect(JSON.parse(hook.requests[0]!.body.toString('utf8'))).toMatchObject({ type: 'whatsapp_verification_status', whatsappVerificationStatus: { status: 'failed' } });
+    expect(JSON.parse(hook.requests[0]!.body.toString('utf8'))).toMatchObject({
+      type: 'whatsapp_verification_status',
+      whatsappVerificationStatus: { status: 'failed' },
+    });
 
     const put = await fetch(`${ready.url}/_emulator/shape`, { method: 'PUT', body: '{"webhook":"flat","webhookStatus":"verified","responseNested":true}' });
     expect(await put.json()).toEqual({ responseAliases: 3, responseNested: true, webhook: 'flat', webhookStatus: 'verified' });

@@ -36,7 +36,8 @@ function cli(t: TestContext, args: string[], options: CliOptions = {}): Cli {
   return started;
 }
 
-const emulator = (t: TestContext, options: Parameters<typeof emulatorForTest>[1] = {}): Promise<EmulatorHandle> => emulatorForTest(t, { apiKey: KEY, ...options });
+const emulator = (t: TestContext, options: Parameters<typeof emulatorForTest>[1] = {}): Promise<EmulatorHandle> =>
+  emulatorForTest(t, { apiKey: KEY, ...options });
 
 async function tunnelServer(t: TestContext, mode: LocaltunnelServer['mode'] = 'normal'): Promise<LocaltunnelServer> {
   const server = new LocaltunnelServer();
@@ -45,7 +46,6 @@ async function tunnelServer(t: TestContext, mode: LocaltunnelServer['mode'] = 'n
   t.onTestFinished(() => server.stop());
   return server;
 }
-
 
 const connections = (emu: EmulatorHandle): Promise<number> => new Promise((resolve) => emu.server.getConnections((_, n) => resolve(n)));
 
@@ -81,7 +81,9 @@ const scenarios: Scenario[] = [
     async start(t) {
       const server = await tunnelServer(t, 'hang');
       const port = await freePort();
-      const c = cli(t, ['create', '--api-url', 'http://127.0.0.1:9', '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port)], { env: { SENDTALK_TUNNEL_TIMEOUT: '60s', SENDTALK_TUNNEL_HOST: server.url } });
+      const c = cli(t, ['create', '--api-url', 'http://127.0.0.1:9', '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port)], {
+        env: { SENDTALK_TUNNEL_TIMEOUT: '60s', SENDTALK_TUNNEL_HOST: server.url },
+      });
       await until(() => server.registrations.length > 0, 'the registration request');
       return { cli: c, ports: [port] };
     },
@@ -90,7 +92,11 @@ const scenarios: Scenario[] = [
     name: 'create, while the API request hangs',
     async start(t) {
       let hanging = 0;
-      const emu = await emulator(t, { onEvent: (e) => { if (e.type === 'request' && e.fault === 'hang') hanging++; } });
+      const emu = await emulator(t, {
+        onEvent: (e) => {
+          if (e.type === 'request' && e.fault === 'hang') hanging++;
+        },
+      });
       emu.injectFault({ type: 'hang' }, 5);
       const port = await freePort();
       const c = cli(t, ['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port), '--tunnel', 'none']);
@@ -121,7 +127,9 @@ const scenarios: Scenario[] = [
       const server = await tunnelServer(t);
       const emu = await emulator(t);
       const port = await freePort();
-      const c = cli(t, ['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port)], { env: { SENDTALK_TUNNEL_HOST: server.url } });
+      const c = cli(t, ['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--port', String(port)], {
+        env: { SENDTALK_TUNNEL_HOST: server.url },
+      });
       await waitForOutput(c.stderr, /Waiting for the verified webhook/);
       const id = server.clientIds[0]!;
       expect(server.connections(id)).toBeGreaterThan(0);
@@ -161,7 +169,10 @@ const scenarios: Scenario[] = [
       const base = `http://127.0.0.1:${port}`;
       await waitForOutput(c.stdout, /listening on/);
       await fetch(`${base}/_emulator/faults`, { method: 'POST', body: '{"type":"hang"}' });
-      const hung = fetch(`${base}${CREATE_PATH}`, { method: 'POST', headers: { 'API-Key': KEY }, body: `{"userPhone":"${PHONE}"}` }).then(() => 'answered', () => 'cut');
+      const hung = fetch(`${base}${CREATE_PATH}`, { method: 'POST', headers: { 'API-Key': KEY }, body: `{"userPhone":"${PHONE}"}` }).then(
+        () => 'answered',
+        () => 'cut',
+      );
       await waitForOutput(c.stdout, /→ no answer/);
       return { cli: c, ports: [port], after: async () => expect(await hung).toBe('cut') };
     },
@@ -169,24 +180,23 @@ const scenarios: Scenario[] = [
 ];
 
 describe.concurrent('a signal in each phase', () => {
-  it.for(scenarios.flatMap((s) => SIGNALS.map((signal) => [s, signal] as [Scenario, Signal])).map(([s, signal]) => ({ name: `${s.name}: ${signal}`, s, signal })))(
-    '$name → exit 130 (0 for SIGTERM on a server), everything closed',
-    async ({ s, signal }, t) => {
-      const running = await s.start(t);
-      running.cli.child.kill(signal);
-      const r: CliResult = await running.cli.done;
-      expect(r.signal, 'it ended by itself, not by the default action of the signal').toBeNull();
-      expect(r.code, r.stderr).toBe(signal === 'SIGTERM' && s.server ? 0 : 130);
-      expect(r.stderr).toMatch(new RegExp(`(Interrupted|Stopping) \\(${signal}\\)`));
-      expect(r.stderr).not.toMatch(/Interrupted again|did not finish within/);
-      expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-      expect(processGone(running.cli.child.pid)).toBe(true);
-      for (const port of running.ports) expect(await isListening(port), `port ${port} is still open`).toBe(false);
-      await running.after?.();
-      expect(r.stdout + r.stderr).not.toContain(KEY);
-      expect(r.stdout + r.stderr).not.toContain(SECRET);
-    },
-  );
+  it.for(
+    scenarios.flatMap((s) => SIGNALS.map((signal) => [s, signal] as [Scenario, Signal])).map(([s, signal]) => ({ name: `${s.name}: ${signal}`, s, signal })),
+  )('$name → exit 130 (0 for SIGTERM on a server), everything closed', async ({ s, signal }, t) => {
+    const running = await s.start(t);
+    running.cli.child.kill(signal);
+    const r: CliResult = await running.cli.done;
+    expect(r.signal, 'it ended by itself, not by the default action of the signal').toBeNull();
+    expect(r.code, r.stderr).toBe(signal === 'SIGTERM' && s.server ? 0 : 130);
+    expect(r.stderr).toMatch(new RegExp(`(Interrupted|Stopping) \\(${signal}\\)`));
+    expect(r.stderr).not.toMatch(/Interrupted again|did not finish within/);
+    expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(processGone(running.cli.child.pid)).toBe(true);
+    for (const port of running.ports) expect(await isListening(port), `port ${port} is still open`).toBe(false);
+    await running.after?.();
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
 });
 
 describe.concurrent('a stop signal once the terminal or the pipes are gone', () => {
@@ -197,17 +207,20 @@ describe.concurrent('a stop signal once the terminal or the pipes are gone', () 
     { args: ['listen', '--tunnel', 'none', '--secret', SECRET], ready: /Waiting for deliveries/, signal: 'SIGHUP', code: 130 },
     { args: ['create', '--sandbox'], env: { SENDTALK_SANDBOX_DELAY: '1m' }, ready: /Waiting for the verified webhook/, signal: 'SIGTERM', code: 130 },
   ] as const;
-  it.for(cases.map((c) => ({ ...c, name: `${c.args[0]}: ${c.signal}` })))('$name → exit $code, not 1 for the "Stopping…" line that cannot be written', async (c, t) => {
-    const running = cli(t, [...c.args], { env: 'env' in c ? { ...c.env } : {} });
-    await waitForOutput(() => running.stdout() + running.stderr(), c.ready);
-    // What a closed terminal or a killed pipeline leaves: nobody reads stdout or stderr any more.
-    running.child.stdout!.destroy();
-    running.child.stderr!.destroy();
-    running.child.kill(c.signal);
-    const r = await running.done;
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(c.code);
-  });
+  it.for(cases.map((c) => ({ ...c, name: `${c.args[0]}: ${c.signal}` })))(
+    '$name → exit $code, not 1 for the "Stopping…" line that cannot be written',
+    async (c, t) => {
+      const running = cli(t, [...c.args], { env: 'env' in c ? { ...c.env } : {} });
+      await waitForOutput(() => running.stdout() + running.stderr(), c.ready);
+      // What a closed terminal or a killed pipeline leaves: nobody reads stdout or stderr any more.
+      running.child.stdout!.destroy();
+      running.child.stderr!.destroy();
+      running.child.kill(c.signal);
+      const r = await running.done;
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(c.code);
+    },
+  );
 });
 
 /**
@@ -218,11 +231,17 @@ describe.concurrent('a stop signal once the terminal or the pipes are gone', () 
 async function stalledRequest(t: TestContext, port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
-  t.onTestFinished(() => { socket.destroy(); });
+  t.onTestFinished(() => {
+    socket.destroy();
+  });
   await new Promise((resolve) => socket.once('connect', resolve));
   let answer = '';
-  socket.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1'); });
-  socket.write(`POST /webhook HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nX-Secret-Key: ${SECRET}\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n`);
+  socket.on('data', (chunk: Buffer) => {
+    answer += chunk.toString('latin1');
+  });
+  socket.write(
+    `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nX-Secret-Key: ${SECRET}\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n`,
+  );
   await until(() => answer.startsWith('HTTP/1.1 100 Continue\r\n'), 'the listener to take the request in (100 Continue)', { detail: () => answer });
   socket.write('{"verif');
   return socket;
@@ -342,8 +361,15 @@ describe.concurrent('an unexpected failure anywhere', () => {
     c.child.kill('SIGUSR2');
     const r = await c.done;
     expect(r.code).toBe(1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.at(-1)).toMatchObject({ type: 'error', status: 'error', error: { category: 'internal', message: 'Unexpected error: rejected by the test', exitCode: 1 } });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({
+      type: 'error',
+      status: 'error',
+      error: { category: 'internal', message: 'Unexpected error: rejected by the test', exitCode: 1 },
+    });
   });
 
   it('is one NDJSON error line under emulator --json', async (t) => {
@@ -352,7 +378,10 @@ describe.concurrent('an unexpected failure anywhere', () => {
     c.child.kill('SIGUSR2');
     const r = await c.done;
     expect(r.code).toBe(1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.type)).toEqual(['ready', 'error']);
   });
 });

@@ -29,13 +29,15 @@ afterEach(async () => {
 
 /** A real run with no SENDTALK_SUBDOMAIN, waiting only briefly (nothing delivers): exit 3 with the JSON document. */
 function create(apiUrl: string, configHome: string): ReturnType<typeof startCli> {
-  return startCli(['create', '--api-url', apiUrl, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-    '--json', '--timeout', '500ms'], { env: { SENDTALK_TUNNEL_HOST: server.url, XDG_CONFIG_HOME: configHome }, killAfterMs: 30_000 });
+  return startCli(['create', '--api-url', apiUrl, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--json', '--timeout', '500ms'], {
+    env: { SENDTALK_TUNNEL_HOST: server.url, XDG_CONFIG_HOME: configHome },
+    killAfterMs: 30_000,
+  });
 }
 
 /** The server frees a name a moment after its client's last connection closes, as the real one does. */
 async function nameFreed(): Promise<void> {
-  await server.until(() => server.clientIds.length === 0, 'the last run\'s name to be freed');
+  await server.until(() => server.clientIds.length === 0, "the last run's name to be freed");
 }
 
 function stateFile(configHome: string): string {
@@ -99,7 +101,9 @@ describe('the same webhook URL every run, with no configuration', () => {
     await holder.line('ready');
     const run = create(api.url, home);
     let stderrAtCreate: string | undefined;
-    api.onRequest = () => { stderrAtCreate ??= run.stderr(); };
+    api.onRequest = () => {
+      stderrAtCreate ??= run.stderr();
+    };
     const r = await run.done;
     expect(r.code, r.stderr).toBe(3);
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;

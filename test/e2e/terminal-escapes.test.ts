@@ -18,7 +18,11 @@ describe('text a peer chose reaches the terminal escaped', () => {
     const listen = startCli(['listen', '--tunnel', 'none', '--max-events', '1']);
     try {
       const url = (await waitForOutput(listen.stderr, /Webhook listener on (\S+)/))[1]!;
-      const res = await fetch(`${url}?q=${encodeURIComponent('\u001b')}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verificationID: `v${HOSTILE}`, userPhone: `62${HOSTILE}` }) });
+      const res = await fetch(`${url}?q=${encodeURIComponent('\u001b')}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ verificationID: `v${HOSTILE}`, userPhone: `62${HOSTILE}` }),
+      });
       expect(res.status).toBe(200);
       const r = await listen.done;
       expect(r.code, r.stderr).toBe(0);
@@ -45,14 +49,21 @@ describe('text a peer chose reaches --json escaped', () => {
     try {
       const url = (await waitForOutput(listen.stderr, /Webhook listener on (\S+)/))[1]!;
       const tricky = 'a\u007fb\u009bc\u2028d\u2029e\u202ef\u2066g\u200fh';
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verificationID: tricky, status: 'verified' }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ verificationID: tricky, status: 'verified' }),
+      });
       expect(res.status).toBe(200);
       const r = await listen.done;
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('a\\u007fb\\u009bc\\u2028d\\u2029e\\u202ef\\u2066g\\u200fh');
       expect(r.stdout).not.toMatch(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f]/);
       // Still JSON, and the same text once parsed.
-      const line = r.stdout.split('\n').map((l) => JSON.parse(l || 'null')).find((doc) => doc?.type === 'delivery');
+      const line = r.stdout
+        .split('\n')
+        .map((l) => JSON.parse(l || 'null'))
+        .find((doc) => doc?.type === 'delivery');
       expect(JSON.stringify(line)).toContain(JSON.stringify(tricky).slice(1, -1));
     } finally {
       listen.child.kill('SIGKILL');

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { AcceptsAnythingEndpoint, CorrectEndpoint, EchoesHeadersEndpoint, FailsOnBadJsonEndpoint, IgnoresSecretEndpoint, TimesOutEndpoint } from '../helpers/webhook-endpoints.js';
+import {
+  AcceptsAnythingEndpoint,
+  CorrectEndpoint,
+  EchoesHeadersEndpoint,
+  FailsOnBadJsonEndpoint,
+  IgnoresSecretEndpoint,
+  TimesOutEndpoint,
+} from '../helpers/webhook-endpoints.js';
 import { serversStoppedAfterEach } from '../helpers/cleanup.js';
 
 const SECRET = 'S3cr3t-Do-Not-Print-9f8e7d';
@@ -122,7 +129,9 @@ describe('trigger --check', () => {
 
   it('reads the secret from SENDTALK_WEBHOOK_SECRET and the header name from SENDTALK_SECRET_HEADER', async () => {
     const endpoint = await start(new CorrectEndpoint(SECRET, 'X-Webhook-Secret'));
-    const result = await runCli(['trigger', '--url', endpoint.url, '--check', '--json'], { env: { SENDTALK_SECRET_HEADER: 'X-Webhook-Secret', SENDTALK_WEBHOOK_SECRET: SECRET } });
+    const result = await runCli(['trigger', '--url', endpoint.url, '--check', '--json'], {
+      env: { SENDTALK_SECRET_HEADER: 'X-Webhook-Secret', SENDTALK_WEBHOOK_SECRET: SECRET },
+    });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).secretHeader).toBe('X-Webhook-Secret');
   });

@@ -22,7 +22,9 @@ let logFile: string;
 /** Records a log the way a user would: `listen --log`, hit by two deliveries and two refusals. */
 beforeAll(async () => {
   logFile = join(mkdtempSync(join(tmpdir(), 'trigger-replay-')), 'deliveries.ndjson');
-  const listen = startCli(['listen', '--tunnel', 'none', '--secret', RECORDED_SECRET, '--json', '--log', logFile, '--max-events', '2'], { killAfterMs: 20_000 });
+  const listen = startCli(['listen', '--tunnel', 'none', '--secret', RECORDED_SECRET, '--json', '--log', logFile, '--max-events', '2'], {
+    killAfterMs: 20_000,
+  });
   try {
     const ready = JSON.parse((await waitForOutput(listen.stdout, /^.*\n/))[0]);
     const url: string = ready.localUrl;
@@ -59,9 +61,21 @@ describe('trigger --replay', () => {
       expect(r.headers['content-type']).toBe('application/json');
     }
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ mode: 'replay', url: target.url, passed: true, summary: { replayed: 2, passed: 2, failed: 0, skipped: 2 }, ignoredLines: 1 });
-    expect(report.deliveries.map((d: any) => [d.seq, d.verificationId, d.bytes, d.got.status])).toEqual([[3, 'ver_replay_1', FIRST.length, 200], [4, 'ver_replay_2', SECOND.length, 200]]);
-    expect(report.skipped).toEqual([{ seq: 1, reason: 'a GET, not a delivery' }, { seq: 2, reason: 'no body recorded (refused 401 before it was read)' }]);
+    expect(report).toMatchObject({
+      mode: 'replay',
+      url: target.url,
+      passed: true,
+      summary: { replayed: 2, passed: 2, failed: 0, skipped: 2 },
+      ignoredLines: 1,
+    });
+    expect(report.deliveries.map((d: any) => [d.seq, d.verificationId, d.bytes, d.got.status])).toEqual([
+      [3, 'ver_replay_1', FIRST.length, 200],
+      [4, 'ver_replay_2', SECOND.length, 200],
+    ]);
+    expect(report.skipped).toEqual([
+      { seq: 1, reason: 'a GET, not a delivery' },
+      { seq: 2, reason: 'no body recorded (refused 401 before it was read)' },
+    ]);
     expect(result.stdout + result.stderr).not.toContain(REPLAY_SECRET);
   });
 

@@ -22,7 +22,13 @@ describe('trigger', () => {
     expect(sent!.headers['x-secret-key']).toBe(SECRET);
     expect(sent!.headers['secret-key']).toBeUndefined();
     expect(sent!.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(sent!.body.toString())).toEqual({ verificationID: 'ver_42', userPhone: '6281234567890', status: 'verified', verifiedTime: expect.any(Number), languageCode: 'en' });
+    expect(JSON.parse(sent!.body.toString())).toEqual({
+      verificationID: 'ver_42',
+      userPhone: '6281234567890',
+      status: 'verified',
+      verifiedTime: expect.any(Number),
+      languageCode: 'en',
+    });
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^✔ 200 OK \\(\\d+ ms\\) from ${endpoint.url}$`));
     expect(lines[1]).toContain('id ver_42, phone 6281234567890');
@@ -35,7 +41,11 @@ describe('trigger', () => {
     const result = await runCli(['trigger', '--url', endpoint.url, '--secret', SECRET, '--json', '--id', 'ver_7']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
-      mode: 'send', url: endpoint.url, passed: true, secretHeader: 'X-Secret-Key', secretSent: true,
+      mode: 'send',
+      url: endpoint.url,
+      passed: true,
+      secretHeader: 'X-Secret-Key',
+      secretSent: true,
       event: { source: 'built-in', verificationId: 'ver_7', phone: '6281234567890' },
       got: { status: 200, failure: null, summary: '200 OK', bodyStart: '{"ok":true}' },
     });

@@ -28,16 +28,20 @@ afterEach(async () => {
   await server.stop();
 });
 
-
 describe('create through the localtunnel tunnel', () => {
   it('opens the tunnel, proves the webhook URL before creating, and is verified through it', async () => {
-    const cli = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-      '--json', '--timeout', '20s'], { env: { SENDTALK_SUBDOMAIN: 'acme-otp-create', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 30_000 });
+    const cli = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE, '--json', '--timeout', '20s'], {
+      env: { SENDTALK_SUBDOMAIN: 'acme-otp-create', SENDTALK_TUNNEL_HOST: server.url },
+      killAfterMs: 30_000,
+    });
     children.push(cli);
     await until(() => emu.verifications.size === 1, 'the verification', { timeoutMs: 15_000, detail: cli.stderr });
     const v = [...emu.verifications.values()][0]!;
     const webhookUrl = `http://acme-otp-create.localhost:${server.port}/webhook`;
-    const res = await sendThrough(webhookUrl, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: JSON.stringify(verifiedPayload(v)) });
+    const res = await sendThrough(webhookUrl, {
+      headers: { 'content-type': 'application/json', 'secret-key': SECRET },
+      body: JSON.stringify(verifiedPayload(v)),
+    });
     // A 200 back through the tunnel: the CLI must not close it before its answer is out.
     expect(res.status, res.body + cli.stderr()).toBe(200);
     // As TapTalk's own endpoints answer, with the "ok" promised before kept.
@@ -57,7 +61,10 @@ describe('create through the localtunnel tunnel', () => {
 
   it('exits 6 without calling the API when the tunnel cannot open', async () => {
     server.mode = 'refuse';
-    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE], { env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
+    const r = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE], {
+      env: { SENDTALK_TUNNEL_TIMEOUT: '1s', SENDTALK_TUNNEL_HOST: server.url },
+      killAfterMs: 15_000,
+    });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/Could not open a tunnel/);
     expect(r.stderr).toMatch(/--tunnel URL/);
@@ -66,8 +73,23 @@ describe('create through the localtunnel tunnel', () => {
 
   it('probes --tunnel URL (your own tunnel) too, and stops before creating when it does not reach the listener', async () => {
     const port = await freePort();
-    const ownTunnel = startCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-      '--port', String(port), '--tunnel', `http://127.0.0.1:${port}`, '--timeout', '300ms']);
+    const ownTunnel = startCli([
+      'create',
+      '--api-url',
+      emu.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--port',
+      String(port),
+      '--tunnel',
+      `http://127.0.0.1:${port}`,
+      '--timeout',
+      '300ms',
+    ]);
     children.push(ownTunnel);
     const ok = await ownTunnel.done;
     expect(ok.code).toBe(3);
@@ -75,8 +97,21 @@ describe('create through the localtunnel tunnel', () => {
 
     // Missing the listener stops before the API is called: exit 6, and where the URL must forward to.
     const nowhere = `http://127.0.0.1:${await freePort()}`;
-    const broken = await runCli(['create', '--api-url', emu.url, '--api-key', KEY, '--secret', SECRET, '--phone', PHONE,
-      '--tunnel', nowhere, '--timeout', '300ms']);
+    const broken = await runCli([
+      'create',
+      '--api-url',
+      emu.url,
+      '--api-key',
+      KEY,
+      '--secret',
+      SECRET,
+      '--phone',
+      PHONE,
+      '--tunnel',
+      nowhere,
+      '--timeout',
+      '300ms',
+    ]);
     expect(broken.code).toBe(6);
     expect(broken.stderr).toContain(`The webhook URL ${nowhere}/webhook does not reach this listener: connection refused.`);
     expect(broken.stderr).toContain(`Pass --port 8787 and make ${nowhere} forward to 127.0.0.1:8787 (path /webhook)`);

@@ -33,7 +33,11 @@ afterEach(async () => {
 
 describe('a tunnel server whose registration answer cannot be used', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['no port', { id: 'abc', url: 'https://abc.example.test', max_conn_count: 10, message: 'welcome' }, /answered the registration with no usable port \(missing; 1–65535 expected\); it said: welcome\./],
+    [
+      'no port',
+      { id: 'abc', url: 'https://abc.example.test', max_conn_count: 10, message: 'welcome' },
+      /answered the registration with no usable port \(missing; 1–65535 expected\); it said: welcome\./,
+    ],
     ['port 0', { id: 'abc', port: 0, url: 'https://abc.example.test' }, /no usable port \(0; 1–65535 expected\)/],
     ['port 70000', { id: 'abc', port: 70_000, url: 'https://abc.example.test' }, /no usable port \(70000/],
     ['no url', { id: 'abc', port: 4000 }, /no usable public URL \(missing; an http\(s\) URL expected\)/],
@@ -54,7 +58,10 @@ describe('a tunnel server whose registration answer cannot be used', () => {
   it('clamps a huge max_conn_count: the tunnel opens with at most the sane number of connections', async () => {
     const server = new LocaltunnelServer({ maxConnCount: 10_000_000 });
     await started(server);
-    const r = await runCli(['listen', '--max-events', '1', '--timeout', '1500ms', '--json'], { env: { SENDTALK_TUNNEL_HOST: server.url }, killAfterMs: 15_000 });
+    const r = await runCli(['listen', '--max-events', '1', '--timeout', '1500ms', '--json'], {
+      env: { SENDTALK_TUNNEL_HOST: server.url },
+      killAfterMs: 15_000,
+    });
     expect(r.code, r.stderr).toBe(3); // no delivery came: a time-out, in bounded time, not a runaway socket loop
     expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'ready' });
     const [id] = server.registrations.map((reg) => reg.id).filter(Boolean);
@@ -66,8 +73,13 @@ describe('a tunnel server whose registration answer cannot be used', () => {
 
 describe('checkRegistrationAnswer', () => {
   it('keeps a good answer and clamps the pool', () => {
-    expect(checkRegistrationAnswer({ id: 'a1', port: 1, url: 'http://a1.x', max_conn_count: 1e9, ip: '127.0.0.1', cached_url: 'ftp://no' }))
-      .toEqual({ id: 'a1', port: 1, url: 'http://a1.x', max_conn_count: MAX_TUNNEL_CONNECTIONS, ip: '127.0.0.1' });
+    expect(checkRegistrationAnswer({ id: 'a1', port: 1, url: 'http://a1.x', max_conn_count: 1e9, ip: '127.0.0.1', cached_url: 'ftp://no' })).toEqual({
+      id: 'a1',
+      port: 1,
+      url: 'http://a1.x',
+      max_conn_count: MAX_TUNNEL_CONNECTIONS,
+      ip: '127.0.0.1',
+    });
     expect(checkRegistrationAnswer({ id: 'a1', port: 65_535, url: 'https://a1.x' })).toMatchObject({ max_conn_count: 1 });
     expect(checkRegistrationAnswer({ id: 'a1', port: 443, url: 'https://a1.x', max_conn_count: -5 })).toMatchObject({ max_conn_count: 1 });
   });

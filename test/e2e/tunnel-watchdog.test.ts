@@ -48,7 +48,16 @@ describe('the watchdog of a tunnel that goes stale while idle', () => {
     expect(again.map((r) => [r.path, r.heldOpen ?? 0])).toEqual(again.map(() => [`/${id}`, 0]));
     expect(again.at(-1)!.id).toBe(id);
     // The state line follows the reopened line; on a busy machine it may come a moment later.
-    await expect.poll(() => proc.lines().filter((l) => l.type === 'tunnel-state').at(-1)?.state, { timeout: 10_000 }).toBe('up');
+    await expect
+      .poll(
+        () =>
+          proc
+            .lines()
+            .filter((l) => l.type === 'tunnel-state')
+            .at(-1)?.state,
+        { timeout: 10_000 },
+      )
+      .toBe('up');
 
     const res = await sendThrough(webhookUrl, { headers: good, body: '{"verificationID":"after-watchdog"}' });
     expect(res.status, res.body).toBe(200);

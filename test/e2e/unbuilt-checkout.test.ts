@@ -12,7 +12,9 @@ describe('the bin in a checkout that was not built', () => {
     root = await mkdtemp(join(tmpdir(), 'sendtalk-unbuilt-'));
     await cp(dirname(BIN), join(root, 'bin'), { recursive: true });
   });
-  afterAll(async () => { await rm(root, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
 
   it('says in one line to run npm run build, exit 1, no stack', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin', 'sendtalk-verify.js'), '--help'], { env: cleanEnv(), encoding: 'utf8' });

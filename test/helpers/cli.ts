@@ -78,8 +78,12 @@ export function startCli(args: string[], options: CliOptions = {}): { child: Chi
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   if (options.input !== undefined) child.stdin!.end(options.input);
   else child.stdin!.end();
   const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 20_000);

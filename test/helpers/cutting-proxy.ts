@@ -20,7 +20,10 @@ export class CuttingProxy extends LoopbackServer {
         answer.pipe(res);
       });
       upstream.on('error', () => res.destroy());
-      res.on('close', () => { this.streams.delete(res); upstream.destroy(); });
+      res.on('close', () => {
+        this.streams.delete(res);
+        upstream.destroy();
+      });
       this.streams.add(res);
       req.pipe(upstream);
     });

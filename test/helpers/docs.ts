@@ -7,7 +7,9 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** README.md and every docs/*.md, as paths relative to the root. */
 export function docFiles(): string[] {
-  const docs = readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).sort();
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort();
   return ['README.md', ...docs.map((name) => `docs/${name}`)];
 }
 
@@ -15,7 +17,11 @@ export function readDoc(file: string): string {
   return readFileSync(join(ROOT, file), 'utf8');
 }
 
-export interface Fence { lang: string; lines: string[]; startLine: number }
+export interface Fence {
+  lang: string;
+  lines: string[];
+  startLine: number;
+}
 
 /** The fenced code blocks of a Markdown text, with their info string's first word. */
 export function fences(markdown: string): Fence[] {
@@ -35,17 +41,25 @@ export function fences(markdown: string): Fence[] {
 /** Markdown with the fenced blocks and inline code spans blanked, so links and headings inside code are not read as such. */
 export function prose(markdown: string): string {
   let inFence = false;
-  return markdown.split('\n').map((line) => {
-    if (/^\s*```/.test(line)) {
-      inFence = !inFence;
-      return '';
-    }
-    return inFence ? '' : line.replace(/`[^`]*`/g, '``');
-  }).join('\n');
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (/^\s*```/.test(line)) {
+        inFence = !inFence;
+        return '';
+      }
+      return inFence ? '' : line.replace(/`[^`]*`/g, '``');
+    })
+    .join('\n');
 }
 
 /** A command line of the docs: where it is, and the words after the program's name. */
-export interface DocCommand { file: string; line: number; text: string; args: string[] }
+export interface DocCommand {
+  file: string;
+  line: number;
+  text: string;
+  args: string[];
+}
 
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console', 'yaml', 'yml']);
 /** The program as the docs spell it: the bin, `bin/sendtalk-verify.js`, or a packed tarball. */
@@ -167,7 +181,10 @@ export function anchors(markdown: string): Set<string> {
     if (/^\s*```/.test(line)) inFence = !inFence;
     const heading = inFence ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
-    const base = heading[1]!.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const base = heading[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     out.add(count === 0 ? base : `${base}-${count}`);

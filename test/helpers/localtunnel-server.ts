@@ -24,7 +24,8 @@ export type StaleAnswer = 408 | 503 | 'nothing';
 export type ReminderMode = 'off' | 'browsers' | 'always';
 
 /** Our own stand-in for the page: what matters is a 401 HTML page that is not the listener's. */
-export const REMINDER_HTML = '<!DOCTYPE html><html><head><title>Reminder (test)</title></head><body><p>This localtunnel page is shown to browsers. Senders that are not browsers add the bypass-tunnel-reminder header.</p></body></html>';
+export const REMINDER_HTML =
+  '<!DOCTYPE html><html><head><title>Reminder (test)</title></head><body><p>This localtunnel page is shown to browsers. Senders that are not browsers add the bypass-tunnel-reminder header.</p></body></html>';
 
 interface TunnelClient {
   id: string;
@@ -178,14 +179,27 @@ export class LocaltunnelServer {
     // A taken name is replaced by a random one without saying so, as the real server does.
     const id = name !== undefined && !this.clients.has(name) ? name : `t${randomBytes(5).toString('hex')}`;
     entry.id = id;
-    this.openClient(id).then((client) => {
-      json(res, 200, { id, port: client.port, max_conn_count: this.maxConn, url: `http://${id}.localhost:${this.portNumber}` });
-    }, (error: Error) => json(res, 500, { message: error.message }));
+    this.openClient(id).then(
+      (client) => {
+        json(res, 200, { id, port: client.port, max_conn_count: this.maxConn, url: `http://${id}.localhost:${this.portNumber}` });
+      },
+      (error: Error) => json(res, 500, { message: error.message }),
+    );
   }
 
   private async openClient(id: string): Promise<TunnelClient> {
     const tcp = createTcpServer();
-    const client: TunnelClient = { id, tcp, port: 0, idle: [], sockets: new Set(), opened: 0, waiting: [], agent: new PoolAgent(() => undefined), held: new Set() };
+    const client: TunnelClient = {
+      id,
+      tcp,
+      port: 0,
+      idle: [],
+      sockets: new Set(),
+      opened: 0,
+      waiting: [],
+      agent: new PoolAgent(() => undefined),
+      held: new Set(),
+    };
     client.agent = new PoolAgent((give) => {
       const socket = client.idle.shift();
       if (socket) give(handOut(socket));
@@ -253,7 +267,9 @@ export class LocaltunnelServer {
       else res.destroy();
     });
     // Counted once the request has a tunnel socket: from then on it is inside the tunnel.
-    upstream.once('socket', () => { this.handedOver++; });
+    upstream.once('socket', () => {
+      this.handedOver++;
+    });
     req.pipe(upstream);
   }
 }
@@ -311,20 +327,31 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Sends a request to a public tunnel URL (`http://<id>.localhost:<port>/…`) over loopback. */
-export function sendThrough(publicUrl: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<{ status: number; body: string }> {
+export function sendThrough(
+  publicUrl: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<{ status: number; body: string }> {
   const url = new URL(publicUrl);
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port: Number(url.port),
-      path: `${url.pathname}${url.search}`,
-      method: init.method ?? 'POST',
-      headers: { host: url.host, ...init.headers },
-      agent: false,
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: Number(url.port),
+        path: `${url.pathname}${url.search}`,
+        method: init.method ?? 'POST',
+        headers: { host: url.host, ...init.headers },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => {
+            text += c;
+          })
+          .on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });

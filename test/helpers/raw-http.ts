@@ -28,7 +28,9 @@ export function rawRequest(port: number, chunks: Array<string | Buffer | { pause
     };
     const timer = setTimeout(() => finish(false), waitMs);
     socket.setEncoding('latin1');
-    socket.on('data', (d: string) => { text += d; });
+    socket.on('data', (d: string) => {
+      text += d;
+    });
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));

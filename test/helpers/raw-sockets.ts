@@ -9,9 +9,10 @@ import { cleanupAfterEach } from './cleanup.js';
  */
 export function socketsDestroyedAfterEach(): (port: number) => Promise<Socket> {
   const defer = cleanupAfterEach();
-  return (port) => new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', reject);
-    defer(() => socket.destroy());
-  });
+  return (port) =>
+    new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(socket));
+      socket.on('error', reject);
+      defer(() => socket.destroy());
+    });
 }

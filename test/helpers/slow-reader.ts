@@ -28,17 +28,38 @@ next();
  * more and would hide a cut). Resolves with the CLI's exit code and stderr, and what the reader
  * received as `stdout`.
  */
-export async function runIntoSlowReader(args: string[], options: { pauseMs?: number; env?: Record<string, string>; killAfterMs?: number } = {}): Promise<CliResult> {
+export async function runIntoSlowReader(
+  args: string[],
+  options: { pauseMs?: number; env?: Record<string, string>; killAfterMs?: number } = {},
+): Promise<CliResult> {
   const script = 'node "$CLI_BIN" "$@" | node -e "$READER" "$PAUSE_MS"; exit "${PIPESTATUS[0]}"';
-  const env = cleanEnv({ ...options.env, CLI_BIN: BIN, READER, PAUSE_MS: String(options.pauseMs ?? 2), PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` });
+  const env = cleanEnv({
+    ...options.env,
+    CLI_BIN: BIN,
+    READER,
+    PAUSE_MS: String(options.pauseMs ?? 2),
+    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+  });
   const shell = spawn('bash', ['-c', script, 'bash', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
-  shell.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-  shell.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  shell.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  shell.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   // The whole pipeline is one process group: a hang kills all of it.
-  const killer = setTimeout(() => { try { process.kill(-shell.pid!, 'SIGKILL'); } catch { /* gone */ } }, options.killAfterMs ?? 20_000);
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => shell.on('close', (code, signal) => resolve({ code, signal })));
+  const killer = setTimeout(() => {
+    try {
+      process.kill(-shell.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, options.killAfterMs ?? 20_000);
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    shell.on('close', (code, signal) => resolve({ code, signal })),
+  );
   clearTimeout(killer);
   return { ...exit, stdout, stderr };
 }

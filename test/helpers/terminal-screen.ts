@@ -11,7 +11,10 @@ import { decodeRgba } from './qr-reader.js';
  */
 
 /** A character cell in pixels, 1:2 as common monospace fonts are. */
-export interface CellSize { width: number; height: number }
+export interface CellSize {
+  width: number;
+  height: number;
+}
 /** 10×20: halves and thirds of it are whole pixels. At 9×18 a sextant's halves are 5 and 4 pixels wide. */
 const CELL: CellSize = { width: 10, height: 20 };
 const FONT_PATH = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf';
@@ -27,12 +30,31 @@ const THEMES: Record<Theme, { fg: Rgb; bg: Rgb }> = {
 type Rgb = readonly [number, number, number];
 /** A colour as SGR sets it: a palette index, a 24-bit colour, or undefined for the theme's default. */
 type Colour = number | Rgb | undefined;
-export interface Cell { ch: string; fg: Colour; bg: Colour; inverse: boolean }
+export interface Cell {
+  ch: string;
+  fg: Colour;
+  bg: Colour;
+  inverse: boolean;
+}
 
 // xterm's 16 colours, a common default.
 const PALETTE: Rgb[] = [
-  [0, 0, 0], [205, 0, 0], [0, 205, 0], [205, 205, 0], [0, 0, 238], [205, 0, 205], [0, 205, 205], [229, 229, 229],
-  [127, 127, 127], [255, 0, 0], [0, 255, 0], [255, 255, 0], [92, 92, 255], [255, 0, 255], [0, 255, 255], [255, 255, 255],
+  [0, 0, 0],
+  [205, 0, 0],
+  [0, 205, 0],
+  [205, 205, 0],
+  [0, 0, 238],
+  [205, 0, 205],
+  [0, 205, 205],
+  [229, 229, 229],
+  [127, 127, 127],
+  [255, 0, 0],
+  [0, 255, 0],
+  [255, 255, 0],
+  [92, 92, 255],
+  [255, 0, 255],
+  [0, 255, 255],
+  [255, 255, 255],
 ];
 
 /** Splits text with SGR sequences into rows of cells; colours carry across lines, as in a terminal. */
@@ -50,11 +72,18 @@ export function screenCells(text: string): Cell[][] {
         let end = i + 2;
         while (end < chars.length && !/[@-~]/.test(chars[end]!)) end++;
         if (chars[end] === 'm') {
-          const codes = chars.slice(i + 2, end).join('').split(';').map((code) => (code === '' ? 0 : Number(code)));
+          const codes = chars
+            .slice(i + 2, end)
+            .join('')
+            .split(';')
+            .map((code) => (code === '' ? 0 : Number(code)));
           for (let k = 0; k < codes.length; k++) {
             const code = codes[k]!;
-            if (code === 0) { fg = undefined; bg = undefined; inverse = false; }
-            else if (code === 7) inverse = true;
+            if (code === 0) {
+              fg = undefined;
+              bg = undefined;
+              inverse = false;
+            } else if (code === 7) inverse = true;
             else if (code === 27) inverse = false;
             else if (code >= 30 && code <= 37) fg = code - 30;
             else if (code >= 90 && code <= 97) fg = code - 90 + 8;
@@ -65,7 +94,8 @@ export function screenCells(text: string): Cell[][] {
             else if (code === 38 || code === 48) {
               const extended: Colour = codes[k + 1] === 5 ? codes[k + 2] : [codes[k + 2]!, codes[k + 3]!, codes[k + 4]!];
               k += codes[k + 1] === 5 ? 2 : 4;
-              if (code === 38) fg = extended; else bg = extended;
+              if (code === 38) fg = extended;
+              else bg = extended;
             }
           }
         }
@@ -80,10 +110,18 @@ export function screenCells(text: string): Cell[][] {
 }
 
 /** A picture: RGBA bytes. */
-export interface Picture { data: Uint8ClampedArray; width: number; height: number }
+export interface Picture {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
 
 /** The window painted: `columns` × `rows` (else as many as the text has), cells of `cell` pixels. */
-export interface ScreenSize { columns?: number; rows?: number; cell?: CellSize }
+export interface ScreenSize {
+  columns?: number;
+  rows?: number;
+  cell?: CellSize;
+}
 
 /** Paints cells as a terminal of that size with the given theme would (with a padding of its background around). */
 export function paintScreen(cells: Cell[][], theme: Theme, size: ScreenSize = {}): Picture {
@@ -125,7 +163,10 @@ function resolve(colour: Colour, fallback: Rgb): Rgb {
   if (colour === undefined) return fallback;
   if (typeof colour !== 'number') return colour;
   if (colour < 16) return PALETTE[colour]!;
-  if (colour >= 232) { const v = 8 + (colour - 232) * 10; return [v, v, v]; }
+  if (colour >= 232) {
+    const v = 8 + (colour - 232) * 10;
+    return [v, v, v];
+  }
   const n = colour - 16;
   const level = (k: number): number => (k === 0 ? 0 : 55 + k * 40);
   return [level(Math.floor(n / 36)), level(Math.floor(n / 6) % 6), level(n % 6)];
@@ -143,11 +184,16 @@ function blockRects(ch: string, cell: CellSize): Array<[number, number, number, 
   const left = Math.round(W / 2);
   const half = Math.round(H / 2);
   switch (cp) {
-    case 0x2580: return [[0, 0, W, half]];
-    case 0x2584: return [[0, half, W, H - half]];
-    case 0x2588: return [[0, 0, W, H]];
-    case 0x258c: return [[0, 0, left, H]];
-    case 0x2590: return [[left, 0, W - left, H]];
+    case 0x2580:
+      return [[0, 0, W, half]];
+    case 0x2584:
+      return [[0, half, W, H - half]];
+    case 0x2588:
+      return [[0, 0, W, H]];
+    case 0x258c:
+      return [[0, 0, left, H]];
+    case 0x2590:
+      return [[left, 0, W - left, H]];
   }
   // Quadrants ▖▗▘▙▚▛▜▝▞▟: bits 1 upper left, 2 upper right, 4 lower left, 8 lower right.
   const QUADRANTS = [4, 8, 1, 1 | 4 | 8, 1 | 8, 1 | 2 | 4, 1 | 2 | 8, 2, 2 | 4, 2 | 4 | 8];
@@ -197,7 +243,10 @@ export function readWithZxing(picture: Picture): string | undefined {
     for (const Binarizer of [HybridBinarizer, GlobalHistogramBinarizer]) {
       try {
         const source = new RGBLuminanceSource(luminance.data, luminance.width, luminance.height);
-        const hints = new Map<DecodeHintType, unknown>([[DecodeHintType.TRY_HARDER, true], [DecodeHintType.CHARACTER_SET, 'UTF-8']]);
+        const hints = new Map<DecodeHintType, unknown>([
+          [DecodeHintType.TRY_HARDER, true],
+          [DecodeHintType.CHARACTER_SET, 'UTF-8'],
+        ]);
         return new QRCodeReader().decode(new BinaryBitmap(new Binarizer(source)), hints).getText();
       } catch {
         // Not found or not decoded in this frame: the next.
@@ -235,5 +284,8 @@ export function readScreen(text: string, theme: Theme, size: ScreenSize = {}): {
 
 /** The visible width of each line of a terminal drawing (escape sequences take no column). */
 export function visibleWidths(art: string): number[] {
-  return art.split('\n').filter(Boolean).map((line) => [...line.replace(/\u001b\[[0-9;]*m/g, '')].length);
+  return art
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => [...line.replace(/\u001b\[[0-9;]*m/g, '')].length);
 }

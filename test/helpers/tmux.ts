@@ -19,7 +19,10 @@ const STYLE: Record<Theme, string> = { dark: 'bg=#1e1e1e,fg=#d3d7cf', light: 'bg
 export class TmuxTerminal {
   private constructor(private readonly socket: string) {}
 
-  static async start(args: string[], options: { columns: number; rows: number; theme: Theme; env?: Record<string, string | undefined> }): Promise<TmuxTerminal> {
+  static async start(
+    args: string[],
+    options: { columns: number; rows: number; theme: Theme; env?: Record<string, string | undefined> },
+  ): Promise<TmuxTerminal> {
     const terminal = new TmuxTerminal(`sendtalk-verify-test-${randomBytes(4).toString('hex')}`);
     // The pane's environment: the user's, without anything of ours; tmux's own TERM (screen) has colours.
     const env = cleanEnv({ NO_COLOR: undefined, TMUX: undefined, TERM_PROGRAM: undefined, ...options.env });

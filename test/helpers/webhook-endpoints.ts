@@ -21,7 +21,11 @@ const LIMIT = 64 * 1024;
 export class CorrectEndpoint extends LoopbackServer {
   readonly requests: ReceivedRequest[] = [];
 
-  constructor(readonly secret: string, readonly secretHeader = 'X-Secret-Key', readonly path = '/webhook') {
+  constructor(
+    readonly secret: string,
+    readonly secretHeader = 'X-Secret-Key',
+    readonly path = '/webhook',
+  ) {
     super();
   }
 
@@ -128,7 +132,10 @@ export class EchoesSpellingsEndpoint extends CorrectEndpoint {
   protected override afterBody(req: IncomingMessage): Answer {
     const value = String(req.headers['x-secret-key'] ?? req.headers['secret-key'] ?? '');
     const bytes = Buffer.from(value, 'utf8');
-    return { status: 200, body: { upper: value.toUpperCase(), hex: bytes.toString('hex'), base64: bytes.toString('base64'), base64url: bytes.toString('base64url') } };
+    return {
+      status: 200,
+      body: { upper: value.toUpperCase(), hex: bytes.toString('hex'), base64: bytes.toString('base64'), base64url: bytes.toString('base64url') },
+    };
   }
 }
 

@@ -14,7 +14,10 @@ afterEach(async () => {
 });
 
 async function failure(promise: Promise<unknown>): Promise<SendtalkVerifyError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SendtalkVerifyError);
   return error as SendtalkVerifyError;
 }
@@ -45,9 +48,23 @@ describe('createVerification request', () => {
 
 describe('createVerification answers', () => {
   it('reads a success envelope with the published aliases', async () => {
-    api.answer({ body: envelope({ verificationID: 'abc', waLink: 'https://wa.me/62811?text=Hello%20there', waMessage: 'Hello there', qrCode: 'https://qr/abc', expiredTime: 1_800_000_000_000 }) });
+    api.answer({
+      body: envelope({
+        verificationID: 'abc',
+        waLink: 'https://wa.me/62811?text=Hello%20there',
+        waMessage: 'Hello there',
+        qrCode: 'https://qr/abc',
+        expiredTime: 1_800_000_000_000,
+      }),
+    });
     const v = await create();
-    expect(v).toMatchObject({ id: 'abc', link: 'https://wa.me/62811?text=Hello%20there', message: 'Hello there', qr: 'https://qr/abc', phone: '6281234567890' });
+    expect(v).toMatchObject({
+      id: 'abc',
+      link: 'https://wa.me/62811?text=Hello%20there',
+      message: 'Hello there',
+      qr: 'https://qr/abc',
+      phone: '6281234567890',
+    });
     expect(v.expiresAt).toBe(new Date(1_800_000_000_000).toISOString());
     expect(v.raw).toHaveProperty('verificationID', 'abc');
   });
@@ -160,7 +177,11 @@ describe('createVerification retries', () => {
   });
 
   it('does not retry a 429 that asks for more than the longest wait, and says when to try again', async () => {
-    api.answer({ status: 429, headers: { 'retry-after': '120' }, body: { status: 429, error: { code: 'TooManyRequests', message: 'slow down', field: '' }, data: null } });
+    api.answer({
+      status: 429,
+      headers: { 'retry-after': '120' },
+      body: { status: 429, error: { code: 'TooManyRequests', message: 'slow down', field: '' }, data: null },
+    });
     const error = await failure(create({ retries: 2 }));
     expect(api.requests).toHaveLength(1);
     expect(error.category).toBe('api-unavailable');
@@ -179,7 +200,16 @@ describe('createVerification retries', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
-      const error = await failure(createVerification({ apiKey: KEY, apiUrl: `http://127.0.0.1:${port}`, phone: '6281234567890', retries: 0, connectTimeoutMs: 200, responseTimeoutMs: 400 }));
+      const error = await failure(
+        createVerification({
+          apiKey: KEY,
+          apiUrl: `http://127.0.0.1:${port}`,
+          phone: '6281234567890',
+          retries: 0,
+          connectTimeoutMs: 200,
+          responseTimeoutMs: 400,
+        }),
+      );
       expect(error.message).toMatch(/started answering but did not finish within 0.4 s/);
     } finally {
       server.closeAllConnections();

@@ -52,16 +52,31 @@ const memoryDir = (): { dir: string; key: string } => {
 const remembered = (memory: { dir: string; key: string }): string | undefined =>
   (JSON.parse(readFileSync(join(memory.dir, 'webhook-urls.json'), 'utf8')) as { urls: Record<string, { webhookUrl: string }> }).urls[memory.key]?.webhookUrl;
 
-function exposeThroughStub(hooks: { memory?: { dir: string; key: string }; watchdog?: { intervalMs: number; probeTimeoutMs: number } | false }): Promise<ExposedListener> {
-  return exposeListener(listener, {
-    kind: 'provider',
-    name: 'cloudflared',
-    open: async (local, signal, onEvent) => {
-      tunnel = await openCloudflared({ port: local.port, localHost: local.host, bin: STUB, registrationTimeoutMs: 10_000, stopTimeoutMs: 500, signal, onEvent });
-      pids.add(tunnel.pid!);
-      return tunnel;
+function exposeThroughStub(hooks: {
+  memory?: { dir: string; key: string };
+  watchdog?: { intervalMs: number; probeTimeoutMs: number } | false;
+}): Promise<ExposedListener> {
+  return exposeListener(
+    listener,
+    {
+      kind: 'provider',
+      name: 'cloudflared',
+      open: async (local, signal, onEvent) => {
+        tunnel = await openCloudflared({
+          port: local.port,
+          localHost: local.host,
+          bin: STUB,
+          registrationTimeoutMs: 10_000,
+          stopTimeoutMs: 500,
+          signal,
+          onEvent,
+        });
+        pids.add(tunnel.pid!);
+        return tunnel;
+      },
     },
-  }, { probeToken, onEvent: (update) => updates.push(update), ...hooks });
+    { probeToken, onEvent: (update) => updates.push(update), ...hooks },
+  );
 }
 
 describe('a cloudflared quick tunnel re-opened', () => {
@@ -94,7 +109,9 @@ describe('a cloudflared quick tunnel re-opened', () => {
     process.kill(stuck, 'SIGSTOP');
     await until(() => events().some((e) => e.type === 'reopened'), 'the restart', { timeoutMs: 20_000, detail: () => JSON.stringify(events()) });
     pids.add(tunnel!.pid!);
-    expect(updates.find((u) => u.event.type === 'state' && u.event.state === 're-opening')!.event).toMatchObject({ reason: expect.stringMatching(/no answer|time|timed out/i) });
+    expect(updates.find((u) => u.event.type === 'state' && u.event.state === 're-opening')!.event).toMatchObject({
+      reason: expect.stringMatching(/no answer|time|timed out/i),
+    });
     expect(events().find((e) => e.type === 'reopened')).toMatchObject({ changed: true });
     const after = exposed.webhookUrl();
     expect(after).not.toBe(before);

@@ -16,7 +16,14 @@ function fakeTunnel(emulator: Awaited<ReturnType<typeof startEmulator>>): { prov
   return {
     provider: async (local) => {
       emulator.setWebhook({ url: `http://${local.host}:${local.port}${local.path}` });
-      return { get url() { return url; }, close: async () => { closed = true; } };
+      return {
+        get url() {
+          return url;
+        },
+        close: async () => {
+          closed = true;
+        },
+      };
     },
     reopen(next) {
       url = next;

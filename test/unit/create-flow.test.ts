@@ -13,9 +13,19 @@ const SECRET = 'whsec-create-flow-unit-0123456789';
 const PHONE = '6281234567890';
 
 /** Runs the flow and keeps its events; `react` sees each one as it comes. */
-async function run(options: Omit<CreateFlowOptions, 'phone'> & { phone?: string }, react: (event: CreateFlowEvent) => void = () => {}): Promise<{ result: Awaited<ReturnType<typeof runCreateFlow>>; events: CreateFlowEvent[] }> {
+async function run(
+  options: Omit<CreateFlowOptions, 'phone'> & { phone?: string },
+  react: (event: CreateFlowEvent) => void = () => {},
+): Promise<{ result: Awaited<ReturnType<typeof runCreateFlow>>; events: CreateFlowEvent[] }> {
   const events: CreateFlowEvent[] = [];
-  const result = await runCreateFlow({ phone: PHONE, ...options, onEvent: (event) => { events.push(event); react(event); } });
+  const result = await runCreateFlow({
+    phone: PHONE,
+    ...options,
+    onEvent: (event) => {
+      events.push(event);
+      react(event);
+    },
+  });
   return { result, events };
 }
 
@@ -91,8 +101,16 @@ describe('runCreateFlow in the sandbox', () => {
   it('stays local whatever tunnel is given, and is not probed; a time-out points at SENDTALK_SANDBOX_DELAY', async () => {
     const opened: string[] = [];
     const { result, events } = await run({
-      sandbox: true, sandboxDelayMs: 60_000, timeoutMs: 300,
-      tunnel: { kind: 'provider', open: async () => { opened.push('provider'); return { url: 'https://x.test', close: async () => {} }; } },
+      sandbox: true,
+      sandboxDelayMs: 60_000,
+      timeoutMs: 300,
+      tunnel: {
+        kind: 'provider',
+        open: async () => {
+          opened.push('provider');
+          return { url: 'https://x.test', close: async () => {} };
+        },
+      },
     });
     const listening = eventOf(events, 'listening');
     expect(listening).toMatchObject({ public: false, webhookUrl: listening.localUrl });
@@ -112,12 +130,22 @@ describe('runCreateFlow against an API', () => {
   it('sends the request fields asked for, traces the call, and reports a verified delivery', async () => {
     const emulator = await startEmulator({ apiKey: 'k', secret: SECRET });
     const trace: string[] = [];
-    const { result, events } = await run({
-      apiUrl: emulator.url, apiKey: 'k', secret: SECRET, language: 'id', expiryMinutes: 5, appUrl: 'https://app.example.test', timeoutMs: 10_000, onTrace: (line) => trace.push(line),
-    }, (e) => {
-      if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
-      if (e.type === 'created') void emulator.verify(e.verification.id);
-    });
+    const { result, events } = await run(
+      {
+        apiUrl: emulator.url,
+        apiKey: 'k',
+        secret: SECRET,
+        language: 'id',
+        expiryMinutes: 5,
+        appUrl: 'https://app.example.test',
+        timeoutMs: 10_000,
+        onTrace: (line) => trace.push(line),
+      },
+      (e) => {
+        if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
+        if (e.type === 'created') void emulator.verify(e.verification.id);
+      },
+    );
     const sent = emulator.verifications.get(result.verification.id)!;
     expect([sent.phone, sent.languageCode, sent.appURL]).toEqual([PHONE, 'id', 'https://app.example.test']);
     expect(Date.parse(sent.expiresAt) - Date.parse(sent.createdAt)).toBe(5 * 60_000);
@@ -142,13 +170,21 @@ describe('runCreateFlow against an API', () => {
     const { result, events } = await run({ apiUrl: emulator.url, apiKey: 'k', timeoutMs: 10_000 }, (e) => {
       if (e.type === 'listening') {
         void deliver(e.localUrl, { verificationId: 'v-other', status: 'verified' }, {})
-          .then((a) => { answers.push(a.status); return deliver(e.localUrl, { phone: `+${PHONE}` }, {}); })
+          .then((a) => {
+            answers.push(a.status);
+            return deliver(e.localUrl, { phone: `+${PHONE}` }, {});
+          })
           .then((a) => answers.push(a.status));
       }
     });
     expect(answers).toEqual([200, 200]);
     expect(events.filter((e) => e.type === 'delivery').map((e) => e.matched)).toEqual([undefined, undefined]);
-    expect(result).toMatchObject({ status: 'verified', matchedBy: 'phone', webhook: { phone: `+${PHONE}` }, deliveries: { received: 2, matched: 1, otherVerification: 1, others: ['v-other'] } });
+    expect(result).toMatchObject({
+      status: 'verified',
+      matchedBy: 'phone',
+      webhook: { phone: `+${PHONE}` },
+      deliveries: { received: 2, matched: 1, otherVerification: 1, others: ['v-other'] },
+    });
     expect(result).not.toHaveProperty('eventStatus');
   });
 
@@ -181,10 +217,12 @@ describe('runCreateFlow against an API', () => {
     const { result, events } = await run({ apiUrl: emulator.url, apiKey: 'k', timeoutMs: 10_000 });
     expect(eventOf(events, 'waiting')).toMatchObject({ until: 'expiry' });
     expect(result.status).toBe('expired');
-    expect(result.diagnosis?.hint).toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --expiry gives a verification longer to live (up to 1440 minutes).');
+    expect(result.diagnosis?.hint).toBe(
+      'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --expiry gives a verification longer to live (up to 1440 minutes).',
+    );
   });
 
-  it('says when the answer\'s expiry was set aside', async () => {
+  it("says when the answer's expiry was set aside", async () => {
     const emulator = await startEmulator({ apiKey: 'k', defaultExpiryMinutes: -1 });
     const { result, events } = await run({ apiUrl: emulator.url, apiKey: 'k', timeoutMs: 200 });
     expect(eventOf(events, 'waiting').ignoredExpiry).toEqual({ expiresAt: result.verification.expiresAt, why: 'past' });
@@ -233,16 +271,26 @@ describe('runCreateFlow: interruptions', () => {
   it('a signal aborted before it starts: interrupted', async () => {
     const stop = new AbortController();
     stop.abort();
-    await expect(runCreateFlow({ phone: PHONE, sandbox: true, signal: stop.signal, timeoutMs: 5000 })).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted while calling the SendTalk API.' });
+    await expect(runCreateFlow({ phone: PHONE, sandbox: true, signal: stop.signal, timeoutMs: 5000 })).rejects.toMatchObject({
+      category: 'interrupted',
+      message: 'Interrupted while calling the SendTalk API.',
+    });
   });
 
   it('aborted while the create request is on its way: interrupted, with the reason the caller gave', async () => {
     const emulator = await startEmulator({ apiKey: 'k', latencyMs: 5000 });
     const stop = new AbortController();
     const reason = new SendtalkVerifyError('interrupted', 'Stopped by the test.');
-    const flow = runCreateFlow({ phone: PHONE, apiUrl: emulator.url, apiKey: 'k', signal: stop.signal, timeoutMs: 10_000, onEvent: (e) => {
-      if (e.type === 'listening') setTimeout(() => stop.abort(reason), 50);
-    } });
+    const flow = runCreateFlow({
+      phone: PHONE,
+      apiUrl: emulator.url,
+      apiKey: 'k',
+      signal: stop.signal,
+      timeoutMs: 10_000,
+      onEvent: (e) => {
+        if (e.type === 'listening') setTimeout(() => stop.abort(reason), 50);
+      },
+    });
     await expect(flow).rejects.toBe(reason);
   });
 
@@ -250,10 +298,18 @@ describe('runCreateFlow: interruptions', () => {
     const emulator = await startEmulator({ apiKey: 'k' });
     const stop = new AbortController();
     const events: CreateFlowEvent[] = [];
-    const flow = runCreateFlow({ phone: PHONE, apiUrl: emulator.url, apiKey: 'k', tunnel: { kind: 'public-url', publicUrl: 'http://127.0.0.1:1' }, signal: stop.signal, timeoutMs: 10_000, onEvent: (e) => {
-      events.push(e);
-      if (e.type === 'listening') stop.abort();
-    } });
+    const flow = runCreateFlow({
+      phone: PHONE,
+      apiUrl: emulator.url,
+      apiKey: 'k',
+      tunnel: { kind: 'public-url', publicUrl: 'http://127.0.0.1:1' },
+      signal: stop.signal,
+      timeoutMs: 10_000,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'listening') stop.abort();
+      },
+    });
     await expect(flow).rejects.toMatchObject({ category: 'interrupted' });
     expect(typesOf(events)).toEqual(['listening']);
   });
@@ -265,7 +321,10 @@ describe('runCreateFlow: interruptions', () => {
     try {
       const stop = new AbortController();
       stop.abort();
-      await expect(runCreateFlow({ phone: PHONE, sandbox: true, port, signal: stop.signal })).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted.' });
+      await expect(runCreateFlow({ phone: PHONE, sandbox: true, port, signal: stop.signal })).rejects.toMatchObject({
+        category: 'interrupted',
+        message: 'Interrupted.',
+      });
       const failure = runCreateFlow({ phone: PHONE, sandbox: true, port });
       await expect(failure).rejects.toBeInstanceOf(SendtalkVerifyError);
       await expect(failure).rejects.not.toMatchObject({ category: 'interrupted' });
@@ -276,9 +335,16 @@ describe('runCreateFlow: interruptions', () => {
 
   it('aborted while waiting: interrupted, not a time-out', async () => {
     const stop = new AbortController();
-    const flow = runCreateFlow({ phone: PHONE, sandbox: true, sandboxDelayMs: 60_000, signal: stop.signal, timeoutMs: 10_000, onEvent: (e) => {
-      if (e.type === 'waiting') stop.abort();
-    } });
+    const flow = runCreateFlow({
+      phone: PHONE,
+      sandbox: true,
+      sandboxDelayMs: 60_000,
+      signal: stop.signal,
+      timeoutMs: 10_000,
+      onEvent: (e) => {
+        if (e.type === 'waiting') stop.abort();
+      },
+    });
     await expect(flow).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted.' });
   });
 });
@@ -298,12 +364,20 @@ describe('runCreateFlow: how the listener is exposed', () => {
     expect(eventOf(events, 'listening')).toMatchObject({ webhookUrl: `${publicUrl}/webhook`, public: true });
     expect(eventOf(events, 'probe')).toEqual({ type: 'probe', webhookUrl: `${publicUrl}/webhook`, result: { ok: true, ms: expect.any(Number) } });
     expect(result.webhookUrl).toBe(`${publicUrl}/webhook`);
-    expect(result.diagnosis?.hint).toBe(`Check that the Webhook URL in Verification Config is ${publicUrl}/webhook, and that the message was sent unchanged; --timeout waits longer.`);
+    expect(result.diagnosis?.hint).toBe(
+      `Check that the Webhook URL in Verification Config is ${publicUrl}/webhook, and that the message was sent unchanged; --timeout waits longer.`,
+    );
   });
 
   it('with probe false: not probed', async () => {
     const emulator = await startEmulator({ apiKey: 'k' });
-    const { events } = await run({ apiUrl: emulator.url, apiKey: 'k', tunnel: { kind: 'public-url', publicUrl: 'https://hooks.example.test' }, probe: false, timeoutMs: 100 });
+    const { events } = await run({
+      apiUrl: emulator.url,
+      apiKey: 'k',
+      tunnel: { kind: 'public-url', publicUrl: 'https://hooks.example.test' },
+      probe: false,
+      timeoutMs: 100,
+    });
     expect(typesOf(events)).toEqual(['listening', 'created', 'waiting']);
   });
 
@@ -318,17 +392,28 @@ describe('runCreateFlow: how the listener is exposed', () => {
       localPort = local.port;
       return {
         url: 'https://name.tunnel.test',
-        flush: async (bound?: number) => { flushes.push(bound ?? -1); },
-        close: async () => { listenerUpAtClose = await isListening(localPort); },
+        flush: async (bound?: number) => {
+          flushes.push(bound ?? -1);
+        },
+        close: async () => {
+          listenerUpAtClose = await isListening(localPort);
+        },
       };
     };
-    const { result } = await run({
-      apiUrl: emulator.url, apiKey: 'k', secret: SECRET, probe: false, timeoutMs: 10_000,
-      tunnel: { kind: 'provider', open },
-    }, (e) => {
-      if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
-      if (e.type === 'created') void emulator.verify(e.verification.id);
-    });
+    const { result } = await run(
+      {
+        apiUrl: emulator.url,
+        apiKey: 'k',
+        secret: SECRET,
+        probe: false,
+        timeoutMs: 10_000,
+        tunnel: { kind: 'provider', open },
+      },
+      (e) => {
+        if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
+        if (e.type === 'created') void emulator.verify(e.verification.id);
+      },
+    );
     expect(opened).toEqual(['tunnel 127.0.0.1 /webhook']);
     expect(result).toMatchObject({ status: 'verified', webhookUrl: 'https://name.tunnel.test/webhook' });
     expect(flushes).toHaveLength(1);
@@ -340,13 +425,30 @@ describe('runCreateFlow: how the listener is exposed', () => {
   it('drainMs bounds the wait for the last 200', async () => {
     const emulator = await startEmulator({ apiKey: 'k', secret: SECRET });
     const flushes: number[] = [];
-    const { result, events } = await run({
-      apiUrl: emulator.url, apiKey: 'k', secret: SECRET, probe: false, drainMs: 5000, timeoutMs: 10_000,
-      tunnel: { kind: 'provider', open: async () => ({ url: 'https://opened.tunnel.test', flush: async (bound?: number) => { flushes.push(bound ?? -1); }, close: async () => {} }) },
-    }, (e) => {
-      if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
-      if (e.type === 'created') void emulator.verify(e.verification.id);
-    });
+    const { result, events } = await run(
+      {
+        apiUrl: emulator.url,
+        apiKey: 'k',
+        secret: SECRET,
+        probe: false,
+        drainMs: 5000,
+        timeoutMs: 10_000,
+        tunnel: {
+          kind: 'provider',
+          open: async () => ({
+            url: 'https://opened.tunnel.test',
+            flush: async (bound?: number) => {
+              flushes.push(bound ?? -1);
+            },
+            close: async () => {},
+          }),
+        },
+      },
+      (e) => {
+        if (e.type === 'listening') emulator.setWebhook({ url: e.localUrl });
+        if (e.type === 'created') void emulator.verify(e.verification.id);
+      },
+    );
     expect(eventOf(events, 'listening')).toMatchObject({ webhookUrl: 'https://opened.tunnel.test/webhook', public: true });
     expect(result.status).toBe('verified');
     expect(flushes[0]).toBeGreaterThan(4000);

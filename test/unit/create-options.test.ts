@@ -19,7 +19,13 @@ describe('parseCreateFlowOptions', () => {
   it('parses the phone and the API URL, defaults the language, and keeps the other options', () => {
     const onEvent = (): void => {};
     expect(parseCreateFlowOptions({ phone: '+62 812-3456-7890', apiKey: 'k', apiUrl: 'http://127.0.0.1:9/base', secret: 's', onEvent, timeoutMs: 5 })).toEqual({
-      phone: PHONE, apiKey: 'k', apiUrl: new URL('http://127.0.0.1:9/base'), language: 'en', secret: 's', onEvent, timeoutMs: 5,
+      phone: PHONE,
+      apiKey: 'k',
+      apiUrl: new URL('http://127.0.0.1:9/base'),
+      language: 'en',
+      secret: 's',
+      onEvent,
+      timeoutMs: 5,
     });
   });
 

@@ -70,8 +70,17 @@ describe('credential headers', () => {
     }
   });
 
-  it('are masked on the page even in a Delivery the listener did not record (a library caller\'s)', () => {
-    const d: Delivery = { seq: 1, receivedAt: '', method: 'POST', path: '/webhook', accepted: true, status: 200, headers: { ...CREDENTIALS, ...ORDINARY }, body: Buffer.from('{}') };
+  it("are masked on the page even in a Delivery the listener did not record (a library caller's)", () => {
+    const d: Delivery = {
+      seq: 1,
+      receivedAt: '',
+      method: 'POST',
+      path: '/webhook',
+      accepted: true,
+      status: 200,
+      headers: { ...CREDENTIALS, ...ORDINARY },
+      body: Buffer.from('{}'),
+    };
     const headers = Object.fromEntries(pageDelivery(d, (text) => text).headers);
     for (const name of Object.keys(CREDENTIALS)) expect(headers[name]).toBe('[redacted]');
     expect(headers['x-request-id']).toBe('req-42');

@@ -8,8 +8,14 @@ import { deliveryLogWriter, openDeliveryLog } from '../../src/webhook/delivery-l
 import type { Delivery } from '../../src/webhook/listener.js';
 
 const delivery = (seq: number, body: string): Delivery => ({
-  seq, receivedAt: new Date(0).toISOString(), method: 'POST', path: '/webhook', accepted: true, status: 200,
-  headers: { 'secret-key': '[redacted]' }, body: Buffer.from(body),
+  seq,
+  receivedAt: new Date(0).toISOString(),
+  method: 'POST',
+  path: '/webhook',
+  accepted: true,
+  status: 200,
+  headers: { 'secret-key': '[redacted]' },
+  body: Buffer.from(body),
 });
 
 describe('the --log writer', () => {
@@ -61,9 +67,14 @@ describe('a --log whose writes stall', () => {
   it('fails each write after the bound instead of queueing it forever, and skips records given up on', async () => {
     const appended: string[] = [];
     let release: () => void = () => {};
-    const stalled = new Promise<void>((resolve) => { release = resolve; });
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const target = {
-      appendFile: async (line: string) => { appended.push(line); if (appended.length === 1) await stalled; },
+      appendFile: async (line: string) => {
+        appended.push(line);
+        if (appended.length === 1) await stalled;
+      },
       close: async () => {},
     };
     const log = deliveryLogWriter('stalled.ndjson', target, { writeTimeoutMs: 50 });
@@ -104,9 +115,15 @@ describe('a --log whose close stalls (issue 22)', () => {
     const { ioIsStuck } = await import('../../src/safe-file.js');
     const { deliveryLogWriter } = await import('../../src/webhook/delivery-log-writer.js');
     let finish: () => void = () => {};
-    const slowSync = new Promise<void>((resolve) => { finish = resolve; });
+    const slowSync = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     expect(ioIsStuck()).toBe(false);
-    const log = deliveryLogWriter('slow-sync.ndjson', { appendFile: async () => {}, datasync: () => slowSync, close: async () => {} }, { writeTimeoutMs: 30, fsync: true });
+    const log = deliveryLogWriter(
+      'slow-sync.ndjson',
+      { appendFile: async () => {}, datasync: () => slowSync, close: async () => {} },
+      { writeTimeoutMs: 30, fsync: true },
+    );
     await expect(log.write(delivery(1, '{}'))).rejects.toThrow(/did not finish/);
     expect(ioIsStuck()).toBe(true);
     finish();
@@ -143,7 +160,9 @@ describe('logFsync (listen --log with SENDTALK_LOG_FSYNC=1)', () => {
     return {
       events,
       target: {
-        appendFile: async (line: string) => { events.push(`append ${JSON.parse(line).seq}`); },
+        appendFile: async (line: string) => {
+          events.push(`append ${JSON.parse(line).seq}`);
+        },
         datasync: async () => {
           events.push('sync start');
           await new Promise((resolve) => setTimeout(resolve, 5));
@@ -158,7 +177,13 @@ describe('logFsync (listen --log with SENDTALK_LOG_FSYNC=1)', () => {
     const { events, target } = recordingFile();
     const log = deliveryLogWriter('durable.ndjson', target, { fsync: true });
     const resolvedAt = new Map<number, number>();
-    await Promise.all(Array.from({ length: 40 }, (_, i) => log.write(delivery(i + 1, '{}')).then(() => { resolvedAt.set(i + 1, events.length); })));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        log.write(delivery(i + 1, '{}')).then(() => {
+          resolvedAt.set(i + 1, events.length);
+        }),
+      ),
+    );
     const syncs = events.filter((e) => e === 'sync start').length;
     expect(syncs).toBeGreaterThanOrEqual(1);
     expect(syncs).toBeLessThanOrEqual(3); // group commit: not one per delivery

@@ -6,7 +6,17 @@ import { VerificationDeliveries } from '../../src/flow/verification-deliveries.j
 let seq = 0;
 function delivery(over: Partial<Delivery>): Delivery {
   seq++;
-  return { seq, receivedAt: `2026-01-01T00:00:${String(seq % 60).padStart(2, '0')}.000Z`, method: 'POST', path: '/webhook', accepted: true, status: 200, headers: {}, body: Buffer.alloc(0), ...over };
+  return {
+    seq,
+    receivedAt: `2026-01-01T00:00:${String(seq % 60).padStart(2, '0')}.000Z`,
+    method: 'POST',
+    path: '/webhook',
+    accepted: true,
+    status: 200,
+    headers: {},
+    body: Buffer.alloc(0),
+    ...over,
+  };
 }
 const refused = (reason: Delivery['reason'], over: Partial<Delivery> = {}): Delivery => delivery({ accepted: false, status: 401, reason, ...over });
 
@@ -26,8 +36,13 @@ describe('DeliveryCounter', () => {
     c.add(refused('secret-mismatch'), true); // a refusal never counts as matched
     c.add(refused('too-large'), false);
     expect(c.snapshot()).toEqual({
-      received: 6, matched: 2, otherVerification: 1, others: ['v-2'], refused: 3,
-      refusedBy: { 'secret-mismatch': 2, 'too-large': 1 }, secretLocations: [],
+      received: 6,
+      matched: 2,
+      otherVerification: 1,
+      others: ['v-2'],
+      refused: 3,
+      refusedBy: { 'secret-mismatch': 2, 'too-large': 1 },
+      secretLocations: [],
     });
   });
 
@@ -82,16 +97,29 @@ describe('DeliveryCounter', () => {
     c.add(refused('secret-missing', { secretLocation: { in: 'header', name: 'X-B' } }), false);
     c.add(delivery({}), true);
     expect(before).toEqual({
-      received: 2, matched: 0, otherVerification: 1, others: ['v-2'], refused: 1,
-      refusedBy: { 'secret-missing': 1 }, secretLocations: [{ in: 'header', name: 'X-A' }],
+      received: 2,
+      matched: 0,
+      otherVerification: 1,
+      others: ['v-2'],
+      refused: 1,
+      refusedBy: { 'secret-missing': 1 },
+      secretLocations: [{ in: 'header', name: 'X-A' }],
     });
     // and changing the copy does not change the counter
     before.others.push('x');
     before.refusedBy['too-deep'] = 9;
     before.secretLocations.push({ in: 'query', name: 'q' });
     expect(c.snapshot()).toEqual({
-      received: 5, matched: 1, otherVerification: 2, others: ['v-2', 'v-3'], refused: 2,
-      refusedBy: { 'secret-missing': 2 }, secretLocations: [{ in: 'header', name: 'X-A' }, { in: 'header', name: 'X-B' }],
+      received: 5,
+      matched: 1,
+      otherVerification: 2,
+      others: ['v-2', 'v-3'],
+      refused: 2,
+      refusedBy: { 'secret-missing': 2 },
+      secretLocations: [
+        { in: 'header', name: 'X-A' },
+        { in: 'header', name: 'X-B' },
+      ],
     });
   });
 });

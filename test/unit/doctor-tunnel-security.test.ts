@@ -8,11 +8,15 @@ async function openStraight(options: TunnelOptions): Promise<TunnelHandle> {
 }
 
 async function tunnelRow(host: string | undefined) {
-  const checks = await runDoctor({ tunnel: { kind: 'localtunnel', host, subdomain: 'sendtalk-abcdefghij' }, openTunnel: openStraight, secret: { value: 'whsec_doctor_note_1', source: 'flag' } });
+  const checks = await runDoctor({
+    tunnel: { kind: 'localtunnel', host, subdomain: 'sendtalk-abcdefghij' },
+    openTunnel: openStraight,
+    secret: { value: 'whsec_doctor_note_1', source: 'flag' },
+  });
   return checks.find((c) => c.id === 'tunnel')!;
 }
 
-describe('doctor on localtunnel\'s unencrypted last leg', () => {
+describe("doctor on localtunnel's unencrypted last leg", () => {
   it('says the secret crosses it in clear, and what to use instead, for a server elsewhere', async () => {
     for (const host of [undefined, 'https://tunnel.example.com']) {
       const row = await tunnelRow(host);

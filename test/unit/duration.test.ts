@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/duration.js';
 
 describe('durations', () => {
-  it.each([['30s', 30_000], ['2m', 120_000], ['1h', 3_600_000], ['1m30s', 90_000], ['250ms', 250], ['45', 45_000], ['1.5', 1500]])('%s → %d ms', (text, ms) => {
+  it.each([
+    ['30s', 30_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1m30s', 90_000],
+    ['250ms', 250],
+    ['45', 45_000],
+    ['1.5', 1500],
+  ])('%s → %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
   it.each(['', 'soon', '5x', '1m foo', '-1s', 's'])('refuses %j with the flag name', (text) => {

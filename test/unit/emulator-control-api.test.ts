@@ -38,7 +38,10 @@ describe('the control API', () => {
     const b = await create(e, '6282222222222');
     const list = await control(e, 'GET', '/verifications');
     expect(list.status).toBe(200);
-    expect(list.json.verifications.map((v: any) => [v.id, v.phone, v.status])).toEqual([[a, '6281111111111', 'pending'], [b, '6282222222222', 'pending']]);
+    expect(list.json.verifications.map((v: any) => [v.id, v.phone, v.status])).toEqual([
+      [a, '6281111111111', 'pending'],
+      [b, '6282222222222', 'pending'],
+    ]);
     const one = await control(e, 'GET', `/verifications/${b}`);
     expect(one.json.verification).toMatchObject({ id: b, phone: '6282222222222' });
     const missing = await control(e, 'GET', '/verifications/nope');
@@ -52,7 +55,11 @@ describe('the control API', () => {
     const id = await create(e);
     const res = await control(e, 'POST', `/verifications/${id}/verify`);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ delivered: true, attempt: { attempt: 1, status: 200 }, verification: { id, status: 'verified', webhookState: 'delivered' } });
+    expect(res.json).toMatchObject({
+      delivered: true,
+      attempt: { attempt: 1, status: 200 },
+      verification: { id, status: 'verified', webhookState: 'delivered' },
+    });
     expect(hook.requests).toHaveLength(1);
     const [request] = hook.requests;
     expect(request!.method).toBe('POST');
@@ -93,7 +100,10 @@ describe('the control API', () => {
     const res = await control(e, 'POST', `/verifications/${id}/verify`);
     expect(res.json).toMatchObject({ delivered: false, attempt: { attempt: 2, error: 'connection refused' }, verification: { webhookState: 'failed' } });
     expect((await control(e, 'GET', '/webhooks')).json.webhooks[0]).toMatchObject({ state: 'failed', attempts: [{ attempt: 1 }, { attempt: 2 }] });
-    expect(events.filter((ev) => ev.type === 'webhook').map((ev) => [ev.attempt.attempt, ev.delivered, ev.final])).toEqual([[1, false, false], [2, false, true]]);
+    expect(events.filter((ev) => ev.type === 'webhook').map((ev) => [ev.attempt.attempt, ev.delivered, ev.final])).toEqual([
+      [1, false, false],
+      [2, false, true],
+    ]);
   });
 
   it('points the webhook elsewhere with PUT /webhook, without ever showing the secret', async () => {

@@ -14,7 +14,12 @@ function send(method: string, path: string, headers: Record<string, string>, bod
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, setHost: false }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => {
+          text += c;
+        })
+        .on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
     });
     req.on('error', reject);
     req.end(body);
@@ -31,14 +36,28 @@ describe('the emulator control API guard', () => {
       expect((await send('GET', '/_emulator/webhook', { host })).status, host).toBe(200);
     }
     // A page of the emulator's own origin, sending JSON.
-    expect((await send('PUT', '/_emulator/webhook', { host: `localhost:${port}`, origin: `http://localhost:${port}`, 'content-type': 'application/json' }, JSON.stringify({ url: 'http://127.0.0.1:3000/hook' }))).status).toBe(200);
+    expect(
+      (
+        await send(
+          'PUT',
+          '/_emulator/webhook',
+          { host: `localhost:${port}`, origin: `http://localhost:${port}`, 'content-type': 'application/json' },
+          JSON.stringify({ url: 'http://127.0.0.1:3000/hook' }),
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses a page on another port of localhost (same site, other origin), and a text/plain call from its own origin', async () => {
     emulator = await startEmulator({ autoVerifyMs: false });
     const port = new URL(emulator.url).port;
     const host = `127.0.0.1:${port}`;
-    const fromOtherPort = await send('POST', '/_emulator/offline', { host, origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site', 'content-type': 'text/plain' }, '{"ms":60000}');
+    const fromOtherPort = await send(
+      'POST',
+      '/_emulator/offline',
+      { host, origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site', 'content-type': 'text/plain' },
+      '{"ms":60000}',
+    );
     expect(fromOtherPort.status).toBe(403);
     expect(fromOtherPort.json.error).toBe('the control API does not answer requests from other origins');
     const plain = await send('POST', '/_emulator/offline', { host, origin: `http://127.0.0.1:${port}`, 'content-type': 'text/plain' }, '{"ms":60000}');
@@ -52,7 +71,12 @@ describe('the emulator control API guard', () => {
     emulator = await startEmulator({ autoVerifyMs: false });
     const port = new URL(emulator.url).port;
     const body = JSON.stringify({ userPhone: '6281234567890', languageCode: 'en' });
-    const rebound = await send('POST', '/api/v1/verification/create_whatsapp_verification', { host: `rebind.attacker.example:${port}`, 'content-type': 'application/json', 'api-key': 'k' }, body);
+    const rebound = await send(
+      'POST',
+      '/api/v1/verification/create_whatsapp_verification',
+      { host: `rebind.attacker.example:${port}`, 'content-type': 'application/json', 'api-key': 'k' },
+      body,
+    );
     expect(rebound.status).toBe(403);
     expect(rebound.json.error.message).toMatch(/^Forbidden: the emulator answers only requests addressed to a loopback host/);
     expect((await send('GET', '/_emulator/verifications', { host: `127.0.0.1:${port}` })).json).toEqual({ verifications: [] });

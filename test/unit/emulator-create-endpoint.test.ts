@@ -11,7 +11,11 @@ async function start(options: Parameters<typeof startEmulator>[0] = {}): Promise
   return emulator;
 }
 
-async function post(body: string, headers: Record<string, string> = { 'API-Key': KEY, 'Content-Type': 'application/json' }, method = 'POST'): Promise<{ http: number; json: any }> {
+async function post(
+  body: string,
+  headers: Record<string, string> = { 'API-Key': KEY, 'Content-Type': 'application/json' },
+  method = 'POST',
+): Promise<{ http: number; json: any }> {
   const res = await fetch(`${emulator!.url}${CREATE_PATH}`, { method, headers, body: method === 'GET' ? undefined : body });
   return { http: res.status, json: await res.json() };
 }
@@ -47,9 +51,24 @@ describe('the create endpoint', () => {
   });
 
   const refusals: Array<[string, string, Record<string, string> | undefined, { status: number; code: string; field: string; message?: string }]> = [
-    ['a missing API-Key', '{"userPhone":"6281234567890"}', { 'Content-Type': 'application/json' }, { status: 400, code: '40001', field: '', message: 'Request headers are required (API-Key)' }],
-    ['another API-Key than the configured one', '{"userPhone":"6281234567890"}', { 'API-Key': 'wrong' }, { status: 400, code: '49103', field: '', message: 'API-Key is not found' }],
-    ['a missing userPhone', '{"languageCode":"en","expiryMinutes":10,"appURL":""}', undefined, { status: 400, code: '40002', field: 'phone', message: 'Phone is required' }],
+    [
+      'a missing API-Key',
+      '{"userPhone":"6281234567890"}',
+      { 'Content-Type': 'application/json' },
+      { status: 400, code: '40001', field: '', message: 'Request headers are required (API-Key)' },
+    ],
+    [
+      'another API-Key than the configured one',
+      '{"userPhone":"6281234567890"}',
+      { 'API-Key': 'wrong' },
+      { status: 400, code: '49103', field: '', message: 'API-Key is not found' },
+    ],
+    [
+      'a missing userPhone',
+      '{"languageCode":"en","expiryMinutes":10,"appURL":""}',
+      undefined,
+      { status: 400, code: '40002', field: 'phone', message: 'Phone is required' },
+    ],
     ['an empty userPhone', '{"userPhone":""}', undefined, { status: 400, code: '40002', field: 'phone', message: 'Phone is required' }],
     ['a phone without country code', '{"userPhone":"08123456789"}', undefined, { status: 400, code: '40002', field: 'phone' }],
     ['a phone as a number', '{"userPhone":6281234567890}', undefined, { status: 400, code: '40002', field: 'phone' }],

@@ -73,7 +73,11 @@ describe('fault injection', () => {
     const defaults = await create();
     expect(defaults.status).toBe(200);
     expect(JSON.parse(defaults.text)).toEqual({ status: 500, error: { code: '50000', message: 'Internal server error', field: '' }, data: {} });
-    expect(JSON.parse((await create()).text)).toEqual({ status: 400, error: { code: 'ParamValidationFailed', message: 'Phone is blocked', field: 'phone' }, data: {} });
+    expect(JSON.parse((await create()).text)).toEqual({
+      status: 400,
+      error: { code: 'ParamValidationFailed', message: 'Phone is blocked', field: 'phone' },
+      data: {},
+    });
   });
 
   it('adds latency, then answers normally', async () => {
@@ -111,7 +115,12 @@ describe('fault injection', () => {
   });
 
   it('takes faults in the order they were queued', async () => {
-    await start({ faults: [{ type: 'http-error', status: 502 }, { type: 'rate-limit', retryAfter: 1, count: 1 }] });
+    await start({
+      faults: [
+        { type: 'http-error', status: 502 },
+        { type: 'rate-limit', retryAfter: 1, count: 1 },
+      ],
+    });
     expect(emulator!.faults.map((f) => f.fault.type)).toEqual(['http-error', 'rate-limit']);
     expect((await create()).status).toBe(502);
     expect((await create()).status).toBe(429);
@@ -211,7 +220,9 @@ describe('a client under faults', () => {
   it('the SendTalk client gives up on a hang within its response timeout', async () => {
     await start();
     emulator!.injectFault({ type: 'hang' });
-    const error = await createVerification({ apiKey: 'k', apiUrl: emulator!.url, phone: '6281234567890', responseTimeoutMs: 300, retries: 0 }).catch((e: unknown) => e);
+    const error = await createVerification({ apiKey: 'k', apiUrl: emulator!.url, phone: '6281234567890', responseTimeoutMs: 300, retries: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect((error as SendtalkVerifyError).message).toMatch(/did not answer/);
   });
 });
@@ -220,7 +231,10 @@ describe('parseFault', () => {
   it('fills in the defaults', () => {
     expect(parseFault({ type: 'http-error' })).toEqual({ fault: { type: 'http-error', status: 500 }, count: 1 });
     expect(parseFault({ type: 'rate-limit', count: 4 })).toEqual({ fault: { type: 'rate-limit', retryAfter: 1 }, count: 4 });
-    expect(parseFault({ type: 'error-envelope', status: 401 })).toEqual({ fault: { type: 'error-envelope', status: 401, code: '40100', message: 'Internal server error', field: '' }, count: 1 });
+    expect(parseFault({ type: 'error-envelope', status: 401 })).toEqual({
+      fault: { type: 'error-envelope', status: 401, code: '40100', message: 'Internal server error', field: '' },
+      count: 1,
+    });
   });
 
   it('refuses what is not a fault object', () => {

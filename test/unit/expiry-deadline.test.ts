@@ -12,8 +12,11 @@ describe('waitDeadline', () => {
   });
 
   it('sets aside an expiry in the past, and says so', () => {
-    expect(waitDeadline(started, v('1969-01-01T00:00:00.000Z'), { timeoutMs: 1000 }))
-      .toEqual({ deadline: started + 1000, until: 'timeout', ignoredExpiry: { expiresAt: '1969-01-01T00:00:00.000Z', why: 'past' } });
+    expect(waitDeadline(started, v('1969-01-01T00:00:00.000Z'), { timeoutMs: 1000 })).toEqual({
+      deadline: started + 1000,
+      until: 'timeout',
+      ignoredExpiry: { expiresAt: '1969-01-01T00:00:00.000Z', why: 'past' },
+    });
   });
 
   it('sets aside an expiry far away (30 days, or year 275760), falling back to the default wait', () => {
@@ -27,7 +30,9 @@ describe('waitDeadline', () => {
 describe('longTimeoutSignal', () => {
   it('does not fire early for a delay over what one timer holds', async () => {
     const warnings: string[] = [];
-    const onWarning = (w: Error): void => { warnings.push(w.name); };
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
     process.on('warning', onWarning);
     const signal = longTimeoutSignal(MAX_TIMER_MS + 10_000);
     const plain = AbortSignal.timeout(20);

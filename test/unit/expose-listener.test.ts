@@ -37,15 +37,21 @@ afterEach(async () => {
 /** The real opener, with short drop detection so a drop is seen in a fraction of a second. */
 const quickOpen: typeof openTunnel = (options) => openTunnel({ ...options, dropGraceMs: 200, reopenBackoff: { initialMs: 50, maxMs: 200 } });
 
-const expose = (subdomain?: string): Promise<ExposedListener> => exposeListener(listener, { kind: 'localtunnel', host: server.url, subdomain, timeoutMs: 10_000 }, {
-  probeToken,
-  openTunnel: quickOpen,
-  onEvent: (update) => updates.push(update),
-});
+const expose = (subdomain?: string): Promise<ExposedListener> =>
+  exposeListener(
+    listener,
+    { kind: 'localtunnel', host: server.url, subdomain, timeoutMs: 10_000 },
+    {
+      probeToken,
+      openTunnel: quickOpen,
+      onEvent: (update) => updates.push(update),
+    },
+  );
 
-const post = (url: string): Promise<{ status: number }> => sendThrough(url, { headers: { 'content-type': 'application/json' }, body: '{"verificationID":"v-1"}' });
+const post = (url: string): Promise<{ status: number }> =>
+  sendThrough(url, { headers: { 'content-type': 'application/json' }, body: '{"verificationID":"v-1"}' });
 
-describe('tunnelChoiceOf: the one reading of the flows\' `tunnel` option', () => {
+describe("tunnelChoiceOf: the one reading of the flows' `tunnel` option", () => {
   it('reads a name as that tunnel with its defaults, and nothing as none', () => {
     expect(tunnelChoiceOf(undefined)).toEqual({ kind: 'none' });
     expect(tunnelChoiceOf('none')).toEqual({ kind: 'none' });
@@ -58,7 +64,10 @@ describe('tunnelChoiceOf: the one reading of the flows\' `tunnel` option', () =>
     const own = { kind: 'public-url', publicUrl: 'https://abc.ngrok.app' } as const;
     expect(tunnelChoiceOf(own)).toBe(own);
     expect(tunnelChoiceOf({ kind: 'auto' })).toEqual({ kind: 'auto', tries: [{ kind: 'localtunnel' }, { kind: 'cloudflared' }] });
-    expect(tunnelChoiceOf({ kind: 'auto', tries: [{ kind: 'cloudflared', bin: '/x' }] })).toEqual({ kind: 'auto', tries: [{ kind: 'cloudflared', bin: '/x' }] });
+    expect(tunnelChoiceOf({ kind: 'auto', tries: [{ kind: 'cloudflared', bin: '/x' }] })).toEqual({
+      kind: 'auto',
+      tries: [{ kind: 'cloudflared', bin: '/x' }],
+    });
   });
 });
 
@@ -150,7 +159,8 @@ describe('exposeListener remembering the public webhook URL', () => {
   };
   const remembered = (memory: { dir: string }): string | undefined => {
     try {
-      return (JSON.parse(readFileSync(join(memory.dir, 'webhook-urls.json'), 'utf8')) as { urls: Record<string, { webhookUrl: string }> }).urls['test-key-hash']?.webhookUrl;
+      return (JSON.parse(readFileSync(join(memory.dir, 'webhook-urls.json'), 'utf8')) as { urls: Record<string, { webhookUrl: string }> }).urls['test-key-hash']
+        ?.webhookUrl;
     } catch {
       return undefined;
     }
@@ -163,7 +173,13 @@ describe('exposeListener remembering the public webhook URL', () => {
     return {
       open: async (_local, _signal, onEvent) => {
         report = onEvent;
-        return { get url() { return url; }, via: 'cloudflared 2024.6.1 (test) over quic', close: async () => {} };
+        return {
+          get url() {
+            return url;
+          },
+          via: 'cloudflared 2024.6.1 (test) over quic',
+          close: async () => {},
+        };
       },
       restart: () => {
         const previousUrl = url;
@@ -173,16 +189,23 @@ describe('exposeListener remembering the public webhook URL', () => {
     };
   }
 
-  it('compares a provider\'s URL with the last run\'s, and remembers the new URL it re-opens under', async () => {
+  it("compares a provider's URL with the last run's, and remembers the new URL it re-opens under", async () => {
     const memory = memoryDir();
     const tunnel = quickTunnel();
-    exposed = await exposeListener(listener, { kind: 'provider', name: 'cloudflared', open: tunnel.open }, { probeToken, memory, onEvent: (u) => updates.push(u) });
+    exposed = await exposeListener(
+      listener,
+      { kind: 'provider', name: 'cloudflared', open: tunnel.open },
+      { probeToken, memory, onEvent: (u) => updates.push(u) },
+    );
     expect(exposed).toMatchObject({ provider: 'cloudflared', via: 'cloudflared 2024.6.1 (test) over quic', remembered: { change: 'first' } });
     expect(remembered(memory)).toBe('https://first-quick-words.trycloudflare.com/webhook');
 
     tunnel.restart();
     await until(() => remembered(memory) === 'https://second-quick-words.trycloudflare.com/webhook', 'the re-opened URL to be remembered');
-    expect(updates.find((u) => u.event.type === 'reopened')).toMatchObject({ webhookUrl: exposed.webhookUrl(), previousWebhookUrl: 'https://first-quick-words.trycloudflare.com/webhook' });
+    expect(updates.find((u) => u.event.type === 'reopened')).toMatchObject({
+      webhookUrl: exposed.webhookUrl(),
+      previousWebhookUrl: 'https://first-quick-words.trycloudflare.com/webhook',
+    });
     // The next run compares with the URL the user was last told about.
     expect(await checkAndRemember(memory, exposed.webhookUrl())).toMatchObject({ change: 'same' });
   });
@@ -192,10 +215,17 @@ describe('exposeListener remembering the public webhook URL', () => {
     await checkAndRemember(memory, `http://sendtalk-abcdefghij.localhost:${server.port}/webhook`);
     server.mode = 'refuse';
     const tunnel = quickTunnel();
-    exposed = await exposeListener(listener, {
-      kind: 'auto',
-      tries: [{ kind: 'localtunnel', host: server.url, subdomain: 'sendtalk-abcdefghij', timeoutMs: 1000 }, { kind: 'provider', name: 'cloudflared', open: tunnel.open }],
-    }, { probeToken, memory, openTunnel: quickOpen, onEvent: (u) => updates.push(u) });
+    exposed = await exposeListener(
+      listener,
+      {
+        kind: 'auto',
+        tries: [
+          { kind: 'localtunnel', host: server.url, subdomain: 'sendtalk-abcdefghij', timeoutMs: 1000 },
+          { kind: 'provider', name: 'cloudflared', open: tunnel.open },
+        ],
+      },
+      { probeToken, memory, openTunnel: quickOpen, onEvent: (u) => updates.push(u) },
+    );
     expect(server.registrations.map((r) => r.path)).toContain('/sendtalk-abcdefghij');
     expect(updates.map((u) => u.event)).toContainEqual(expect.objectContaining({ type: 'fallback', what: 'provider', from: 'localtunnel', to: 'cloudflared' }));
     expect(exposed).toMatchObject({

@@ -5,7 +5,9 @@ import { pause } from '../helpers/until.js';
 describe('runExchange with a signal aborted before it starts', () => {
   it('answers "aborted" and leaves no uncaught error behind (the request it cut emits one)', async () => {
     const uncaught: Error[] = [];
-    const onUncaught = (error: Error): void => { uncaught.push(error); };
+    const onUncaught = (error: Error): void => {
+      uncaught.push(error);
+    };
     process.on('uncaughtException', onUncaught);
     try {
       const stop = new AbortController();

@@ -10,13 +10,25 @@ import { isListening } from '../helpers/ports.js';
 const SECRET = 'whsec_PAGE_SECRET_never_shown_5521';
 const KEY = 'st_live_PAGE_KEY_never_shown_9034';
 let page: InspectorHandle | undefined;
-afterEach(async () => { await page?.close(); page = undefined; });
+afterEach(async () => {
+  await page?.close();
+  page = undefined;
+});
 
-function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (chunk: string) => {
+          body += chunk;
+        })
+        .on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     });
     req.on('error', reject).end();
   });
@@ -29,7 +41,10 @@ function readEvents(url: string, until: RegExp): Promise<string> {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => {
         text += chunk;
-        if (until.test(text)) { req.destroy(); resolve(text); }
+        if (until.test(text)) {
+          req.destroy();
+          resolve(text);
+        }
       });
     });
     req.on('error', (error) => (error.message === 'socket hang up' ? undefined : reject(error))).end();
@@ -38,9 +53,17 @@ function readEvents(url: string, until: RegExp): Promise<string> {
 
 function delivery(over: Partial<Delivery>): Delivery {
   return {
-    seq: 1, receivedAt: new Date().toISOString(), method: 'POST', path: '/webhook', accepted: false, status: 401,
-    reason: 'secret-mismatch', detail: 'secret key is invalid', headers: { 'content-type': 'application/json', 'x-secret-key': '[redacted]' },
-    body: Buffer.from('{}'), ...over,
+    seq: 1,
+    receivedAt: new Date().toISOString(),
+    method: 'POST',
+    path: '/webhook',
+    accepted: false,
+    status: 401,
+    reason: 'secret-mismatch',
+    detail: 'secret key is invalid',
+    headers: { 'content-type': 'application/json', 'x-secret-key': '[redacted]' },
+    body: Buffer.from('{}'),
+    ...over,
   } as Delivery;
 }
 
@@ -50,7 +73,9 @@ describe('startInspector', () => {
     expect(page.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{32}\/$/);
     const ok = await get(page.url);
     expect(ok.status).toBe(200);
-    expect(ok.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    expect(ok.headers['content-security-policy']).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
     expect(ok.headers['referrer-policy']).toBe('no-referrer');
     expect(ok.body).toContain('<script src="app.js" defer></script>');
     expect(ok.body).not.toMatch(/<script>|<style|\sstyle=|\son[a-z]+=|https?:\/\//);
@@ -58,7 +83,13 @@ describe('startInspector', () => {
 
     const origin = page.url.replace(/\/[^/]+\/$/, '');
     const token = page.url.split('/')[3]!;
-    for (const url of [`${origin}/`, `${origin}/favicon.ico`, `${origin}/${token.slice(0, -1)}x/`, `${origin}/${token}`, `${origin}/${token.slice(1)}/app.js`]) {
+    for (const url of [
+      `${origin}/`,
+      `${origin}/favicon.ico`,
+      `${origin}/${token.slice(0, -1)}x/`,
+      `${origin}/${token}`,
+      `${origin}/${token.slice(1)}/app.js`,
+    ]) {
       const refused = await get(url);
       expect(refused.status, url).toBe(403);
       expect(refused.body).not.toContain(token);
@@ -74,7 +105,10 @@ describe('startInspector', () => {
     page = await startInspector({ mode: 'listen', secrets: [SECRET, KEY] });
     page.feed({ type: 'ready', localUrl: 'http://127.0.0.1:1/webhook', webhookUrl: 'https://x.example/webhook', public: true });
     page.feed({ type: 'waiting' });
-    page.feed({ type: 'delivery', delivery: delivery({ body: Buffer.from(JSON.stringify({ leaked: SECRET, key: KEY })), headers: { 'x-api-key': KEY, 'x-echo': SECRET } }) });
+    page.feed({
+      type: 'delivery',
+      delivery: delivery({ body: Buffer.from(JSON.stringify({ leaked: SECRET, key: KEY })), headers: { 'x-api-key': KEY, 'x-echo': SECRET } }),
+    });
     // A page that connects gets one snapshot: the state and the deliveries kept.
     const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
     expect(text).toMatch(/event: snapshot\ndata: \{"state":\{[^\n]*"status":"listening"/);
@@ -87,7 +121,10 @@ describe('startInspector', () => {
 
   it('shows control characters as the terminal does, in bodies and in every other text', async () => {
     page = await startInspector({ mode: 'listen', secrets: [SECRET] });
-    page.feed({ type: 'delivery', delivery: delivery({ reason: 'not-json', status: 400, detail: 'bad \u001b[2J', body: Buffer.from(`x\u001b]0;t\u0007 ${SECRET}\r`) }) });
+    page.feed({
+      type: 'delivery',
+      delivery: delivery({ reason: 'not-json', status: 400, detail: 'bad \u001b[2J', body: Buffer.from(`x\u001b]0;t\u0007 ${SECRET}\r`) }),
+    });
     const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
     expect(text).toContain(JSON.stringify(`x\\x1b]0;t\\x07 ••••5521\\r`).slice(1, -1));
     expect(text).toContain(JSON.stringify('bad \\x1b[2J').slice(1, -1));
@@ -130,7 +167,11 @@ describe('startInspector', () => {
     page = await startInspector({ mode: 'listen' });
     for (let seq = 1; seq <= 250; seq++) page.feed({ type: 'delivery', delivery: delivery({ seq }) });
     const text = await readEvents(page.url, /event: snapshot\n.*\n\n/);
-    const snapshot = JSON.parse(/event: snapshot\ndata: (.*)\n/.exec(text)![1]!) as { state: { refused: number }; deliveries: Array<{ seq: number }>; keep: number };
+    const snapshot = JSON.parse(/event: snapshot\ndata: (.*)\n/.exec(text)![1]!) as {
+      state: { refused: number };
+      deliveries: Array<{ seq: number }>;
+      keep: number;
+    };
     expect(snapshot.keep).toBe(200);
     expect(snapshot.deliveries.map((d) => d.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 51));
     expect(snapshot.state.refused).toBe(250);

@@ -17,7 +17,10 @@ type Seen = { category: string; message: string; hint?: string; details?: Record
 
 /** What posting to the fake API throws, as the user and the JSON output see it. */
 async function refusal(retries = 0): Promise<Seen> {
-  const error = await postToCreateEndpoint({ userPhone: '62' }, { apiKey: KEY, apiUrl: api.url, retries }).then(() => undefined, (e: unknown) => e);
+  const error = await postToCreateEndpoint({ userPhone: '62' }, { apiKey: KEY, apiUrl: api.url, retries }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SendtalkVerifyError);
   const { category, message, hint, details } = error as SendtalkVerifyError;
   return { category, message, hint, details };
@@ -44,7 +47,10 @@ describe('postToCreateEndpoint', () => {
   });
 
   it('refuses a base URL that is not http(s) before any request', async () => {
-    const error = await postToCreateEndpoint({}, { apiKey: KEY, apiUrl: 'ftp://x', retries: 0 }).then(() => undefined, (e: unknown) => e);
+    const error = await postToCreateEndpoint({}, { apiKey: KEY, apiUrl: 'ftp://x', retries: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((error as SendtalkVerifyError).message).toBe('API URL "ftp://x" is not an http(s) URL.');
     expect(api.requests).toHaveLength(0);
   });
@@ -64,7 +70,8 @@ describe('rate limiting (HTTP 429)', () => {
   it('without Retry-After, says to wait a minute', async () => {
     api.answer({ status: 429, body: { status: 429 } });
     expect(await refusal()).toEqual({
-      category: 'api-unavailable', message: 'SendTalk API is rate-limiting this key: HTTP 429.',
+      category: 'api-unavailable',
+      message: 'SendTalk API is rate-limiting this key: HTTP 429.',
       hint: 'Wait and try again in a minute; creating many verifications in a loop trips the limit.',
       details: { httpStatus: 429, attempts: 1, retryAfterMs: undefined },
     });
@@ -73,7 +80,8 @@ describe('rate limiting (HTTP 429)', () => {
   it('with Retry-After, says how long, and how many attempts were made', async () => {
     api.answer({ status: 429, headers: { 'retry-after': '0' }, body: 'slow' }, { status: 429, headers: { 'retry-after': '0' }, body: 'slow' });
     expect(await refusal(1)).toEqual({
-      category: 'api-unavailable', message: 'SendTalk API is rate-limiting this key: HTTP 429, Retry-After 0 s (2 attempts).',
+      category: 'api-unavailable',
+      message: 'SendTalk API is rate-limiting this key: HTTP 429, Retry-After 0 s (2 attempts).',
       hint: 'Wait and try again in 0 s; creating many verifications in a loop trips the limit.',
       details: { httpStatus: 429, attempts: 2, retryAfterMs: 0 },
     });
@@ -98,8 +106,10 @@ describe('answers that are not JSON', () => {
   it('names an HTML page and its title', async () => {
     api.answer({ status: 200, body: '  \n<html><head><TITLE>  Sign in to the Wi-Fi  </TITLE></head></html>' });
     expect(await refusal()).toEqual({
-      category: 'api-unavailable', message: 'SendTalk API answered HTTP 200 with an HTML page ("Sign in to the Wi-Fi") instead of JSON.',
-      hint: WEB_PAGE, details: { httpStatus: 200, attempts: 1 },
+      category: 'api-unavailable',
+      message: 'SendTalk API answered HTTP 200 with an HTML page ("Sign in to the Wi-Fi") instead of JSON.',
+      hint: WEB_PAGE,
+      details: { httpStatus: 200, attempts: 1 },
     });
   });
 
@@ -112,11 +122,17 @@ describe('answers that are not JSON', () => {
   it('names an empty body and a body that is not JSON', async () => {
     api.answer({ status: 200, body: '' }, { status: 200, body: ' \n ' }, { status: 200, body: 'OK <then>' });
     expect(await refusal()).toEqual({
-      category: 'api-unavailable', message: 'SendTalk API answered HTTP 200 with an empty body instead of JSON.', hint: DEBUG, details: { httpStatus: 200, attempts: 1 },
+      category: 'api-unavailable',
+      message: 'SendTalk API answered HTTP 200 with an empty body instead of JSON.',
+      hint: DEBUG,
+      details: { httpStatus: 200, attempts: 1 },
     });
     expect((await refusal()).message).toBe('SendTalk API answered HTTP 200 with an empty body instead of JSON.');
     expect(await refusal()).toEqual({
-      category: 'api-unavailable', message: 'SendTalk API answered HTTP 200 with a body that is not JSON instead of JSON.', hint: DEBUG, details: { httpStatus: 200, attempts: 1 },
+      category: 'api-unavailable',
+      message: 'SendTalk API answered HTTP 200 with a body that is not JSON instead of JSON.',
+      hint: DEBUG,
+      details: { httpStatus: 200, attempts: 1 },
     });
   });
 
@@ -135,16 +151,20 @@ describe('answers that are not JSON', () => {
   it('a 404 names the address that nothing answers at', async () => {
     api.answer({ status: 404, body: '<html><title>Not Found</title></html>' });
     expect(await refusal()).toEqual({
-      category: 'api-rejected', message: 'SendTalk API answered HTTP 404 with an HTML page ("Not Found") instead of JSON.',
-      hint: `Nothing answers at ${endpoint()}: check --api-url (or SENDTALK_API_URL).`, details: { httpStatus: 404, attempts: 1 },
+      category: 'api-rejected',
+      message: 'SendTalk API answered HTTP 404 with an HTML page ("Not Found") instead of JSON.',
+      hint: `Nothing answers at ${endpoint()}: check --api-url (or SENDTALK_API_URL).`,
+      details: { httpStatus: 404, attempts: 1 },
     });
   });
 
   it('counts the attempts after retries', async () => {
     api.answer({ status: 503, headers: { 'retry-after': '0' }, body: 'busy' }, { status: 503, headers: { 'retry-after': '0' }, body: 'busy' });
     expect(await refusal(1)).toEqual({
-      category: 'api-unavailable', message: 'SendTalk API answered HTTP 503 with a body that is not JSON instead of JSON (2 attempts).',
-      hint: TROUBLE, details: { httpStatus: 503, attempts: 2 },
+      category: 'api-unavailable',
+      message: 'SendTalk API answered HTTP 503 with a body that is not JSON instead of JSON (2 attempts).',
+      hint: TROUBLE,
+      details: { httpStatus: 503, attempts: 2 },
     });
   });
 });
@@ -153,7 +173,8 @@ describe('redirects', () => {
   it('is not a result, and says where it points', async () => {
     api.answer({ status: 302, headers: { location: 'https://elsewhere.example/api' }, body: {} });
     expect(await refusal()).toEqual({
-      category: 'api-unavailable', message: 'SendTalk API answered HTTP 302, a redirect to https://elsewhere.example/api, not a result.',
+      category: 'api-unavailable',
+      message: 'SendTalk API answered HTTP 302, a redirect to https://elsewhere.example/api, not a result.',
       hint: 'Point --api-url (or SENDTALK_API_URL) at the address it redirects to, if you trust it (https:// instead of http://?).',
       details: { httpStatus: 302, attempts: 1 },
     });

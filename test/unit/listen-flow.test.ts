@@ -31,7 +31,9 @@ async function startFlow(options: ListenFlowOptions): Promise<Running> {
   const events: ListenFlowEvent[] = [];
   let localUrl = '';
   let waiting!: () => void;
-  const isWaiting = new Promise<void>((resolve) => { waiting = resolve; });
+  const isWaiting = new Promise<void>((resolve) => {
+    waiting = resolve;
+  });
   const flow = runListenFlow({
     signal: stop.signal,
     ...options,
@@ -46,7 +48,12 @@ async function startFlow(options: ListenFlowOptions): Promise<Running> {
     stop.abort();
     await flow.catch(() => {});
   });
-  await Promise.race([isWaiting, flow.then(() => { throw new Error('the flow ended before waiting'); })]);
+  await Promise.race([
+    isWaiting,
+    flow.then(() => {
+      throw new Error('the flow ended before waiting');
+    }),
+  ]);
   return { flow, events, localUrl, stop };
 }
 
@@ -62,18 +69,31 @@ async function startApp(): Promise<{ url: string; received: Array<{ headers: Inc
   const held: ServerResponse[] = [];
   const server = createServer((req, res) => {
     let body = '';
-    req.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => {
-      received.push({ headers: req.headers, body });
-      if (holding) held.push(res);
-      else res.writeHead(202).end();
-    });
+    req
+      .setEncoding('utf8')
+      .on('data', (c: string) => {
+        body += c;
+      })
+      .on('end', () => {
+        received.push({ headers: req.headers, body });
+        if (holding) held.push(res);
+        else res.writeHead(202).end();
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  defer(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     received,
-    hold: () => { holding = true; },
+    hold: () => {
+      holding = true;
+    },
     release: () => {
       holding = false;
       for (const res of held.splice(0)) res.writeHead(202).end();
@@ -100,7 +120,11 @@ describe('runListenFlow: how listening ends and what the result says', () => {
     expect(typesOf(events)).toEqual(['ready', 'waiting', 'delivery', 'delivery', 'delivery']);
     expect(events[0]).toEqual({ type: 'ready', localUrl, webhookUrl: localUrl, public: false, subdomain: undefined, provider: 'none' });
     const deliveries = events.filter((e) => e.type === 'delivery');
-    expect(deliveries.map((e) => [e.delivery.accepted, e.delivery.reason, e.forward])).toEqual([[false, 'secret-mismatch', undefined], [true, undefined, undefined], [true, undefined, undefined]]);
+    expect(deliveries.map((e) => [e.delivery.accepted, e.delivery.reason, e.forward])).toEqual([
+      [false, 'secret-mismatch', undefined],
+      [true, undefined, undefined],
+      [true, undefined, undefined],
+    ]);
     // Closed at the end.
     expect(await isListening(Number(new URL(localUrl).port))).toBe(false);
   });
@@ -195,7 +219,15 @@ describe('runListenFlow: how listening ends and what the result says', () => {
 describe('runListenFlow: the listener it starts', () => {
   it('listens on the host, port and path asked for, with the secret in the header asked for', async () => {
     const port = await freePort();
-    const { flow, localUrl } = await startFlow({ host: '127.0.0.1', port, path: '/hooks/in', secret: SECRET, secretHeader: 'X-Custom-Secret', maxEvents: 1, timeoutMs: 20_000 });
+    const { flow, localUrl } = await startFlow({
+      host: '127.0.0.1',
+      port,
+      path: '/hooks/in',
+      secret: SECRET,
+      secretHeader: 'X-Custom-Secret',
+      maxEvents: 1,
+      timeoutMs: 20_000,
+    });
     expect(localUrl).toBe(`http://127.0.0.1:${port}/hooks/in`);
     expect((await deliver(localUrl)).status).toBe(401);
     const answer = await send(localUrl, { headers: { 'content-type': 'application/json', 'x-custom-secret': SECRET }, body: BODY });
@@ -218,7 +250,10 @@ describe('runListenFlow: the listener it starts', () => {
     const port = await freePort();
     const stop = new AbortController();
     stop.abort();
-    await expect(runListenFlow({ port, forwardTo: `http://127.0.0.1:${port}/webhook`, signal: stop.signal })).rejects.toMatchObject({ category: 'interrupted', message: 'Interrupted.' });
+    await expect(runListenFlow({ port, forwardTo: `http://127.0.0.1:${port}/webhook`, signal: stop.signal })).rejects.toMatchObject({
+      category: 'interrupted',
+      message: 'Interrupted.',
+    });
   });
 
   it('forwards each accepted delivery with the secret before answering, and reports what the app answered', async () => {
@@ -243,7 +278,11 @@ describe('runListenFlow: the listener it starts', () => {
 
 describe('runListenFlow: the delivery log', () => {
   const logFile = (): string => join(mkdtempSync(join(tmpdir(), 'listen-flow-')), 'log.ndjson');
-  const records = (path: string): Array<Record<string, unknown>> => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const records = (path: string): Array<Record<string, unknown>> =>
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
 
   it('writes accepted and refused deliveries in the order they came', async () => {
     const log = logFile();
@@ -251,7 +290,10 @@ describe('runListenFlow: the delivery log', () => {
     expect((await deliver(localUrl, 'wrong')).status).toBe(401);
     expect((await deliver(localUrl)).status).toBe(200);
     await flow;
-    expect(records(log).map((r) => [r.seq, r.accepted, r.status])).toEqual([[1, false, 401], [2, true, 200]]);
+    expect(records(log).map((r) => [r.seq, r.accepted, r.status])).toEqual([
+      [1, false, 401],
+      [2, true, 200],
+    ]);
     // Nothing to forward to: nothing forwarded.
     expect(events.flatMap((e) => (e.type === 'delivery' ? [e.forward] : []))).toEqual([undefined, undefined]);
     expect(typesOf(events)).not.toContain('log-loose-mode');
@@ -278,9 +320,19 @@ describe('runListenFlow: refusal floods', () => {
     stop.abort();
     expect(await flow).toMatchObject({ reason: 'interrupted', refused: 3 });
     expect(typesOf(events)).toEqual(['ready', 'waiting', 'delivery', 'refusals-summary']);
-    expect(events[3]).toEqual({ type: 'refusals-summary', summaries: [{ reason: 'not-found', suppressed: 2, from: expect.any(String), to: expect.any(String) }], windowMs: 60_000 });
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.map((r) => [r.type, r.status])).toEqual([['delivery', 404], ['refusals-summary', undefined]]);
+    expect(events[3]).toEqual({
+      type: 'refusals-summary',
+      summaries: [{ reason: 'not-found', suppressed: 2, from: expect.any(String), to: expect.any(String) }],
+      windowMs: 60_000,
+    });
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((r) => [r.type, r.status])).toEqual([
+      ['delivery', 404],
+      ['refusals-summary', undefined],
+    ]);
     expect(lines[1]).toMatchObject({ reason: 'not-found', suppressed: 2 });
   });
 
@@ -347,8 +399,12 @@ describe('runListenFlow: how the listener is exposed', () => {
       localPort = local.port;
       return {
         url: 'https://name.tunnel.test',
-        flush: async (bound?: number) => { flushes.push(bound ?? -1); },
-        close: async () => { listenerUpAtClose = await isListening(localPort); },
+        flush: async (bound?: number) => {
+          flushes.push(bound ?? -1);
+        },
+        close: async () => {
+          listenerUpAtClose = await isListening(localPort);
+        },
       };
     };
     const { flow, events, localUrl } = await startFlow({ tunnel: { kind: 'provider', open }, probe: false, maxEvents: 1, drainMs: 5000, timeoutMs: 20_000 });
@@ -363,7 +419,13 @@ describe('runListenFlow: how the listener is exposed', () => {
 
   it('a provider tunnel: the last 200 is waited for at most 1 s by default, and not at all on a time-out', async () => {
     const flushes: number[] = [];
-    const open = async (): Promise<PublicUrl> => ({ url: 'https://name.tunnel.test', flush: async (bound?: number) => { flushes.push(bound ?? -1); }, close: async () => {} });
+    const open = async (): Promise<PublicUrl> => ({
+      url: 'https://name.tunnel.test',
+      flush: async (bound?: number) => {
+        flushes.push(bound ?? -1);
+      },
+      close: async () => {},
+    });
     const first = await startFlow({ tunnel: { kind: 'provider', open }, probe: false, maxEvents: 1, timeoutMs: 20_000 });
     expect((await deliver(first.localUrl, '')).status).toBe(200);
     await first.flow;
@@ -386,7 +448,10 @@ describe('runListenFlow: a localtunnel tunnel', () => {
     // Someone else already holds the name asked for, so the server hands out another one.
     const squatter = await openTunnel({ port: 1, host: server.url, subdomain: 'acme-listen-name' });
     defer(() => squatter.close());
-    const { flow, events, stop } = await startFlow({ tunnel: { kind: 'localtunnel', host: server.url, subdomain: 'acme-listen-name', timeoutMs: 10_000 }, timeoutMs: 20_000 });
+    const { flow, events, stop } = await startFlow({
+      tunnel: { kind: 'localtunnel', host: server.url, subdomain: 'acme-listen-name', timeoutMs: 10_000 },
+      timeoutMs: 20_000,
+    });
     const assigned = server.clientIds.find((id) => id !== 'acme-listen-name')!;
     const webhookUrl = `http://${assigned}.localhost:${server.port}/webhook`;
     const shown = events.filter((e) => !(e.type === 'tunnel' && (e.event.type === 'request' || e.event.type === 'error')));
@@ -405,7 +470,9 @@ describe('runListenFlow: a localtunnel tunnel', () => {
     const server = await startServer(new LocaltunnelServer());
     server.mode = 'hang';
     const started = Date.now();
-    await expect(runListenFlow({ tunnel: { kind: 'localtunnel', host: server.url, timeoutMs: 300 }, timeoutMs: 20_000 })).rejects.toBeInstanceOf(SendtalkVerifyError);
+    await expect(runListenFlow({ tunnel: { kind: 'localtunnel', host: server.url, timeoutMs: 300 }, timeoutMs: 20_000 })).rejects.toBeInstanceOf(
+      SendtalkVerifyError,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -422,10 +489,15 @@ describe('runListenFlow: a localtunnel tunnel', () => {
   it('aborted before the probe: no probe reported, interrupted', async () => {
     const stop = new AbortController();
     const events: ListenFlowEvent[] = [];
-    const result = await runListenFlow({ tunnel: { kind: 'public-url', publicUrl: 'http://127.0.0.1:1' }, signal: stop.signal, timeoutMs: 20_000, onEvent: (e) => {
-      events.push(e);
-      if (e.type === 'ready') stop.abort();
-    } });
+    const result = await runListenFlow({
+      tunnel: { kind: 'public-url', publicUrl: 'http://127.0.0.1:1' },
+      signal: stop.signal,
+      timeoutMs: 20_000,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'ready') stop.abort();
+      },
+    });
     expect(result.reason).toBe('interrupted');
     expect(typesOf(events)).toEqual(['ready', 'waiting']);
   });

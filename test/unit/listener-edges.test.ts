@@ -20,11 +20,31 @@ describe('a refused body declared exactly at the drain cap', () => {
     listener = await startListener({ secret: SECRET, limits: { maxDrainBytes: 600 } });
     const socket = await open(listener.port);
     let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
-    socket.write(head('POST /webhook HTTP/1.1', [['Content-Type', 'application/json'], ['Content-Length', 600]], listener.port) + '{');
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
+    socket.write(
+      head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', 600],
+        ],
+        listener.port,
+      ) + '{',
+    );
     await until(() => /^HTTP\/1\.1 401 /.test(text), 'the 401');
     expect(text).not.toMatch(/connection: close/i);
-    socket.write(`${'x'.repeat(599)}${head('POST /webhook HTTP/1.1', [['X-Secret-Key', SECRET], ['Content-Length', 2]], listener.port)}{}`);
+    socket.write(
+      `${'x'.repeat(599)}${head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['X-Secret-Key', SECRET],
+          ['Content-Length', 2],
+        ],
+        listener.port,
+      )}{}`,
+    );
     await until(() => /HTTP\/1\.1 200 /.test(text), 'the 200 of the second request', { detail: () => text });
     expect(listener.accepted.length).toBe(1);
   });
@@ -35,7 +55,16 @@ describe('a woken waiter', () => {
     const accepted = new AcceptedDeliveries(10);
     const predicate = vi.fn((d: Delivery) => d.seq === 1);
     const waiting = accepted.waitFor(predicate);
-    const delivery = (seq: number): Delivery => ({ seq, receivedAt: '', method: 'POST', path: '/webhook', accepted: true, status: 200, headers: {}, body: Buffer.alloc(0) });
+    const delivery = (seq: number): Delivery => ({
+      seq,
+      receivedAt: '',
+      method: 'POST',
+      path: '/webhook',
+      accepted: true,
+      status: 200,
+      headers: {},
+      body: Buffer.alloc(0),
+    });
     accepted.remember(delivery(1));
     accepted.remember(delivery(2));
     await expect(waiting).resolves.toMatchObject({ seq: 1 });
@@ -50,10 +79,23 @@ describe('a refused sender that sends its body slowly', () => {
     const socket = await open(listener.port);
     let text = '';
     let closedAt = 0;
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
-    socket.on('close', () => { closedAt = Date.now(); });
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
+    socket.on('close', () => {
+      closedAt = Date.now();
+    });
     // 500 bytes declared, 1 sent: a sender that trickles (or stalls) after being refused.
-    socket.write(head('POST /webhook HTTP/1.1', [['Content-Type', 'application/json'], ['Content-Length', 500]], listener.port) + '{');
+    socket.write(
+      head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', 500],
+        ],
+        listener.port,
+      ) + '{',
+    );
     await until(() => /^HTTP\/1\.1 401 /.test(text), 'the 401');
     // The request time-out is 30 s: only the drain bound can close it this soon.
     await until(() => closedAt > 0, 'the connection cut after the drain bound', { timeoutMs: 5000 });

@@ -37,10 +37,13 @@ const closed = (socket: Socket): Promise<void> => new Promise((resolve) => (sock
 
 function deliver(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path: '/webhook', method: 'POST', agent: false, headers: { 'secret-key': SECRET, 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
+    const req = request(
+      { port, host: '127.0.0.1', path: '/webhook', method: 'POST', agent: false, headers: { 'secret-key': SECRET, 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
     req.on('error', reject);
     req.end('{"verificationID":"v-real"}');
   });
@@ -51,14 +54,20 @@ describe('a refused body without a declared length', () => {
     listener = await startListener({ secret: SECRET, limits: { maxDrainBytes: 256 * 1024 } });
     const socket = await open(listener.port);
     let answer = '';
-    socket.on('data', (d: Buffer) => { answer += d.toString('latin1'); });
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString('latin1');
+    });
     socket.write(`POST /webhook HTTP/1.1\r\nHost: x\r\nSecret-Key: wrong\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
     let sent = 0;
     // Endless as far as the listener can tell; bounded here (64 MiB) so the test ends whatever happens.
     while (!socket.destroyed && sent < 64 * 1024 * 1024) {
-      if (!socket.write(frame)) await new Promise((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
+      if (!socket.write(frame))
+        await new Promise((resolve) => {
+          socket.once('drain', resolve);
+          socket.once('close', resolve);
+        });
       sent += frame.length;
     }
     await closed(socket);
@@ -95,8 +104,13 @@ describe('idle connections at the connection cap', () => {
   it('still drops a new connection when every one is busy in a request', async () => {
     listener = await startListener({ secret: SECRET, limits: { maxConnections: 2 } });
     let inRequest = 0;
-    const both = new Promise<void>((resolve) => listener!.server.on('request', () => { if (++inRequest === 2) resolve(); }));
-    for (let i = 0; i < 2; i++) (await open(listener.port)).write('POST /webhook HTTP/1.1\r\nHost: x\r\nSecret-Key: flood-secret-0987654321\r\nContent-Length: 100\r\n\r\n{');
+    const both = new Promise<void>((resolve) =>
+      listener!.server.on('request', () => {
+        if (++inRequest === 2) resolve();
+      }),
+    );
+    for (let i = 0; i < 2; i++)
+      (await open(listener.port)).write('POST /webhook HTTP/1.1\r\nHost: x\r\nSecret-Key: flood-secret-0987654321\r\nContent-Length: 100\r\n\r\n{');
     await both; // both connections are in the middle of a request (their bodies never finish)
     const extra = await open(listener.port);
     await closed(extra);

@@ -17,13 +17,16 @@ describe('maskedHeaders', () => {
   const req = (headers: Record<string, string | string[] | undefined>): IncomingMessage => ({ headers }) as unknown as IncomingMessage;
 
   it('keeps ordinary headers, joins repeated ones, and skips absent ones', () => {
-    expect(maskedHeaders(req({ 'content-type': 'application/json', 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'], gone: undefined }), new Set(), undefined))
-      .toEqual({ 'content-type': 'application/json', 'x-forwarded-for': '1.1.1.1, 2.2.2.2' });
+    expect(
+      maskedHeaders(req({ 'content-type': 'application/json', 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'], gone: undefined }), new Set(), undefined),
+    ).toEqual({ 'content-type': 'application/json', 'x-forwarded-for': '1.1.1.1, 2.2.2.2' });
   });
 
   it('masks the secret headers whole, whatever they carry', () => {
-    expect(maskedHeaders(req({ 'x-secret-key': 'a typo', accept: '*/*' }), new Set(['x-secret-key']), undefined))
-      .toEqual({ 'x-secret-key': '[redacted]', accept: '*/*' });
+    expect(maskedHeaders(req({ 'x-secret-key': 'a typo', accept: '*/*' }), new Set(['x-secret-key']), undefined)).toEqual({
+      'x-secret-key': '[redacted]',
+      accept: '*/*',
+    });
   });
 
   it.each(['authorization', 'proxy-authorization', 'cookie', 'api-key'])('masks the credential header %s', (name) => {
@@ -37,8 +40,10 @@ describe('maskedHeaders', () => {
   });
 
   it('cuts a long value to 512 characters', () => {
-    expect(maskedHeaders(req({ 'x-long': 'v'.repeat(600), 'x-fits': 'w'.repeat(512) }), new Set(), undefined))
-      .toEqual({ 'x-long': `${'v'.repeat(512)}…`, 'x-fits': 'w'.repeat(512) });
+    expect(maskedHeaders(req({ 'x-long': 'v'.repeat(600), 'x-fits': 'w'.repeat(512) }), new Set(), undefined)).toEqual({
+      'x-long': `${'v'.repeat(512)}…`,
+      'x-fits': 'w'.repeat(512),
+    });
   });
 });
 
@@ -209,8 +214,15 @@ function fakeResponse(state: { headersSent?: boolean; destroyed?: boolean } = {}
     destroyed: state.destroyed ?? false,
     written: [] as Array<[number, string[]]>,
     ended: [] as string[],
-    writeHead(status: number, headers: string[]) { this.written.push([status, headers]); this.headersSent = true; return this; },
-    end(text: string) { this.ended.push(text); return this; },
+    writeHead(status: number, headers: string[]) {
+      this.written.push([status, headers]);
+      this.headersSent = true;
+      return this;
+    },
+    end(text: string) {
+      this.ended.push(text);
+      return this;
+    },
   };
   return res as unknown as ServerResponse & { written: Array<[number, string[]]>; ended: string[] };
 }
@@ -228,7 +240,9 @@ describe('respond', () => {
   it('sends a string body as it is, closing the connection and adding the extra headers', () => {
     const res = fakeResponse();
     sendJson(res, 405, ACCEPTED_BODY, { allow: 'POST', 'x-a': 'b' }, true);
-    expect(res.written).toEqual([[405, ['content-type', 'application/json; charset=utf-8', 'content-length', '26', 'connection', 'close', 'allow', 'POST', 'x-a', 'b']]]);
+    expect(res.written).toEqual([
+      [405, ['content-type', 'application/json; charset=utf-8', 'content-length', '26', 'connection', 'close', 'allow', 'POST', 'x-a', 'b']],
+    ]);
     expect(res.ended).toEqual(['{"success":true,"ok":true}']);
   });
 

@@ -6,7 +6,11 @@ import { checkHead, createListenerState, isProbe } from '../../src/webhook/reque
 /** What the listener refuses from a request head alone, and the probe it answers: exact answers. */
 const SECRET = 'checks-secret-0123456789';
 
-interface Head { method?: string; url?: string; headers?: Array<[string, string]> }
+interface Head {
+  method?: string;
+  url?: string;
+  headers?: Array<[string, string]>;
+}
 
 /** A request head as node:http gives it: raw header pairs as sent, and `headers` lower-cased. */
 function fakeRequest(head: Head): IncomingMessage {
@@ -21,7 +25,10 @@ function delivery(): Delivery {
   return { seq: 1, receivedAt: '', method: 'POST', path: '/webhook', accepted: false, status: 0, headers: {}, body: Buffer.alloc(0) };
 }
 
-const signed: Array<[string, string]> = [['X-Secret-Key', SECRET], ['Content-Type', 'application/json']];
+const signed: Array<[string, string]> = [
+  ['X-Secret-Key', SECRET],
+  ['Content-Type', 'application/json'],
+];
 
 function check(head: Head, options: ListenerOptions = { secret: SECRET }, d = delivery()): ReturnType<typeof checkHead> {
   return checkHead(createListenerState(options), fakeRequest(head), d);
@@ -59,8 +66,11 @@ describe('checkHead', () => {
   it('allows exactly maxHeadersCount headers and refuses one more, before anything else', () => {
     const limits = { maxHeadersCount: 3 };
     expect(check({ headers: [...signed, ['A', '1']] }, { secret: SECRET, limits })).toBeUndefined();
-    expect(check({ method: 'GET', url: '/x', headers: [...signed, ['A', '1'], ['B', '2']] }, { secret: SECRET, limits }))
-      .toEqual([431, 'too-many-headers', 'more than 3 headers']);
+    expect(check({ method: 'GET', url: '/x', headers: [...signed, ['A', '1'], ['B', '2']] }, { secret: SECRET, limits })).toEqual([
+      431,
+      'too-many-headers',
+      'more than 3 headers',
+    ]);
   });
 
   it('refuses another path, naming both paths, with the query left out', () => {
@@ -79,33 +89,64 @@ describe('checkHead', () => {
   });
 
   it('refuses a wrong secret, naming the headers it is read from', () => {
-    expect(check({ headers: [['X-Secret-Key', 'nope']] })).toEqual([401, 'secret-mismatch', 'the X-Secret-Key or Secret-Key header does not match the configured secret']);
-    expect(check({ headers: [['Webhook-Token', 'nope']] }, { secret: SECRET, secretHeader: 'Webhook-Token' }))
-      .toEqual([401, 'secret-mismatch', 'the Webhook-Token header does not match the configured secret']);
+    expect(check({ headers: [['X-Secret-Key', 'nope']] })).toEqual([
+      401,
+      'secret-mismatch',
+      'the X-Secret-Key or Secret-Key header does not match the configured secret',
+    ]);
+    expect(check({ headers: [['Webhook-Token', 'nope']] }, { secret: SECRET, secretHeader: 'Webhook-Token' })).toEqual([
+      401,
+      'secret-mismatch',
+      'the Webhook-Token header does not match the configured secret',
+    ]);
   });
 
   it('refuses a missing secret, listing the header names that came, each once, lower-cased', () => {
-    expect(check({ headers: [['Content-Type', 'application/json'], ['X-Trace', 'a'], ['x-trace', 'b']] }))
-      .toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header (headers that came: content-type, x-trace)']);
+    expect(
+      check({
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['X-Trace', 'a'],
+          ['x-trace', 'b'],
+        ],
+      }),
+    ).toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header (headers that came: content-type, x-trace)']);
     expect(check({ headers: [] })).toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header (headers that came: none)']);
   });
 
   it('lists at most 20 header names, each cut to 40 characters', () => {
     const twenty = Array.from({ length: 20 }, (_, i): [string, string] => [`h${i}`, 'v']);
-    expect(check({ headers: twenty })).toEqual([401, 'secret-missing', `no X-Secret-Key or Secret-Key header (headers that came: ${twenty.map(([n]) => n).join(', ')})`]);
+    expect(check({ headers: twenty })).toEqual([
+      401,
+      'secret-missing',
+      `no X-Secret-Key or Secret-Key header (headers that came: ${twenty.map(([n]) => n).join(', ')})`,
+    ]);
     const many = Array.from({ length: 21 }, (_, i): [string, string] => [`h${i}`, 'v']);
-    expect(check({ headers: many })).toEqual([401, 'secret-missing', `no X-Secret-Key or Secret-Key header (headers that came: ${twenty.map(([n]) => n).join(', ')}, …)`]);
+    expect(check({ headers: many })).toEqual([
+      401,
+      'secret-missing',
+      `no X-Secret-Key or Secret-Key header (headers that came: ${twenty.map(([n]) => n).join(', ')}, …)`,
+    ]);
     const longName = `x-${'n'.repeat(50)}`;
-    expect(check({ headers: [[longName, 'v']] })).toEqual([401, 'secret-missing', `no X-Secret-Key or Secret-Key header (headers that came: ${longName.slice(0, 40)}…)`]);
+    expect(check({ headers: [[longName, 'v']] })).toEqual([
+      401,
+      'secret-missing',
+      `no X-Secret-Key or Secret-Key header (headers that came: ${longName.slice(0, 40)}…)`,
+    ]);
   });
 
   it('says where a secret sent elsewhere came, and records it on the delivery', () => {
     const d = delivery();
-    expect(check({ headers: [['X-Webhook-Secret', SECRET]] }, { secret: SECRET }, d))
-      .toEqual([401, 'secret-missing', 'no X-Secret-Key or Secret-Key header; the secret came in X-Webhook-Secret: set SENDTALK_SECRET_HEADER=X-Webhook-Secret']);
+    expect(check({ headers: [['X-Webhook-Secret', SECRET]] }, { secret: SECRET }, d)).toEqual([
+      401,
+      'secret-missing',
+      'no X-Secret-Key or Secret-Key header; the secret came in X-Webhook-Secret: set SENDTALK_SECRET_HEADER=X-Webhook-Secret',
+    ]);
     expect(d.secretLocation).toEqual({ in: 'header', name: 'X-Webhook-Secret' });
     const q = delivery();
-    expect(check({ url: `/webhook?key=${SECRET}`, headers: [] }, { secret: SECRET }, q)?.[2]).toMatch(/^no X-Secret-Key or Secret-Key header; the secret came in the query string \(parameter key\)/);
+    expect(check({ url: `/webhook?key=${SECRET}`, headers: [] }, { secret: SECRET }, q)?.[2]).toMatch(
+      /^no X-Secret-Key or Secret-Key header; the secret came in the query string \(parameter key\)/,
+    );
     expect(q.secretLocation).toEqual({ in: 'query', name: 'key' });
     const none = delivery();
     check({ headers: [] }, { secret: SECRET }, none);
@@ -128,16 +169,12 @@ describe('checkHead', () => {
     expect(check({ headers: [['Content-Type', type]] }, {})).toBeUndefined();
   });
 
-  it.each([
-    'application/jsonp',
-    'application/json-patch',
-    'text/application/json',
-    'application/x-www-form-urlencoded',
-    'application/+json',
-    'text/json',
-  ])('refuses the content type %j', (type) => {
-    expect(check({ headers: [['Content-Type', type]] }, {})).toEqual([415, 'unsupported-media-type', `content type ${type} is not JSON`]);
-  });
+  it.each(['application/jsonp', 'application/json-patch', 'text/application/json', 'application/x-www-form-urlencoded', 'application/+json', 'text/json'])(
+    'refuses the content type %j',
+    (type) => {
+      expect(check({ headers: [['Content-Type', type]] }, {})).toEqual([415, 'unsupported-media-type', `content type ${type} is not JSON`]);
+    },
+  );
 
   it('cuts a long content type to 60 characters in the refusal', () => {
     const type = `text/${'x'.repeat(80)}`;

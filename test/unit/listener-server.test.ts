@@ -26,13 +26,25 @@ async function listen(options: ListenerOptions = {}): Promise<ListenerHandle & {
   return Object.assign(listener, { seen });
 }
 
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
 function send(listener: ListenerHandle, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: listener.port, path: options.path ?? '/webhook', method: options.method ?? 'POST', headers: options.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: listener.port, path: options.path ?? '/webhook', method: options.method ?? 'POST', headers: options.headers, agent: false },
+      (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => {
+            body += c;
+          })
+          .on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -43,7 +55,10 @@ const open = socketsDestroyedAfterEach();
 function exchange(socket: Socket, text: string): Promise<string> {
   return new Promise((resolve) => {
     let got = '';
-    const done = (): void => { socket.off('data', onData); resolve(got); };
+    const done = (): void => {
+      socket.off('data', onData);
+      resolve(got);
+    };
     const onData = (d: Buffer): void => {
       got += d.toString('latin1');
       const end = got.indexOf('\r\n\r\n');
@@ -73,7 +88,11 @@ describe('startListener binding', () => {
     const port = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)));
     const error = await startListener({ port }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendtalkVerifyError);
-    expect(error).toMatchObject({ category: 'usage', message: `Port ${port} on 127.0.0.1 is already in use.`, hint: 'Pass another --port, or omit it to pick a free one.' });
+    expect(error).toMatchObject({
+      category: 'usage',
+      message: `Port ${port} on 127.0.0.1 is already in use.`,
+      hint: 'Pass another --port, or omit it to pick a free one.',
+    });
   });
 
   it.each([
@@ -81,11 +100,15 @@ describe('startListener binding', () => {
     ['a name that does not resolve', 'no-such-host.invalid'],
   ])('says %s is no local address', async (_name, host) => {
     const error = await startListener({ host }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ category: 'usage', message: `Cannot listen on ${host}: no such local address.`, hint: "Listen on 127.0.0.1 or another address of this machine (SENDTALK_LISTEN_HOST, or the emulator's --host)." });
+    expect(error).toMatchObject({
+      category: 'usage',
+      message: `Cannot listen on ${host}: no such local address.`,
+      hint: "Listen on 127.0.0.1 or another address of this machine (SENDTALK_LISTEN_HOST, or the emulator's --host).",
+    });
   });
 
   it('says any other failure is internal, keeping the cause', async () => {
-    const error = await startListener({ port: 70_000 }).catch((e: unknown) => e) as SendtalkVerifyError;
+    const error = (await startListener({ port: 70_000 }).catch((e: unknown) => e)) as SendtalkVerifyError;
     expect(error).toMatchObject({ category: 'internal' });
     expect(error.message).toMatch(/^Could not start the webhook listener: .*70000/);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ERR_SOCKET_BAD_PORT');
@@ -112,7 +135,17 @@ describe('server limits', () => {
   it('refuses a head over maxHeaderBytes', async () => {
     const listener = await listen({ limits: { maxHeaderBytes: 2048 } });
     expect((await send(listener, { headers: { 'x-big': 'b'.repeat(1000) }, body: '{}' })).status).toBe(200);
-    const answer = await rawRequest(listener.port, [head('POST /webhook HTTP/1.1', [['X-Big', 'b'.repeat(4000)], ['Content-Length', 2]], listener.port), '{}']);
+    const answer = await rawRequest(listener.port, [
+      head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['X-Big', 'b'.repeat(4000)],
+          ['Content-Length', 2],
+        ],
+        listener.port,
+      ),
+      '{}',
+    ]);
     expect(answer.status).toBe(431);
   });
 
@@ -136,7 +169,9 @@ describe('server limits', () => {
     const listener = await listen({ limits: { keepAliveTimeoutMs: 200 } });
     const socket = await open(listener.port);
     let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
     socket.write(head('POST /webhook HTTP/1.1', [['Content-Length', 2]], listener.port) + '{}');
     const started = Date.now();
     await closed(socket);
@@ -154,8 +189,16 @@ describe('what each request leaves behind', () => {
     expect([res.status, res.body, res.headers.connection]).toEqual([200, '{"success":true,"ok":true}', 'close']);
     const d = listener.seen[0]!;
     expect(d).toMatchObject({
-      seq: 1, method: 'POST', path: '/webhook?attempt=1', accepted: true, status: 200, secretCheck: 'ok',
-      verificationId: 'v-1', phone: '6281234567890', payloadStatus: 'verified', payload: JSON.parse(body),
+      seq: 1,
+      method: 'POST',
+      path: '/webhook?attempt=1',
+      accepted: true,
+      status: 200,
+      secretCheck: 'ok',
+      verificationId: 'v-1',
+      phone: '6281234567890',
+      payloadStatus: 'verified',
+      payload: JSON.parse(body),
     });
     expect(d.payloadStatusFrom).toEqual(expect.any(String));
     expect(d.body.toString()).toBe(body);
@@ -163,14 +206,32 @@ describe('what each request leaves behind', () => {
     expect(d.headers['x-secret-key']).toBe('[redacted]');
     const bare = await listen();
     await send(bare, { headers: { 'content-type': 'application/json' }, body: '{"other":1}' });
-    expect(Object.keys(bare.seen[0]!).sort()).toEqual(['accepted', 'body', 'headers', 'method', 'path', 'payload', 'receivedAt', 'secretCheck', 'seq', 'status']);
+    expect(Object.keys(bare.seen[0]!).sort()).toEqual([
+      'accepted',
+      'body',
+      'headers',
+      'method',
+      'path',
+      'payload',
+      'receivedAt',
+      'secretCheck',
+      'seq',
+      'status',
+    ]);
     expect(bare.seen[0]!.secretCheck).toBe('skipped');
   });
 
   it('records a refusal with its detail, the body it read, and the secret masked in the path', async () => {
     const listener = await listen({ secret: SECRET, limits: { maxJsonDepth: 2 } });
     await send(listener, { path: `/hook/${SECRET}`, headers: signed, body: '{}' });
-    expect(listener.seen[0]).toMatchObject({ seq: 1, accepted: false, status: 404, reason: 'not-found', path: '/hook/[redacted]', detail: 'nothing listens at /hook/[redacted]; deliveries go to /webhook' });
+    expect(listener.seen[0]).toMatchObject({
+      seq: 1,
+      accepted: false,
+      status: 404,
+      reason: 'not-found',
+      path: '/hook/[redacted]',
+      detail: 'nothing listens at /hook/[redacted]; deliveries go to /webhook',
+    });
     expect(listener.seen[0]!.body).toEqual(Buffer.alloc(0));
     await send(listener, { headers: signed, body: '{"a":[[[]]]}' });
     expect(listener.seen[1]).toMatchObject({ seq: 2, status: 400, reason: 'too-deep', detail: 'the body nests more than 2 levels' });
@@ -183,7 +244,14 @@ describe('what each request leaves behind', () => {
   it('refuses a chunked body over the limit as it comes, naming the limit', async () => {
     const listener = await listen({ maxBodyBytes: 100 });
     const answer = await rawRequest(listener.port, [
-      head('POST /webhook HTTP/1.1', [['Transfer-Encoding', 'chunked'], ['Connection', 'close']], listener.port),
+      head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['Transfer-Encoding', 'chunked'],
+          ['Connection', 'close'],
+        ],
+        listener.port,
+      ),
       `c8\r\n${'x'.repeat(200)}\r\n0\r\n\r\n`,
     ]);
     expect(answer.status).toBe(413);
@@ -206,8 +274,19 @@ describe('what each request leaves behind', () => {
     expect([small.status, small.headers.connection]).toEqual([401, 'keep-alive']);
     const socket = await open(listener.port);
     let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
-    socket.write(head('POST /webhook HTTP/1.1', [['Content-Type', 'application/json'], ['Content-Length', 5000]], listener.port) + '{');
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
+    socket.write(
+      head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', 5000],
+        ],
+        listener.port,
+      ) + '{',
+    );
     await closed(socket);
     expect(text).toMatch(/^HTTP\/1\.1 401 [^]*\r\nconnection: close\r\n/i);
   });
@@ -216,11 +295,31 @@ describe('what each request leaves behind', () => {
     const listener = await listen({ secret: SECRET, limits: { maxDrainBytes: 1000 } });
     const socket = await open(listener.port);
     let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
-    socket.write(head('POST /webhook HTTP/1.1', [['Content-Type', 'application/json'], ['Content-Length', 500]], listener.port) + '{');
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
+    socket.write(
+      head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', 500],
+        ],
+        listener.port,
+      ) + '{',
+    );
     await until(() => /^HTTP\/1\.1 401 /.test(text), 'the 401');
     expect(text).not.toMatch(/connection: close/i);
-    socket.write(`${'x'.repeat(499)}${head('POST /webhook HTTP/1.1', [['X-Secret-Key', SECRET], ['Content-Length', 2]], listener.port)}{}`);
+    socket.write(
+      `${'x'.repeat(499)}${head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['X-Secret-Key', SECRET],
+          ['Content-Length', 2],
+        ],
+        listener.port,
+      )}{}`,
+    );
     await until(() => /HTTP\/1\.1 200 /.test(text), 'the 200 of the second request', { detail: () => text });
     expect(listener.seen.map((d) => d.status)).toEqual([401, 200]);
   });
@@ -231,7 +330,11 @@ describe('beforeAcknowledge', () => {
     let release!: () => void;
     const order: string[] = [];
     const listener = await listen({
-      beforeAcknowledge: (d) => new Promise<void>((resolve) => { order.push(`before:${d.seq}`); release = resolve; }),
+      beforeAcknowledge: (d) =>
+        new Promise<void>((resolve) => {
+          order.push(`before:${d.seq}`);
+          release = resolve;
+        }),
       onDelivery: (d) => order.push(`delivered:${d.seq}`),
     });
     const answer = send(listener, { body: '{"verificationID":"v-slow"}' });
@@ -266,7 +369,14 @@ describe('answered', () => {
   it('resolves once the answer of a tracked delivery is finished', async () => {
     let release!: () => void;
     let acknowledging: Delivery | undefined;
-    const listener = await listen({ trackAnswers: true, beforeAcknowledge: (d) => new Promise<void>((resolve) => { acknowledging = d; release = resolve; }) });
+    const listener = await listen({
+      trackAnswers: true,
+      beforeAcknowledge: (d) =>
+        new Promise<void>((resolve) => {
+          acknowledging = d;
+          release = resolve;
+        }),
+    });
     const answer = send(listener, { body: '{}' });
     await until(() => acknowledging, 'beforeAcknowledge to run');
     // Not answered yet: no answer is tracked, so answered resolves at once.
@@ -303,7 +413,9 @@ describe('close', () => {
     const listener = await listen();
     const socket = await open(listener.port);
     let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
     socket.write(head('POST /webhook HTTP/1.1', [['Content-Length', 2]], listener.port) + '{}');
     await until(() => /^HTTP\/1\.1 200 /.test(text), 'the answer');
     const started = Date.now();
@@ -319,7 +431,8 @@ describe('the connection cap', () => {
     for (let i = 0; i < 4; i++) four.push(await open(listener.port));
     await until(() => connectionCount(listener, 4), 'four connections');
     // Each one, the oldest first, is still served.
-    for (const socket of four) expect(await exchange(socket, head('POST /webhook HTTP/1.1', [['Content-Length', 2]], listener.port) + '{}')).toMatch(/^HTTP\/1\.1 200 /);
+    for (const socket of four)
+      expect(await exchange(socket, head('POST /webhook HTTP/1.1', [['Content-Length', 2]], listener.port) + '{}')).toMatch(/^HTTP\/1\.1 200 /);
     expect(four.map((s) => s.destroyed)).toEqual([false, false, false, false]);
   });
 
@@ -344,9 +457,20 @@ describe('the connection cap', () => {
       await until(() => connectionCount(listener, 0), 'the connections to close');
     }
     const socket = await open(listener.port);
-    socket.write(head('POST /webhook HTTP/1.1', [['Content-Length', 2], ['Connection', 'close']], listener.port) + '{}');
+    socket.write(
+      head(
+        'POST /webhook HTTP/1.1',
+        [
+          ['Content-Length', 2],
+          ['Connection', 'close'],
+        ],
+        listener.port,
+      ) + '{}',
+    );
     let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
     await closed(socket);
     expect(text).toMatch(/^HTTP\/1\.1 200 /);
   });

@@ -14,12 +14,26 @@ afterEach(async () => {
   await listener.close();
 });
 
-function send(options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ status: number; body: string }> {
+function send(options: {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`http://127.0.0.1:${listener.port}${options.path ?? '/webhook'}`, { method: options.method ?? 'POST', headers: options.headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
+    const req = request(
+      `http://127.0.0.1:${listener.port}${options.path ?? '/webhook'}`,
+      { method: options.method ?? 'POST', headers: options.headers },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => {
+            text += c;
+          })
+          .on('end', () => resolve({ status: res.statusCode!, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -101,7 +115,12 @@ describe('webhook listener answers', () => {
 
   it('answers 503 and does not count a delivery it could not record', async () => {
     await listener.close();
-    listener = await startListener({ secret: SECRET, beforeAcknowledge: () => { throw new Error('disk full'); } });
+    listener = await startListener({
+      secret: SECRET,
+      beforeAcknowledge: () => {
+        throw new Error('disk full');
+      },
+    });
     const res = await send({ headers: good, body: '{"verificationID":"v1"}' });
     expect(res.status).toBe(503);
     expect(listener.accepted).toHaveLength(0);
@@ -134,11 +153,15 @@ describe('the default body limit', () => {
     const own = await startListener({ secret: SECRET });
     try {
       const body = (size: number): string => `{"p":"${'x'.repeat(size - 8)}"}`;
-      const post = (text: string): Promise<number> => new Promise((resolve, reject) => {
-        const req = request(own.url, { method: 'POST', headers: good }, (res) => { res.resume(); resolve(res.statusCode!); });
-        req.on('error', reject);
-        req.end(text);
-      });
+      const post = (text: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const req = request(own.url, { method: 'POST', headers: good }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          });
+          req.on('error', reject);
+          req.end(text);
+        });
       expect(Buffer.byteLength(body(65_536))).toBe(65_536);
       expect(await post(body(65_536))).toBe(200);
       expect(await post(body(65_537))).toBe(413);

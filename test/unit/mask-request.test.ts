@@ -44,17 +44,29 @@ describe('the listener records no form of the secret', () => {
     const seen: Delivery[] = [];
     let url = '';
     let ready!: () => void;
-    const isReady = new Promise<void>((resolve) => { ready = resolve; });
+    const isReady = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
     const flow = runListenFlow({
-      secret: SECRET, logPath: log, maxEvents: 1, signal: stop.signal,
+      secret: SECRET,
+      logPath: log,
+      maxEvents: 1,
+      signal: stop.signal,
       onEvent: (e) => {
-        if (e.type === 'ready') { url = e.localUrl; ready(); }
+        if (e.type === 'ready') {
+          url = e.localUrl;
+          ready();
+        }
         if (e.type === 'delivery') seen.push(e.delivery);
       },
     });
     await isReady;
     const encoded = encodeURIComponent(SECRET);
-    await fetch(`${url}?token=${encoded.toLowerCase()}&b64=${Buffer.from(SECRET).toString('base64')}`, { method: 'POST', headers: { 'secret-key': 'nope', 'x-other': 'whsec_Mask/Me+Pleese=0193' }, body: '{}' });
+    await fetch(`${url}?token=${encoded.toLowerCase()}&b64=${Buffer.from(SECRET).toString('base64')}`, {
+      method: 'POST',
+      headers: { 'secret-key': 'nope', 'x-other': 'whsec_Mask/Me+Pleese=0193' },
+      body: '{}',
+    });
     await fetch(`${url}?token=${SECRET}`, { method: 'POST', headers: { 'secret-key': SECRET, 'content-type': 'application/json' }, body: '{}' });
     await flow;
     const text = readFileSync(log, 'utf8') + JSON.stringify(seen.map((d) => ({ path: d.path, headers: d.headers, detail: d.detail })));

@@ -4,7 +4,10 @@ import { eventVerdict, extractDeliveryFacts, matchDelivery } from '../../src/web
 describe('extractDeliveryFacts', () => {
   it('reads id, phone and status exactly', () => {
     expect(extractDeliveryFacts({ id: 'v-1', phone: '628', status: 'verified', type: 'x' })).toEqual({
-      verificationId: 'v-1', phone: '628', payloadStatus: 'verified', payloadStatusFrom: 'status',
+      verificationId: 'v-1',
+      phone: '628',
+      payloadStatus: 'verified',
+      payloadStatusFrom: 'status',
     });
     expect(extractDeliveryFacts({ event: 'verification.done' })).toEqual({ payloadStatus: 'verification.done', payloadStatusFrom: 'event-type' });
     // no key for what is not there (not even one holding undefined)
@@ -60,13 +63,29 @@ describe('matchDelivery', () => {
 describe('an event whose kind says it did not succeed', () => {
   // Each word on its own, as the kind of event it would be: dropping any from the rule lets a
   // `verification.expired` (or `.rejected`…) event end a wait as "Verified".
-  it.each(['not', 'no', 'unverified', 'fail', 'failed', 'failure', 'error', 'rejected', 'reject', 'expired', 'invalid', 'denied', 'cancelled', 'canceled', 'timeout', 'false', 'pending', 'unsuccessful'])(
-    'verification.%s is not verified, as an event kind and as a status',
-    (word) => {
-      expect(eventVerdict(extractDeliveryFacts({ event: `verification.${word}`, verificationID: 'v-1' }))).toBe('not-verified');
-      expect(eventVerdict(extractDeliveryFacts({ status: `verification_${word}`, verificationID: 'v-1' }))).toBe('not-verified');
-    },
-  );
+  it.each([
+    'not',
+    'no',
+    'unverified',
+    'fail',
+    'failed',
+    'failure',
+    'error',
+    'rejected',
+    'reject',
+    'expired',
+    'invalid',
+    'denied',
+    'cancelled',
+    'canceled',
+    'timeout',
+    'false',
+    'pending',
+    'unsuccessful',
+  ])('verification.%s is not verified, as an event kind and as a status', (word) => {
+    expect(eventVerdict(extractDeliveryFacts({ event: `verification.${word}`, verificationID: 'v-1' }))).toBe('not-verified');
+    expect(eventVerdict(extractDeliveryFacts({ status: `verification_${word}`, verificationID: 'v-1' }))).toBe('not-verified');
+  });
 
   it('while verification.verified and a bare event kind with no such word are verified', () => {
     expect(eventVerdict(extractDeliveryFacts({ event: 'verification.verified', verificationID: 'v-1' }))).toBe('verified');

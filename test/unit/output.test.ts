@@ -6,12 +6,13 @@ import { NdjsonOutput, Output } from '../../src/cli/output.js';
 /** stdout and stderr that record each write call, in one shared order. */
 function streams(): { stdout: Writable; stderr: Writable; writes: Array<[stream: 'out' | 'err', text: string]> } {
   const writes: Array<['out' | 'err', string]> = [];
-  const recorder = (name: 'out' | 'err'): Writable => new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      writes.push([name, chunk.toString()]);
-      callback();
-    },
-  });
+  const recorder = (name: 'out' | 'err'): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push([name, chunk.toString()]);
+        callback();
+      },
+    });
   return { stdout: recorder('out'), stderr: recorder('err'), writes };
 }
 

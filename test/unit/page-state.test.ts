@@ -6,7 +6,7 @@ import type { CreateResult } from '../../src/flow/create-flow.js';
 import type { ListenResult } from '../../src/flow/listen-flow.js';
 import type { Delivery } from '../../src/webhook/listener.js';
 
-const fresh = (): PageState => ({ status: 'waiting', accepted: 0, refused: 0, ended: false } as PageState);
+const fresh = (): PageState => ({ status: 'waiting', accepted: 0, refused: 0, ended: false }) as PageState;
 const tally = { received: 2, matched: 0, otherVerification: 0, others: [], refused: 2, refusedBy: { 'secret-mismatch': 2 }, secretLocations: [] };
 
 describe('how the page tells the end', () => {
@@ -18,7 +18,11 @@ describe('how the page tells the end', () => {
 
   it('leads with the likeliest cause when the wait ran out, as the terminal does', () => {
     const state = fresh();
-    applyResult(state, { status: 'timeout', deliveries: tally, diagnosis: { cause: '2 deliveries arrived and were refused: secret key is invalid', hint: 'Fix the secret.' } } as unknown as CreateResult);
+    applyResult(state, {
+      status: 'timeout',
+      deliveries: tally,
+      diagnosis: { cause: '2 deliveries arrived and were refused: secret key is invalid', hint: 'Fix the secret.' },
+    } as unknown as CreateResult);
     expect(state).toMatchObject({ status: 'timeout', note: '2 deliveries arrived and were refused: secret key is invalid. Fix the secret.' });
   });
 
@@ -56,10 +60,20 @@ describe('how the page tells a sandbox run and a stop', () => {
 describe('a delivery as the page shows it', () => {
   const SECRET = 'whsec_UNIT_secret_4471';
   const clean = (text: string): string => text.split(SECRET).join('[masked]');
-  const delivery = (over: Partial<Delivery>): Delivery => ({
-    seq: 1, receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: '/webhook', accepted: false, status: 401,
-    reason: 'secret-mismatch', detail: 'does not match', headers: {}, body: Buffer.alloc(0), ...over,
-  } as Delivery);
+  const delivery = (over: Partial<Delivery>): Delivery =>
+    ({
+      seq: 1,
+      receivedAt: '2026-01-01T00:00:00.000Z',
+      method: 'POST',
+      path: '/webhook',
+      accepted: false,
+      status: 401,
+      reason: 'secret-mismatch',
+      detail: 'does not match',
+      headers: {},
+      body: Buffer.alloc(0),
+      ...over,
+    }) as Delivery;
 
   it('says that a body refused on the headers was not read, and why', () => {
     const d = pageDelivery(delivery({}), clean);
@@ -85,16 +99,25 @@ describe('a delivery as the page shows it', () => {
     const d = pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from(big) }), clean);
     expect(d).toMatchObject({ bodyTruncated: true, bodyBytes: 60_000 });
     expect(d.body).toBe(big.slice(0, PAGE_BODY_LIMIT));
-    expect(pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from('{}') }), clean)).toMatchObject({ bodyTruncated: false, bodyBytes: 2 });
+    expect(pageDelivery(delivery({ accepted: true, status: 200, reason: undefined, body: Buffer.from('{}') }), clean)).toMatchObject({
+      bodyTruncated: false,
+      bodyBytes: 2,
+    });
   });
 
   it('holds about the page limit per delivery, however large the body was', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const heap = (): number => { gc(); gc(); return process.memoryUsage().heapUsed; };
+    const heap = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
     const before = heap();
     // 100 bodies of 1 MB each: a kept view of each whole body would hold about 100 MB.
-    const kept = Array.from({ length: 100 }, (_, i) => pageDelivery(delivery({ seq: i, accepted: true, status: 200, reason: undefined, body: Buffer.alloc(1_000_000, 97 + (i % 26)) }), clean));
+    const kept = Array.from({ length: 100 }, (_, i) =>
+      pageDelivery(delivery({ seq: i, accepted: true, status: 200, reason: undefined, body: Buffer.alloc(1_000_000, 97 + (i % 26)) }), clean),
+    );
     const grown = (heap() - before) / 1e6;
     expect(kept).toHaveLength(100);
     expect(grown).toBeLessThan(20);

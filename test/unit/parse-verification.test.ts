@@ -21,20 +21,35 @@ const SHAPE_HINT = 'The response shape may have changed: run with --debug and re
 describe('parseVerification', () => {
   it('reads every field it knows, and keeps the data as received', () => {
     const data = {
-      verificationID: 'v1', waLink: 'https://wa.me/62811?text=from%20link', waMessage: 'Verify me', qrCode: 'data:image/png;base64,AAAA',
-      userPhone: '+6281111111111', expiredTime: 1_800_000_000, extra: { kept: true },
+      verificationID: 'v1',
+      waLink: 'https://wa.me/62811?text=from%20link',
+      waMessage: 'Verify me',
+      qrCode: 'data:image/png;base64,AAAA',
+      userPhone: '+6281111111111',
+      expiredTime: 1_800_000_000,
+      extra: { kept: true },
     };
     expect(parseVerification(data, '6281234567890')).toEqual({
-      id: 'v1', phone: '6281111111111', link: 'https://wa.me/62811?text=from%20link', message: 'Verify me',
-      qr: 'data:image/png;base64,AAAA', expiresAt: '2027-01-15T08:00:00.000Z', raw: data,
+      id: 'v1',
+      phone: '6281111111111',
+      link: 'https://wa.me/62811?text=from%20link',
+      message: 'Verify me',
+      qr: 'data:image/png;base64,AAAA',
+      expiresAt: '2027-01-15T08:00:00.000Z',
+      raw: data,
     });
   });
 
   it('falls back to the phone sent, the message in the link, and no qr or expiry', () => {
     const data = { id: 7, link: 'http://wa.me/62811?text=Hello%20there' };
     expect(parseVerification(data, '6281234567890')).toEqual({
-      id: '7', phone: '6281234567890', link: 'http://wa.me/62811?text=Hello%20there', message: 'Hello there',
-      qr: undefined, expiresAt: undefined, raw: data,
+      id: '7',
+      phone: '6281234567890',
+      link: 'http://wa.me/62811?text=Hello%20there',
+      message: 'Hello there',
+      qr: undefined,
+      expiresAt: undefined,
+      raw: data,
     });
   });
 
@@ -64,8 +79,10 @@ describe('parseVerification', () => {
     [undefined, 'undefined'],
   ])('refuses data that is %j, naming what it is', (data, what) => {
     expect(refusal(data)).toEqual({
-      category: 'api-unavailable', message: `SendTalk answered success but its "data" is ${what}, not an object.`,
-      hint: 'Run again with --debug to see the raw answer, and report it if it persists.', details: undefined,
+      category: 'api-unavailable',
+      message: `SendTalk answered success but its "data" is ${what}, not an object.`,
+      hint: 'Run again with --debug to see the raw answer, and report it if it persists.',
+      details: undefined,
     });
   });
 
@@ -73,7 +90,8 @@ describe('parseVerification', () => {
     expect(refusal({ verificationID: 'abc', somethingElse: 1 })).toEqual({
       category: 'api-unavailable',
       message: `SendTalk's answer has no WhatsApp link (looked for ${LINK_ALIASES}). Its data has: verificationID, somethingElse.`,
-      hint: SHAPE_HINT, details: { keys: ['verificationID', 'somethingElse'] },
+      hint: SHAPE_HINT,
+      details: { keys: ['verificationID', 'somethingElse'] },
     });
   });
 
@@ -81,7 +99,8 @@ describe('parseVerification', () => {
     expect(refusal({ waLink: 'https://wa.me/1' })).toEqual({
       category: 'api-unavailable',
       message: `SendTalk's answer has no verification id (looked for ${ID_ALIASES}). Its data has: waLink.`,
-      hint: SHAPE_HINT, details: { keys: ['waLink'] },
+      hint: SHAPE_HINT,
+      details: { keys: ['waLink'] },
     });
   });
 
@@ -89,24 +108,31 @@ describe('parseVerification', () => {
     expect(refusal({})).toEqual({
       category: 'api-unavailable',
       message: `SendTalk's answer has no verification id (looked for ${ID_ALIASES}) and no WhatsApp link (looked for ${LINK_ALIASES}). Its data has: no keys.`,
-      hint: SHAPE_HINT, details: { keys: [] },
+      hint: SHAPE_HINT,
+      details: { keys: [] },
     });
   });
 
-  it.each(['javascript:alert(1)', 'ftp://wa.me/1', '42', 'wa.me/62811', 'mailto:someone@example.com'])('refuses the link %j, which is not a web address', (link) => {
-    expect(refusal({ id: 'v1', link }).message).toBe(
-      `SendTalk's answer has no usable WhatsApp link (${JSON.stringify(link)} is not an http(s) URL). Its data has: id, link.`);
-  });
+  it.each(['javascript:alert(1)', 'ftp://wa.me/1', '42', 'wa.me/62811', 'mailto:someone@example.com'])(
+    'refuses the link %j, which is not a web address',
+    (link) => {
+      expect(refusal({ id: 'v1', link }).message).toBe(
+        `SendTalk's answer has no usable WhatsApp link (${JSON.stringify(link)} is not an http(s) URL). Its data has: id, link.`,
+      );
+    },
+  );
 
   it('quotes at most 60 characters of an unusable link', () => {
     const link = `javascript:${'a'.repeat(100)}`;
     expect(refusal({ id: 'v1', link }).message).toBe(
-      `SendTalk's answer has no usable WhatsApp link (${JSON.stringify(link.slice(0, 60))} is not an http(s) URL). Its data has: id, link.`);
+      `SendTalk's answer has no usable WhatsApp link (${JSON.stringify(link.slice(0, 60))} is not an http(s) URL). Its data has: id, link.`,
+    );
   });
 
   it('a link given as a number is not a usable link', () => {
     expect(refusal({ id: 'v1', waLink: 42 }).message).toBe(
-      'SendTalk\'s answer has no usable WhatsApp link ("42" is not an http(s) URL). Its data has: id, waLink.');
+      'SendTalk\'s answer has no usable WhatsApp link ("42" is not an http(s) URL). Its data has: id, waLink.',
+    );
   });
 });
 

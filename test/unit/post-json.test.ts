@@ -10,7 +10,8 @@ import { until } from '../helpers/until.js';
 const KEY = 'live_key_0123456789abcdef';
 const MASKED = '••••cdef';
 const OFFLINE = 'Check your network and --api-url (or SENDTALK_API_URL); --sandbox works offline.';
-const MAYBE_CREATED = 'SendTalk may have created the verification anyway (it was not sent twice, to avoid a duplicate); try again in a minute, --debug shows the exchange.';
+const MAYBE_CREATED =
+  'SendTalk may have created the verification anyway (it was not sent twice, to avoid a duplicate); try again in a minute, --debug shows the exchange.';
 
 let api: FakeApi;
 let server: Server | undefined;
@@ -32,7 +33,10 @@ async function serve(handler: RequestListener): Promise<string> {
 }
 
 /** postJson with its trace lines. */
-async function post(url: string, options: Partial<PostJsonOptions> = {}): Promise<{ answer?: Awaited<ReturnType<typeof postJson>>; error?: SendtalkVerifyError; trace: string[] }> {
+async function post(
+  url: string,
+  options: Partial<PostJsonOptions> = {},
+): Promise<{ answer?: Awaited<ReturnType<typeof postJson>>; error?: SendtalkVerifyError; trace: string[] }> {
   const trace: string[] = [];
   try {
     const answer = await postJson(url, { userPhone: '62' }, { apiKey: KEY, onTrace: (line) => trace.push(line), ...options });
@@ -43,9 +47,14 @@ async function post(url: string, options: Partial<PostJsonOptions> = {}): Promis
   }
 }
 
-const seen = (error: SendtalkVerifyError | undefined) => error && ({
-  category: error.category, message: error.message, hint: error.hint, code: error.code, details: error.details,
-});
+const seen = (error: SendtalkVerifyError | undefined) =>
+  error && {
+    category: error.category,
+    message: error.message,
+    hint: error.hint,
+    code: error.code,
+    details: error.details,
+  };
 
 describe('postJson: the request and the answer', () => {
   it('posts the body as JSON with the key and the JSON headers, to the path and query of the URL', async () => {
@@ -155,7 +164,13 @@ describe('postJson: retries of an answer', () => {
     await until(() => api.requests.length === 1, 'the first attempt');
     controller.abort();
     const { error } = await pending;
-    expect(seen(error)).toEqual({ category: 'interrupted', message: 'Interrupted while waiting to retry the SendTalk API.', hint: undefined, code: undefined, details: undefined });
+    expect(seen(error)).toEqual({
+      category: 'interrupted',
+      message: 'Interrupted while waiting to retry the SendTalk API.',
+      hint: undefined,
+      code: undefined,
+      details: undefined,
+    });
     expect(api.requests).toHaveLength(1);
   });
 
@@ -175,8 +190,11 @@ describe('postJson: connection failures', () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const { error, trace } = await post(url);
     expect(seen(error)).toEqual({
-      category: 'api-unavailable', message: `127.0.0.1:${url.split(':')[2]} refused the connection (3 attempts).`,
-      hint: `Is the API running there? ${OFFLINE}`, code: 'ECONNREFUSED', details: { attempts: 3 },
+      category: 'api-unavailable',
+      message: `127.0.0.1:${url.split(':')[2]} refused the connection (3 attempts).`,
+      hint: `Is the API running there? ${OFFLINE}`,
+      code: 'ECONNREFUSED',
+      details: { attempts: 3 },
     });
     const retries = trace.filter((line) => line.startsWith('↻'));
     expect(retries).toHaveLength(2);
@@ -203,8 +221,11 @@ describe('postJson: connection failures', () => {
     api.answer({ destroy: true }, { status: 200, body: {} });
     const { error } = await post(api.url);
     expect(seen(error)).toEqual({
-      category: 'api-unavailable', message: `${new URL(api.url).host} closed the connection before answering.`,
-      hint: MAYBE_CREATED, code: 'ECONNRESET', details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: `${new URL(api.url).host} closed the connection before answering.`,
+      hint: MAYBE_CREATED,
+      code: 'ECONNRESET',
+      details: { attempts: 1 },
     });
     expect(api.requests).toHaveLength(1);
   });
@@ -217,8 +238,11 @@ describe('postJson: connection failures', () => {
     });
     const { error } = await post(origin);
     expect(seen(error)).toEqual({
-      category: 'api-unavailable', message: `${new URL(origin).host} cut the connection in the middle of its answer.`,
-      hint: MAYBE_CREATED, code: 'ECONNRESET', details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: `${new URL(origin).host} cut the connection in the middle of its answer.`,
+      hint: MAYBE_CREATED,
+      code: 'ECONNRESET',
+      details: { attempts: 1 },
     });
   });
 
@@ -230,7 +254,10 @@ describe('postJson: connection failures', () => {
     });
     const { error } = await post(origin);
     expect(seen(error)).toMatchObject({
-      category: 'api-unavailable', message: `${new URL(origin).host} closed the connection before answering.`, hint: MAYBE_CREATED, details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: `${new URL(origin).host} closed the connection before answering.`,
+      hint: MAYBE_CREATED,
+      details: { attempts: 1 },
     });
     expect(error!.code).toMatch(/^(ECONNRESET|EPIPE)$/);
     expect(requests).toBe(1);
@@ -239,7 +266,10 @@ describe('postJson: connection failures', () => {
   it('says a name that does not resolve could not be resolved', async () => {
     const { error } = await post('http://sendtalk-verify-test.invalid/create', { retries: 0 });
     expect(seen(error)).toMatchObject({
-      category: 'api-unavailable', message: 'Could not resolve sendtalk-verify-test.invalid.', hint: OFFLINE, details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: 'Could not resolve sendtalk-verify-test.invalid.',
+      hint: OFFLINE,
+      details: { attempts: 1 },
     });
     expect(error!.code).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
   });
@@ -247,7 +277,11 @@ describe('postJson: connection failures', () => {
   it('names any other failure as it came', async () => {
     const { error } = await post('not a url');
     expect(seen(error)).toEqual({
-      category: 'api-unavailable', message: 'Could not reach not a url: Invalid URL.', hint: OFFLINE, code: 'ERR_INVALID_URL', details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: 'Could not reach not a url: Invalid URL.',
+      hint: OFFLINE,
+      code: 'ERR_INVALID_URL',
+      details: { attempts: 1 },
     });
   });
 
@@ -257,7 +291,13 @@ describe('postJson: connection failures', () => {
     const pending = post(api.url, { signal: controller.signal });
     await until(() => api.requests.length === 1, 'the request');
     controller.abort();
-    expect(seen((await pending).error)).toEqual({ category: 'interrupted', message: 'Interrupted while calling the SendTalk API.', hint: undefined, code: undefined, details: undefined });
+    expect(seen((await pending).error)).toEqual({
+      category: 'interrupted',
+      message: 'Interrupted while calling the SendTalk API.',
+      hint: undefined,
+      code: undefined,
+      details: undefined,
+    });
   });
 
   it('passes on the reason it was cancelled with while waiting for the answer', async () => {
@@ -276,7 +316,10 @@ describe('postJson: time bounds', () => {
     api.answer({ hang: true }, { status: 200, body: {} });
     const { error } = await post(api.url, { responseTimeoutMs: 300 });
     expect(seen(error)).toMatchObject({
-      category: 'api-unavailable', message: `${new URL(api.url).host} did not answer within 0.3 s.`, hint: MAYBE_CREATED, details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: `${new URL(api.url).host} did not answer within 0.3 s.`,
+      hint: MAYBE_CREATED,
+      details: { attempts: 1 },
     });
     expect(api.requests).toHaveLength(1);
   });
@@ -290,7 +333,9 @@ describe('postJson: time bounds', () => {
     });
     const { error } = await post(origin, { connectTimeoutMs: 200, responseTimeoutMs: 400 });
     expect(seen(error)).toMatchObject({
-      category: 'api-unavailable', message: `${new URL(origin).host} started answering but did not finish within 0.4 s.`, hint: MAYBE_CREATED,
+      category: 'api-unavailable',
+      message: `${new URL(origin).host} started answering but did not finish within 0.4 s.`,
+      hint: MAYBE_CREATED,
     });
   });
 
@@ -302,8 +347,11 @@ describe('postJson: time bounds', () => {
     });
     const { error } = await post(origin, { responseTimeoutMs: 300 });
     expect(seen(error)).toEqual({
-      category: 'api-unavailable', message: `${new URL(origin).host} started answering but did not finish within 0.3 s.`, hint: MAYBE_CREATED,
-      code: 'BODY_TIMEOUT', details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: `${new URL(origin).host} started answering but did not finish within 0.3 s.`,
+      hint: MAYBE_CREATED,
+      code: 'BODY_TIMEOUT',
+      details: { attempts: 1 },
     });
   });
 
@@ -311,8 +359,10 @@ describe('postJson: time bounds', () => {
     api.answer({ hang: true });
     const { error } = await post(api.url, { timeoutMs: 300 });
     expect(seen(error)).toMatchObject({
-      category: 'api-unavailable', message: `${new URL(api.url).host} did not answer within 300 ms, the time allowed for the whole API call.`,
-      hint: `${OFFLINE} SENDTALK_API_TIMEOUT allows longer.`, details: { attempts: 1 },
+      category: 'api-unavailable',
+      message: `${new URL(api.url).host} did not answer within 300 ms, the time allowed for the whole API call.`,
+      hint: `${OFFLINE} SENDTALK_API_TIMEOUT allows longer.`,
+      details: { attempts: 1 },
     });
   });
 
@@ -325,7 +375,8 @@ describe('postJson: time bounds', () => {
     });
     const { error } = await post(origin, { timeoutMs: 400 });
     expect(seen(error)).toMatchObject({
-      category: 'api-unavailable', message: `${new URL(origin).host} did not finish its answer within 400 ms, the time allowed for the whole API call.`,
+      category: 'api-unavailable',
+      message: `${new URL(origin).host} did not finish its answer within 400 ms, the time allowed for the whole API call.`,
       hint: `${MAYBE_CREATED} SENDTALK_API_TIMEOUT allows longer.`,
     });
   });
@@ -333,8 +384,11 @@ describe('postJson: time bounds', () => {
 
 describe('postJson: the size of the answer', () => {
   const tooLarge = (url: string) => ({
-    category: 'api-unavailable', message: `${new URL(url).host} answered with a body over 1024 KiB (a create answer is a few KB); stopped reading it.`,
-    hint: 'Check --api-url (or SENDTALK_API_URL) points at the SendTalk API; --debug shows the exchange.', code: undefined, details: undefined,
+    category: 'api-unavailable',
+    message: `${new URL(url).host} answered with a body over 1024 KiB (a create answer is a few KB); stopped reading it.`,
+    hint: 'Check --api-url (or SENDTALK_API_URL) points at the SendTalk API; --debug shows the exchange.',
+    code: undefined,
+    details: undefined,
   });
 
   it('reads a body of exactly the bound, declared or streamed', async () => {

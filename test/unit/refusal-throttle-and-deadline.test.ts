@@ -92,14 +92,20 @@ describe('waitDeadline', () => {
 
   it('sets aside an expiry in the past, or now, and says so', () => {
     expect(waitDeadline(started, v(inMinutes(-1)), { timeoutMs: 5_000 })).toEqual({
-      deadline: started + 5_000, until: 'timeout', ignoredExpiry: { expiresAt: inMinutes(-1), why: 'past' },
+      deadline: started + 5_000,
+      until: 'timeout',
+      ignoredExpiry: { expiresAt: inMinutes(-1), why: 'past' },
     });
     expect(waitDeadline(started, v(inMinutes(0)), {})).toEqual({
-      deadline: started + DEFAULT_WAIT_MS, until: 'timeout', ignoredExpiry: { expiresAt: inMinutes(0), why: 'past' },
+      deadline: started + DEFAULT_WAIT_MS,
+      until: 'timeout',
+      ignoredExpiry: { expiresAt: inMinutes(0), why: 'past' },
     });
     // falls back on --expiry
     expect(waitDeadline(started, v(inMinutes(-1)), { expiryMinutes: 4 })).toEqual({
-      deadline: started + 240_000, until: 'expiry', ignoredExpiry: { expiresAt: inMinutes(-1), why: 'past' },
+      deadline: started + 240_000,
+      until: 'expiry',
+      ignoredExpiry: { expiresAt: inMinutes(-1), why: 'past' },
     });
   });
 
@@ -109,10 +115,14 @@ describe('waitDeadline', () => {
     expect(waitDeadline(started, v(week), {})).toEqual({ deadline: started + FAR_EXPIRY_MS, until: 'expiry' });
     const beyond = new Date(started + FAR_EXPIRY_MS + 1).toISOString();
     expect(waitDeadline(started, v(beyond), {})).toEqual({
-      deadline: started + DEFAULT_WAIT_MS, until: 'timeout', ignoredExpiry: { expiresAt: beyond, why: 'far' },
+      deadline: started + DEFAULT_WAIT_MS,
+      until: 'timeout',
+      ignoredExpiry: { expiresAt: beyond, why: 'far' },
     });
     expect(waitDeadline(started, v('soon'), { timeoutMs: 7_000 })).toEqual({
-      deadline: started + 7_000, until: 'timeout', ignoredExpiry: { expiresAt: 'soon', why: 'far' },
+      deadline: started + 7_000,
+      until: 'timeout',
+      ignoredExpiry: { expiresAt: 'soon', why: 'far' },
     });
   });
 });

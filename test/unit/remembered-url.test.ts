@@ -58,7 +58,7 @@ describe('the subdomain derived from the API key', () => {
 });
 
 describe('where the state file lives', () => {
-  it('follows XDG_CONFIG_HOME, else each system\'s own place', () => {
+  it("follows XDG_CONFIG_HOME, else each system's own place", () => {
     expect(configDir({ XDG_CONFIG_HOME: '/x/conf' }, 'linux', '/home/a')).toBe('/x/conf/sendtalk-verify');
     expect(configDir({ XDG_CONFIG_HOME: 'relative' }, 'linux', '/home/a')).toBe('/home/a/.config/sendtalk-verify');
     expect(configDir({}, 'linux', '/home/a')).toBe('/home/a/.config/sendtalk-verify');

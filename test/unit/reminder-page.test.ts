@@ -63,7 +63,8 @@ describe('browser-like User-Agents', () => {
     expect(looksLikeBrowser(FIREFOX)).toBe(true);
     expect(looksLikeBrowser('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36')).toBe(true);
     expect(looksLikeBrowser('Opera/9.80 (Windows NT 6.1) Presto/2.12')).toBe(true);
-    for (const ua of ['Go-http-client/1.1', 'curl/8.5.0', 'axios/1.7.2', 'sendtalk-verify/0.1.0', 'okhttp/4.12.0', '', undefined]) expect(looksLikeBrowser(ua)).toBe(false);
+    for (const ua of ['Go-http-client/1.1', 'curl/8.5.0', 'axios/1.7.2', 'sendtalk-verify/0.1.0', 'okhttp/4.12.0', '', undefined])
+      expect(looksLikeBrowser(ua)).toBe(false);
   });
 
   describe('on deliveries', () => {
@@ -78,13 +79,20 @@ describe('browser-like User-Agents', () => {
       const events: ListenFlowEvent[] = [];
       const stop = new AbortController();
       let webhookUrl = '';
-      const flow = runListenFlow({ tunnel: { kind: 'localtunnel', host: server.url }, signal: stop.signal, onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'ready') webhookUrl = e.webhookUrl;
-      } });
+      const flow = runListenFlow({
+        tunnel: { kind: 'localtunnel', host: server.url },
+        signal: stop.signal,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'ready') webhookUrl = e.webhookUrl;
+        },
+      });
       await until(() => events.some((e) => e.type === 'waiting'), 'the flow to wait');
       // A browser-like sender that does send the header gets through, and is pointed out.
-      await sendThrough(webhookUrl, { headers: { 'content-type': 'application/json', 'user-agent': FIREFOX, 'bypass-tunnel-reminder': '1' }, body: '{"verificationID":"a"}' });
+      await sendThrough(webhookUrl, {
+        headers: { 'content-type': 'application/json', 'user-agent': FIREFOX, 'bypass-tunnel-reminder': '1' },
+        body: '{"verificationID":"a"}',
+      });
       await sendThrough(webhookUrl, { headers: { 'content-type': 'application/json', 'user-agent': 'Go-http-client/1.1' }, body: '{"verificationID":"b"}' });
       await until(() => events.filter((e) => e.type === 'delivery').length === 2, 'two deliveries');
       stop.abort();
@@ -103,10 +111,13 @@ describe('browser-like User-Agents', () => {
       const events: ListenFlowEvent[] = [];
       const stop = new AbortController();
       let localUrl = '';
-      const flow = runListenFlow({ signal: stop.signal, onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'ready') localUrl = e.localUrl;
-      } });
+      const flow = runListenFlow({
+        signal: stop.signal,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'ready') localUrl = e.localUrl;
+        },
+      });
       await until(() => events.some((e) => e.type === 'waiting'), 'the flow to wait');
       await fetch(localUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': FIREFOX }, body: '{}' });
       await until(() => events.some((e) => e.type === 'delivery'), 'the delivery');

@@ -20,28 +20,37 @@ const { jsonDepthExceeds } = await import('../../src/json.js');
 
 describe('checkSecret, for any input', () => {
   it('passes exactly the secret itself', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1 }), fc.string(), (secret, received) => {
-      const verdict = checkSecret(received, secret);
-      if (received === '') expect(verdict).toBe('missing');
-      else expect(verdict).toBe(received === secret ? 'ok' : 'mismatch');
-      expect(checkSecret(secret, secret)).toBe('ok');
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string(), (secret, received) => {
+        const verdict = checkSecret(received, secret);
+        if (received === '') expect(verdict).toBe('missing');
+        else expect(verdict).toBe(received === secret ? 'ok' : 'mismatch');
+        expect(checkSecret(secret, secret)).toBe('ok');
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('rejects every one-character change, wherever it is', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 64 }), fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), (secret, at, ch) => {
-      const i = at % secret.length;
-      fc.pre(secret[i] !== ch);
-      const changed = secret.slice(0, i) + ch + secret.slice(i + 1);
-      expect(checkSecret(changed, secret)).toBe('mismatch');
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 64 }), fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), (secret, at, ch) => {
+        const i = at % secret.length;
+        fc.pre(secret[i] !== ch);
+        const changed = secret.slice(0, i) + ch + secret.slice(i + 1);
+        expect(checkSecret(changed, secret)).toBe('mismatch');
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('compares fixed-size digests, so timing cannot depend on where or how long a wrong secret differs', () => {
     compared.length = 0;
-    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 200 }), fc.string({ minLength: 1, maxLength: 5000 }), (secret, received) => {
-      checkSecret(received, secret);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 200 }), fc.string({ minLength: 1, maxLength: 5000 }), (secret, received) => {
+        checkSecret(received, secret);
+      }),
+      { numRuns: 500 },
+    );
     expect(compared.length).toBe(500);
     expect(new Set(compared.map(([a, b]) => `${a}/${b}`))).toEqual(new Set(['32/32']));
   });
@@ -50,12 +59,15 @@ describe('checkSecret, for any input', () => {
 describe('the payload matcher, for any JSON', () => {
   it('never throws and only ever matches the target', () => {
     const target = { id: 'v-1', phone: '6281234567890' };
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (payload) => {
-      const facts = extractDeliveryFacts(payload);
-      const match = matchDelivery(facts, target);
-      expect([undefined, 'id', 'phone']).toContain(match);
-      if (match === 'id') expect(facts.verificationId).toBe('v-1');
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (payload) => {
+        const facts = extractDeliveryFacts(payload);
+        const match = matchDelivery(facts, target);
+        expect([undefined, 'id', 'phone']).toContain(match);
+        if (match === 'id') expect(facts.verificationId).toBe('v-1');
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('finds an id planted at the top level or one level down under any alias', () => {
@@ -63,18 +75,24 @@ describe('the payload matcher, for any JSON', () => {
     const scalar = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null));
     // Noise keys that are not themselves an id alias (compared the way the matcher compares).
     const key = fc.string().filter((k) => !['verificationid', 'id'].includes(k.toLowerCase().replace(/[_-]/g, '')));
-    fc.assert(fc.property(fc.dictionary(key, scalar), alias, fc.boolean(), (noise, idKey, nested) => {
-      const payload = nested ? { ...noise, data: { ...noise, [idKey]: 'v-1' } } : { ...noise, [idKey]: 'v-1' };
-      expect(matchDelivery(extractDeliveryFacts(payload), { id: 'v-1', phone: '0' })).toBe('id');
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.dictionary(key, scalar), alias, fc.boolean(), (noise, idKey, nested) => {
+        const payload = nested ? { ...noise, data: { ...noise, [idKey]: 'v-1' } } : { ...noise, [idKey]: 'v-1' };
+        expect(matchDelivery(extractDeliveryFacts(payload), { id: 'v-1', phone: '0' })).toBe('id');
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
 describe('the depth scan, for any JSON', () => {
   it('agrees with the real nesting depth', () => {
     const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 10 }), (value, max) => {
-      expect(jsonDepthExceeds(JSON.stringify(value), max)).toBe(depthOf(value) > max);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 10 }), (value, max) => {
+        expect(jsonDepthExceeds(JSON.stringify(value), max)).toBe(depthOf(value) > max);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

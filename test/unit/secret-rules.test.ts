@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  checkSecret, configuredSecret, describeSecretHeaders, describeSecretLocation, locateSecret, requestSecretChecker, secretChecker, secretHeadersFor,
+  checkSecret,
+  configuredSecret,
+  describeSecretHeaders,
+  describeSecretLocation,
+  locateSecret,
+  requestSecretChecker,
+  secretChecker,
+  secretHeadersFor,
 } from '../../src/webhook/secret.js';
 
 const secret = 'whsec_rules_4242';
@@ -102,7 +109,11 @@ describe('locateSecret', () => {
 describe('describeSecretLocation', () => {
   it('says where the secret came and what to do, by name only', () => {
     expect(describeSecretLocation({ in: 'header', name: 'X-Token' })).toBe('the secret came in X-Token: set SENDTALK_SECRET_HEADER=X-Token');
-    expect(describeSecretLocation({ in: 'bearer', name: 'Authorization' })).toBe('the secret came as an Authorization Bearer token: set SENDTALK_SECRET_HEADER=Authorization');
-    expect(describeSecretLocation({ in: 'query', name: 'key' })).toBe('the secret came in the query string (parameter key): send it in a header instead (X-Secret-Key, as SendTalk does)');
+    expect(describeSecretLocation({ in: 'bearer', name: 'Authorization' })).toBe(
+      'the secret came as an Authorization Bearer token: set SENDTALK_SECRET_HEADER=Authorization',
+    );
+    expect(describeSecretLocation({ in: 'query', name: 'key' })).toBe(
+      'the secret came in the query string (parameter key): send it in a header instead (X-Secret-Key, as SendTalk does)',
+    );
   });
 });

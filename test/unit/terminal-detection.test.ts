@@ -77,7 +77,15 @@ describe("the terminal's background", () => {
   function fakeTerminal(answer?: string) {
     const input = new PassThrough() as unknown as NodeJS.ReadStream & { rawModes: boolean[] };
     const rawModes: boolean[] = [];
-    Object.assign(input, { isTTY: true, isRaw: false, rawModes, setRawMode: (mode: boolean) => { rawModes.push(mode); return input; } });
+    Object.assign(input, {
+      isTTY: true,
+      isRaw: false,
+      rawModes,
+      setRawMode: (mode: boolean) => {
+        rawModes.push(mode);
+        return input;
+      },
+    });
     let asked = '';
     const output = new PassThrough();
     Object.assign(output, { isTTY: true });

@@ -66,8 +66,17 @@ describe('the drawing that fits', () => {
   it('names each sextant pattern as the Unicode chart does (BLOCK SEXTANT-n: the cells filled, 1 top left … 6 bottom right)', () => {
     const cells = (name: string): number => [...name].reduce((bits, n) => bits | (1 << (Number(n) - 1)), 0);
     const chart: Array<[string, number]> = [
-      ['1', 0x1fb00], ['2', 0x1fb01], ['12', 0x1fb02], ['1234', 0x1fb0e], ['5', 0x1fb0f], ['35', 0x1fb13], ['235', 0x1fb14],
-      ['145', 0x1fb17], ['12345', 0x1fb1d], ['6', 0x1fb1e], ['23456', 0x1fb3b],
+      ['1', 0x1fb00],
+      ['2', 0x1fb01],
+      ['12', 0x1fb02],
+      ['1234', 0x1fb0e],
+      ['5', 0x1fb0f],
+      ['35', 0x1fb13],
+      ['235', 0x1fb14],
+      ['145', 0x1fb17],
+      ['12345', 0x1fb1d],
+      ['6', 0x1fb1e],
+      ['23456', 0x1fb3b],
     ];
     for (const [name, codePoint] of chart) expect(sextant(cells(name)).codePointAt(0)!.toString(16)).toBe(codePoint.toString(16));
     expect([sextant(0), sextant(cells('135')), sextant(cells('246')), sextant(63)]).toEqual([' ', '\u258c', '\u2590', '\u2588']);

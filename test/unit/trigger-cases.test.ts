@@ -12,7 +12,12 @@ describe('the check cases', () => {
   const event = builtInEvent({ id: 'v-123', phone: '+62 812-3456-7890' });
 
   it('the built-in event is the emulator payload, with the given id and phone as digits', () => {
-    expect(JSON.parse(event.body.toString())).toMatchObject({ verificationID: 'v-123', userPhone: '6281234567890', status: 'verified', verifiedTime: expect.any(Number) });
+    expect(JSON.parse(event.body.toString())).toMatchObject({
+      verificationID: 'v-123',
+      userPhone: '6281234567890',
+      status: 'verified',
+      verifiedTime: expect.any(Number),
+    });
     expect(() => builtInEvent({ phone: '0812' })).toThrow(/country code/);
   });
 
@@ -55,14 +60,19 @@ describe('bodyStart', () => {
   });
 });
 
-describe('checkEndpoint against this project\'s own listener', () => {
+describe("checkEndpoint against this project's own listener", () => {
   it('passes every case: the listener is a correct endpoint', async () => {
     const listener: ListenerHandle = await startListener({ secret: 'listener-secret-0042' });
     try {
       const report = await checkEndpoint({ url: listener.url, secret: 'listener-secret-0042', requestTimeoutMs: 5000 });
       expect(report.cases.map((c) => [c.name, c.verdict])).toEqual([
-        ['valid', 'pass'], ['duplicate', 'pass'], ['no-secret', 'pass'], ['wrong-secret', 'pass'],
-        ['malformed-json', 'pass'], ['wrong-method', 'pass'], ['oversized', 'pass'],
+        ['valid', 'pass'],
+        ['duplicate', 'pass'],
+        ['no-secret', 'pass'],
+        ['wrong-secret', 'pass'],
+        ['malformed-json', 'pass'],
+        ['wrong-method', 'pass'],
+        ['oversized', 'pass'],
       ]);
       expect(report.passed).toBe(true);
       expect(JSON.stringify(report)).not.toContain('listener-secret-0042');

@@ -21,18 +21,33 @@ class FakeTunnelServer {
   readonly connect: TunnelConnector = (request, listener) => {
     let resolve!: (value: { url: string; clientId: string; close(): void }) => void;
     let reject!: (error: Error) => void;
-    const session = new Promise<{ url: string; clientId: string; close(): void }>((res, rej) => { resolve = res; reject = rej; });
+    const session = new Promise<{ url: string; clientId: string; close(): void }>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     session.catch(() => {});
     const call: Call = {
       request,
       listener,
       abandoned: false,
       closed: false,
-      register: (id) => resolve({ url: `https://${id}.tunnel.test`, clientId: id, close: () => { call.closed = true; } }),
+      register: (id) =>
+        resolve({
+          url: `https://${id}.tunnel.test`,
+          clientId: id,
+          close: () => {
+            call.closed = true;
+          },
+        }),
       refuse: (error) => reject(error),
     };
     this.calls.push(call);
-    return { session, abandon: () => { call.abandoned = true; } };
+    return {
+      session,
+      abandon: () => {
+        call.abandoned = true;
+      },
+    };
   };
 
   async call(n: number): Promise<Call> {
@@ -79,7 +94,10 @@ const ofType = <T extends TunnelEvent['type']>(type: T) => events.filter((e): e 
 describe('opening', () => {
   it('counts as open only once registered and connected, and forwards to 127.0.0.1', async () => {
     let opened = false;
-    const pending = open().then((h) => { opened = true; return h; });
+    const pending = open().then((h) => {
+      opened = true;
+      return h;
+    });
     const call = await server.call(1);
     expect(call.request).toEqual({ host: 'https://tunnel.test', localHost: '127.0.0.1', localPort: 4000, subdomain: undefined });
     call.register('quiet-fox');
@@ -97,7 +115,9 @@ describe('opening', () => {
     expect(call.request.subdomain).toBe('acme-otp-dev');
     await server.up(1, 'random-name-1');
     handle = await pending;
-    expect(ofType('subdomain-replaced')).toEqual([{ type: 'subdomain-replaced', requested: 'acme-otp-dev', assigned: 'random-name-1', url: 'https://random-name-1.tunnel.test' }]);
+    expect(ofType('subdomain-replaced')).toEqual([
+      { type: 'subdomain-replaced', requested: 'acme-otp-dev', assigned: 'random-name-1', url: 'https://random-name-1.tunnel.test' },
+    ]);
   });
 
   it('fails with a tunnel error when its connections are refused', async () => {
@@ -116,7 +136,7 @@ describe('opening', () => {
   it('gives up after the registration timeout, says what the server said, and names the fixes', async () => {
     const closedPort = await freePort();
     const pending = open({ host: `http://127.0.0.1:${closedPort}`, registrationTimeoutMs: 100 });
-    const error = await pending.catch((e: unknown) => e) as SendtalkVerifyError;
+    const error = (await pending.catch((e: unknown) => e)) as SendtalkVerifyError;
     expect(error).toBeInstanceOf(SendtalkVerifyError);
     expect(error.exitCode).toBe(6);
     expect(error.message).toContain(`http://127.0.0.1:${closedPort} did not register one within 100 ms (connection refused)`);
@@ -162,10 +182,17 @@ describe('drops and re-opening', () => {
     const second = await server.call(2);
     expect(first.closed).toBe(true);
     expect(second.request.subdomain).toBe('quiet-fox');
-    expect(ofType('down')).toEqual([{ type: 'down', reason: 'lost every connection to the tunnel server', url: 'https://quiet-fox.tunnel.test', retryInMs: 40 }]);
+    expect(ofType('down')).toEqual([
+      { type: 'down', reason: 'lost every connection to the tunnel server', url: 'https://quiet-fox.tunnel.test', retryInMs: 40 },
+    ]);
     await server.up(2, 'quiet-fox');
     await until(() => ofType('reopened').length === 1, 'reopened');
-    expect(ofType('reopened')[0]).toEqual({ type: 'reopened', url: 'https://quiet-fox.tunnel.test', previousUrl: 'https://quiet-fox.tunnel.test', changed: false });
+    expect(ofType('reopened')[0]).toEqual({
+      type: 'reopened',
+      url: 'https://quiet-fox.tunnel.test',
+      previousUrl: 'https://quiet-fox.tunnel.test',
+      changed: false,
+    });
 
     second.listener.connections(0);
     const third = await server.call(3);
@@ -282,7 +309,9 @@ describe('a server that closes every connection as soon as it opens', () => {
       first.listener.connections(0);
       first.listener.connections(1);
     }
-    expect(ofType('down')).toEqual([{ type: 'down', reason: 'the tunnel server closes every connection as soon as it opens', url: 'https://quiet-fox.tunnel.test', retryInMs: 40 }]);
+    expect(ofType('down')).toEqual([
+      { type: 'down', reason: 'the tunnel server closes every connection as soon as it opens', url: 'https://quiet-fox.tunnel.test', retryInMs: 40 },
+    ]);
     expect(first.closed).toBe(true);
     // The same again after re-registering: the wait before the next try doubles.
     const second = await server.up(2, 'quiet-fox');

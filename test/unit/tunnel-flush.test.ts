@@ -36,7 +36,10 @@ describe('closing the tunnel right after the answer', () => {
     });
     tunnel = await openTunnel({ port: listener.port, host: server.url });
     for (let i = 0; i < 5; i++) {
-      const res = await sendThrough(`${tunnel.url}/webhook`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verificationID: `v-${i}` }) });
+      const res = await sendThrough(`${tunnel.url}/webhook`, {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ verificationID: `v-${i}` }),
+      });
       expect(res.status).toBe(200);
       await closedAfter;
       tunnel = await openTunnel({ port: listener.port, host: server.url });

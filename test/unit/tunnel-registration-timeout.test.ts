@@ -18,7 +18,9 @@ afterEach(async () => {
 
 async function openFails(host: string): Promise<SendtalkVerifyError> {
   const error = await openTunnel({ port: 1, host, registrationTimeoutMs: 800 }).then(
-    () => { throw new Error('the tunnel opened'); },
+    () => {
+      throw new Error('the tunnel opened');
+    },
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(SendtalkVerifyError);

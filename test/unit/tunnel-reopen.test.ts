@@ -29,14 +29,15 @@ afterEach(async () => {
 const waitFor = (predicate: () => boolean, what: string): Promise<boolean> =>
   until(predicate, what, { timeoutMs: 15_000, detail: () => `events: ${JSON.stringify(events)}` });
 
-const open = (extra: Partial<Parameters<typeof openTunnel>[0]> = {}): Promise<TunnelHandle> => openTunnel({
-  port: listener.port,
-  host: server.url,
-  dropGraceMs: 200,
-  reopenBackoff: { initialMs: 100, maxMs: 1000 },
-  onEvent: (e) => events.push(e),
-  ...extra,
-});
+const open = (extra: Partial<Parameters<typeof openTunnel>[0]> = {}): Promise<TunnelHandle> =>
+  openTunnel({
+    port: listener.port,
+    host: server.url,
+    dropGraceMs: 200,
+    reopenBackoff: { initialMs: 100, maxMs: 1000 },
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
 
 const post = (url: string): Promise<{ status: number }> => sendThrough(`${url}/webhook`, { headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
 

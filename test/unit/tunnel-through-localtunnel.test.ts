@@ -84,7 +84,11 @@ describe('the tunnel through a localtunnel server', () => {
     expect(deliveries).toEqual([]);
     // Someone else's listener (another token) or a wrong path is not this listener.
     await expect(probePublicUrl(`${tunnel.url}/webhook`, newProbeToken())).resolves.toMatchObject({ ok: false, status: 405 });
-    await expect(probePublicUrl(`${tunnel.url}/other`, token)).resolves.toMatchObject({ ok: false, status: 404, reason: expect.stringMatching(/check the path/) });
+    await expect(probePublicUrl(`${tunnel.url}/other`, token)).resolves.toMatchObject({
+      ok: false,
+      status: 404,
+      reason: expect.stringMatching(/check the path/),
+    });
     const port = new URL(tunnel.url).port;
     await expect(probePublicUrl(`http://nobody-here.localhost:${port}/webhook`, token)).resolves.toMatchObject({ ok: false, status: 404 });
   });
@@ -98,7 +102,9 @@ describe('the tunnel through a localtunnel server', () => {
     const second = await openTunnel({ port: listener.port, host: server.url, subdomain: 'acme-otp-dev', onEvent: (e) => events.push(e) });
     try {
       expect(second.subdomain).not.toBe('acme-otp-dev');
-      expect(events.filter((e) => e.type === 'subdomain-replaced')).toEqual([{ type: 'subdomain-replaced', requested: 'acme-otp-dev', assigned: second.subdomain, url: second.url }]);
+      expect(events.filter((e) => e.type === 'subdomain-replaced')).toEqual([
+        { type: 'subdomain-replaced', requested: 'acme-otp-dev', assigned: second.subdomain, url: second.url },
+      ]);
     } finally {
       await second.close();
     }
@@ -115,7 +121,7 @@ describe('the tunnel through a localtunnel server', () => {
 
   // The built package ships no axios (the registration is ours), but a development install still
   // has localtunnel's: it must be the patched release package.json pins.
-  it('installs localtunnel\'s axios at the patched version pinned in package.json overrides', () => {
+  it("installs localtunnel's axios at the patched version pinned in package.json overrides", () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { overrides: { axios: string } };
     const fromLocaltunnel = createRequire(createRequire(import.meta.url).resolve('localtunnel'));
     const axios = JSON.parse(readFileSync(fromLocaltunnel.resolve('axios/package.json'), 'utf8')) as { version: string };

@@ -7,7 +7,12 @@ import type { TunnelEvent } from '../../src/tunnel/types.js';
 /** What showTunnelEvent writes on stderr, without colours. */
 function shown(event: TunnelEvent, webhookUrl: string | undefined, previous?: string, provider?: string): string {
   let text = '';
-  const sink = new Writable({ write(chunk: Buffer, _encoding, callback) { text += chunk.toString(); callback(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      text += chunk.toString();
+      callback();
+    },
+  });
   const output = new Output({}, sink, sink);
   showTunnelEvent(output, event, webhookUrl, previous, provider);
   return text;
@@ -18,7 +23,12 @@ const NEW = 'https://quiet-fox-12.loca.lt/webhook';
 
 describe('the tunnel events people read', () => {
   it('a tunnel re-opened under a new URL: the old and new URL and the dashboard steps, and no advice that no longer holds', () => {
-    const text = shown({ type: 'reopened', url: 'https://quiet-fox-12.loca.lt', previousUrl: 'https://sendtalk-abcdefghij.loca.lt', changed: true }, NEW, OLD, 'localtunnel');
+    const text = shown(
+      { type: 'reopened', url: 'https://quiet-fox-12.loca.lt', previousUrl: 'https://sendtalk-abcdefghij.loca.lt', changed: true },
+      NEW,
+      OLD,
+      'localtunnel',
+    );
     expect(text).toContain(`was: ${OLD}`);
     expect(text).toContain(`now: ${NEW}`);
     expect(text).toMatch(/Verification Config → Edit → Webhook URL → paste the new URL → Save Changes/);
@@ -30,18 +40,35 @@ describe('the tunnel events people read', () => {
   });
 
   it("a quick tunnel's restart says its URL is new whenever it restarts", () => {
-    const text = shown({ type: 'reopened', url: 'https://b.trycloudflare.com', previousUrl: 'https://a.trycloudflare.com', changed: true }, 'https://b.trycloudflare.com/webhook', 'https://a.trycloudflare.com/webhook', 'cloudflared');
+    const text = shown(
+      { type: 'reopened', url: 'https://b.trycloudflare.com', previousUrl: 'https://a.trycloudflare.com', changed: true },
+      'https://b.trycloudflare.com/webhook',
+      'https://a.trycloudflare.com/webhook',
+      'cloudflared',
+    );
     expect(text).toMatch(/cloudflared quick tunnel gets a new URL whenever it restarts/);
     expect(text).not.toMatch(/old name back|--subdomain/);
   });
 
   it('the same URL after a re-opening is one line', () => {
-    expect(shown({ type: 'reopened', url: 'https://x.loca.lt', previousUrl: 'https://x.loca.lt', changed: false }, 'https://x.loca.lt/webhook', 'https://x.loca.lt/webhook').trim().split('\n')).toHaveLength(1);
+    expect(
+      shown(
+        { type: 'reopened', url: 'https://x.loca.lt', previousUrl: 'https://x.loca.lt', changed: false },
+        'https://x.loca.lt/webhook',
+        'https://x.loca.lt/webhook',
+      )
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
   });
 
   it('every kind of event is handled: the two new ones from the watchdog and from --tunnel auto', () => {
-    expect(shown({ type: 'fallback', what: 'provider', from: 'localtunnel', to: 'cloudflared', reason: 'HTTP 503' }, undefined)).toMatch(/localtunnel could not open a tunnel \(HTTP 503\); trying cloudflared/);
-    expect(shown({ type: 'state', state: 'down', previous: 'checking', reason: 'HTTP 502' }, 'https://own.example/webhook')).toMatch(/stopped reaching this listener: HTTP 502/);
+    expect(shown({ type: 'fallback', what: 'provider', from: 'localtunnel', to: 'cloudflared', reason: 'HTTP 503' }, undefined)).toMatch(
+      /localtunnel could not open a tunnel \(HTTP 503\); trying cloudflared/,
+    );
+    expect(shown({ type: 'state', state: 'down', previous: 'checking', reason: 'HTTP 502' }, 'https://own.example/webhook')).toMatch(
+      /stopped reaching this listener: HTTP 502/,
+    );
     expect(shown({ type: 'state', state: 'up', previous: 'down' }, 'https://own.example/webhook')).toMatch(/reaches this listener again/);
     // Routine checks stay on the spinner line.
     expect(shown({ type: 'state', state: 'checking', previous: 'up' }, 'https://own.example/webhook')).toBe('');

@@ -35,15 +35,24 @@ const events = (): TunnelEvent[] => updates.map((u) => u.event);
 const waitFor = (predicate: () => boolean, what: string): Promise<boolean> =>
   until(predicate, what, { timeoutMs: 15_000, detail: () => JSON.stringify(events()) });
 
-const exposeWatched = (probeTimeoutMs = 2_000): Promise<ExposedListener> => exposeListener(listener, { kind: 'localtunnel', host: server.url, timeoutMs: 10_000 }, {
-  probeToken,
-  watchdog: { intervalMs: 200, probeTimeoutMs },
-  openTunnel: (options) => openTunnel({ ...options, sameNameRetry: { tries: 8, delayMs: 300 } }),
-  onEvent: (update) => updates.push(update),
-});
+const exposeWatched = (probeTimeoutMs = 2_000): Promise<ExposedListener> =>
+  exposeListener(
+    listener,
+    { kind: 'localtunnel', host: server.url, timeoutMs: 10_000 },
+    {
+      probeToken,
+      watchdog: { intervalMs: 200, probeTimeoutMs },
+      openTunnel: (options) => openTunnel({ ...options, sameNameRetry: { tries: 8, delayMs: 300 } }),
+      onEvent: (update) => updates.push(update),
+    },
+  );
 
 describe('the watchdog of a tunnel opened here', () => {
-  it.each<[StaleAnswer, number]>([[408, 2_000], [503, 2_000], ['nothing', 500]])('re-opens a tunnel whose public side answers %s at the same URL, closing the old registration first', async (answer, probeTimeoutMs) => {
+  it.each<[StaleAnswer, number]>([
+    [408, 2_000],
+    [503, 2_000],
+    ['nothing', 500],
+  ])('re-opens a tunnel whose public side answers %s at the same URL, closing the old registration first', async (answer, probeTimeoutMs) => {
     exposed = await exposeWatched(probeTimeoutMs);
     const url = exposed.webhookUrl();
     const id = exposed.subdomain!;
@@ -98,14 +107,21 @@ describe("the watchdog of the user's own tunnel (--tunnel URL)", () => {
     const own = await startListener({ probeToken, port });
     await listener.close();
     listener = own;
-    exposed = await exposeListener(listener, { kind: 'public-url', publicUrl: `http://127.0.0.1:${port}` }, {
-      probeToken, watchdog: { intervalMs: 100, probeTimeoutMs: 500 }, onEvent: (u) => updates.push(u),
-    });
+    exposed = await exposeListener(
+      listener,
+      { kind: 'public-url', publicUrl: `http://127.0.0.1:${port}` },
+      {
+        probeToken,
+        watchdog: { intervalMs: 100, probeTimeoutMs: 500 },
+        onEvent: (u) => updates.push(u),
+      },
+    );
     await waitFor(() => states().includes('up'), 'a check');
     await listener.close();
     await waitFor(() => states().includes('down'), 'the failed check');
     expect(updates.find((u) => u.event.type === 'state' && u.event.state === 'down')).toMatchObject({
-      event: { reason: expect.stringMatching(/refused/) }, webhookUrl: `http://127.0.0.1:${port}/webhook`,
+      event: { reason: expect.stringMatching(/refused/) },
+      webhookUrl: `http://127.0.0.1:${port}/webhook`,
     });
     listener = await startListener({ probeToken, port });
     await waitFor(() => states().at(-1) === 'up', 'the check that gets through again');
@@ -123,8 +139,12 @@ describe('a library user', () => {
       console.log('closed', result.reason);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     clearTimeout(killer);
@@ -135,17 +155,26 @@ describe('a library user', () => {
 
 describe('a tunnel that drops by itself', () => {
   it('is not probed while it re-opens, and shows re-opening then up', async () => {
-    exposed = await exposeListener(listener, { kind: 'localtunnel', host: server.url }, {
-      probeToken, watchdog: { intervalMs: 100 },
-      openTunnel: (options) => openTunnel({ ...options, dropGraceMs: 200, reopenBackoff: { initialMs: 500, maxMs: 500 } }),
-      onEvent: (u) => updates.push(u),
-    });
+    exposed = await exposeListener(
+      listener,
+      { kind: 'localtunnel', host: server.url },
+      {
+        probeToken,
+        watchdog: { intervalMs: 100 },
+        openTunnel: (options) => openTunnel({ ...options, dropGraceMs: 200, reopenBackoff: { initialMs: 500, maxMs: 500 } }),
+        onEvent: (u) => updates.push(u),
+      },
+    );
     await waitFor(() => states().includes('up'), 'a check');
     server.dropClient(exposed.subdomain!);
     await waitFor(() => events().some((e) => e.type === 'reopened'), 'the re-opening');
     const from = events().findIndex((e) => e.type === 'down');
     const to = events().findIndex((e) => e.type === 'reopened');
-    expect(events().slice(from, to).filter((e) => e.type === 'state' && e.state === 'checking')).toEqual([]);
+    expect(
+      events()
+        .slice(from, to)
+        .filter((e) => e.type === 'state' && e.state === 'checking'),
+    ).toEqual([]);
     expect(states().at(-1) === 'up' || states().at(-1) === 'checking').toBe(true);
     expect((await sendThrough(exposed.webhookUrl(), { headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
   });

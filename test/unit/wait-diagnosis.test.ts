@@ -3,22 +3,44 @@ import type { DeliveryTally } from '../../src/webhook/delivery-tally.js';
 import { describeTally, diagnoseWait } from '../../src/flow/wait-diagnosis.js';
 
 const tally = (over: Partial<DeliveryTally> = {}): DeliveryTally => ({
-  received: 0, matched: 0, otherVerification: 0, others: [], refused: 0, refusedBy: {}, secretLocations: [], ...over,
+  received: 0,
+  matched: 0,
+  otherVerification: 0,
+  others: [],
+  refused: 0,
+  refusedBy: {},
+  secretLocations: [],
+  ...over,
 });
 const remote = { local: false };
 
 describe('diagnoseWait', () => {
   it('names a wrong secret first, whatever else arrived', () => {
-    const t = tally({ received: 4, refused: 3, refusedBy: { 'secret-mismatch': 1, 'secret-missing': 1, 'not-found': 1 }, otherVerification: 1, others: ['v-2'] });
+    const t = tally({
+      received: 4,
+      refused: 3,
+      refusedBy: { 'secret-mismatch': 1, 'secret-missing': 1, 'not-found': 1 },
+      otherVerification: 1,
+      others: ['v-2'],
+    });
     expect(diagnoseWait(t, remote)).toEqual({
       cause: '1 delivery arrived and was refused: secret key is invalid',
       hint: 'SENDTALK_WEBHOOK_SECRET (or --secret) must be the secret shown after the last save of Verification Config: each save makes a new one.',
     });
-    expect(diagnoseWait(tally({ refused: 2, refusedBy: { 'secret-mismatch': 2 } }), remote).cause).toBe('2 deliveries arrived and were refused: secret key is invalid');
+    expect(diagnoseWait(tally({ refused: 2, refusedBy: { 'secret-mismatch': 2 } }), remote).cause).toBe(
+      '2 deliveries arrived and were refused: secret key is invalid',
+    );
   });
 
   it('says where a missing secret came instead, when it was found elsewhere', () => {
-    const t = tally({ refused: 2, refusedBy: { 'secret-missing': 2, 'not-found': 1 }, secretLocations: [{ in: 'header', name: 'X-Token' }, { in: 'query', name: 'k' }] });
+    const t = tally({
+      refused: 2,
+      refusedBy: { 'secret-missing': 2, 'not-found': 1 },
+      secretLocations: [
+        { in: 'header', name: 'X-Token' },
+        { in: 'query', name: 'k' },
+      ],
+    });
     expect(diagnoseWait(t, remote)).toEqual({
       cause: '2 deliveries arrived and were refused: secret key is missing; the secret came in X-Token: set SENDTALK_SECRET_HEADER=X-Token',
       hint: 'Or send the secret in X-Secret-Key, as SendTalk does.',
@@ -28,8 +50,14 @@ describe('diagnoseWait', () => {
   it('names the headers a missing secret was looked for in', () => {
     const t = tally({ refused: 1, refusedBy: { 'secret-missing': 1 } });
     const hint = 'Is the secret enabled in Verification Config? A sender using another header needs SENDTALK_SECRET_HEADER.';
-    expect(diagnoseWait(t, remote)).toEqual({ cause: '1 delivery arrived and was refused: secret key is missing (no X-Secret-Key or Secret-Key header)', hint });
-    expect(diagnoseWait(t, { local: false, secretHeader: 'Authorization' })).toEqual({ cause: '1 delivery arrived and was refused: secret key is missing (no Authorization header)', hint });
+    expect(diagnoseWait(t, remote)).toEqual({
+      cause: '1 delivery arrived and was refused: secret key is missing (no X-Secret-Key or Secret-Key header)',
+      hint,
+    });
+    expect(diagnoseWait(t, { local: false, secretHeader: 'Authorization' })).toEqual({
+      cause: '1 delivery arrived and was refused: secret key is missing (no Authorization header)',
+      hint,
+    });
   });
 
   it('points at the path when deliveries went elsewhere', () => {
@@ -38,7 +66,9 @@ describe('diagnoseWait', () => {
       cause: '3 deliveries arrived and were refused: sent to another path',
       hint: 'The Webhook URL in Verification Config must end in /webhook (or set SENDTALK_WEBHOOK_PATH to its path).',
     });
-    expect(diagnoseWait(t, { local: false, path: '/hooks/st' }).hint).toBe('The Webhook URL in Verification Config must end in /hooks/st (or set SENDTALK_WEBHOOK_PATH to its path).');
+    expect(diagnoseWait(t, { local: false, path: '/hooks/st' }).hint).toBe(
+      'The Webhook URL in Verification Config must end in /hooks/st (or set SENDTALK_WEBHOOK_PATH to its path).',
+    );
   });
 
   it('lists the other refusal reasons by label, each once, in their order', () => {
@@ -80,8 +110,9 @@ describe('diagnoseWait', () => {
       cause: 'No delivery arrived',
       hint: 'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel.',
     });
-    expect(diagnoseWait(tally(), { local: true, moreTime: '--timeout gives more time' }).hint)
-      .toBe('The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --timeout gives more time.');
+    expect(diagnoseWait(tally(), { local: true, moreTime: '--timeout gives more time' }).hint).toBe(
+      'The listener is local (--tunnel none): SendTalk cannot reach it; drop --tunnel none or pass the URL of your own tunnel to --tunnel; --timeout gives more time.',
+    );
   });
 
   it('asks to check the webhook URL when nothing arrived at a public listener', () => {
@@ -89,8 +120,9 @@ describe('diagnoseWait', () => {
       cause: 'No delivery arrived',
       hint: "Check that the Webhook URL in Verification Config is this listener's URL, and that the message was sent unchanged.",
     });
-    expect(diagnoseWait(tally(), { local: false, webhookUrl: 'https://x.example/webhook', moreTime: '--expiry 10' }).hint)
-      .toBe('Check that the Webhook URL in Verification Config is https://x.example/webhook, and that the message was sent unchanged; --expiry 10.');
+    expect(diagnoseWait(tally(), { local: false, webhookUrl: 'https://x.example/webhook', moreTime: '--expiry 10' }).hint).toBe(
+      'Check that the Webhook URL in Verification Config is https://x.example/webhook, and that the message was sent unchanged; --expiry 10.',
+    );
   });
 });
 
@@ -101,17 +133,29 @@ describe('describeTally', () => {
   });
 
   it('lists matched, others and refusals by label', () => {
-    expect(describeTally(tally({ received: 6, matched: 1, otherVerification: 2, refused: 3, refusedBy: { 'secret-mismatch': 2, 'acknowledge-failed': 1 } })))
-      .toBe('6 received; 1 matched; 2 for another verification; 3 refused: 2× secret key is invalid, 1× could not be recorded');
-    expect(describeTally(tally({ received: 2, refused: 2, refusedBy: { ['odd' as never]: 1, 'too-many-headers': 1 } })))
-      .toBe('2 received; 2 refused: 1× odd, 1× too many headers');
+    expect(
+      describeTally(tally({ received: 6, matched: 1, otherVerification: 2, refused: 3, refusedBy: { 'secret-mismatch': 2, 'acknowledge-failed': 1 } })),
+    ).toBe('6 received; 1 matched; 2 for another verification; 3 refused: 2× secret key is invalid, 1× could not be recorded');
+    expect(describeTally(tally({ received: 2, refused: 2, refusedBy: { ['odd' as never]: 1, 'too-many-headers': 1 } }))).toBe(
+      '2 received; 2 refused: 1× odd, 1× too many headers',
+    );
     expect(describeTally(tally({ received: 1, otherVerification: 1 }))).toBe('1 received; 1 for another verification');
   });
 
   it('labels every reason', () => {
-    const refusedBy = { 'secret-missing': 1, 'not-found': 1, 'not-object': 1, 'unsupported-media-type': 1, 'too-deep': 1, 'method-not-allowed': 1, 'not-json': 1, 'too-large': 1 };
-    expect(describeTally(tally({ received: 8, refused: 8, refusedBy })))
-      .toBe('8 received; 8 refused: 1× secret key is missing, 1× sent to another path, 1× not a JSON object, 1× not JSON, 1× nested too deeply, 1× wrong method, 1× not JSON, 1× too large');
+    const refusedBy = {
+      'secret-missing': 1,
+      'not-found': 1,
+      'not-object': 1,
+      'unsupported-media-type': 1,
+      'too-deep': 1,
+      'method-not-allowed': 1,
+      'not-json': 1,
+      'too-large': 1,
+    };
+    expect(describeTally(tally({ received: 8, refused: 8, refusedBy }))).toBe(
+      '8 received; 8 refused: 1× secret key is missing, 1× sent to another path, 1× not a JSON object, 1× not JSON, 1× nested too deeply, 1× wrong method, 1× not JSON, 1× too large',
+    );
   });
 });
 

@@ -1,22 +1,25 @@
 import type { Command } from 'commander';
 import { ENV_VARS, pick } from '../../config.js';
-import { addOutputOptions, envHelp, examples, exitCodeHelp, languageOption, pathOption, PROGRAM_OPTIONS_NOTE, type OutputFlags, type SecretFlags } from '../flags.js';
+import {
+  addOutputOptions,
+  envHelp,
+  examples,
+  exitCodeHelp,
+  languageOption,
+  pathOption,
+  PROGRAM_OPTIONS_NOTE,
+  type OutputFlags,
+  type SecretFlags,
+} from '../flags.js';
 import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals } from '../signals.js';
-import { addListenerOptions, addTunnelOption, listenerEnvRows, tunnelEnvRows, type TunnelFlags } from '../tunnel-flags.js';
+import { addListenerOptions, addTunnelOption, listenerEnvRows, tunnelEnvRows } from '../tunnel-flags.js';
+import type { CreateConfigFlags } from '../create-config.js';
 import { addPageOption, PAGE_ENV_ROW, startPage, type PageFlags } from '../page-flags.js';
 
-interface CreateFlags extends TunnelFlags, PageFlags, OutputFlags, SecretFlags {
-  phone?: string;
-  language?: string;
-  expiry?: string;
+/** Every flag of `create`: those its configuration is built from, and the ones every command reads. */
+interface CreateFlags extends CreateConfigFlags, PageFlags, OutputFlags, SecretFlags {
   apiKey?: string;
-  apiUrl?: string;
-  port?: string;
-  timeout?: string;
-  wait: boolean;
-  qrFile?: string;
-  sandbox?: boolean;
 }
 
 export function registerCreate(program: Command, runner: CommandRunner, ctx: RunContext): void {
@@ -35,22 +38,37 @@ export function registerCreate(program: Command, runner: CommandRunner, ctx: Run
     .option('--sandbox', 'run everything against the embedded emulator: no key, no network, no phone');
   addPageOption(command, 'the QR code, the countdown and every delivery');
   addOutputOptions(command, { json: 'print one JSON document on stdout and nothing else there', quiet: 'print only the result' })
-    .addHelpText('after', PROGRAM_OPTIONS_NOTE + examples([
-      ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
-      ['sendtalk-verify create --phone 6281234567890', 'real use through localtunnel (cloudflared when it cannot open): the webhook URL is named after the API key, so it is set once in the dashboard'],
-      ['sendtalk-verify create --phone 6281234567890 --tunnel cloudflared', 'through a Cloudflare quick tunnel (cloudflared installed): its URL is new every run, so update the dashboard each time'],
-      ['sendtalk-verify create --phone 6281234567890 --port 8787 --tunnel https://abc.ngrok.app', 'behind your own tunnel (ngrok http 8787): set https://abc.ngrok.app/webhook as the Webhook URL'],
-      ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
-      ['sendtalk-verify create --sandbox --open', 'the flow on a local page in the browser: QR code, countdown, deliveries'],
-    ]) + envHelp([
-      [ENV_VARS.appUrl, 'a link SendTalk puts in the message, back to your app'],
-      [ENV_VARS.apiTimeout, 'give up on the API call after this long, retries included (default 25s)'],
-      [ENV_VARS.sandboxDelay, '--sandbox: delay before the emulator delivers the webhook (default 2s)'],
-      ...listenerEnvRows(),
-      ...tunnelEnvRows(),
-      [ENV_VARS.qr, 'the QR code: always or never (default: on a terminal), dark or light background, sextants or half-blocks'],
-      PAGE_ENV_ROW,
-    ]) + exitCodeHelp())
+    .addHelpText(
+      'after',
+      PROGRAM_OPTIONS_NOTE +
+        examples([
+          ['sendtalk-verify create --sandbox', 'the whole flow offline, against the embedded emulator'],
+          [
+            'sendtalk-verify create --phone 6281234567890',
+            'real use through localtunnel (cloudflared when it cannot open): the webhook URL is named after the API key, so it is set once in the dashboard',
+          ],
+          [
+            'sendtalk-verify create --phone 6281234567890 --tunnel cloudflared',
+            'through a Cloudflare quick tunnel (cloudflared installed): its URL is new every run, so update the dashboard each time',
+          ],
+          [
+            'sendtalk-verify create --phone 6281234567890 --port 8787 --tunnel https://abc.ngrok.app',
+            'behind your own tunnel (ngrok http 8787): set https://abc.ngrok.app/webhook as the Webhook URL',
+          ],
+          ['sendtalk-verify create --phone 6281234567890 --no-wait --json', 'create only, for scripts and CI'],
+          ['sendtalk-verify create --sandbox --open', 'the flow on a local page in the browser: QR code, countdown, deliveries'],
+        ]) +
+        envHelp([
+          [ENV_VARS.appUrl, 'a link SendTalk puts in the message, back to your app'],
+          [ENV_VARS.apiTimeout, 'give up on the API call after this long, retries included (default 25s)'],
+          [ENV_VARS.sandboxDelay, '--sandbox: delay before the emulator delivers the webhook (default 2s)'],
+          ...listenerEnvRows(),
+          ...tunnelEnvRows(),
+          [ENV_VARS.qr, 'the QR code: always or never (default: on a terminal), dark or light background, sextants or half-blocks'],
+          PAGE_ENV_ROW,
+        ]) +
+        exitCodeHelp(),
+    )
     .action((_flags: CreateFlags, cmd: Command) => runner(() => runCreate(cmd.optsWithGlobals<CreateFlags>(), ctx)));
 }
 

@@ -19,8 +19,13 @@ export function registerDoctor(program: Command, runner: CommandRunner, ctx: Run
     .option('--api-key <key>', `SendTalk API key (env ${ENV_VARS.apiKey})`)
     .option('--api-url <url>', `SendTalk API base URL (env ${ENV_VARS.apiUrl})`)
     .addOption(secretOption());
-  addOutputOptions(addTunnelOption(command, 'auto, as create'), { json: 'print one JSON document with every check', quiet: 'print only the failed checks and the summary' })
-    .addHelpText('after', `${PROGRAM_OPTIONS_NOTE}
+  addOutputOptions(addTunnelOption(command, 'auto, as create'), {
+    json: 'print one JSON document with every check',
+    quiet: 'print only the failed checks and the summary',
+  })
+    .addHelpText(
+      'after',
+      `${PROGRAM_OPTIONS_NOTE}
 What it sends: to check the key without creating a verification, it POSTs one create request
 with an empty userPhone. SendTalk refuses it either for the phone (the key was accepted) or for
 the API-Key header (the key was refused). Then it opens the tunnel in front of a temporary local
@@ -29,7 +34,8 @@ ${examples([
   ['sendtalk-verify doctor', 'check everything, with the key and secret from the environment or ./.env'],
   ['sendtalk-verify doctor --tunnel none --json', 'no tunnel; one JSON document, exit 5 if any check fails'],
   ['sendtalk-verify doctor --api-url http://127.0.0.1:4010 --api-key test', 'against a local emulator'],
-])}${envHelp([[ENV_VARS.secretHeader, 'the header the test delivery carries the secret in (default X-Secret-Key)'], ...tunnelEnvRows()])}${exitCodeHelp()}`)
+])}${envHelp([[ENV_VARS.secretHeader, 'the header the test delivery carries the secret in (default X-Secret-Key)'], ...tunnelEnvRows()])}${exitCodeHelp()}`,
+    )
     .action((_flags: DoctorFlags, cmd: Command) => runner(() => runDoctorCommand(cmd.optsWithGlobals<DoctorFlags>(), ctx)));
 }
 

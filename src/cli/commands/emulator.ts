@@ -3,7 +3,20 @@ import { ENV_VARS } from '../../config.js';
 import { parseDuration } from '../../duration.js';
 import { SendtalkVerifyError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADER } from '../../webhook/secret.js';
-import { addOutputOptions, envRows, examples, exitCodeHelp, hostOption, parsePort, pathOption, PROGRAM_OPTIONS_NOTE, secretOption, warnIfNotLoopback, type OutputFlags, type SecretFlags } from '../flags.js';
+import {
+  addOutputOptions,
+  envRows,
+  examples,
+  exitCodeHelp,
+  hostOption,
+  parsePort,
+  pathOption,
+  PROGRAM_OPTIONS_NOTE,
+  secretOption,
+  warnIfNotLoopback,
+  type OutputFlags,
+  type SecretFlags,
+} from '../flags.js';
 import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { INTERRUPTED_EXIT, interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { secretHeaderSetting } from '../tunnel-flags.js';
@@ -40,12 +53,25 @@ export function registerEmulator(program: Command, runner: CommandRunner, ctx: R
     json: 'print NDJSON on stdout: a "ready" line, then one line per request and per webhook attempt',
     quiet: 'print only the request and webhook lines',
   })
-    .addHelpText('after', PROGRAM_OPTIONS_NOTE + examples([
-      ['sendtalk-verify emulator', `SendTalk on http://127.0.0.1:${DEFAULT_EMULATOR_PORT}: point your app's API URL at it`],
-      ['sendtalk-verify emulator --api-key test_key --webhook-url http://localhost:3000/webhook --secret test_secret', 'the whole loop: your app creates, the emulator calls its webhook 2 s later'],
-      ['sendtalk-verify emulator --port 0 --auto-verify off --json', 'for test suites: a free port, the URL in the first NDJSON line, verify via the control API'],
-      ['sendtalk-verify emulator --ready-file emulator.ready & sendtalk-verify wait emulator.ready', 'in a script: go on once it is listening (wait prints the URL); kill (SIGTERM) stops it with exit 0'],
-    ]) + `\nControl API (plain JSON, for tests):
+    .addHelpText(
+      'after',
+      PROGRAM_OPTIONS_NOTE +
+        examples([
+          ['sendtalk-verify emulator', `SendTalk on http://127.0.0.1:${DEFAULT_EMULATOR_PORT}: point your app's API URL at it`],
+          [
+            'sendtalk-verify emulator --api-key test_key --webhook-url http://localhost:3000/webhook --secret test_secret',
+            'the whole loop: your app creates, the emulator calls its webhook 2 s later',
+          ],
+          [
+            'sendtalk-verify emulator --port 0 --auto-verify off --json',
+            'for test suites: a free port, the URL in the first NDJSON line, verify via the control API',
+          ],
+          [
+            'sendtalk-verify emulator --ready-file emulator.ready & sendtalk-verify wait emulator.ready',
+            'in a script: go on once it is listening (wait prints the URL); kill (SIGTERM) stops it with exit 0',
+          ],
+        ]) +
+        `\nControl API (plain JSON, for tests):
   GET    /_emulator/verifications              list (GET /_emulator/verifications/:id for one)
   POST   /_emulator/verifications/:id/verify   deliver the verified webhook now (?wait=false: don't wait)
   GET    /_emulator/webhooks                   every delivery, its attempts and outcome
@@ -61,14 +87,21 @@ error-envelope {status, code, message, field}, reset {at: mid-body|before-answer
 missing-fields {fields}; each for the next "count" API requests (default 1).
 
 Environment:
-${envRows([[ENV_VARS.secretHeader, `the header the webhook carries the secret in (default ${DEFAULT_SECRET_HEADER})`]])}` + exitCodeHelp())
+${envRows([[ENV_VARS.secretHeader, `the header the webhook carries the secret in (default ${DEFAULT_SECRET_HEADER})`]])}` +
+        exitCodeHelp(),
+    )
     .action((_flags: EmulatorFlags, cmd: Command) => runner(() => runEmulator(cmd.optsWithGlobals<EmulatorFlags>(), ctx)));
 }
 
 async function runEmulator(flags: EmulatorFlags, ctx: RunContext): Promise<number> {
-  const { output, sources, secret: { value: secret } } = startCommand(flags, ctx, { ndjson: true });
+  const {
+    output,
+    sources,
+    secret: { value: secret },
+  } = startCommand(flags, ctx, { ndjson: true });
   const secretHeader = secretHeaderSetting(sources);
-  if (flags.apiKey === '') throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
+  if (flags.apiKey === '')
+    throw new SendtalkVerifyError('usage', 'The API key is empty.', { hint: 'Pass --api-key with a value, or omit it to accept any key.' });
   const port = parsePort(flags.port ?? String(DEFAULT_EMULATOR_PORT));
   const autoVerifyMs = parseAutoVerify(flags.autoVerify ?? '2s');
   const latencyMs = flags.latency === undefined ? 0 : parseDuration(flags.latency, '--latency');

@@ -2,11 +2,32 @@ import type { Command } from 'commander';
 import { ENV_VARS } from '../../config.js';
 import { parseTimeout } from '../../duration.js';
 import { describeSecretHeaders, secretHeadersFor } from '../../webhook/secret.js';
-import { addOutputOptions, envHelp, examples, exitCodeHelp, parsePort, parseWholeNumber, pathOption, PROGRAM_OPTIONS_NOTE, warnIfNotLoopback, type OutputFlags, type SecretFlags } from '../flags.js';
+import {
+  addOutputOptions,
+  envHelp,
+  examples,
+  exitCodeHelp,
+  parsePort,
+  parseWholeNumber,
+  pathOption,
+  PROGRAM_OPTIONS_NOTE,
+  warnIfNotLoopback,
+  type OutputFlags,
+  type SecretFlags,
+} from '../flags.js';
 import { startCommand, type CommandRunner, type RunContext } from '../start-command.js';
 import { interruptOnSignals, stopSignal, TERMINATED_SERVER_EXIT } from '../signals.js';
 import { isSendtalkVerifyError } from '../../errors.js';
-import { addListenerOptions, addTunnelOption, listenerEnvRows, listenerSettings, resolveTunnel, tunnelEnvRows, webhookUrlMemory, type TunnelFlags } from '../tunnel-flags.js';
+import {
+  addListenerOptions,
+  addTunnelOption,
+  listenerEnvRows,
+  listenerSettings,
+  resolveTunnel,
+  tunnelEnvRows,
+  webhookUrlMemory,
+  type TunnelFlags,
+} from '../tunnel-flags.js';
 import { urlIdentity } from '../../tunnel/remembered-url.js';
 import { addPageOption, PAGE_ENV_ROW, startPage, type PageFlags } from '../page-flags.js';
 import { envSwitch } from '../config-values.js';
@@ -33,21 +54,34 @@ export function registerListen(program: Command, runner: CommandRunner, ctx: Run
     json: 'NDJSON on stdout: a "ready" line, then one line per delivery and tunnel change',
     quiet: 'print only the deliveries',
   })
-    .addHelpText('after', PROGRAM_OPTIONS_NOTE + examples([
-      ['sendtalk-verify listen', 'the public webhook URL create uses (named after SENDTALK_API_KEY, never sent): test it in Verification Config'],
-      ['sendtalk-verify listen --port 8787 --tunnel https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk', 'behind your own tunnel (ngrok http 8787), passing deliveries on to your app'],
-      ['sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson', 'local only, for CI: stop after the first accepted delivery'],
-      ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
-    ]) + envHelp([
-      ...listenerEnvRows(),
-      [ENV_VARS.logFsync, '1: with --log, make each record durable (fdatasync) before acknowledging it'],
-      ...tunnelEnvRows(),
-      PAGE_ENV_ROW,
-    ]) + `
+    .addHelpText(
+      'after',
+      PROGRAM_OPTIONS_NOTE +
+        examples([
+          ['sendtalk-verify listen', 'the public webhook URL create uses (named after SENDTALK_API_KEY, never sent): test it in Verification Config'],
+          [
+            'sendtalk-verify listen --port 8787 --tunnel https://abc.ngrok.app --forward-to http://localhost:3000/webhooks/sendtalk',
+            'behind your own tunnel (ngrok http 8787), passing deliveries on to your app',
+          ],
+          [
+            'sendtalk-verify listen --tunnel none --port 8787 --max-events 1 --json --log deliveries.ndjson',
+            'local only, for CI: stop after the first accepted delivery',
+          ],
+          ['sendtalk-verify listen --tunnel none --open', 'a live delivery inspector in the browser'],
+        ]) +
+        envHelp([
+          ...listenerEnvRows(),
+          [ENV_VARS.logFsync, '1: with --log, make each record durable (fdatasync) before acknowledging it'],
+          ...tunnelEnvRows(),
+          PAGE_ENV_ROW,
+        ]) +
+        `
 Ends with exit 0 after --max-events accepted deliveries, or at --timeout when at least one was
 accepted (and --max-events was not given); 3 at --timeout otherwise; 130 on Ctrl-C or SIGHUP.
 SIGTERM ends a listen with neither --max-events nor --timeout with 0 (it runs until stopped).
-` + exitCodeHelp())
+` +
+        exitCodeHelp(),
+    )
     .action((_flags: ListenFlags, cmd: Command) => runner(() => runListen(cmd.optsWithGlobals<ListenFlags>(), ctx)));
 }
 
@@ -64,11 +98,16 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const logFsync = envSwitch(ENV_VARS.logFsync, sources);
   const port = flags.port === undefined ? undefined : parsePort(flags.port);
   const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout, '--timeout');
-  const maxEvents = flags.maxEvents === undefined ? undefined : parseWholeNumber(flags.maxEvents, { flag: '--max-events', min: 1, max: Number.MAX_SAFE_INTEGER, hint: 'Pass e.g. --max-events 1.' });
+  const maxEvents =
+    flags.maxEvents === undefined
+      ? undefined
+      : parseWholeNumber(flags.maxEvents, { flag: '--max-events', min: 1, max: Number.MAX_SAFE_INTEGER, hint: 'Pass e.g. --max-events 1.' });
   const { checkForwardUrl } = await import('../../webhook/forward-delivery.js');
   const forwardTo = flags.forwardTo === undefined ? undefined : checkForwardUrl(flags.forwardTo);
   if (!secret) {
-    output.warn(`No webhook secret: deliveries are accepted without checking ${describeSecretHeaders(secretHeadersFor(listener.secretHeader))}. Set ${ENV_VARS.secret} or --secret to check it too.`);
+    output.warn(
+      `No webhook secret: deliveries are accepted without checking ${describeSecretHeaders(secretHeadersFor(listener.secretHeader))}. Set ${ENV_VARS.secret} or --secret to check it too.`,
+    );
   }
   warnIfNotLoopback(output, listener.host, 'The webhook listener');
 
@@ -79,7 +118,9 @@ async function runListen(flags: ListenFlags, ctx: RunContext): Promise<number> {
   const interrupt = interruptOnSignals({
     onInterrupt: (name) => {
       const what = [choice.kind !== 'none' && choice.kind !== 'public-url' ? 'the tunnel' : '', 'the listener', flags.log ? 'the log' : ''].filter(Boolean);
-      output.info(`Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`);
+      output.info(
+        `Stopping (${name}): closing ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}… (Ctrl-C again quits at once)`,
+      );
     },
   });
   const page = await startPage(flags, output, { mode: 'listen' });

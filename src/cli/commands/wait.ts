@@ -17,9 +17,17 @@ export function registerWait(program: Command, runner: CommandRunner, ctx: RunCo
     .addArgument(pathArgument('<file>', 'the ready file given to emulator --ready-file'))
     .option('--timeout <duration>', 'give up after this long, exit 3 (default: 30s)')
     .addOption(quietOption('print nothing on stderr'))
-    .addHelpText('after', PROGRAM_OPTIONS_NOTE + examples([
-      ['sendtalk-verify emulator --port 4010 --ready-file emulator.ready &\n    $ export SENDTALK_API_URL=$(sendtalk-verify wait emulator.ready)', 'start the emulator in the background and go on once it answers'],
-    ]) + exitCodeHelp())
+    .addHelpText(
+      'after',
+      PROGRAM_OPTIONS_NOTE +
+        examples([
+          [
+            'sendtalk-verify emulator --port 4010 --ready-file emulator.ready &\n    $ export SENDTALK_API_URL=$(sendtalk-verify wait emulator.ready)',
+            'start the emulator in the background and go on once it answers',
+          ],
+        ]) +
+        exitCodeHelp(),
+    )
     .action((file: string, _flags: WaitFlags, cmd: Command) => runner(() => runWait(file, cmd.optsWithGlobals<WaitFlags>(), ctx)));
 }
 

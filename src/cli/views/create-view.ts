@@ -74,13 +74,23 @@ export class CreateView {
         else {
           output.warn(`The webhook URL did not reach this listener: ${event.result.reason}.`);
           // Only a tunnel this run opened gets here: your own tunnel's URL that misses stops the flow first.
-          output.info(c.dim('  SendTalk may not be able to deliver: try again, another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.'));
+          output.info(
+            c.dim('  SendTalk may not be able to deliver: try again, another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.'),
+          );
         }
         break;
       case 'created': {
         const v = event.verification;
         output.success('Verification created');
-        output.result(keyValueRows([['ID', v.id], ['Phone', v.phone], ['Link', v.link], ['Message', v.message], ['Expires', v.expiresAt]]));
+        output.result(
+          keyValueRows([
+            ['ID', v.id],
+            ['Phone', v.phone],
+            ['Link', v.link],
+            ['Message', v.message],
+            ['Expires', v.expiresAt],
+          ]),
+        );
         if (this.qr.file !== undefined) await this.writeQrFile(v.link, this.qr.file);
         output.info(c.dim(`  Open the link on the phone${this.qr.draw === 'yes' ? ' (or scan its QR code)' : ''} and send the message unchanged.`));
         await this.drawTerminalQr(v.link);
@@ -91,10 +101,14 @@ export class CreateView {
           const { expiresAt, why } = event.ignoredExpiry;
           // Above the QR code, which stays last, just over the waiting line.
           this.withSpinnerPaused(() => {
-            this.output.warn(why === 'past'
-              ? `SendTalk's answer says the verification expires at ${expiresAt}, which is already past (is this machine's clock right?): not used as the deadline.`
-              : `SendTalk's answer says the verification expires at ${expiresAt}, more than 7 days away: not used as the deadline.`);
-            this.output.info(this.output.c.dim(`  Waiting ${event.until === 'timeout' ? 'until the time-out' : 'until --expiry'} instead; --timeout sets how long.`));
+            this.output.warn(
+              why === 'past'
+                ? `SendTalk's answer says the verification expires at ${expiresAt}, which is already past (is this machine's clock right?): not used as the deadline.`
+                : `SendTalk's answer says the verification expires at ${expiresAt}, more than 7 days away: not used as the deadline.`,
+            );
+            this.output.info(
+              this.output.c.dim(`  Waiting ${event.until === 'timeout' ? 'until the time-out' : 'until --expiry'} instead; --timeout sets how long.`),
+            );
           });
         }
         this.startWaiting(event.deadline, event.until);
@@ -128,15 +142,20 @@ export class CreateView {
     const colour = output.c.enabled;
     const { QrPanel } = await import('./qr-panel.js');
     const { qrGlyphsFor, terminalBackground } = await import('../terminal.js');
-    this.qrPanel = await QrPanel.show(output, link, {
-      colour,
-      // Without colours the glyphs take the terminal's own: which of its colours is dark matters.
-      background: colour ? 'dark' : await terminalBackground(qr.background),
-      glyphs: qr.glyphs ? [qr.glyphs] : qrGlyphsFor(),
-      linesBelow: qr.waiting ? 1 : 2,
-      otherWays,
-      live: output.interactive,
-    }, (redraw) => this.withSpinnerPaused(redraw, false));
+    this.qrPanel = await QrPanel.show(
+      output,
+      link,
+      {
+        colour,
+        // Without colours the glyphs take the terminal's own: which of its colours is dark matters.
+        background: colour ? 'dark' : await terminalBackground(qr.background),
+        glyphs: qr.glyphs ? [qr.glyphs] : qrGlyphsFor(),
+        linesBelow: qr.waiting ? 1 : 2,
+        otherWays,
+        live: output.interactive,
+      },
+      (redraw) => this.withSpinnerPaused(redraw, false),
+    );
   }
 
   /** The path was checked before the verification was created; a write that still fails is reported, not fatal. */
@@ -152,7 +171,8 @@ export class CreateView {
 
   private startWaiting(deadline: number, until: 'timeout' | 'expiry'): void {
     const what = until === 'expiry' ? 'expiry' : 'timeout';
-    const label = (): string => `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}${this.tunnelLabel ? ` · ${this.tunnelLabel}` : ''}`;
+    const label = (): string =>
+      `Waiting for the verified webhook… ${formatDuration(Math.max(0, deadline - Date.now()))} until ${what}${this.tunnelLabel ? ` · ${this.tunnelLabel}` : ''}`;
     if (!this.output.interactive || this.output.quiet) {
       this.output.info(`Waiting for the verified webhook (${formatDuration(Math.max(0, deadline - Date.now()))} until ${what})…`);
       return;
@@ -163,8 +183,16 @@ export class CreateView {
       // Enabled as Output decided (a terminal that reports its width): ora would otherwise turn itself
       // off when CI is set, print a static line instead, and the QR code above it could no longer be
       // redrawn in place.
-      this.spinner = ora({ text: label(), stream: this.output.errorStream as NodeJS.WriteStream, discardStdin: false, isEnabled: true, color: this.output.c.enabled ? 'cyan' : false }).start();
-      this.refreshSpinner = () => { if (this.spinner) this.spinner.text = label(); };
+      this.spinner = ora({
+        text: label(),
+        stream: this.output.errorStream as NodeJS.WriteStream,
+        discardStdin: false,
+        isEnabled: true,
+        color: this.output.c.enabled ? 'cyan' : false,
+      }).start();
+      this.refreshSpinner = () => {
+        if (this.spinner) this.spinner.text = label();
+      };
       this.ticker = setInterval(this.refreshSpinner, 1000);
       this.ticker.unref();
     });
@@ -214,20 +242,25 @@ export class CreateView {
       timeout: `❌ No verified webhook within ${formatDuration(result.elapsedMs)}.${why}`,
       expired: `❌ The verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook.${why}`,
     }[result.status];
-    actions.summary([
-      `### sendtalk-verify create${result.sandbox ? ' --sandbox' : ''}`,
-      '',
-      markdownTable(['', ''], [
-        ['status', result.status],
-        ['ID', code(v.id)],
-        ['phone', v.phone],
-        ['link', v.link],
-        ...(v.expiresAt ? [['expires', v.expiresAt]] : []),
-        ...(result.webhookUrl ? [['webhook URL', result.webhookUrl]] : []),
-      ]),
-      '',
-      outcome,
-    ].join('\n'));
+    actions.summary(
+      [
+        `### sendtalk-verify create${result.sandbox ? ' --sandbox' : ''}`,
+        '',
+        markdownTable(
+          ['', ''],
+          [
+            ['status', result.status],
+            ['ID', code(v.id)],
+            ['phone', v.phone],
+            ['link', v.link],
+            ...(v.expiresAt ? [['expires', v.expiresAt]] : []),
+            ...(result.webhookUrl ? [['webhook URL', result.webhookUrl]] : []),
+          ],
+        ),
+        '',
+        outcome,
+      ].join('\n'),
+    );
     if (result.status !== 'verified' && result.status !== 'created') actions.error(outcome.replace(/^❌ /, ''), 'sendtalk-verify create');
   }
 
@@ -273,15 +306,18 @@ export class CreateView {
         output.info('Not waiting for the webhook (--no-wait).');
         return 0;
       case 'not-verified':
-        output.error(`The webhook for ${v.id} says it was not verified: status "${result.eventStatus}".`,
-          'SendTalk did not accept the message (changed, sent from another number, or too late): create a new verification and send its message unchanged.');
+        output.error(
+          `The webhook for ${v.id} says it was not verified: status "${result.eventStatus}".`,
+          'SendTalk did not accept the message (changed, sent from another number, or too late): create a new verification and send its message unchanged.',
+        );
         return 3;
       case 'timeout':
       case 'expired': {
         // The likeliest cause leads: what arrived says more than the time that passed.
-        const ended = result.status === 'expired'
-          ? `the verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook`
-          : `no verified webhook within ${formatDuration(result.elapsedMs)}`;
+        const ended =
+          result.status === 'expired'
+            ? `the verification expired after ${formatDuration(result.elapsedMs)} without a verified webhook`
+            : `no verified webhook within ${formatDuration(result.elapsedMs)}`;
         const tally = result.deliveries && result.deliveries.received > 0 ? ` (${describeTally(result.deliveries)})` : '';
         // Two sentences: the cause, then how the wait ended (a cause may itself hold a colon).
         output.error(`${diagnosis ? `${diagnosis.cause}. ` : ''}${sentence(ended)}${tally}.`, diagnosis?.hint);

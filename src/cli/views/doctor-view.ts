@@ -23,17 +23,27 @@ export function reportDoctor(output: Output, checks: DoctorCheck[]): number {
   const actions = githubActions(output);
   if (actions) {
     const failed = checks.filter((c) => c.status === 'fail');
-    actions.summary([
-      '### sendtalk-verify doctor',
-      '',
-      markdownTable(['', 'check', 'detail', 'what to do'], checks.map((c) => [{ pass: '✅', fail: '❌', skip: '➖' }[c.status], c.title, c.detail, c.status === 'pass' ? '' : c.fix ?? ''])),
-      '',
-      ok ? '✅ All checks passed.' : `❌ ${checksFailed(failed.length)}`,
-    ].join('\n'));
+    actions.summary(
+      [
+        '### sendtalk-verify doctor',
+        '',
+        markdownTable(
+          ['', 'check', 'detail', 'what to do'],
+          checks.map((c) => [{ pass: '✅', fail: '❌', skip: '➖' }[c.status], c.title, c.detail, c.status === 'pass' ? '' : (c.fix ?? '')]),
+        ),
+        '',
+        ok ? '✅ All checks passed.' : `❌ ${checksFailed(failed.length)}`,
+      ].join('\n'),
+    );
     for (const c of failed) actions.error(`${c.title}: ${c.detail}${c.fix ? `. ${c.fix}` : ''}`, 'sendtalk-verify doctor');
   }
   if (output.json) output.document({ ok, checks });
-  else output.result(ok ? `${output.resultColours.green('✔')} All checks passed.` : `${output.resultColours.red('✖')} ${checksFailed(checks.filter((c) => c.status === 'fail').length)}`);
+  else
+    output.result(
+      ok
+        ? `${output.resultColours.green('✔')} All checks passed.`
+        : `${output.resultColours.red('✖')} ${checksFailed(checks.filter((c) => c.status === 'fail').length)}`,
+    );
   return ok ? 0 : 5;
 }
 

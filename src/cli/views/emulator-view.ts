@@ -41,32 +41,37 @@ export class EmulatorView {
   ready(emulator: EmulatorHandle, s: EmulatorSettings): void {
     const { output } = this;
     if (output.json) {
-      output.document({
-        type: 'ready',
-        url: emulator.url,
-        createUrl: `${emulator.url}${s.createPath}`,
-        controlUrl: `${emulator.url}/_emulator`,
-        apiKeyRequired: s.apiKeyRequired,
-        webhookUrl: s.webhookUrl ?? null,
-        secretHeader: s.secretHeader,
-        secretSet: s.secretSet,
-        autoVerifyMs: s.autoVerifyMs === false ? null : s.autoVerifyMs,
-        latencyMs: s.latencyMs,
-        shape: emulator.shape,
-      }, false);
+      output.document(
+        {
+          type: 'ready',
+          url: emulator.url,
+          createUrl: `${emulator.url}${s.createPath}`,
+          controlUrl: `${emulator.url}/_emulator`,
+          apiKeyRequired: s.apiKeyRequired,
+          webhookUrl: s.webhookUrl ?? null,
+          secretHeader: s.secretHeader,
+          secretSet: s.secretSet,
+          autoVerifyMs: s.autoVerifyMs === false ? null : s.autoVerifyMs,
+          latencyMs: s.latencyMs,
+          shape: emulator.shape,
+        },
+        false,
+      );
       return;
     }
     output.result(`SendTalk emulator listening on ${emulator.url}`);
     const webhook = s.webhookUrl
       ? `${s.webhookUrl}, ${s.secretSet ? `${s.secretHeader} header set` : `no ${s.secretHeader} header (pass --secret)`}, ${s.autoVerifyMs === false ? 'on a control call' : `${formatDuration(s.autoVerifyMs)} after each create`}`
       : 'not delivered (pass --webhook-url)';
-    output.info(keyValueRows([
-      ['Create', `POST ${emulator.url}${s.createPath}`],
-      ['API key', s.apiKeyRequired ? 'only the one given with --api-key' : 'any non-empty API-Key header (pass --api-key to require one)'],
-      ['Webhook', webhook],
-      ['Control', `${emulator.url}/_emulator (verifications, verify, webhooks, faults, shape)`],
-      ...shapeRow(emulator.shape),
-    ]));
+    output.info(
+      keyValueRows([
+        ['Create', `POST ${emulator.url}${s.createPath}`],
+        ['API key', s.apiKeyRequired ? 'only the one given with --api-key' : 'any non-empty API-Key header (pass --api-key to require one)'],
+        ['Webhook', webhook],
+        ['Control', `${emulator.url}/_emulator (verifications, verify, webhooks, faults, shape)`],
+        ...shapeRow(emulator.shape),
+      ]),
+    );
     output.info(output.c.dim('  Press Ctrl-C to stop (SIGTERM stops it with exit 0).'));
   }
 
@@ -78,21 +83,45 @@ export class EmulatorView {
       if (event.type === 'request') {
         const { type, ...rest } = event;
         output.document({ type, at: at.toISOString(), ...rest }, false);
-      }
-      else output.document({ type: 'webhook', at: at.toISOString(), verificationId: event.id, url: event.url, attempt: event.attempt.attempt, of: event.attempts, status: event.attempt.status ?? null, error: event.attempt.error ?? null, ms: event.attempt.ms, delivered: event.delivered, final: event.final }, false);
+      } else
+        output.document(
+          {
+            type: 'webhook',
+            at: at.toISOString(),
+            verificationId: event.id,
+            url: event.url,
+            attempt: event.attempt.attempt,
+            of: event.attempts,
+            status: event.attempt.status ?? null,
+            error: event.attempt.error ?? null,
+            ms: event.attempt.ms,
+            delivered: event.delivered,
+            final: event.final,
+          },
+          false,
+        );
       return;
     }
     const time = clock(at);
     if (event.type === 'request') {
       const answer = event.httpStatus === 0 ? 'no answer' : String(event.httpStatus);
-      const envelope = event.envelopeStatus === undefined ? '' : event.envelopeStatus === 200 ? ' (status 200)' : ` (status ${event.envelopeStatus}: ${event.error ?? ''})`;
-      const extra = [event.verificationId && `created ${event.verificationId}`, event.fault && `fault: ${event.fault}`, event.envelopeStatus === undefined && event.error].filter(Boolean).join(', ');
+      const envelope =
+        event.envelopeStatus === undefined ? '' : event.envelopeStatus === 200 ? ' (status 200)' : ` (status ${event.envelopeStatus}: ${event.error ?? ''})`;
+      const extra = [
+        event.verificationId && `created ${event.verificationId}`,
+        event.fault && `fault: ${event.fault}`,
+        event.envelopeStatus === undefined && event.error,
+      ]
+        .filter(Boolean)
+        .join(', ');
       output.result(`${time}  ${event.method} ${event.path} → ${answer}${envelope}  ${formatDuration(event.ms)}${extra ? `  ${extra}` : ''}`);
       return;
     }
     const a = event.attempt;
     const outcome = event.delivered ? 'delivered' : event.final ? 'gave up' : 'will retry';
-    output.result(`${time}  webhook ${event.id} → ${event.url}  ${a.status ?? a.error}  ${formatDuration(a.ms)}  attempt ${a.attempt}/${event.attempts}, ${outcome}`);
+    output.result(
+      `${time}  webhook ${event.id} → ${event.url}  ${a.status ?? a.error}  ${formatDuration(a.ms)}  attempt ${a.attempt}/${event.attempts}, ${outcome}`,
+    );
   }
 
   stopped(reason: unknown): void {

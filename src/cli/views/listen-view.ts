@@ -39,9 +39,11 @@ export class ListenView {
         if (event.result.ok) output.success(`The public URL reaches this listener (${formatDuration(event.result.ms)}).`);
         else {
           output.warn(`The public URL did not reach this listener: ${event.result.reason}.`);
-          output.info(this.choice.kind === 'public-url'
-            ? '  Check that your tunnel forwards to this listener\'s port and path; SendTalk cannot deliver until it does.'
-            : '  SendTalk may not be able to deliver; try again, another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.');
+          output.info(
+            this.choice.kind === 'public-url'
+              ? "  Check that your tunnel forwards to this listener's port and path; SendTalk cannot deliver until it does."
+              : '  SendTalk may not be able to deliver; try again, another localtunnel server (SENDTALK_TUNNEL_HOST), or your own tunnel with --tunnel URL.',
+          );
         }
         return;
       case 'waiting':
@@ -56,12 +58,16 @@ export class ListenView {
           if (output.json) output.line({ type: 'refusals-summary', ...summary });
           else {
             const time = (iso: string): string => new Date(iso).toLocaleTimeString('en-GB', { hour12: false });
-            output.result(`${time(summary.to)}  ${summary.suppressed} more refused (${REFUSAL_LABEL[summary.reason] ?? summary.reason}) since ${time(summary.from)}, not shown one by one`);
+            output.result(
+              `${time(summary.to)}  ${summary.suppressed} more refused (${REFUSAL_LABEL[summary.reason] ?? summary.reason}) since ${time(summary.from)}, not shown one by one`,
+            );
           }
         }
         return;
       case 'log-loose-mode':
-        output.warn(`The log file ${event.path} can be read by others (mode ${event.mode.toString(8).padStart(4, '0')}) and it holds phone numbers and payloads.`);
+        output.warn(
+          `The log file ${event.path} can be read by others (mode ${event.mode.toString(8).padStart(4, '0')}) and it holds phone numbers and payloads.`,
+        );
         output.info(`  Make it private with: chmod 600 '${event.path.replace(/'/g, `'\\''`)}'`);
         return;
       case 'log-error':
@@ -80,7 +86,9 @@ export class ListenView {
         localUrl: event.localUrl,
         tunnel: event.provider ?? this.choice.kind,
         ...(event.subdomain ? { subdomain: event.subdomain } : {}),
-        ...(event.remembered ? { webhookUrlChanged: event.remembered.change === 'changed', previousWebhookUrl: event.remembered.previousWebhookUrl ?? null } : {}),
+        ...(event.remembered
+          ? { webhookUrlChanged: event.remembered.change === 'changed', previousWebhookUrl: event.remembered.previousWebhookUrl ?? null }
+          : {}),
       });
     }
     output.success(`Webhook listener on ${event.localUrl}`);
@@ -92,7 +100,9 @@ export class ListenView {
     const until = [
       this.settings.maxEvents !== undefined ? `${this.settings.maxEvents} accepted` : '',
       this.settings.timeoutMs !== undefined ? `${formatDuration(this.settings.timeoutMs)} pass` : '',
-    ].filter(Boolean).join(' or ');
+    ]
+      .filter(Boolean)
+      .join(' or ');
     this.output.info(`Waiting for deliveries${until ? ` until ${until}` : ''} (Ctrl-C to stop)…`);
   }
 
@@ -131,12 +141,16 @@ export class ListenView {
       const verdict = d.accepted ? 'accepted' : `refused: ${REFUSAL_LABEL[d.reason!] ?? d.reason}`;
       const facts = [d.verificationId ? `id ${d.verificationId}` : '', d.phone ? `phone ${d.phone}` : ''].filter(Boolean).join('  ');
       const ua = d.headers['user-agent'];
-      output.result(`${time}  ${d.method} ${d.path}  ${d.status} ${verdict}${facts ? `  ${facts}` : ''}  User-Agent: ${ua === undefined ? '(none)' : `"${ua.length > 100 ? `${ua.slice(0, 100)}…` : ua}"`}`);
+      output.result(
+        `${time}  ${d.method} ${d.path}  ${d.status} ${verdict}${facts ? `  ${facts}` : ''}  User-Agent: ${ua === undefined ? '(none)' : `"${ua.length > 100 ? `${ua.slice(0, 100)}…` : ua}"`}`,
+      );
       if (!d.accepted && d.detail) output.result(`          ${d.detail}`);
       if (forward) {
-        output.result('status' in forward
-          ? `          → forwarded to ${forward.url}: ${forward.status} in ${formatDuration(forward.ms)}`
-          : `          → could not forward to ${forward.url}: ${forward.error} (is your app running?)`);
+        output.result(
+          'status' in forward
+            ? `          → forwarded to ${forward.url}: ${forward.status} in ${formatDuration(forward.ms)}`
+            : `          → could not forward to ${forward.url}: ${forward.error} (is your app running?)`,
+        );
       }
     }
     if (browserThroughLocaltunnel) output.warn(BROWSER_UA_WARNING);
@@ -162,15 +176,27 @@ export class ListenView {
   /** Prints how listening ended and returns the exit code. */
   finish(result: ListenResult, maxEvents: number | undefined): number {
     const { output } = this;
-    const exitCode = result.reason === 'interrupted' ? (this.settings.openEnded && stopSignal() === 'SIGTERM' ? TERMINATED_SERVER_EXIT : INTERRUPTED_EXIT)
-      : result.reason === 'max-events' ? 0
-      : result.accepted > 0 && maxEvents === undefined ? 0 : 3;
+    const exitCode =
+      result.reason === 'interrupted'
+        ? this.settings.openEnded && stopSignal() === 'SIGTERM'
+          ? TERMINATED_SERVER_EXIT
+          : INTERRUPTED_EXIT
+        : result.reason === 'max-events'
+          ? 0
+          : result.accepted > 0 && maxEvents === undefined
+            ? 0
+            : 3;
     // Why it ended short, from what did arrive: a refusal that names a misconfiguration comes first.
     const { diagnosis } = result;
     if (output.json) {
       output.document({
-        type: 'done', reason: result.reason, accepted: result.accepted, refused: result.refused,
-        refusedBy: result.deliveries.refusedBy, ...(diagnosis ? { diagnosis } : {}), exitCode,
+        type: 'done',
+        reason: result.reason,
+        accepted: result.accepted,
+        refused: result.refused,
+        refusedBy: result.deliveries.refusedBy,
+        ...(diagnosis ? { diagnosis } : {}),
+        exitCode,
       });
     }
     const counts = `${result.accepted} accepted, ${result.refused} refused`;

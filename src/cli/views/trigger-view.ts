@@ -14,7 +14,11 @@ const CHECK_FAILED_EXIT = 5;
 
 /** Draws trigger's reports: the result on stdout (table, or one JSON document), progress on stderr. */
 export class TriggerView {
-  constructor(private readonly output: Output, private readonly timeoutMs: number, private readonly actions?: GithubActions) {}
+  constructor(
+    private readonly output: Output,
+    private readonly timeoutMs: number,
+    private readonly actions?: GithubActions,
+  ) {}
 
   starting(what: string): void {
     this.output.info(`${what} (at most ${formatDuration(this.timeoutMs)} per request)…`);
@@ -30,7 +34,9 @@ export class TriggerView {
       report.event.phone && `phone ${report.event.phone}`,
       `${report.event.bytes} bytes`,
       report.secretSent ? `${report.secretHeader} sent` : `no ${report.secretHeader}`,
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     output.result(`${mark} ${gotText(report.got)} from ${report.url}`);
     output.result(`  event  ${facts}`);
     if (report.got.bodyStart) output.result(`  body   ${oneLine(report.got.bodyStart)}`);
@@ -41,18 +47,28 @@ export class TriggerView {
   check(report: CheckReport): number {
     const { output } = this;
     if (output.json) output.document({ mode: 'check', ...report });
-    output.result(renderTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), verdict(c.verdict)])));
+    output.result(
+      renderTable(
+        ['case', 'expected', 'got', 'verdict'],
+        report.cases.map((c) => [c.name, c.expected, gotText(c.got), verdict(c.verdict)]),
+      ),
+    );
     output.result('');
     const { passed, total } = report.summary;
     if (this.actions) {
-      this.actions.summary([
-        `### sendtalk-verify trigger --check ${code(report.url)}`,
-        '',
-        markdownTable(['case', 'expected', 'got', 'verdict'], report.cases.map((c) => [c.name, c.expected, gotText(c.got), c.verdict === 'pass' ? '✅ pass' : '❌ FAIL'])),
-        '',
-        report.passed ? `✅ All ${total} checks passed.` : `❌ ${total - passed} of ${total} checks failed:`,
-        ...adviceOnce(report.cases).map((a) => `- **${a.cases}**: ${a.advice}`),
-      ].join('\n'));
+      this.actions.summary(
+        [
+          `### sendtalk-verify trigger --check ${code(report.url)}`,
+          '',
+          markdownTable(
+            ['case', 'expected', 'got', 'verdict'],
+            report.cases.map((c) => [c.name, c.expected, gotText(c.got), c.verdict === 'pass' ? '✅ pass' : '❌ FAIL']),
+          ),
+          '',
+          report.passed ? `✅ All ${total} checks passed.` : `❌ ${total - passed} of ${total} checks failed:`,
+          ...adviceOnce(report.cases).map((a) => `- **${a.cases}**: ${a.advice}`),
+        ].join('\n'),
+      );
       for (const c of report.cases.filter((x) => x.verdict === 'fail')) {
         this.actions.error(`${c.name}: expected ${c.expected}, got ${gotText(c.got)}. ${c.advice ?? ''}`.trim(), `Webhook check failed: ${report.url}`);
       }
@@ -69,12 +85,19 @@ export class TriggerView {
   replay(report: ReplayReport, file: string): number {
     const { output } = this;
     if (output.json) output.document({ mode: 'replay', file, ...report });
-    output.result(renderTable(['seq', 'received', 'bytes', 'got', 'verdict'], report.deliveries.map((d) => [`#${d.seq}`, d.receivedAt, String(d.bytes), gotText(d.got), verdict(d.verdict)])));
+    output.result(
+      renderTable(
+        ['seq', 'received', 'bytes', 'got', 'verdict'],
+        report.deliveries.map((d) => [`#${d.seq}`, d.receivedAt, String(d.bytes), gotText(d.got), verdict(d.verdict)]),
+      ),
+    );
     output.result('');
     const { replayed, failed } = report.summary;
-    output.result(report.passed
-      ? `✔ Replayed ${replayed} deliver${replayed === 1 ? 'y' : 'ies'} to ${report.url}: all answered 2xx.`
-      : `✖ ${failed} of ${replayed} replayed deliveries were not answered 2xx by ${report.url}.`);
+    output.result(
+      report.passed
+        ? `✔ Replayed ${replayed} deliver${replayed === 1 ? 'y' : 'ies'} to ${report.url}: all answered 2xx.`
+        : `✖ ${failed} of ${replayed} replayed deliveries were not answered 2xx by ${report.url}.`,
+    );
     for (const s of report.skipped) output.result(`  skipped ${s.line === undefined ? `#${s.seq}` : `line ${s.line}`}: ${s.reason}`);
     if (!report.secretSent) output.info(`No secret was sent: pass --secret (or set ${ENV_VARS.secret}) if the endpoint checks ${report.secretHeader}.`);
     return report.passed ? 0 : CHECK_FAILED_EXIT;

@@ -8,7 +8,11 @@ import type { TunnelChoice } from '../tunnel-flags.js';
 const DASHBOARD_STEPS = 'WhatsApp Verification → Verification Config → Edit → Webhook URL';
 
 /** What the flow knows of the URL it shows: who opened it (with `--tunnel auto`, the one that did), what carries it, and how it compares with the last run's. */
-export interface OpenedUrl { provider?: string; via?: string; remembered?: RememberedUrlCheck }
+export interface OpenedUrl {
+  provider?: string;
+  via?: string;
+  remembered?: RememberedUrlCheck;
+}
 
 /**
  * The lines that go with a webhook URL: where it goes, what carries it, and whether the dashboard
@@ -20,7 +24,8 @@ export function webhookUrlAdvice(output: Output, webhookUrl: string, choice: Tun
   const c = output.c;
   const { remembered } = opened;
   const quickTunnel = opened.provider === 'cloudflared';
-  const everyRun = "A cloudflared quick tunnel's URL is new on every run: update the dashboard each time. --tunnel localtunnel keeps one URL, named after the API key.";
+  const everyRun =
+    "A cloudflared quick tunnel's URL is new on every run: update the dashboard each time. --tunnel localtunnel keeps one URL, named after the API key.";
   if (remembered?.problem) output.warn(`The last webhook URL is not remembered: ${remembered.problem}. The run goes on.`);
   if (remembered?.change === 'changed') {
     urlChangedSteps(output, 'The webhook URL CHANGED since the last run: SendTalk still delivers to the old one.', remembered.previousWebhookUrl, webhookUrl);
@@ -90,9 +95,13 @@ export function showTunnelEvent(output: Output, event: TunnelEvent, webhookUrl: 
         urlChangedSteps(output, 'The tunnel re-opened with a NEW URL: SendTalk still delivers to the old one.', previousWebhookUrl, webhookUrl);
         // What is true of each provider: localtunnel asked for its name again (a few times, as the
         // server frees it only after the old connections close); a quick tunnel never keeps its URL.
-        output.info(output.c.dim(provider === 'cloudflared'
-          ? "  A cloudflared quick tunnel gets a new URL whenever it restarts. The new URL is remembered: the next run says whether the dashboard needs it."
-          : '  The tunnel server did not give the old name back (still held, or taken). The new URL is remembered: the next run says whether the dashboard needs it.'));
+        output.info(
+          output.c.dim(
+            provider === 'cloudflared'
+              ? '  A cloudflared quick tunnel gets a new URL whenever it restarts. The new URL is remembered: the next run says whether the dashboard needs it.'
+              : '  The tunnel server did not give the old name back (still held, or taken). The new URL is remembered: the next run says whether the dashboard needs it.',
+          ),
+        );
       } else {
         output.success(`The tunnel re-opened at the same URL: ${webhookUrl}`);
       }
@@ -107,9 +116,11 @@ export function showTunnelEvent(output: Output, event: TunnelEvent, webhookUrl: 
       } else output.trace(`tunnel: ${event.state}${event.reason ? ` (${event.reason})` : ''}`);
       break;
     case 'fallback':
-      output.warn(event.what === 'protocol'
-        ? `cloudflared could not connect over QUIC (${event.reason}); UDP port 7844 may be blocked here: restarting it with --protocol http2.`
-        : `${event.from} could not open a tunnel (${event.reason}); trying ${event.to} (--tunnel auto).`);
+      output.warn(
+        event.what === 'protocol'
+          ? `cloudflared could not connect over QUIC (${event.reason}); UDP port 7844 may be blocked here: restarting it with --protocol http2.`
+          : `${event.from} could not open a tunnel (${event.reason}); trying ${event.to} (--tunnel auto).`,
+      );
       break;
     case 'error':
       output.trace(`tunnel: ${event.message}`);
