@@ -52,9 +52,11 @@ export function secretHeaderSetting(sources: ConfigSources): string | undefined 
 }
 
 export function addTunnelOption(command: Command, defaultKind: string): Command {
+  // doctor has no --port: it checks a tunnel to a listener of its own.
+  const forwarding = command.options.some((option) => option.long === '--port') ? ' forwarding to --port' : '';
   return command.option(
     '--tunnel <kind|url>',
-    `how SendTalk reaches the listener: localtunnel, cloudflared (a quick tunnel; needs cloudflared installed), auto (localtunnel, then cloudflared), none to stay local, or the https URL of your own tunnel (ngrok…) forwarding to --port (default: ${defaultKind})`,
+    `how SendTalk reaches the listener: localtunnel, cloudflared (a quick tunnel; needs cloudflared installed), auto (localtunnel, then cloudflared), none to stay local, or the https URL of your own tunnel (ngrok…)${forwarding} (default: ${defaultKind})`,
   );
 }
 
