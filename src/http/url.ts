@@ -20,7 +20,7 @@ export function httpUrl(text: unknown, options: { maxLength?: number } = {}): UR
 
 /**
  * `httpUrl` for a URL the user gave: a usage error when it is not one. `label` names it in the
- * error (`API URL`, `--public-url`…) and `hint` says how to write it, so each flag keeps its own advice.
+ * error (`API URL`, `--tunnel`…) and `hint` says how to write it, so each flag keeps its own advice.
  */
 export function checkHttpUrl(text: string, label: string, hint: string): URL {
   const url = httpUrl(text);
