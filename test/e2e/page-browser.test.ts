@@ -56,7 +56,7 @@ async function waitForStatus(page: Page, text: string): Promise<void> {
 /** The QR code as the browser drew it, read back from a screenshot. */
 async function qrFromScreenshot(page: Page): Promise<string | undefined> {
   // Strings run in the page: the tests are type-checked without the DOM library.
-  await page.waitForFunction("document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0");
+  await qrLoaded(page);
   return decodePng(await page.screenshot({ fullPage: true }));
 }
 
@@ -81,11 +81,22 @@ async function pageColours(page: Page): Promise<{ background: number; text: numb
 }
 
 /**
+ * Resolves once the QR image has loaded. Polled with page.evaluate, not waitForFunction: the page's
+ * Content-Security-Policy forbids eval, which waitForFunction needs in the page once it polls again
+ * (seen when the image is slow to come on a busy machine).
+ */
+async function qrLoaded(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.evaluate("document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0"), { timeout: 15_000 })
+    .toBe(true);
+}
+
+/**
  * The QR code on the page, as a phone would see it: decoded from a screenshot of it (jsqr, never
  * inverted), and whether its quiet zone (four modules all round) is light.
  */
 async function qrAsDrawn(page: Page): Promise<{ link: string | undefined; lightQuietZone: boolean }> {
-  await page.waitForFunction("document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0");
+  await qrLoaded(page);
   const png = await page.locator('#qr').screenshot();
   const image = PNG.sync.read(png);
   const ring = Math.floor((image.width / 57) * 3.5); // a 49-module code and 2 × 4 modules of quiet zone
