@@ -84,9 +84,9 @@ const SUBSTITUTES = {
  * module imported from another file is read from that file's `__modules` (see `coreBoundary`).
  */
 const CORE_FILES = {
-  // What `--help` and `--version` load: src/cli/ (the command layer), commander, and the modules of
-  // the core (src/ outside src/cli/) that src/cli/main.ts reaches by static imports. One file: a
-  // second file to open costs start-up more than its bytes would.
+  // What `--help` and `--version` load: commander and every module of src/ that src/cli/main.ts
+  // reaches by static imports (the views and the flows, imported when a command runs, are not
+  // among them). One file: a second file to open costs start-up more than its bytes would.
   'cli.cjs': "export * from './src/cli/main.ts';",
   // The rest of the core, with the library's names (src/index.ts): what a command loads when it
   // runs, and what `import … from 'sendtalk-verify'` loads (with the core's modules of cli.cjs).
