@@ -69,7 +69,7 @@ export function redactor(secrets: ReadonlyArray<string | undefined>): (text: str
     if (!entry) pieces.set(key, (entry = { spellings: [], forms: [] }));
     return entry;
   };
-  for (const secret of secrets) {
+  for (const secret of new Set(secrets)) {
     if (!secret || secret.length < 4) continue;
     // Inside a JSON string the mask is escaped too: a secret with a quote must not leave a bare one behind.
     const json = jsonEscaped(secret);
@@ -240,7 +240,8 @@ const NEAR_LENGTH = 3;
 
 /** One masker for several values (the secret, the API key): each looked for as `maskerOf` does. */
 export function requestMasker(values: ReadonlyArray<string | undefined>): RequestMasker | undefined {
-  const maskers = values.map(maskerOf).filter((m): m is RequestMasker => m !== undefined);
+  // Each value once: `listen` passes the secret, then every value the CLI protects (the secret again).
+  const maskers = [...new Set(values)].map(maskerOf).filter((m): m is RequestMasker => m !== undefined);
   if (maskers.length <= 1) return maskers[0];
   return {
     path: (url) => maskers.reduce((out, masker) => masker.path(out), url),

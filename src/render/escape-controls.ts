@@ -36,6 +36,9 @@ const ANY_JSON_UNSAFE = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u20
 
 /** `json` (as JSON.stringify wrote it) with those characters written as `\uXXXX` escapes. */
 export function escapeJsonControls(json: string): string {
+  // The common case first, in two native scans that cost a third of the expression's one: a text
+  // whose UTF-8 is as long as it is holds nothing above U+007F, and then only DEL can need escaping.
+  if (Buffer.byteLength(json, 'utf8') === json.length && !json.includes('\u007f')) return json;
   if (!ANY_JSON_UNSAFE.test(json)) return json;
   return json.replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

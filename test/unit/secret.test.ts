@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSecret } from '../../src/webhook/secret.js';
+import { checkSecret, secretChecker } from '../../src/webhook/secret.js';
 
 describe('checkSecret', () => {
   const secret = 'whsec_9f8e7d6c5b4a';
@@ -14,6 +14,30 @@ describe('checkSecret', () => {
     expect(checkSecret(undefined, secret)).toBe('missing');
     expect(checkSecret('', secret)).toBe('missing');
     expect(checkSecret('nope', secret)).toBe('mismatch');
+  });
+  it('compares lengths too: the zero bytes the comparison pads with are no part of the secret', () => {
+    expect(checkSecret(`${secret}\u0000`, secret)).toBe('mismatch');
+    expect(checkSecret(`${secret}\u0000\u0000\u0000`, secret)).toBe('mismatch');
+    expect(checkSecret('\u0000', 'x')).toBe('mismatch');
+    expect(checkSecret(secret, `${secret}\u0000`)).toBe('mismatch');
+  });
+  it('compares bytes, not characters, and refuses a value longer than any secret it checks', () => {
+    expect(checkSecret('sécret-ñ-日本-0123', 'sécret-ñ-日本-0123')).toBe('ok');
+    expect(checkSecret('secret-n-日本-0123', 'sécret-ñ-日本-0123')).toBe('mismatch');
+    expect(checkSecret(`${secret}${'x'.repeat(2000)}`, secret)).toBe('mismatch');
+    // A secret longer than the usual width is compared whole, its last byte included.
+    const long = `${'k'.repeat(700)}Z`;
+    expect(checkSecret(long, long)).toBe('ok');
+    expect(checkSecret(`${'k'.repeat(700)}Y`, long)).toBe('mismatch');
+    expect(checkSecret(`${long}Z`, long)).toBe('mismatch');
+  });
+  it('gives each request the same answer whatever the requests before it carried', () => {
+    // One checker serves every request of a listener: nothing of one value may stay for the next.
+    const check = secretChecker(secret);
+    expect(check(`${secret}-and-more`)).toBe('mismatch');
+    expect(check(secret)).toBe('ok');
+    expect(check(secret.slice(0, 4))).toBe('mismatch');
+    expect(check(secret)).toBe('ok');
   });
   it('never accepts a repeated header', () => {
     expect(checkSecret([secret, secret], secret)).toBe('mismatch');
