@@ -1,3 +1,4 @@
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -62,6 +63,7 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext, args?: stri
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .exitOverride()
+    .configureOutput(helpOutput)
     .addHelpText('after', `\nStart with the offline demo:\n  $ npx sendtalk-verify create --sandbox\n${exitCodeHelp()}`);
   addProgramOptions(program);
   registerCreate(program, runner, ctx);
@@ -124,6 +126,58 @@ class ListedCommand extends Command {
 
 const LISTED_OPTION = new Option('--listed');
 
+// ─── Help and version ──────────────────────────────────────────────────────────────────────
+
+/**
+ * How commander writes help, the version and its usage errors: straight to the file descriptor,
+ * synchronously. `process.stdout` and `process.stderr` would first load Node's stream modules, which
+ * cost `--help` and `--version` a tenth of a bare `node` on Node 24, to write a few lines. A terminal
+ * keeps commander's own width and colour rules (they read the stream), the rest is plain 80 columns.
+ */
+const helpOutput = {
+  writeOut: (text: string) => writeWhole(1, text),
+  writeErr: (text: string) => writeWhole(2, text),
+  ...(mayBeTerminal(1) ? {} : { getOutHelpWidth: () => 80, getOutHasColors: () => false }),
+  ...(mayBeTerminal(2) ? {} : { getErrHelpWidth: () => 80, getErrHasColors: () => false }),
+};
+
+/** Set when a write fell back to the stream (see `writeWhole`): the exit must then wait for it. */
+let helpWentThroughStream = false;
+
+function writeWhole(fd: 1 | 2, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let at = 0;
+  try {
+    while (at < bytes.length) at += writeSync(fd, bytes, at);
+  } catch {
+    // The rest of a pipe made non-blocking by its reader (EAGAIN) goes as a stream writes it; a
+    // reader that went away fails there as it would have anyway.
+    helpWentThroughStream = true;
+    (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(at));
+  }
+}
+
+/**
+ * False when `fd` is certainly no terminal: a file, a pipe, a socket, or /dev/null (what CI and
+ * scripts give). Told by `fstat`, which loads nothing, unlike `tty.isatty` (it loads `net`).
+ */
+function mayBeTerminal(fd: number): boolean {
+  if (process.platform === 'win32') return true;
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice()) return false;
+    const devNull = statSync('/dev/null');
+    return stat.rdev !== devNull.rdev;
+  } catch {
+    return true;
+  }
+}
+
+function exitAfterHelp(code: number): void {
+  if (helpWentThroughStream) return exitWhenWritten(code);
+  process.exit(code);
+}
+
 /** Set once the process is on its way out: a failure while waiting for output must not report twice. */
 let exiting = false;
 
@@ -135,9 +189,9 @@ function fail(ctx: RunContext, error: unknown): void {
   exiting = true;
   if (error instanceof CommanderError) {
     // --help and --version end the parse with a "success" error.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return exitWhenWritten(0);
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return exitAfterHelp(0);
     // No command at all: commander has just shown the help, which says everything.
-    if (error.code === 'commander.help') return exitWhenWritten(2);
+    if (error.code === 'commander.help') return exitAfterHelp(2);
     // Otherwise commander printed what was wrong (with a "Did you mean" suggestion when it has one);
     // a flag of earlier versions gets its new spelling first.
     const moved = error.code === 'commander.unknownOption' ? movedFlagHint(error.message) : undefined;
