@@ -23,6 +23,27 @@ describe('requestMasker', () => {
     expect(masker.path('/webhook?a=1&b=two')).toBe('/webhook?a=1&b=two');
   });
 
+  it('masks a query value that is a near miss or holds a run of the secret, by name or alone', () => {
+    const nearMiss = encodeURIComponent('whsec_Mask/Me+Pleese=0193');
+    expect(masker.path(`/webhook?token=${nearMiss}&a=1`)).toBe('/webhook?token=[redacted]&a=1');
+    expect(masker.path(`/webhook?a=1&${nearMiss}`)).toBe('/webhook?a=1&[redacted]');
+    const run = encodeURIComponent(`prefix-${SECRET.slice(4, 14)}-and-a-much-longer-tail`);
+    expect(masker.path(`/webhook?t=${run}`)).toBe('/webhook?t=[redacted]');
+    // Values without any of it, empty values and bare names stay as they came.
+    expect(masker.path('/webhook?a=&flag&b=hello%20world&c=whsec')).toBe('/webhook?a=&flag&b=hello%20world&c=whsec');
+    expect(masker.path('/webhook?')).toBe('/webhook?');
+  });
+
+  it('masks every value it is given, in the path and in headers', () => {
+    const other = 'tok_Another-Value_4242';
+    const both = requestMasker([SECRET, other, SECRET, undefined])!;
+    expect(both.path(`/webhook?a=${encoded}&b=${other}`)).toBe('/webhook?a=[redacted]&b=[redacted]');
+    expect(both.carriesSecret(`Bearer ${other}`)).toBe(true);
+    expect(both.carriesSecret(SECRET)).toBe(true);
+    expect(both.carriesSecret('text/plain')).toBe(false);
+    expect(requestMasker([undefined, 'abc'])).toBeUndefined();
+  });
+
   it('finds the secret in a header in every form, and near misses of it', () => {
     for (const form of secretForms(SECRET)) expect(masker.carriesSecret(`Bearer ${form}`), form).toBe(true);
     expect(masker.carriesSecret(encoded.toLowerCase())).toBe(true);

@@ -60,6 +60,24 @@ describe('a secret or key is masked in every spelling it travels in', () => {
     expect(redactor(['abc'])('abc')).toBe('abc');
   });
 
+  it('a run of exactly 8 is a window; a run from the start shows no last characters it does not hold', () => {
+    expect(redact(`id ${SECRET.slice(5, 13)}.`)).toBe('id ••••••••.');
+    // The whole copy's mask shows its last 4 characters; a start alone must not (they were never there).
+    expect(redact(`x ${SECRET.slice(0, 12)} y`)).toBe('x •••••••• y');
+    expect(redact(`x ${SECRET.slice(6)} y`)).toBe('x •••••••• y');
+  });
+
+  it('masks each of several values where it stands, whatever order they are found in', () => {
+    expect(redact(`a ${KEY} b ${SECRET} c ${KEY.toUpperCase()}`)).toBe('a ••••3l2M b ••••RtVb c ••••3l2M');
+    expect(redact(`${SECRET}${SECRET}`)).toBe('••••RtVb••••RtVb');
+  });
+
+  it('finds them in text whose lower case is longer than it is (İ), and masks the right characters', () => {
+    expect(redact(`İİ ${SECRET} İ ${KEY.toUpperCase()} İ`)).toBe('İİ ••••RtVb İ ••••3l2M İ');
+    expect(redact(`İ ${SECRET.slice(4, 14)}!`)).toBe('İ ••••••••!');
+    expect(redact('İstanbul, nothing here')).toBe('İstanbul, nothing here');
+  });
+
   it('text without any of it comes back as it was, the same string', () => {
     const text = '{"type":"delivery","headers":{"x-secret-key":"[redacted]"},"status":"verified"}';
     expect(redact(text)).toBe(text);
