@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
-import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
+import { createArgs, runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { freePort, isListening } from '../helpers/ports.js';
 
@@ -107,24 +107,7 @@ describe('create against an API', () => {
   it('waits for the webhook from the emulator and checks its secret', async () => {
     const port = await freePort();
     const emu = await emulator({ apiKey: KEY, secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 100 });
-    const r = await runCli([
-      'create',
-      '--api-url',
-      emu.url,
-      '--api-key',
-      KEY,
-      '--secret',
-      SECRET,
-      '--phone',
-      PHONE,
-      '--tunnel',
-      'none',
-      '--port',
-      String(port),
-      '--json',
-      '--timeout',
-      '10s',
-    ]);
+    const r = await runCli(createArgs({ apiUrl: emu.url, key: KEY, secret: SECRET, phone: PHONE, port }, '--json', '--timeout', '10s'));
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'verified', sandbox: false });
     const [v] = [...emu.verifications.values()];
@@ -142,23 +125,7 @@ describe('create against an API', () => {
       autoVerifyMs: 50,
       webhookAttempts: 1,
     });
-    const r = await runCli([
-      'create',
-      '--api-url',
-      emu.url,
-      '--api-key',
-      KEY,
-      '--secret',
-      SECRET,
-      '--phone',
-      PHONE,
-      '--tunnel',
-      'none',
-      '--port',
-      String(port),
-      '--timeout',
-      '1500ms',
-    ]);
+    const r = await runCli(createArgs({ apiUrl: emu.url, key: KEY, secret: SECRET, phone: PHONE, port }, '--timeout', '1500ms'));
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/Refused a delivery: POST \/webhook → 401/);
     expect(r.stderr).toMatch(/SENDTALK_WEBHOOK_SECRET/);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { verifiedPayload, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator/emulator.js';
 import { emulatorForTest } from '../helpers/cleanup.js';
-import { runCli, startCli, waitForOutput, type CliOptions, type CliResult } from '../helpers/cli.js';
+import { createArgs, runCli, startCli, waitForOutput, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { envelope, FakeApi } from '../helpers/fake-api.js';
 import { send } from '../helpers/listen-process.js';
 import { freePort } from '../helpers/ports.js';
@@ -107,24 +107,10 @@ describe.concurrent('no key or secret in any output', () => {
 
     const port = await freePort();
     const wrongSecret = await emulator(t, { secret: WRONG_SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 50, webhookAttempts: 1 });
-    const refused = await run('webhook with the wrong secret', [
-      'create',
-      '--api-url',
-      wrongSecret.url,
-      '--api-key',
-      KEY,
-      '--secret',
-      SECRET,
-      '--phone',
-      PHONE,
-      '--tunnel',
-      'none',
-      '--port',
-      String(port),
-      '--timeout',
-      '1500ms',
-      '--debug',
-    ]);
+    const refused = await run(
+      'webhook with the wrong secret',
+      createArgs({ apiUrl: wrongSecret.url, key: KEY, secret: SECRET, phone: PHONE, port }, '--timeout', '1500ms', '--debug'),
+    );
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/Refused a delivery: POST \/webhook → 401/);
   });

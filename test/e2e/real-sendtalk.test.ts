@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatorOptions } from '../../src/emulator/emulator.js';
 import { emulatorsClosedAfterEach } from '../helpers/cleanup.js';
 import { RESPONSE_ALIAS_SETS } from '../../src/emulator/shapes.js';
-import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
+import { createArgs, runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { killAll, send, startListen, type ListenProcess } from '../helpers/listen-process.js';
 import { CorrectEndpoint } from '../helpers/webhook-endpoints.js';
@@ -121,24 +121,7 @@ describe('create: the event decides, and a wait says why it ended', () => {
       webhookAttempts: 1,
       ...options,
     });
-    const r = await runCli([
-      'create',
-      '--api-url',
-      emu.url,
-      '--api-key',
-      KEY,
-      '--secret',
-      SECRET,
-      '--phone',
-      PHONE,
-      '--tunnel',
-      'none',
-      '--port',
-      String(port),
-      '--timeout',
-      '10s',
-      ...extra,
-    ]);
+    const r = await runCli(createArgs({ apiUrl: emu.url, key: KEY, secret: SECRET, phone: PHONE, port }, '--timeout', '10s', ...extra));
     neverTheSecret(r.stdout, r.stderr);
     expect(r.stdout + r.stderr).not.toContain(KEY);
     return { r, emu };
@@ -192,24 +175,7 @@ describe('create: the event decides, and a wait says why it ended', () => {
   it('a delivery for another verification is counted and named, with its id', async () => {
     const port = await freePort();
     const emu = await emulator({ apiKey: KEY, secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: false });
-    const cli = startCli([
-      'create',
-      '--api-url',
-      emu.url,
-      '--api-key',
-      KEY,
-      '--secret',
-      SECRET,
-      '--phone',
-      PHONE,
-      '--tunnel',
-      'none',
-      '--port',
-      String(port),
-      '--timeout',
-      '1500ms',
-      '--json',
-    ]);
+    const cli = startCli(createArgs({ apiUrl: emu.url, key: KEY, secret: SECRET, phone: PHONE, port }, '--timeout', '1500ms', '--json'));
     await waitForOutput(cli.stderr, /Waiting for the verified webhook/);
     await send(`http://127.0.0.1:${port}/webhook`, {
       headers: { ...JSON_HEADERS, 'X-Secret-Key': SECRET },
@@ -251,24 +217,7 @@ describe('the emulator speaks as SendTalk does', () => {
   async function createAgainstShape(shape: EmulatorOptions['shape']) {
     const port = await freePort();
     const emu = await emulator({ apiKey: KEY, secret: SECRET, webhookUrl: `http://127.0.0.1:${port}/webhook`, autoVerifyMs: 20, shape });
-    const r = await runCli([
-      'create',
-      '--api-url',
-      emu.url,
-      '--api-key',
-      KEY,
-      '--secret',
-      SECRET,
-      '--phone',
-      PHONE,
-      '--tunnel',
-      'none',
-      '--port',
-      String(port),
-      '--timeout',
-      '10s',
-      '--json',
-    ]);
+    const r = await runCli(createArgs({ apiUrl: emu.url, key: KEY, secret: SECRET, phone: PHONE, port }, '--timeout', '10s', '--json'));
     return { r, emu };
   }
 

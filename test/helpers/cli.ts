@@ -69,6 +69,21 @@ function nodeOnlyDir(): string {
   return nodeDir;
 }
 
+/** What a test runs `create` against an API with: each test file its own canaries, so a leak names its test. */
+export interface CreateAgainst {
+  apiUrl: string;
+  key: string;
+  secret: string;
+  phone: string;
+  /** The listener's port, which the emulator was told to deliver to. */
+  port: number;
+}
+
+/** `create` against the API at `apiUrl` with that key, secret and phone, no tunnel, the listener on `port`; then `extra`. */
+export function createArgs({ apiUrl, key, secret, phone, port }: CreateAgainst, ...extra: string[]): string[] {
+  return ['create', '--api-url', apiUrl, '--api-key', key, '--secret', secret, '--phone', phone, '--tunnel', 'none', '--port', String(port), ...extra];
+}
+
 /** Starts the built CLI as a user would; `done` resolves when it exits. */
 export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stdout(): string; stderr(): string } {
   const child = spawn(process.execPath, [BIN, ...args], {
