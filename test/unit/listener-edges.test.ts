@@ -15,41 +15,6 @@ afterEach(async () => {
 
 const open = socketsDestroyedAfterEach();
 
-describe('a refused body declared exactly at the drain cap', () => {
-  it('is drained, not cut: the connection answers the next request', async () => {
-    listener = await startListener({ secret: SECRET, limits: { maxDrainBytes: 600 } });
-    const socket = await open(listener.port);
-    let text = '';
-    socket.on('data', (d: Buffer) => {
-      text += d.toString('latin1');
-    });
-    socket.write(
-      head(
-        'POST /webhook HTTP/1.1',
-        [
-          ['Content-Type', 'application/json'],
-          ['Content-Length', 600],
-        ],
-        listener.port,
-      ) + '{',
-    );
-    await until(() => /^HTTP\/1\.1 401 /.test(text), 'the 401');
-    expect(text).not.toMatch(/connection: close/i);
-    socket.write(
-      `${'x'.repeat(599)}${head(
-        'POST /webhook HTTP/1.1',
-        [
-          ['X-Secret-Key', SECRET],
-          ['Content-Length', 2],
-        ],
-        listener.port,
-      )}{}`,
-    );
-    await until(() => /HTTP\/1\.1 200 /.test(text), 'the 200 of the second request', { detail: () => text });
-    expect(listener.accepted.length).toBe(1);
-  });
-});
-
 describe('a woken waiter', () => {
   it('is asked no more once it has its delivery', async () => {
     const accepted = new AcceptedDeliveries(10);

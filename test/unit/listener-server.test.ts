@@ -291,8 +291,11 @@ describe('what each request leaves behind', () => {
     expect(text).toMatch(/^HTTP\/1\.1 401 [^]*\r\nconnection: close\r\n/i);
   });
 
-  it('drains a refused body declared within the drain cap, and answers the next request on the connection', async () => {
-    const listener = await listen({ secret: SECRET, limits: { maxDrainBytes: 1000 } });
+  it.each([
+    ['within', 500, 1000],
+    ['exactly at', 600, 600],
+  ])('drains a refused body declared %s the drain cap, and answers the next request on the connection', async (_where, declared, cap) => {
+    const listener = await listen({ secret: SECRET, limits: { maxDrainBytes: cap } });
     const socket = await open(listener.port);
     let text = '';
     socket.on('data', (d: Buffer) => {
@@ -303,7 +306,7 @@ describe('what each request leaves behind', () => {
         'POST /webhook HTTP/1.1',
         [
           ['Content-Type', 'application/json'],
-          ['Content-Length', 500],
+          ['Content-Length', declared],
         ],
         listener.port,
       ) + '{',
@@ -311,7 +314,7 @@ describe('what each request leaves behind', () => {
     await until(() => /^HTTP\/1\.1 401 /.test(text), 'the 401');
     expect(text).not.toMatch(/connection: close/i);
     socket.write(
-      `${'x'.repeat(499)}${head(
+      `${'x'.repeat(declared - 1)}${head(
         'POST /webhook HTTP/1.1',
         [
           ['X-Secret-Key', SECRET],
