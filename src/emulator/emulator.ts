@@ -12,7 +12,7 @@ import { verify } from './verifications.js';
 // The emulator's lifecycle: binding, the handle and closing. State is in emulator-state.ts, timers
 // in scheduler.ts, requests in routing.ts, verifications and their webhooks in verifications.ts.
 export type { EmulatorOptions, EmulatorEvent, EmulatorHandle, EmulatedVerification, WebhookDelivery, WebhookState } from './types.js';
-export { verifiedPayload, type VerifiedEventFacts } from './payload.js';
+export { verifiedPayload, type VerifiedEventFacts } from './messages.js';
 
 /** Starts a SendTalk-compatible API server on loopback, for `--sandbox`, tests and other projects' suites. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {

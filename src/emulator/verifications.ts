@@ -2,8 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { SendtalkVerifyError } from '../errors.js';
 import { deliverWithRetries, isDelivered, type WebhookAttempt, type WebhookTarget } from './deliver-webhook.js';
 import type { EmulatorState } from './emulator-state.js';
-import { verificationMessage, waMeLink } from './messages.js';
-import { verifiedPayload } from './payload.js';
+import { verificationMessage, verifiedPayload, waMeLink } from './messages.js';
 import type { EmulatedVerification, WebhookDelivery } from './types.js';
 import type { CreateRequest } from './validate.js';
 

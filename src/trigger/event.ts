@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { LanguageCode } from '../client/create-verification.js';
 import { SendtalkVerifyError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../fields.js';
-import { verifiedPayload } from '../emulator/payload.js';
+import { verifiedPayload } from '../emulator/messages.js';
 import { parsePhone } from '../phone.js';
 import { extractDeliveryFacts } from '../webhook/match.js';
 
