@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCreateFlow } from '../../src/flow/create-flow.js';
 import { startInspector, type InspectorHandle } from '../../src/inspector/inspector.js';
 import type { Delivery } from '../../src/webhook/listener.js';
-import { isListening } from '../helpers/ports.js';
+import { freePort, isListening } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 const SECRET = 'whsec_PAGE_SECRET_never_shown_5521';
 const KEY = 'st_live_PAGE_KEY_never_shown_9034';
@@ -199,5 +200,72 @@ describe('startInspector', () => {
     const path = await page.launchFile();
     await page.close();
     expect(existsSync(dirname(path))).toBe(false);
+  });
+});
+
+describe('the page server, request by request', () => {
+  /** Opens an event stream and keeps it open; resolves with its status and content type once its head came. */
+  function openStream(url: string): Promise<{ status: number; type: string | undefined; body: () => string }> {
+    return new Promise((resolve, reject) => {
+      request(`${url}events`, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          body += chunk;
+        });
+        resolve({ status: res.statusCode!, type: res.headers['content-type'], body: () => body });
+      })
+        .on('error', reject)
+        .end();
+    });
+  }
+
+  it('says what is wrong in plain text: no token, a method other than GET or HEAD, no verification yet', async () => {
+    page = await startInspector({ mode: 'create' });
+    const forbidden = await get(page.url.replace(/[^/]+\/$/, ''));
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(forbidden.body).toBe('Forbidden: open the URL the command printed, token included.\n');
+    const post = await get(page.url, {}, 'DELETE');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    expect(post.body).toBe('Method not allowed.\n');
+    const head = await get(page.url, {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    const noQr = await get(`${page.url}qr.svg`);
+    expect(noQr.body).toBe('No verification yet.\n');
+    expect((await get(`${page.url}nothing.js`)).body).toBe('Not found.\n');
+  });
+
+  it('streams events as text/event-stream, 16 pages at a time unless told otherwise', async () => {
+    page = await startInspector({ mode: 'listen' });
+    const streams = await Promise.all(Array.from({ length: 16 }, () => openStream(page!.url)));
+    expect(streams.map((s) => s.status)).toEqual(Array(16).fill(200));
+    expect(streams[0]!.type).toBe('text/event-stream; charset=utf-8');
+    const refused = await get(`${page.url}events`);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toBe('Too many pages open.\n');
+    await page.close();
+
+    page = await startInspector({ mode: 'listen', maxPages: 1 });
+    expect((await openStream(page.url)).status).toBe(200);
+    expect((await get(`${page.url}events`)).status).toBe(429);
+  });
+
+  it('masks the secret in the note of an end and in a failure, and says the page failed', async () => {
+    page = await startInspector({ mode: 'listen', secrets: [SECRET] });
+    const stream = await openStream(page.url);
+    page.fail(`the tunnel said ${SECRET}`);
+    await until(() => /"status":"failed"/.test(stream.body()), 'the failed state');
+    expect(stream.body()).toMatch(/"note":"the tunnel said ••••5521"/);
+    expect(stream.body()).toMatch(/"ended":true/);
+    expect(stream.body()).not.toContain(SECRET);
+  });
+
+  it('listens on the port it is given', async () => {
+    const port = await freePort();
+    page = await startInspector({ mode: 'listen', port });
+    expect(page.port).toBe(port);
+    expect(page.url).toBe(`http://127.0.0.1:${port}/${page.url.split('/')[3]}/`);
   });
 });
