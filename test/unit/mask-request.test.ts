@@ -1,15 +1,20 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runListenFlow } from '../../src/flow/listen-flow.js';
 import type { Delivery } from '../../src/webhook/delivery.js';
-import { requestMasker, secretSpellings as secretForms } from '../../src/mask.js';
+import { requestMasker, secretSpellings as secretForms, type RequestMasker } from '../../src/mask.js';
 
 const SECRET = 'whsec_Mask/Me+Please=0193';
 
 describe('requestMasker', () => {
-  const masker = requestMasker([SECRET])!;
+  // Built inside each test, not once for the file: what runs while the file loads runs before
+  // `npm run mutate` switches a mutant on.
+  let masker: RequestMasker;
+  beforeEach(() => {
+    masker = requestMasker([SECRET])!;
+  });
   const encoded = encodeURIComponent(SECRET);
   const base64 = Buffer.from(SECRET).toString('base64');
 
