@@ -1,5 +1,5 @@
 import { fstatSync, statSync, writeSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import { isSendtalkVerifyError, SendtalkVerifyError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { exitWhenWritten } from './exit-when-written.js';
@@ -63,7 +63,7 @@ export function buildProgram(runner: CommandRunner, ctx: RunContext, args?: stri
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput(helpOutput)
+    .configureOutput(helpOutput())
     .addHelpText('after', `\nStart with the offline demo:\n  $ npx sendtalk-verify create --sandbox\n${exitCodeHelp()}`);
   addProgramOptions(program);
   registerCreate(program, runner, ctx);
@@ -134,12 +134,14 @@ const LISTED_OPTION = new Option('--listed');
  * cost `--help` and `--version` a tenth of a bare `node` on Node 24, to write a few lines. A terminal
  * keeps commander's own width and colour rules (they read the stream), the rest is plain 80 columns.
  */
-const helpOutput = {
-  writeOut: (text: string) => writeWhole(1, text),
-  writeErr: (text: string) => writeWhole(2, text),
-  ...(mayBeTerminal(1) ? {} : { getOutHelpWidth: () => 80, getOutHasColors: () => false }),
-  ...(mayBeTerminal(2) ? {} : { getErrHelpWidth: () => 80, getErrHasColors: () => false }),
-};
+function helpOutput(): OutputConfiguration {
+  return {
+    writeOut: (text) => writeWhole(1, text),
+    writeErr: (text) => writeWhole(2, text),
+    ...(mayBeTerminal(1) ? {} : { getOutHelpWidth: () => 80, getOutHasColors: () => false }),
+    ...(mayBeTerminal(2) ? {} : { getErrHelpWidth: () => 80, getErrHasColors: () => false }),
+  };
+}
 
 /** Set when a write fell back to the stream (see `writeWhole`): the exit must then wait for it. */
 let helpWentThroughStream = false;
