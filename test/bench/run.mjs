@@ -276,7 +276,10 @@ async function sliceLoad(kinds, cycles) {
     for (const kind of kinds) results[kind] = { ...(await stopServer(servers[kind])), slices: slices[kind], rps: median(slices[kind]) };
     return results;
   } finally {
-    for (const server of Object.values(servers)) server.child.kill('SIGKILL');
+    for (const server of Object.values(servers)) {
+      server.watch.stop();
+      server.child.kill('SIGKILL');
+    }
   }
 }
 
@@ -300,8 +303,15 @@ async function startServer(kind) {
   const exited = new Promise((resolve) => child.on('exit', resolve));
   // Every 50 ms: the load client runs in this process, and a peak under sustained load lasts.
   const watch = watchHighWater(child.pid, 50);
-  const first = JSON.parse(await firstLine(out, 10_000));
-  const url = new URL(first.url ?? first.localUrl);
+  let url;
+  try {
+    const first = JSON.parse(await firstLine(out, 10_000));
+    url = new URL(first.url ?? first.localUrl);
+  } catch (error) {
+    watch.stop();
+    child.kill('SIGKILL');
+    throw error;
+  }
   const pool = new Pool(url.origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 10_000 });
   return { kind, out, child, exited, watch, url, pool, accepted: 0, errors: 0, counted: 0, cpu: 0 };
 }
