@@ -56,4 +56,21 @@ describe("reading cloudflared's log", () => {
     expect(tail.push('o\nthree\n')).toEqual(['two', 'three']);
     expect(tail.text()).toBe('    two\n    three');
   });
+
+  it('keeps 12 lines by default, drops blank ones, reads CRLF, and cuts a line only past 300 characters', () => {
+    const tail = new LogTail();
+    expect(tail.text()).toBe('');
+    expect(tail.push('a\r\n\r\n   \nb\n')).toEqual(['a', 'b']);
+    for (let i = 1; i <= 12; i++) tail.push(`line ${i}\n`);
+    expect(tail.text().split('\n')).toEqual(Array.from({ length: 12 }, (_, i) => `    line ${i + 1}`));
+    tail.push(`${'x'.repeat(300)}\n${'y'.repeat(301)}\n`);
+    const [exact, cut] = tail.text().split('\n').slice(-2);
+    expect(exact).toBe(`    ${'x'.repeat(300)}`);
+    expect(cut).toBe(`    ${'y'.repeat(300)}…`);
+  });
+
+  it('strips every trailing slash of the URL, and names a QUIC failure without a reason', () => {
+    expect(readCloudflaredLine('INF |  https://a-b-c.trycloudflare.com//  |')).toEqual({ type: 'url', url: 'https://a-b-c.trycloudflare.com' });
+    expect(readCloudflaredLine('WRN egress UDP to port 7844 is blocked')).toEqual({ type: 'quic-failed', reason: 'QUIC could not connect' });
+  });
 });
