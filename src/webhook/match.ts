@@ -38,11 +38,13 @@ export function extractDeliveryFacts(payload: unknown): DeliveryFacts {
 }
 
 /**
- * Words that say a verification succeeded, compared without case, as whole words of the status.
- * Switches, not sets built when the module loads: each word is then code that `npm run mutate` can
- * take out, and a test names each one (verified-words.test.ts).
+ * What one word of a status says, compared without case, as a whole word: `verified` for the words
+ * of success, `not-verified` for those that say it did not whatever else the status says
+ * (`not_verified`, `verification.failed`), undefined for the rest. A switch, not sets built when the
+ * module loads: each word is then code that `npm run mutate` can take out, and a test names each one
+ * (verified-words.test.ts).
  */
-function isVerifiedWord(word: string): boolean {
+function wordSays(word: string): 'verified' | 'not-verified' | undefined {
   switch (word) {
     case 'verified':
     case 'success':
@@ -57,15 +59,7 @@ function isVerifiedWord(word: string): boolean {
     case 'approved':
     case 'confirmed':
     case 'true':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** Words that say it did not, whatever else the status says (`not_verified`, `verification.failed`). */
-function isNotVerifiedWord(word: string): boolean {
-  switch (word) {
+      return 'verified';
     case 'not':
     case 'no':
     case 'unverified':
@@ -84,9 +78,9 @@ function isNotVerifiedWord(word: string): boolean {
     case 'false':
     case 'pending':
     case 'unsuccessful':
-      return true;
+      return 'not-verified';
     default:
-      return false;
+      return undefined;
   }
 }
 
@@ -108,9 +102,9 @@ function words(text: string): string[] {
 export function eventVerdict(facts: DeliveryFacts): 'verified' | 'not-verified' {
   if (facts.payloadStatus === undefined) return 'verified';
   const w = words(facts.payloadStatus);
-  if (w.some(isNotVerifiedWord)) return 'not-verified';
+  if (w.some((word) => wordSays(word) === 'not-verified')) return 'not-verified';
   if (facts.payloadStatusFrom === 'event-type') return 'verified';
-  return w.some((word) => isVerifiedWord(word) || /^2\d\d$/.test(word)) ? 'verified' : 'not-verified';
+  return w.some((word) => wordSays(word) === 'verified' || /^2\d\d$/.test(word)) ? 'verified' : 'not-verified';
 }
 
 const digitsOnly = (phone: string): string => phone.replace(/\D/g, '');
