@@ -272,6 +272,8 @@ describe('--tunnel auto (the default with a key)', () => {
         .split('\n')
         .find((line) => line.includes('"type":"ready"'))!,
     ) as { webhookUrl: string; tunnel: string };
+    // stdout and stderr are two pipes: the ready line may be read before the stderr line written first.
+    await until(() => /Tunnel: cloudflared/.test(withKey.stderr()), 'the tunnel line on stderr', { timeoutMs: 5_000, detail: () => withKey.stderr() });
     expect(withKey.stderr()).toMatch(/Tunnel: cloudflared .*\(chosen by --tunnel auto\)/);
     const res = await fetch(ready.webhookUrl, {
       method: 'POST',
