@@ -6,45 +6,67 @@ import type { SecretLocation } from './secret.js';
  * kept as base64 so the exact bytes survive (a replay must send what SendTalk sent); the headers
  * are already masked by the listener, so no secret is ever written.
  */
-export interface DeliveryLogRecord {
+export interface DeliveryLogRecord extends ListenerFacts, SenderFields {}
+
+/** What the listener itself wrote of a record: numbers, its own words and the body's base64. */
+export interface ListenerFacts {
   type: 'delivery';
   seq: number;
   receivedAt: string;
-  method: string;
-  path: string;
   status: number;
   accepted: boolean;
   reason: string | null;
+  /** The raw body bytes, base64. */
+  bodyBase64: string;
+}
+
+/**
+ * What the sender chose, or what quotes it: the only part of a record that can hold a secret or a
+ * control character (`listen --json` masks and escapes this part alone; see `Output.recordLine`).
+ */
+export interface SenderFields {
+  method: string;
+  path: string;
   detail: string | null;
   verificationId: string | null;
   phone: string | null;
   /** The sender's User-Agent (also among `headers`), said apart: a tunnel may treat senders by it. */
   userAgent: string | null;
   headers: Record<string, string>;
-  /** The raw body bytes, base64. */
-  bodyBase64: string;
   /** Only on a `secret-missing` refusal whose secret came elsewhere: where, by name. */
   secretLocation?: SecretLocation;
 }
 
-export function toLogRecord(d: Delivery): DeliveryLogRecord {
-  return {
+/**
+ * A delivery's record in its two parts. `bodyBase64` replaces the body's own base64 (`listen
+ * --json` writes that of the body with its secrets masked).
+ */
+export function recordParts(d: Delivery, bodyBase64 = d.body.toString('base64')): [ListenerFacts, SenderFields] {
+  const facts: ListenerFacts = {
     type: 'delivery',
     seq: d.seq,
     receivedAt: d.receivedAt,
-    method: d.method,
-    path: d.path,
     status: d.status,
     accepted: d.accepted,
     reason: d.reason ?? null,
+    bodyBase64,
+  };
+  const sender: SenderFields = {
+    method: d.method,
+    path: d.path,
     detail: d.detail ?? null,
     verificationId: d.verificationId ?? null,
     phone: d.phone ?? null,
     userAgent: d.headers['user-agent'] ?? null,
     headers: d.headers,
-    bodyBase64: d.body.toString('base64'),
-    ...(d.secretLocation ? { secretLocation: d.secretLocation } : {}),
   };
+  if (d.secretLocation) sender.secretLocation = d.secretLocation;
+  return [facts, sender];
+}
+
+export function toLogRecord(d: Delivery): DeliveryLogRecord {
+  const [facts, sender] = recordParts(d);
+  return Object.assign(facts, sender);
 }
 
 /** Parses one log line; returns undefined for blank lines, lines of other types, or torn lines. */

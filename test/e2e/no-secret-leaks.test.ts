@@ -170,6 +170,12 @@ describe.concurrent('no key or secret in any output', () => {
       const hex = Buffer.from(SECRET).toString('hex').toUpperCase();
       const query = `?key=${KEY}&k2=${KEY.toUpperCase()}&part=${SECRET.slice(4, 16)}&hex=${hex}`;
       expect((await send(`${url}${query}`, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: bodyWithSecret })).status).toBe(200);
+      // Runs of the secret where the listener keeps the text (a path it does not serve, a header of
+      // its own name): only the line's masking stands between them and stdout.
+      const origin = new URL(url).origin;
+      expect((await send(`${origin}/hooks/${SECRET.slice(13, 25)}`, { headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+      const note = { 'content-type': 'application/json', 'secret-key': SECRET, 'x-note': `ref ${SECRET.slice(12, 24)}` };
+      expect((await send(url, { headers: note, body: '{"verificationID":"v-note"}' })).status).toBe(200);
     } finally {
       listen.child.kill('SIGTERM');
     }
@@ -181,6 +187,8 @@ describe.concurrent('no key or secret in any output', () => {
       .map((line) => JSON.parse(line))
       .find((doc) => doc.type === 'delivery');
     expect(delivery.bodyMasked).toBe(true);
+    const lines = r.stdout.split('\n').filter((line) => line.includes('"type":"delivery"'));
+    expect(lines, 'the deliveries to another path and with the note header').toHaveLength(3);
     expectNoLeak('listen --json, its body decoded', Buffer.from(delivery.bodyBase64, 'base64').toString('utf8'));
     // The log file is for --replay: the body byte-exact (the file is 0600), the headers still masked.
     const logged = JSON.parse(readFileSync(log, 'utf8').split('\n')[0]!);

@@ -71,3 +71,49 @@ describe('Output.line', () => {
     expect(writes).toEqual([['out', '{"type":"error","status":"error","error":{"message":"x"}}\n']]);
   });
 });
+
+describe('Output.recordLine', () => {
+  const secret = 'whsec_Rec0rdLine-Secret-42';
+
+  it('writes own fields then sender fields as one object, in the turn-batched order of line()', async () => {
+    const { stdout, stderr, writes } = streams();
+    const output = new Output({ json: true }, stdout, stderr);
+    output.line({ n: 1 });
+    output.recordLine({ type: 'delivery', seq: 2, accepted: true, reason: null }, { path: '/webhook', headers: { a: 'b' } });
+    output.recordLine({ type: 'x' }, {});
+    output.recordLine({}, { only: 'sender' });
+    await nextTurn();
+    expect(writes).toEqual([
+      ['out', '{"n":1}\n{"type":"delivery","seq":2,"accepted":true,"reason":null,"path":"/webhook","headers":{"a":"b"}}\n{"type":"x"}\n{"only":"sender"}\n'],
+    ]);
+  });
+
+  it('masks a secret and escapes control characters wherever the sender put them', () => {
+    const { stdout, stderr, writes } = streams();
+    const output = new Output({ json: true }, stdout, stderr);
+    output.protect(secret);
+    output.recordLine(
+      { type: 'delivery', seq: 1 },
+      { path: `/webhook?token=${secret}`, headers: { 'x-note': `a ${secret.slice(2, 14)} b` }, payload: { text: `bidi\u202e ${secret.toUpperCase()} \u0085` } },
+    );
+    output.flush();
+    const text = writes[0]![1];
+    expect(text).not.toMatch(/c0rdline/i);
+    expect(text).not.toMatch(/[\u0085\u202e]/);
+    const line = JSON.parse(text) as { path: string; headers: Record<string, string>; payload: { text: string } };
+    expect(line.path).not.toContain('Rec0rd');
+    expect(line.headers['x-note']).toMatch(/^a .*•.* b$/);
+    expect(line.payload.text).toContain('\u202e');
+  });
+
+  it('spends the masking passes on the sender part only (so no peer value may go in the own part)', () => {
+    const { stdout, stderr, writes } = streams();
+    const output = new Output({ json: true }, stdout, stderr);
+    output.protect('abcdefgh-protected');
+    output.recordLine({ note: 'abcdefgh-protected' }, { note2: 'abcdefgh-protected' });
+    output.flush();
+    const line = JSON.parse(writes[0]![1]) as { note: string; note2: string };
+    expect(line.note).toBe('abcdefgh-protected');
+    expect(line.note2).not.toContain('protected');
+  });
+});

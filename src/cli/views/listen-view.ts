@@ -2,7 +2,7 @@ import { ENV_VARS } from '../../config.js';
 import { formatDuration } from '../../duration.js';
 import type { JsonObject } from '../../fields.js';
 import type { ListenFlowEvent, ListenResult } from '../../flow/listen-flow.js';
-import { toLogRecord, type DeliveryLogRecord } from '../../webhook/delivery-log.js';
+import { recordParts, type ListenerFacts, type SenderFields } from '../../webhook/delivery-log.js';
 import type { ForwardResult } from '../../webhook/forward-delivery.js';
 import type { Delivery, RefusalReason } from '../../webhook/listener.js';
 import { describeSecretLocation } from '../../webhook/secret.js';
@@ -123,19 +123,21 @@ export class ListenView {
   private delivery(d: Delivery, forward: ForwardResult | undefined, browserThroughLocaltunnel: boolean | undefined): void {
     const { output } = this;
     if (output.json) {
-      // The same record as a --log line (so `listen --json > file` can be replayed), plus the parsed payload.
-      const line: DeliveryLogRecord & { payload?: JsonObject; forward?: ForwardResult; bodyMasked?: true } = toLogRecord(d);
-      // A secret inside the body cannot be found in its base64, which shifts with its place: the
-      // body is masked before it is encoded, and says so. Only the --log file keeps it byte-exact.
+      // The same record as a --log line (so `listen --json > file` can be replayed), plus the parsed
+      // payload. A secret inside the body cannot be found in its base64, which shifts with its
+      // place: the body is masked before it is encoded, and says so. Only the --log file keeps it
+      // byte-exact.
       const body = d.body.toString('utf8');
       const maskedBody = output.maskSecrets(body);
-      if (maskedBody !== body) {
-        line.bodyBase64 = Buffer.from(maskedBody, 'utf8').toString('base64');
-        line.bodyMasked = true;
-      }
+      const bodyMasked = maskedBody !== body;
+      const [facts, sender] = recordParts(d, bodyMasked ? Buffer.from(maskedBody, 'utf8').toString('base64') : undefined);
+      const own: ListenerFacts & { bodyMasked?: true; warning?: string } = facts;
+      if (bodyMasked) own.bodyMasked = true;
+      if (browserThroughLocaltunnel) own.warning = BROWSER_UA_WARNING;
+      const line: SenderFields & { payload?: JsonObject; forward?: ForwardResult } = sender;
       if (d.payload) line.payload = d.payload;
       if (forward) line.forward = forward;
-      output.line(browserThroughLocaltunnel ? { ...line, warning: BROWSER_UA_WARNING } : line);
+      output.recordLine(own, line);
     } else {
       const time = new Date(d.receivedAt).toLocaleTimeString('en-GB', { hour12: false });
       const verdict = d.accepted ? 'accepted' : `refused: ${REFUSAL_LABEL[d.reason!] ?? d.reason}`;
