@@ -170,4 +170,20 @@ describe('diagnoseWait in the sandbox', () => {
     expect(silent.hint).toMatch(/SENDTALK_SANDBOX_DELAY/);
     expect(silent.hint).not.toMatch(/Verification Config/);
   });
+
+  it('names what was refused, each kind once, a kind without a label by its code', () => {
+    const refusedBy = { 'not-json': 2, 'unsupported-media-type': 1, 'secret-mismatch': 1, 'made-up': 1 } as DeliveryTally['refusedBy'];
+    const d = diagnoseWait(tally({ received: 5, refused: 5, refusedBy }), { local: false, sandbox: true });
+    expect(d.cause).toBe('5 deliveries arrived and were refused: not JSON, secret key is invalid, made-up');
+  });
+
+  it('names the other verifications that deliveries were for, and says how to wait longer when nothing came', () => {
+    const other = diagnoseWait(tally({ received: 2, otherVerification: 2, others: ['v-1', 'v-2'] }), { local: false, sandbox: true });
+    expect(other.cause).toBe('2 deliveries arrived for another verification (v-1, v-2)');
+    expect(other.hint).toMatch(/emulator/);
+    const silent = diagnoseWait(tally(), { local: false, sandbox: true, moreTime: '--timeout waits longer' });
+    expect(silent.cause).toBe('No delivery arrived');
+    expect(silent.hint).toMatch(/shorter than the wait \(or --timeout waits longer\)\.$/);
+    expect(diagnoseWait(tally(), { local: false, sandbox: true }).hint).toMatch(/shorter than the wait\.$/);
+  });
 });
