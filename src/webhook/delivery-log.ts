@@ -64,6 +64,7 @@ export function recordParts(d: Delivery, bodyBase64 = d.body.toString('base64'))
   return [facts, sender];
 }
 
+/** The record as one object: a `--log` line. */
 export function toLogRecord(d: Delivery): DeliveryLogRecord {
   const [facts, sender] = recordParts(d);
   return Object.assign(facts, sender);
