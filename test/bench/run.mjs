@@ -52,8 +52,7 @@ const MiB = 1024 * 1024;
 // 'bench-secret-0123456789' until issue 21's fourth session, which shares words with the request's
 // own header name (x-secret-key) and user agent (…-bench): the masking of each --json line then
 // found three pieces of it and checked each (measured side by side: 1.6–2.5 µs more CPU per
-// delivery, 3–6% of listen --json's rate), a cost no
-// random secret brings.
+// delivery, 3–6% of listen --json's rate), a cost no random secret brings.
 const SECRET = 'Zq7Nf2Kx9TbW4mPc8VhR3yLd6GsJ1uEo';
 const DELIVERY_BODY = JSON.stringify({
   verificationID: '00000000-0000-4000-8000-000000000000',
