@@ -48,9 +48,8 @@ const CONNECTIONS = 32;
 const E2E_RUNS = quick ? 10 : 40;
 const E2E_PROCESS_RUNS = quick ? 5 : 15;
 const MiB = 1024 * 1024;
-// A secret as a dashboard or the sandbox makes one: random characters. The bench used
-// 'bench-secret-0123456789' until issue 21's fourth session, which shares words with the request's
-// own header name (x-secret-key) and user agent (…-bench): the masking of each --json line then
+// A secret as a dashboard or the sandbox makes one: random characters. The bench once used
+// 'bench-secret-0123456789', which shares words with the request's own header name (x-secret-key) and user agent (…-bench): the masking of each --json line then
 // found three pieces of it and checked each (measured side by side: 1.6–2.5 µs more CPU per
 // delivery, 3–6% of listen --json's rate), a cost no random secret brings.
 const SECRET = 'Zq7Nf2Kx9TbW4mPc8VhR3yLd6GsJ1uEo';

@@ -170,8 +170,9 @@ describe.concurrent('no key or secret in any output', () => {
       const hex = Buffer.from(SECRET).toString('hex').toUpperCase();
       const query = `?key=${KEY}&k2=${KEY.toUpperCase()}&part=${SECRET.slice(4, 16)}&hex=${hex}`;
       expect((await send(`${url}${query}`, { headers: { 'content-type': 'application/json', 'secret-key': SECRET }, body: bodyWithSecret })).status).toBe(200);
-      // Runs of the secret where the listener keeps the text (a path it does not serve, a header of
-      // its own name): only the line's masking stands between them and stdout.
+      // Runs of the secret in a header of its own name, which the listener keeps as it came (only the
+      // line's masking stands between it and stdout), and in a path it does not serve (which the
+      // listener masks itself).
       const origin = new URL(url).origin;
       expect((await send(`${origin}/hooks/${SECRET.slice(13, 25)}`, { headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
       const note = { 'content-type': 'application/json', 'secret-key': SECRET, 'x-note': `ref ${SECRET.slice(12, 24)}` };

@@ -1,47 +1,41 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { diagnoseRegistration, registrationTimeoutError } from '../../src/tunnel/diagnose-registration.js';
+import { serversStoppedAfterEach } from '../helpers/cleanup.js';
+import { FakeApi } from '../helpers/fake-api.js';
 import { freePort } from '../helpers/ports.js';
 
 // What the user is told when a localtunnel server did not register a tunnel in time: one bounded
 // request to the same registration URL, and what the server says to it.
 
-let server: Server | undefined;
-afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+const started = serversStoppedAfterEach();
 
-/** A tunnel server that answers every request with `status` and `body`, and records the paths asked for. */
-async function tunnelServer(status: number, body: string, type = 'application/json'): Promise<{ host: string; paths: string[]; agents: string[] }> {
-  const paths: string[] = [];
-  const agents: string[] = [];
-  server = createServer((req, res) => {
-    paths.push(req.url ?? '');
-    agents.push(req.headers['user-agent'] ?? '');
-    res.writeHead(status, { 'content-type': type }).end(body);
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths, agents };
+/** A tunnel server that answers every request with `status` and `body` (an object as JSON, a string as HTML). */
+async function tunnelServer(status: number, body: string | object): Promise<{ host: string; paths: () => string[]; agents: () => string[] }> {
+  const server = await started(new FakeApi({ status, body }));
+  return {
+    host: server.url,
+    paths: () => server.requests.map((r) => r.url),
+    agents: () => server.requests.map((r) => String(r.headers['user-agent'] ?? '')),
+  };
 }
 
 describe('diagnoseRegistration', () => {
   it('asks for the subdomain it wanted, or a new one, as localtunnel does', async () => {
-    const tunnel = await tunnelServer(200, '{}');
+    const tunnel = await tunnelServer(200, {});
     expect(await diagnoseRegistration(tunnel.host, 'my-name')).toBe('it answers now, but did not in time');
     expect(await diagnoseRegistration(tunnel.host, undefined)).toBe('it answers now, but did not in time');
-    expect(tunnel.paths).toEqual(['/my-name', '/?new']);
-    expect(tunnel.agents[0]).toMatch(/^sendtalk-verify\//);
+    expect(tunnel.paths()).toEqual(['/my-name', '/?new']);
+    expect(tunnel.agents()[0]).toMatch(/^sendtalk-verify\//);
   });
 
   it("quotes the server's JSON message, or its page's title, with the status", async () => {
-    expect(await diagnoseRegistration((await tunnelServer(503, '{"message":"no tunnels available"}')).host, undefined)).toBe(
+    expect(await diagnoseRegistration((await tunnelServer(503, { message: 'no tunnels available' })).host, undefined)).toBe(
       'it answered HTTP 503: no tunnels available',
     );
-    server!.close();
-    expect(await diagnoseRegistration((await tunnelServer(502, '<html><title> Bad Gateway </title></html>', 'text/html')).host, undefined)).toBe(
+    expect(await diagnoseRegistration((await tunnelServer(502, '<html><title> Bad Gateway </title></html>')).host, undefined)).toBe(
       'it answered HTTP 502 ("Bad Gateway")',
     );
-    server!.close();
-    expect(await diagnoseRegistration((await tunnelServer(500, '{"message":""}')).host, undefined)).toBe('it answered HTTP 500');
+    expect(await diagnoseRegistration((await tunnelServer(500, { message: '' })).host, undefined)).toBe('it answered HTTP 500');
   });
 
   it('says the server did not answer when nothing listens there', async () => {
@@ -59,7 +53,7 @@ describe('registrationTimeoutError', () => {
   });
 
   it('otherwise names the host, the time waited and what the server says now', async () => {
-    const tunnel = await tunnelServer(503, '{"message":"busy"}');
+    const tunnel = await tunnelServer(503, { message: 'busy' });
     const error = await registrationTimeoutError(tunnel.host, undefined, 2000, undefined);
     expect(error.message).toBe(`Could not open a tunnel: ${tunnel.host} did not register one within 2.0 s (it answered HTTP 503: busy).`);
     expect(error.details).toEqual({ tunnelHost: tunnel.host });

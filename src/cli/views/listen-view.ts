@@ -130,14 +130,13 @@ export class ListenView {
       const body = d.body.toString('utf8');
       const maskedBody = output.maskSecrets(body);
       const bodyMasked = maskedBody !== body;
-      const [facts, sender] = recordParts(d, bodyMasked ? Buffer.from(maskedBody, 'utf8').toString('base64') : undefined);
-      const own: ListenerFacts & { bodyMasked?: true; warning?: string } = facts;
+      const [own, sender]: [ListenerFacts & { bodyMasked?: true; warning?: string }, SenderFields & { payload?: JsonObject; forward?: ForwardResult }] =
+        recordParts(d, bodyMasked ? Buffer.from(maskedBody, 'utf8').toString('base64') : undefined);
       if (bodyMasked) own.bodyMasked = true;
       if (browserThroughLocaltunnel) own.warning = BROWSER_UA_WARNING;
-      const line: SenderFields & { payload?: JsonObject; forward?: ForwardResult } = sender;
-      if (d.payload) line.payload = d.payload;
-      if (forward) line.forward = forward;
-      output.recordLine(own, line);
+      if (d.payload) sender.payload = d.payload;
+      if (forward) sender.forward = forward;
+      output.recordLine(own, sender);
     } else {
       const time = new Date(d.receivedAt).toLocaleTimeString('en-GB', { hour12: false });
       const verdict = d.accepted ? 'accepted' : `refused: ${REFUSAL_LABEL[d.reason!] ?? d.reason}`;
